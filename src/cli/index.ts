@@ -1,0 +1,4 @@
+// The CLI as a library: run it programmatically or add commands.
+export { runCli, defaultIO } from './run.js';
+export { UsageError, type Command, type CliIO } from './command.js';
+export { commands } from './registry.js';

@@ -1,0 +1,87 @@
+// Reads, validates and freezes the configuration from environment variables, reporting every problem at once.
+import { ConfigError, ConfigErrors, didYouMean } from '../errors.js';
+import { configSchema, type ConfigSchema } from './schema/index.js';
+import { resolveBackend, storeKinds, type Backend, type StoreKind } from './store-kinds.js';
+import type { ValueOf, VariableSpec } from './variables.js';
+
+type Optional<S> = S extends { default: unknown } ? never : S extends { required: true } ? never : undefined;
+
+/** The validated configuration: one typed property per variable of the schema. */
+export type Config = { readonly [K in keyof ConfigSchema]: ValueOf<ConfigSchema[K]> | Optional<ConfigSchema[K]> };
+
+export type Env = Record<string, string | undefined>;
+
+/**
+ * Validates every variable of the schema. Throws `ConfigErrors` listing each problem on its own line,
+ * naming the variable and never echoing a secret value.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: ConfigError[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(configSchema) as [string, VariableSpec<unknown>][]) {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') {
+      if (spec.required) problems.push(new ConfigError(name, 'is required', { code: 'config.missing' }));
+      values[name] = spec.default;
+      continue;
+    }
+    try {
+      values[name] = spec.parse(raw);
+    } catch (error) {
+      problems.push(new ConfigError(name, (error as Error).message, { code: 'config.invalid' }));
+    }
+  }
+  problems.push(...unknownBackendVariables(env), ...backendServerProblems(values));
+  if (problems.length > 0) throw new ConfigErrors(problems);
+  return Object.freeze(values) as Config;
+}
+
+const knownBackendVariables = Object.values(storeKinds).map((kind) => kind.variable as string);
+
+/** A misspelt `*_BACKEND` variable would silently fall back to memory; flag it. */
+function unknownBackendVariables(env: Env): ConfigError[] {
+  return Object.keys(env)
+    .filter((name) => name.endsWith('_BACKEND') && !knownBackendVariables.includes(name))
+    .map(
+      (name) =>
+        new ConfigError(name, `is not a Portcullis variable (known: ${knownBackendVariables.join(', ')})`, {
+          code: 'config.unknown',
+          hint: didYouMean(name, knownBackendVariables),
+        }),
+    );
+}
+
+function backendServerProblems(values: Record<string, unknown>): ConfigError[] {
+  const problems: ConfigError[] = [];
+  for (const kind of Object.values(storeKinds)) {
+    const choice = values[kind.variable];
+    if (choice === 'mongodb' && !values.MONGODB_URI) {
+      problems.push(
+        new ConfigError(kind.variable, 'is mongodb but MONGODB_URI is not set', { code: 'config.dependency' }),
+      );
+    }
+    if (choice === 'redis' && !values.REDIS_URL) {
+      problems.push(new ConfigError(kind.variable, 'is redis but REDIS_URL is not set', { code: 'config.dependency' }));
+    }
+  }
+  return problems;
+}
+
+/** The backend chosen for a store kind, with `auto` resolved. */
+export function backendFor(config: Config, kind: StoreKind): Backend {
+  const variable = storeKinds[kind].variable as keyof Config;
+  return resolveBackend(kind, String(config[variable]), {
+    mongodb: Boolean(config.MONGODB_URI),
+    redis: Boolean(config.REDIS_URL),
+  });
+}
+
+/** The configuration with secrets replaced, safe to log. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const described: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(configSchema) as [string, VariableSpec<unknown>][]) {
+    const value = (config as Record<string, unknown>)[name];
+    described[name] = spec.secret && value !== undefined ? '[secret]' : value;
+  }
+  return described;
+}

@@ -1,0 +1,78 @@
+// Variables of the process, the servers and the store selection.
+import { storeKinds, type StoreKind } from '../store-kinds.js';
+import {
+  defineVariables,
+  durationVar,
+  enumVar,
+  integerVar,
+  stringVar,
+  urlVar,
+  type VariableSpec,
+} from '../variables.js';
+
+function backendVariables() {
+  const entries = Object.values(storeKinds).map((spec) => [
+    spec.variable,
+    enumVar({
+      values: ['auto', ...spec.backends],
+      default: 'auto',
+      description: `${spec.description} \`auto\` picks ${spec.autoPreference.join(', then ')} when configured, else memory.`,
+    }),
+  ]);
+  return Object.fromEntries(entries) as Record<(typeof storeKinds)[StoreKind]['variable'], VariableSpec<string>>;
+}
+
+export const coreVariables = defineVariables({
+  PORT: integerVar({ min: 0, max: 65535, default: 3000, description: 'TCP port the demo app listens on.' }),
+  HOST: stringVar({ default: '127.0.0.1', description: 'Interface the demo app binds to.' }),
+  LOG_LEVEL: enumVar({
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'info',
+    description: 'Minimum level written by the logger.',
+  }),
+  MONGODB_URI: urlVar({
+    protocols: ['mongodb:', 'mongodb+srv:'],
+    secret: true,
+    description: 'MongoDB connection string; when set, `auto` backends use MongoDB.',
+  }),
+  REDIS_URL: urlVar({
+    protocols: ['redis:', 'rediss:'],
+    secret: true,
+    description: 'Redis connection URL; when set, `auto` backends use Redis.',
+  }),
+  MONGODB_SERVER_SELECTION_TIMEOUT: durationVar({
+    default: 2000,
+    min: 100,
+    description: 'How long a MongoDB operation waits for a reachable server before the request gets 503.',
+  }),
+  REDIS_COMMAND_TIMEOUT: durationVar({
+    default: 2000,
+    min: 50,
+    description: 'How long a Redis command may take before the request gets 503.',
+  }),
+  STORE_CONNECT_TIMEOUT: durationVar({
+    default: 10_000,
+    min: 100,
+    description: 'Total time allowed at start-up to connect each server, retrying with backoff.',
+  }),
+  ...backendVariables(),
+  TRUST_PROXY: stringVar({
+    default: 'false',
+    description:
+      'Express `trust proxy`: `false`, `true`, a hop count, or comma-separated addresses/subnets (e.g. `loopback, 10.0.0.0/8`).',
+  }),
+  BODY_LIMIT: stringVar({
+    default: '100kb',
+    pattern: /^\d+(b|kb|mb)$/,
+    description: 'Largest accepted JSON body; larger ones get 413.',
+  }),
+  SHUTDOWN_TIMEOUT: durationVar({
+    default: 10_000,
+    description: 'How long a graceful shutdown waits for requests and flushes before exiting.',
+  }),
+  ADMIN_API_KEY: stringVar({
+    secret: true,
+    pattern: /^[A-Za-z0-9._~-]{16,256}$/,
+    description: 'When set, the demo creates or updates an admin principal whose API key (`X-API-Key`) this is.',
+  }),
+});

@@ -1,0 +1,3 @@
+// Store contracts: the interfaces every memory, MongoDB and Redis implementation satisfies.
+export type * from './lifecycle.js';
+export type * from './sessions.js';

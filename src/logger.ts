@@ -1,0 +1,41 @@
+// The logger every part of Portcullis writes through: pino, or anything with the same four methods.
+import { pino, type LevelWithSilent } from 'pino';
+
+type LogFn = (object: Record<string, unknown>, message?: string) => void;
+
+/** The subset of pino's API Portcullis uses, so any compatible logger can be injected. */
+export interface Logger {
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+  child?(bindings: Record<string, unknown>): Logger;
+}
+
+export interface LoggerOptions {
+  /** Minimum level. Default `info`. */
+  level?: LevelWithSilent;
+  /** Where to write; default standard output. */
+  destination?: NodeJS.WritableStream;
+}
+
+/** A JSON logger that never prints error stacks of secrets: it logs what callers pass, nothing more. */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination as Parameters<typeof pino>[1];
+  return pino({ level: options.level ?? 'info', base: undefined }, destination);
+}
+
+/** A logger that drops everything; the default where none is injected in tests. */
+export const silentLogger: Logger = {
+  error() {},
+  warn() {},
+  info() {},
+  debug() {},
+};
+
+/** Serializes an error for a log line: name, code and message only, never the stack of a client error. */
+export function errorForLog(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { value: String(error) };
+  const code = (error as { code?: unknown }).code;
+  return { name: error.name, message: error.message, ...(code === undefined ? {} : { code }), stack: error.stack };
+}

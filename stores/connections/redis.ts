@@ -1,0 +1,49 @@
+// Opens an ioredis client that reconnects forever but fails commands fast while Redis is away.
+import { Redis } from 'ioredis';
+import type { StoreHealth } from '../../src/contracts/lifecycle.js';
+import { retryUntil, withTimeout } from './retry.js';
+
+export interface RedisConnectOptions {
+  /** Per-command timeout; a slower command fails and the request gets 503. Default 2000. */
+  commandTimeoutMs?: number;
+  /** Total time to keep retrying the first connection. Default 10 000. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Connects to Redis. The offline queue is off so that commands issued during an outage fail at once
+ * (503) instead of piling up; the client keeps reconnecting in the background with capped backoff.
+ */
+export async function connectRedis(url: string, options: RedisConnectOptions = {}): Promise<Redis> {
+  const commandTimeout = options.commandTimeoutMs ?? 2000;
+  return retryUntil(options.connectTimeoutMs ?? 10_000, async () => {
+    const client = new Redis(url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout,
+      connectTimeout: Math.max(commandTimeout, 1000),
+      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    });
+    // Without a listener ioredis prints every reconnect failure; health() reports the state instead.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
+  });
+}
+
+export async function redisHealth(client: Redis, timeoutMs = 1000): Promise<StoreHealth> {
+  const started = performance.now();
+  if (client.status !== 'ready') return { status: 'down', backend: 'redis', reason: `connection ${client.status}` };
+  try {
+    await withTimeout(client.ping(), timeoutMs);
+    return { status: 'up', backend: 'redis', latencyMs: Math.round(performance.now() - started) };
+  } catch {
+    return { status: 'down', backend: 'redis', reason: 'no answer to PING' };
+  }
+}

@@ -1,0 +1,120 @@
+// Builds every store kind on the backend the configuration picks, sharing one connection per server.
+import type { Connection } from 'mongoose';
+import type { Redis } from 'ioredis';
+import { backendFor, type Config } from '../src/config/index.js';
+import type { Backend, StoreKind } from '../src/config/store-kinds.js';
+import type { ManagedStore, StoreHealth } from '../src/contracts/lifecycle.js';
+import type { SessionStore } from '../src/contracts/sessions.js';
+import { silentLogger, type Logger } from '../src/logger.js';
+import { connectMongo, mongoHealth } from './connections/mongodb.js';
+import { connectRedis, redisHealth } from './connections/redis.js';
+import { MemorySessionStore } from './memory/sessions.js';
+import { MongoSessionStore } from './mongodb/sessions.js';
+import { RedisSessionStore } from './redis/sessions.js';
+
+export interface Connections {
+  mongodb?: Connection;
+  redis?: Redis;
+}
+
+export interface HealthReport {
+  status: 'up' | 'down';
+  servers: Partial<Record<'mongodb' | 'redis', StoreHealth>>;
+  stores: Partial<Record<StoreKind, StoreHealth>>;
+}
+
+export interface Stores {
+  /** The backend each store kind runs on. */
+  readonly backends: Readonly<Record<StoreKind, Backend>>;
+  /** The shared server connections, for stores and routers that need a client (e.g. mongoose models). */
+  readonly connections: Connections;
+  readonly sessions: SessionStore;
+  /** Pings every configured server; a kind is down when its server is. */
+  health(): Promise<HealthReport>;
+  /** Closes every store, then the connections this factory opened. */
+  close(): Promise<void>;
+}
+
+export interface CreateStoresOptions {
+  logger?: Logger;
+}
+
+/** Connects the configured servers (retrying within `STORE_CONNECT_TIMEOUT`) and builds every store kind. */
+export async function createStores(config: Config, options: CreateStoresOptions = {}): Promise<Stores> {
+  const logger = options.logger ?? silentLogger;
+  const connections: Connections = {};
+  if (config.MONGODB_URI) {
+    connections.mongodb = await connectMongo(config.MONGODB_URI, {
+      serverSelectionTimeoutMs: config.MONGODB_SERVER_SELECTION_TIMEOUT,
+      connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
+    });
+    logger.info({ backend: 'mongodb' }, 'connected to MongoDB');
+  }
+  if (config.REDIS_URL) {
+    connections.redis = await connectRedis(config.REDIS_URL, {
+      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT,
+      connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
+    });
+    logger.info({ backend: 'redis' }, 'connected to Redis');
+  }
+
+  const backends = {
+    policies: backendFor(config, 'policies'),
+    principals: backendFor(config, 'principals'),
+    sessions: backendFor(config, 'sessions'),
+    audit: backendFor(config, 'audit'),
+    rateLimit: backendFor(config, 'rateLimit'),
+    records: backendFor(config, 'records'),
+  } satisfies Record<StoreKind, Backend>;
+
+  const sessions = pick<SessionStore>(backends.sessions, {
+    memory: () => new MemorySessionStore(),
+    mongodb: () => new MongoSessionStore({ connection: requireConnection(connections.mongodb) }),
+    redis: () => new RedisSessionStore({ client: requireConnection(connections.redis) }),
+  });
+
+  const managed: ManagedStore[] = [sessions];
+  try {
+    for (const store of managed) await store.init?.();
+  } catch (error) {
+    await closeConnections(connections);
+    throw error;
+  }
+
+  async function health(): Promise<HealthReport> {
+    const servers: HealthReport['servers'] = {};
+    if (connections.mongodb) servers.mongodb = await mongoHealth(connections.mongodb);
+    if (connections.redis) servers.redis = await redisHealth(connections.redis);
+    const stores: HealthReport['stores'] = {};
+    for (const [kind, backend] of Object.entries(backends) as [StoreKind, Backend][]) {
+      stores[kind] =
+        backend === 'memory' ? { status: 'up', backend } : (servers[backend] ?? { status: 'down', backend });
+    }
+    const status = Object.values(servers).every((server) => server.status === 'up') ? 'up' : 'down';
+    return { status, servers, stores };
+  }
+
+  async function close(): Promise<void> {
+    for (const store of managed) await store.close?.();
+    await closeConnections(connections);
+  }
+
+  return { backends, connections, sessions, health, close };
+}
+
+function pick<T>(backend: Backend, factories: Partial<Record<Backend, () => T>>): T {
+  const factory = factories[backend];
+  if (!factory) throw new TypeError(`no ${backend} implementation for this store kind`);
+  return factory();
+}
+
+function requireConnection<T>(connection: T | undefined): T {
+  // loadConfig already refuses a backend whose server is not configured; this guards direct callers.
+  if (connection === undefined) throw new TypeError('the server for this backend is not configured');
+  return connection;
+}
+
+async function closeConnections(connections: Connections): Promise<void> {
+  await connections.mongodb?.close().catch(() => undefined);
+  if (connections.redis) await connections.redis.quit().catch(() => connections.redis?.disconnect());
+}

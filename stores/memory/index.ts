@@ -1,0 +1,2 @@
+// The in-process store implementations: the embedded default, held to the same contracts as the others.
+export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions.js';

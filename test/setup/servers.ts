@@ -1,0 +1,43 @@
+// Mocha global fixture: real MongoDB-compatible and Redis servers for the whole run.
+// Uses MONGODB_URI / REDIS_URL when set; otherwise starts throwaway servers and stops them at the end.
+import { startMongoServer, startRedisServer, type ServerHandle } from '../support/servers.js';
+
+const started: ServerHandle[] = [];
+
+export async function mochaGlobalSetup(): Promise<void> {
+  try {
+    if (process.env.MONGODB_URI) {
+      console.log('[test servers] MongoDB: using MONGODB_URI from the environment');
+    } else {
+      const mongo = await startMongoServer();
+      started.push(mongo);
+      process.env.MONGODB_URI = mongo.url;
+      console.log(`[test servers] started ${mongo.description} on 127.0.0.1:${mongo.port}`);
+    }
+    if (process.env.REDIS_URL) {
+      console.log('[test servers] Redis: using REDIS_URL from the environment');
+    } else {
+      const redis = await startRedisServer();
+      started.push(redis);
+      process.env.REDIS_URL = redis.url;
+      console.log(`[test servers] started ${redis.description} on 127.0.0.1:${redis.port}`);
+    }
+  } catch (error) {
+    await stopAll();
+    console.error(`[test servers] cannot start the test servers: ${(error as Error).message}`);
+    throw error;
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await stopAll();
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.all(started.splice(0).map((server) => server.stop()));
+}

@@ -1,0 +1,175 @@
+// Starts throwaway MongoDB-compatible and Redis servers on free ports, with data dirs removed on stop.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export interface ServerHandle {
+  readonly kind: 'mongodb' | 'redis';
+  readonly url: string;
+  readonly port: number;
+  /** What runs, e.g. `FerretDB v1.24.2 (SQLite)`, so the test log shows the servers were real. */
+  readonly description: string;
+  /** Stops the process; with `keepData` the data dir stays so `start()` resumes it on the same port. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+  /** Starts it again on the same port and data dir (after `stop({ keepData: true })`). */
+  start(): Promise<void>;
+}
+
+const INSTALL_HINT = {
+  redis: 'install it with: apt-get install -y redis-server (or run scripts/setup.sh)',
+  mongodb:
+    'install FerretDB with: go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2 (or run scripts/setup.sh)',
+};
+
+export function findBinary(name: string, extraDirs: string[] = []): string | undefined {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), ...extraDirs];
+  for (const dir of dirs) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+function goBinDirs(): string[] {
+  return [
+    process.env.GOBIN,
+    process.env.GOPATH && join(process.env.GOPATH, 'bin'),
+    join(homedir(), 'go', 'bin'),
+  ].filter((dir): dir is string => Boolean(dir));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`${what} exited with code ${child.exitCode} before accepting connections`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} did not accept connections on port ${port} within ${timeoutMs}ms`);
+}
+
+// The server runs under a small shell guard reading our stdin: when this process dies for any reason
+// (even SIGKILL) the pipe closes, the guard kills the server and deletes its data dir.
+const GUARD = `
+"$@" >"$PORTCULLIS_LOG" 2>&1 &
+pid=$!
+read -r word
+kill "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+[ "$word" = keep ] || rm -rf "$PORTCULLIS_DATA"
+`;
+
+function launch(command: string, args: string[], dataDir: string): ChildProcess {
+  const child = spawn('sh', ['-c', GUARD, 'guard', command, ...args], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+    env: {
+      ...process.env,
+      PORTCULLIS_DATA: dataDir,
+      PORTCULLIS_LOG: join(dataDir, '..', `${process.pid}-${Date.now()}.log`),
+    },
+  });
+  child.unref();
+  (child.stdin as NodeJS.WritableStream & { unref?: () => void }).on('error', () => undefined);
+  return child;
+}
+
+async function managed(
+  kind: 'mongodb' | 'redis',
+  description: string,
+  port: number,
+  url: string,
+  command: string,
+  args: string[],
+  dataDir: string,
+): Promise<ServerHandle> {
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = launch(command, args, dataDir);
+    await waitForPort(port, child, 30_000, description);
+  };
+  const stop = async (options: { keepData?: boolean } = {}) => {
+    const current = child;
+    child = undefined;
+    if (!current || current.exitCode !== null) return;
+    const exited = new Promise((resolve) => current.once('exit', resolve));
+    current.stdin?.end(options.keepData ? 'keep\n' : 'delete\n');
+    await exited;
+  };
+  await start();
+  return { kind, url, port, description, stop, start };
+}
+
+function versionOf(binary: string, args: string[]): string {
+  const result = spawnSync(binary, args, { encoding: 'utf8', timeout: 10_000 });
+  const text = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  return /v?\d+\.\d+\.\d+/.exec(text)?.[0] ?? 'unknown version';
+}
+
+/** Starts `mongod` when on PATH, else FerretDB v1 on SQLite; fails at once naming the install command. */
+export async function startMongoServer(): Promise<ServerHandle> {
+  const root = mkdtempSync(join(tmpdir(), 'portcullis-mongo-'));
+  const dataDir = join(root, 'data');
+  const port = await freePort();
+  const url = `mongodb://127.0.0.1:${port}/portcullis_test`;
+  const mongod = findBinary('mongod');
+  if (mongod) {
+    const args = ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1', '--quiet'];
+    spawnSync('mkdir', ['-p', dataDir]);
+    return managed('mongodb', `mongod ${versionOf(mongod, ['--version'])}`, port, url, mongod, args, dataDir);
+  }
+  const ferretdb = findBinary('ferretdb', goBinDirs());
+  if (!ferretdb) throw new Error(`Neither mongod nor ferretdb was found; ${INSTALL_HINT.mongodb}`);
+  spawnSync('mkdir', ['-p', dataDir]);
+  const args = [
+    '--handler=sqlite',
+    `--sqlite-url=file:${dataDir}/`,
+    `--state-dir=${dataDir}`,
+    `--listen-addr=127.0.0.1:${port}`,
+    '--debug-addr=-',
+    '--telemetry=disable',
+    '--log-level=error',
+  ];
+  const description = `FerretDB ${versionOf(ferretdb, ['--version'])} (SQLite backend)`;
+  return managed('mongodb', description, port, url, ferretdb, args, dataDir);
+}
+
+export async function startRedisServer(): Promise<ServerHandle> {
+  const redis = findBinary('redis-server', ['/usr/sbin', '/usr/local/bin']);
+  if (!redis) throw new Error(`redis-server was not found; ${INSTALL_HINT.redis}`);
+  const root = mkdtempSync(join(tmpdir(), 'portcullis-redis-'));
+  const dataDir = join(root, 'data');
+  spawnSync('mkdir', ['-p', dataDir]);
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--save', '', '--appendonly', 'no'];
+  return managed(
+    'redis',
+    `redis-server ${versionOf(redis, ['--version'])}`,
+    port,
+    `redis://127.0.0.1:${port}`,
+    redis,
+    args,
+    dataDir,
+  );
+}
