@@ -7,3 +7,8 @@ export type { RequestContext, CoreRequestContext } from './context.js';
 export type * from './contracts/index.js';
 export { version } from './version.js';
 export * from './cli/index.js';
+export type * from './auth/principal.js';
+export type * from './abac/decision.js';
+export type * from './pii/masker.js';
+export type * from './filter/query.js';
+export type * from './audit/event-ref.js';

@@ -1,0 +1,25 @@
+// The audit event being built for the current request; handlers add to it through the request context.
+
+export interface AuditEventDraft {
+  /** CREATE, UPDATE, DELETE, GET, LIST, SEARCH or a custom action. */
+  action?: string;
+  /** The resource name, e.g. `accounts`. */
+  resource?: string;
+  /** The record id when one record is concerned. */
+  resourceId?: string;
+  /** Field values before a change (updates and deletes). */
+  before?: Record<string, unknown>;
+  /** Field values after a change (creates and updates). */
+  after?: Record<string, unknown>;
+  /** Set true to record nothing for this request. */
+  skip?: boolean;
+  /** Anything else handlers want on the event. */
+  extra: Record<string, unknown>;
+}
+
+declare module '../context.js' {
+  interface RequestContext {
+    /** Set by `auditTrail()`; routers fill action, resource and before/after. */
+    audit?: AuditEventDraft;
+  }
+}
