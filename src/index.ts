@@ -12,3 +12,4 @@ export type * from './abac/decision.js';
 export type * from './pii/masker.js';
 export type * from './filter/query.js';
 export type * from './audit/event-ref.js';
+export type * from './pii/blind-index.js';
