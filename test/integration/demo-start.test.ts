@@ -1,0 +1,55 @@
+// `npm start` as a user runs it: memory by default, real servers when configured, clear config errors.
+import { expect } from 'chai';
+import { runDemo, startDemo } from '../support/demo-process.js';
+import { requireEnv } from '../support/connections.js';
+
+async function exitOf(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = runDemo(env);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stderr };
+}
+
+describe('npm start (the demo process)', function () {
+  this.timeout(90_000);
+
+  it('exits non-zero with one line per configuration problem, each naming the variable', async function () {
+    const { code, stderr } = await exitOf({ PORT: 'abc', REDIS_URL: 'http://x', RECORDS_BACKEND: 'cassandra' });
+    expect(code).to.not.equal(0);
+    const lines = stderr.split('\n').filter((line) => line.startsWith('config error:'));
+    expect(lines).to.have.length(3);
+    expect(lines[0]).to.match(/PORT/);
+    expect(lines[1]).to.match(/REDIS_URL/);
+    expect(lines[2]).to.match(/RECORDS_BACKEND/);
+  });
+
+  it('answers /health with memory stores by default and stops cleanly on SIGTERM', async function () {
+    const demo = await startDemo();
+    try {
+      const response = await fetch(`${demo.baseUrl}/health`);
+      expect(response.status).to.equal(200);
+      const body = (await response.json()) as { status: string; stores: Record<string, { backend: string }> };
+      expect(body.status).to.equal('up');
+      expect(Object.values(body.stores).every((store) => store.backend === 'memory')).to.equal(true);
+    } finally {
+      expect(await demo.stop()).to.equal(0);
+    }
+  });
+
+  it('uses MongoDB and Redis when MONGODB_URI and REDIS_URL are set, and /health says so', async function () {
+    const demo = await startDemo({ MONGODB_URI: requireEnv('MONGODB_URI'), REDIS_URL: requireEnv('REDIS_URL') });
+    try {
+      const body = (await (await fetch(`${demo.baseUrl}/health`)).json()) as {
+        servers: Record<string, { status: string }>;
+        stores: Record<string, { backend: string; status: string }>;
+      };
+      expect(body.servers.mongodb?.status).to.equal('up');
+      expect(body.servers.redis?.status).to.equal('up');
+      expect(body.stores.sessions).to.deep.include({ backend: 'redis', status: 'up' });
+      expect(body.stores.policies).to.deep.include({ backend: 'mongodb', status: 'up' });
+    } finally {
+      expect(await demo.stop()).to.equal(0);
+    }
+  });
+});

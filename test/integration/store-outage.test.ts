@@ -1,0 +1,88 @@
+// A store outage mid-run: requests that need it get 503, /health says down, the process recovers by itself.
+import { expect } from 'chai';
+import express from 'express';
+import request from 'supertest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../src/config/index.js';
+import { createStores, type Stores } from '../../stores/create-stores.js';
+import { errorHandler, notFound } from '../../middleware/error-handler.js';
+import { healthHandler } from '../../middleware/health.js';
+import { startMongoServer, startRedisServer, type ServerHandle } from '../support/servers.js';
+
+function buildApp(stores: Stores) {
+  const app = express();
+  app.get('/health', healthHandler({ stores }));
+  app.get('/sessions/:id', async (req, res) => {
+    const session = await stores.sessions.get(req.params.id);
+    res.status(session ? 200 : 404).json({ found: Boolean(session) });
+  });
+  app.use(notFound());
+  app.use(errorHandler());
+  return app;
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+for (const kind of ['mongodb', 'redis'] as const) {
+  describe(`outage of the ${kind} server`, function () {
+    this.timeout(90_000);
+    let server: ServerHandle;
+    let stores: Stores;
+    let app: express.Express;
+
+    before(async function () {
+      // This test stops and restarts a server, so it starts its own instead of the run's shared one.
+      server = kind === 'mongodb' ? await startMongoServer() : await startRedisServer();
+      const config = loadConfig(
+        kind === 'mongodb'
+          ? { MONGODB_URI: server.url, SESSIONS_BACKEND: 'mongodb', MONGODB_SERVER_SELECTION_TIMEOUT: '1s' }
+          : { REDIS_URL: server.url, SESSIONS_BACKEND: 'redis', REDIS_COMMAND_TIMEOUT: '500ms' },
+      );
+      stores = await createStores(config);
+      app = buildApp(stores);
+      await stores.sessions.create({ id: 'outage-session-1', userId: 'alice', ttlMs: 600_000 });
+    });
+
+    after(async function () {
+      await stores?.close();
+      await server?.stop();
+    });
+
+    it('serves 503 problem+json while down and recovers by itself', async function () {
+      expect((await request(app).get('/sessions/outage-session-1')).status).to.equal(200);
+      expect((await request(app).get('/health')).body.stores.sessions).to.include({ status: 'up', backend: kind });
+
+      await server.stop({ keepData: true });
+
+      const started = Date.now();
+      const during = await request(app).get('/sessions/outage-session-1');
+      expect(during.status).to.equal(503);
+      expect(during.headers['content-type']).to.match(/^application\/problem\+json/);
+      expect(during.body.detail).to.equal(`The ${kind} store is unavailable; try again shortly.`);
+      expect(Date.now() - started, 'a request during an outage must fail fast').to.be.lessThan(5000);
+
+      const health = await request(app).get('/health');
+      expect(health.status).to.equal(503);
+      expect(health.body.servers[kind].status).to.equal('down');
+      expect(health.body.stores.sessions).to.include({ status: 'down', backend: kind });
+
+      await server.start();
+      await until('the store to answer again', 45_000, async () => {
+        const response = await request(app).get('/sessions/outage-session-1');
+        return response.status === 503 ? undefined : response;
+      });
+      const after = await request(app).get('/sessions/outage-session-1');
+      // Redis here runs without persistence, so the session itself is gone after the restart.
+      expect(after.status).to.equal(kind === 'mongodb' ? 200 : 404);
+      expect((await request(app).get('/health')).status).to.equal(200);
+    });
+  });
+}

@@ -1,0 +1,87 @@
+// loadConfig: typed values, defaults, every problem reported at once, secrets never echoed.
+import { expect } from 'chai';
+import { backendFor, describeConfig, loadConfig } from '../../../src/config/index.js';
+import { ConfigErrors } from '../../../src/errors.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigErrors);
+    return (error as ConfigErrors).problems.map((problem) => problem.message);
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', function () {
+  it('applies defaults when nothing is set', function () {
+    const config = loadConfig({});
+    expect(config.PORT).to.equal(3000);
+    expect(config.LOG_LEVEL).to.equal('info');
+    expect(config.MONGODB_URI).to.equal(undefined);
+    expect(config.SESSIONS_BACKEND).to.equal('auto');
+    expect(Object.isFrozen(config)).to.equal(true);
+  });
+
+  it('parses typed values', function () {
+    const config = loadConfig({ PORT: '8080', SHUTDOWN_TIMEOUT: '30s', REDIS_URL: 'redis://127.0.0.1:6380' });
+    expect(config.PORT).to.equal(8080);
+    expect(config.SHUTDOWN_TIMEOUT).to.equal(30_000);
+    expect(config.REDIS_URL).to.equal('redis://127.0.0.1:6380');
+  });
+
+  it('reports every problem at once, one per variable, naming it', function () {
+    const problems = problemsOf({ PORT: 'abc', REDIS_URL: 'http://x', SESSIONS_BACKEND: 'cassandra' });
+    expect(problems).to.have.length(3);
+    expect(problems[0]).to.match(/^PORT: must be an integer/);
+    expect(problems[1]).to.match(/^REDIS_URL: must use redis: or rediss:/);
+    expect(problems[2]).to.match(/^SESSIONS_BACKEND: must be one of auto, memory, redis, mongodb/);
+  });
+
+  it('rejects out-of-range numbers and malformed durations', function () {
+    const problems = problemsOf({ PORT: '70000', SHUTDOWN_TIMEOUT: 'soon' });
+    expect(problems[0]).to.match(/^PORT: must be between 0 and 65535/);
+    expect(problems[1]).to.match(/^SHUTDOWN_TIMEOUT: must be a duration/);
+  });
+
+  it('never echoes a secret value in its messages', function () {
+    const secretUrl = 'ftp://admin:hunter2-very-secret@db.internal/x';
+    const problems = problemsOf({ MONGODB_URI: secretUrl, ADMIN_API_KEY: 'short hunter2' });
+    expect(problems.join('\n')).to.not.include('hunter2');
+    expect(problems.join('\n')).to.match(/MONGODB_URI/);
+    expect(problems.join('\n')).to.match(/ADMIN_API_KEY: has an invalid format/);
+  });
+
+  it('flags misspelt *_BACKEND variables with a suggestion', function () {
+    const problems = problemsOf({ SESSION_BACKEND: 'redis' });
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/^SESSION_BACKEND: is not a Portcullis variable/);
+    expect(problems[0]).to.include('did you mean SESSIONS_BACKEND?');
+  });
+
+  it('refuses a backend whose server is not configured', function () {
+    const problems = problemsOf({ POLICIES_BACKEND: 'mongodb', SESSIONS_BACKEND: 'redis' });
+    expect(problems).to.deep.equal([
+      'POLICIES_BACKEND: is mongodb but MONGODB_URI is not set',
+      'SESSIONS_BACKEND: is redis but REDIS_URL is not set',
+    ]);
+  });
+
+  it('resolves auto backends from the configured servers', function () {
+    const none = loadConfig({});
+    expect(backendFor(none, 'sessions')).to.equal('memory');
+    const both = loadConfig({ MONGODB_URI: 'mongodb://h/db', REDIS_URL: 'redis://h' });
+    expect(backendFor(both, 'sessions')).to.equal('redis');
+    expect(backendFor(both, 'policies')).to.equal('mongodb');
+    expect(backendFor(both, 'rateLimit')).to.equal('redis');
+    const forced = loadConfig({ MONGODB_URI: 'mongodb://h/db', REDIS_URL: 'redis://h', SESSIONS_BACKEND: 'memory' });
+    expect(backendFor(forced, 'sessions')).to.equal('memory');
+  });
+
+  it('describes the configuration with secrets replaced', function () {
+    const described = describeConfig(loadConfig({ MONGODB_URI: 'mongodb://user:pw@h/db', PORT: '1234' }));
+    expect(described.MONGODB_URI).to.equal('[secret]');
+    expect(described.PORT).to.equal(1234);
+    expect(JSON.stringify(described)).to.not.include('pw@');
+  });
+});
