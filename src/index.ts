@@ -13,3 +13,4 @@ export type * from './pii/masker.js';
 export type * from './filter/query.js';
 export type * from './audit/event-ref.js';
 export type * from './pii/blind-index.js';
+export * from './auth/index.js';

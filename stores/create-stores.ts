@@ -5,12 +5,19 @@ import { backendFor, type Config } from '../src/config/index.js';
 import type { Backend, StoreKind } from '../src/config/store-kinds.js';
 import type { ManagedStore, StoreHealth } from '../src/contracts/lifecycle.js';
 import type { SessionStore } from '../src/contracts/sessions.js';
+import type { PrincipalStore } from '../src/contracts/principals.js';
+import type { QuotaStore, RateLimitStore } from '../src/contracts/rate-limit.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { connectMongo, mongoHealth } from './connections/mongodb.js';
 import { connectRedis, redisHealth } from './connections/redis.js';
 import { MemorySessionStore } from './memory/sessions.js';
 import { MongoSessionStore } from './mongodb/sessions.js';
 import { RedisSessionStore } from './redis/sessions.js';
+import { MemoryPrincipalStore } from './memory/principals.js';
+import { MongoPrincipalStore } from './mongodb/principals.js';
+import { RedisPrincipalCache } from './redis/principal-cache.js';
+import { MemoryQuotaStore, MemoryRateLimitStore } from './memory/rate-limit.js';
+import { RedisQuotaStore, RedisRateLimitStore } from './redis/rate-limit.js';
 
 export interface Connections {
   mongodb?: Connection;
@@ -29,6 +36,11 @@ export interface Stores {
   /** The shared server connections, for stores and routers that need a client (e.g. mongoose models). */
   readonly connections: Connections;
   readonly sessions: SessionStore;
+  /** Users, groups and API keys; behind the shared Redis cache when REDIS_URL is set. */
+  readonly principals: PrincipalStore;
+  readonly rateLimit: RateLimitStore;
+  /** Quota counters, on the rate-limit backend. */
+  readonly quotas: QuotaStore;
   /** Pings every configured server; a kind is down when its server is. */
   health(): Promise<HealthReport>;
   /** Closes every store, then the connections this factory opened. */
@@ -73,7 +85,28 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     redis: () => new RedisSessionStore({ client: requireConnection(connections.redis) }),
   });
 
-  const managed: ManagedStore[] = [sessions];
+  const principalsOfRecord = pick<PrincipalStore>(backends.principals, {
+    memory: () => new MemoryPrincipalStore(),
+    mongodb: () => new MongoPrincipalStore({ connection: requireConnection(connections.mongodb) }),
+  });
+  const principals = connections.redis
+    ? new RedisPrincipalCache({
+        store: principalsOfRecord,
+        client: connections.redis,
+        ttlMs: config.PRINCIPAL_CACHE_TTL,
+        logger,
+      })
+    : principalsOfRecord;
+  const rateLimit = pick<RateLimitStore>(backends.rateLimit, {
+    memory: () => new MemoryRateLimitStore(),
+    redis: () => new RedisRateLimitStore({ client: requireConnection(connections.redis) }),
+  });
+  const quotas = pick<QuotaStore>(backends.rateLimit, {
+    memory: () => new MemoryQuotaStore(),
+    redis: () => new RedisQuotaStore({ client: requireConnection(connections.redis) }),
+  });
+
+  const managed: ManagedStore[] = [sessions, principals, rateLimit, quotas];
   try {
     for (const store of managed) await store.init?.();
   } catch (error) {
@@ -99,7 +132,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     await closeConnections(connections);
   }
 
-  return { backends, connections, sessions, health, close };
+  return { backends, connections, sessions, principals, rateLimit, quotas, health, close };
 }
 
 function pick<T>(backend: Backend, factories: Partial<Record<Backend, () => T>>): T {

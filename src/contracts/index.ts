@@ -1,3 +1,5 @@
 // Store contracts: the interfaces every memory, MongoDB and Redis implementation satisfies.
 export type * from './lifecycle.js';
 export type * from './sessions.js';
+export type * from './principals.js';
+export type * from './rate-limit.js';

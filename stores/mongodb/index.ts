@@ -1,3 +1,4 @@
 // The MongoDB store implementations; each takes a connected mongoose connection.
 export { MongoSessionStore, type MongoSessionStoreOptions } from './sessions.js';
 export { connectMongo, mongoHealth, type MongoConnectOptions } from '../connections/mongodb.js';
+export { MongoPrincipalStore, type MongoPrincipalStoreOptions } from './principals.js';

@@ -1,0 +1,98 @@
+// In-memory principal store: users, OIDC groups, permission groups and API keys in maps, copied on the way in and out.
+import type {
+  ApiKeyRecord,
+  GroupRecord,
+  PrincipalRecord,
+  PrincipalStore,
+  PrincipalType,
+} from '../../src/contracts/principals.js';
+import { ConflictError } from '../../src/errors.js';
+import { validateApiKey, validateGroup, validatePrincipal } from '../principal-validation.js';
+
+export class MemoryPrincipalStore implements PrincipalStore {
+  readonly backend = 'memory' as const;
+  readonly #principals = new Map<string, PrincipalRecord>();
+  readonly #groups = new Map<string, GroupRecord>();
+  readonly #apiKeys = new Map<string, ApiKeyRecord>();
+
+  async getPrincipal(id: string): Promise<PrincipalRecord | undefined> {
+    const record = typeof id === 'string' ? this.#principals.get(id) : undefined;
+    return record && structuredClone(record);
+  }
+
+  async savePrincipal(record: PrincipalRecord): Promise<PrincipalRecord> {
+    validatePrincipal(record);
+    this.#principals.set(record.id, structuredClone(record));
+    return structuredClone(record);
+  }
+
+  async deletePrincipal(id: string): Promise<boolean> {
+    for (const [keyId, key] of this.#apiKeys) if (key.principalId === id) this.#apiKeys.delete(keyId);
+    return this.#principals.delete(id);
+  }
+
+  async listPrincipals(options: { type?: PrincipalType } = {}): Promise<PrincipalRecord[]> {
+    return [...this.#principals.values()]
+      .filter((record) => options.type === undefined || record.type === options.type)
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((record) => structuredClone(record));
+  }
+
+  async getGroups(ids: readonly string[]): Promise<GroupRecord[]> {
+    return ids.flatMap((id) => {
+      const group = this.#groups.get(id);
+      return group ? [structuredClone(group)] : [];
+    });
+  }
+
+  async saveGroup(record: GroupRecord): Promise<GroupRecord> {
+    validateGroup(record);
+    this.#groups.set(record.id, structuredClone(record));
+    return structuredClone(record);
+  }
+
+  async deleteGroup(id: string): Promise<boolean> {
+    return this.#groups.delete(id);
+  }
+
+  async listGroups(): Promise<GroupRecord[]> {
+    return [...this.#groups.values()].sort((a, b) => a.id.localeCompare(b.id)).map((g) => structuredClone(g));
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    const record = typeof id === 'string' ? this.#apiKeys.get(id) : undefined;
+    return record && structuredClone(record);
+  }
+
+  async createApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
+    validateApiKey(record);
+    if (this.#apiKeys.has(record.id)) throw new ConflictError('An API key with this id already exists.');
+    this.#apiKeys.set(record.id, structuredClone(record));
+    return structuredClone(record);
+  }
+
+  async saveApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
+    validateApiKey(record);
+    this.#apiKeys.set(record.id, structuredClone(record));
+    return structuredClone(record);
+  }
+
+  async listApiKeys(principalId?: string): Promise<ApiKeyRecord[]> {
+    return [...this.#apiKeys.values()]
+      .filter((key) => principalId === undefined || key.principalId === principalId)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((key) => structuredClone(key));
+  }
+
+  async revokeApiKey(id: string, at: Date): Promise<boolean> {
+    const key = this.#apiKeys.get(id);
+    if (!key || key.revokedAt) return false;
+    key.revokedAt = new Date(at);
+    return true;
+  }
+
+  async touchApiKey(id: string, at: Date): Promise<void> {
+    const key = this.#apiKeys.get(id);
+    if (key) key.lastUsedAt = new Date(at);
+  }
+}

@@ -1,0 +1,156 @@
+// MongoDB principal store: principals, groups and API keys in three collections keyed by id.
+import type { Connection } from 'mongoose';
+import type {
+  ApiKeyRecord,
+  GroupRecord,
+  PrincipalRecord,
+  PrincipalStore,
+  PrincipalType,
+} from '../../src/contracts/principals.js';
+import { ConflictError } from '../../src/errors.js';
+import { isDuplicateKey, mongoCall } from '../errors.js';
+import { validateApiKey, validateGroup, validatePrincipal } from '../principal-validation.js';
+
+export interface MongoPrincipalStoreOptions {
+  /** A connected mongoose connection; the store never opens or closes it. */
+  connection: Connection;
+  /** Collection name prefix. Default `portcullis_`: `<prefix>principals`, `<prefix>groups`, `<prefix>api_keys`. */
+  prefix?: string;
+}
+
+type Doc<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
+
+function toDoc<T extends { id: string }>(record: T): Doc<T> {
+  const { id, ...rest } = record;
+  // Drop undefined members: the driver would store them as null.
+  const clean = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+  return { _id: id, ...clean } as Doc<T>;
+}
+
+function fromDoc<T extends { id: string }>(doc: Doc<T> | null): T | undefined {
+  if (!doc) return undefined;
+  const { _id, ...rest } = doc;
+  const clean = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== null));
+  return { id: _id, ...clean } as unknown as T;
+}
+
+export class MongoPrincipalStore implements PrincipalStore {
+  readonly backend = 'mongodb' as const;
+  readonly #connection: Connection;
+  readonly #prefix: string;
+
+  constructor(options: MongoPrincipalStoreOptions) {
+    if (!options?.connection) throw new TypeError('MongoPrincipalStore: options.connection is required');
+    this.#connection = options.connection;
+    this.#prefix = options.prefix ?? 'portcullis_';
+  }
+
+  get #principals() {
+    return this.#connection.collection<Doc<PrincipalRecord>>(`${this.#prefix}principals`);
+  }
+  get #groups() {
+    return this.#connection.collection<Doc<GroupRecord>>(`${this.#prefix}groups`);
+  }
+  get #apiKeys() {
+    return this.#connection.collection<Doc<ApiKeyRecord>>(`${this.#prefix}api_keys`);
+  }
+
+  async init(): Promise<void> {
+    await mongoCall(async () => {
+      await this.#principals.createIndex({ type: 1 }, { name: 'type' });
+      await this.#apiKeys.createIndex({ principalId: 1, createdAt: -1 }, { name: 'principalId_createdAt' });
+    });
+  }
+
+  async getPrincipal(id: string): Promise<PrincipalRecord | undefined> {
+    if (typeof id !== 'string') return undefined;
+    return fromDoc(await mongoCall(() => this.#principals.findOne({ _id: id })));
+  }
+
+  async savePrincipal(record: PrincipalRecord): Promise<PrincipalRecord> {
+    validatePrincipal(record);
+    await mongoCall(() => this.#principals.replaceOne({ _id: record.id }, toDoc(record), { upsert: true }));
+    return structuredClone(record);
+  }
+
+  async deletePrincipal(id: string): Promise<boolean> {
+    if (typeof id !== 'string') return false;
+    return mongoCall(async () => {
+      await this.#apiKeys.deleteMany({ principalId: id });
+      return (await this.#principals.deleteOne({ _id: id })).deletedCount === 1;
+    });
+  }
+
+  async listPrincipals(options: { type?: PrincipalType } = {}): Promise<PrincipalRecord[]> {
+    const query = options.type === undefined ? {} : { type: options.type };
+    const docs = await mongoCall(() => this.#principals.find(query).sort({ _id: 1 }).toArray());
+    return docs.map((doc) => fromDoc<PrincipalRecord>(doc)!);
+  }
+
+  async getGroups(ids: readonly string[]): Promise<GroupRecord[]> {
+    const wanted = ids.filter((id) => typeof id === 'string');
+    if (wanted.length === 0) return [];
+    const docs = await mongoCall(() => this.#groups.find({ _id: { $in: wanted } }).toArray());
+    const byId = new Map(docs.map((doc) => [doc._id, fromDoc<GroupRecord>(doc)!]));
+    return wanted.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+  }
+
+  async saveGroup(record: GroupRecord): Promise<GroupRecord> {
+    validateGroup(record);
+    await mongoCall(() => this.#groups.replaceOne({ _id: record.id }, toDoc(record), { upsert: true }));
+    return structuredClone(record);
+  }
+
+  async deleteGroup(id: string): Promise<boolean> {
+    if (typeof id !== 'string') return false;
+    return (await mongoCall(() => this.#groups.deleteOne({ _id: id }))).deletedCount === 1;
+  }
+
+  async listGroups(): Promise<GroupRecord[]> {
+    const docs = await mongoCall(() => this.#groups.find({}).sort({ _id: 1 }).toArray());
+    return docs.map((doc) => fromDoc<GroupRecord>(doc)!);
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | undefined> {
+    if (typeof id !== 'string') return undefined;
+    return fromDoc(await mongoCall(() => this.#apiKeys.findOne({ _id: id })));
+  }
+
+  async createApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
+    validateApiKey(record);
+    await mongoCall(async () => {
+      try {
+        await this.#apiKeys.insertOne(toDoc(record));
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new ConflictError('An API key with this id already exists.');
+        throw error;
+      }
+    });
+    return structuredClone(record);
+  }
+
+  async saveApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
+    validateApiKey(record);
+    await mongoCall(() => this.#apiKeys.replaceOne({ _id: record.id }, toDoc(record), { upsert: true }));
+    return structuredClone(record);
+  }
+
+  async listApiKeys(principalId?: string): Promise<ApiKeyRecord[]> {
+    const query = principalId === undefined ? {} : { principalId: String(principalId) };
+    const docs = await mongoCall(() => this.#apiKeys.find(query).sort({ createdAt: -1 }).toArray());
+    return docs.map((doc) => fromDoc<ApiKeyRecord>(doc)!);
+  }
+
+  async revokeApiKey(id: string, at: Date): Promise<boolean> {
+    if (typeof id !== 'string') return false;
+    const result = await mongoCall(() =>
+      this.#apiKeys.updateOne({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: new Date(at) } }),
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async touchApiKey(id: string, at: Date): Promise<void> {
+    if (typeof id !== 'string') return;
+    await mongoCall(() => this.#apiKeys.updateOne({ _id: id }, { $set: { lastUsedAt: new Date(at) } }));
+  }
+}

@@ -1,0 +1,162 @@
+// The principal store contract, run against memory, MongoDB, and MongoDB behind the shared Redis cache.
+import { expect } from 'chai';
+import type { ApiKeyRecord, PrincipalRecord, PrincipalStore } from '../../src/contracts/principals.js';
+import { ConflictError, ValidationError } from '../../src/errors.js';
+import { MemoryPrincipalStore } from '../../stores/memory/principals.js';
+import { MongoPrincipalStore } from '../../stores/mongodb/principals.js';
+import { RedisPrincipalCache } from '../../stores/redis/principal-cache.js';
+import { contractSuite, type Implementation, type BackendContext } from './harness.js';
+
+async function mongoStore(context: BackendContext) {
+  const connection = await context.mongo();
+  const prefix = `${context.name}_`;
+  const store = new MongoPrincipalStore({ connection, prefix });
+  await store.init();
+  const cleanup = async () => {
+    for (const suffix of ['principals', 'groups', 'api_keys']) {
+      await connection.dropCollection(prefix + suffix).catch(() => false);
+    }
+  };
+  return { store, cleanup };
+}
+
+const implementations: Implementation<PrincipalStore>[] = [
+  { name: 'memory', create: async () => ({ store: new MemoryPrincipalStore() }) },
+  { name: 'mongodb', create: mongoStore },
+  {
+    name: 'mongodb + redis cache',
+    async create(context) {
+      const inner = await mongoStore(context);
+      const client = await context.redis();
+      const prefix = `${context.name}:`;
+      return {
+        store: new RedisPrincipalCache({ store: inner.store, client, prefix }),
+        async cleanup() {
+          await inner.cleanup();
+          const keys = await client.keys(`${prefix}*`);
+          if (keys.length > 0) await client.del(...keys);
+        },
+      };
+    },
+  },
+];
+
+const alice: PrincipalRecord = {
+  id: 'alice',
+  type: 'user',
+  name: 'Alice',
+  email: 'alice@example.com',
+  groups: ['read-only'],
+  attributes: { department: 'sales' },
+  excludeFields: ['ssn'],
+};
+
+function key(id: string, principalId = 'alice'): ApiKeyRecord {
+  return {
+    id,
+    principalId,
+    secretHash: 'hmac-sha256$abc',
+    scopes: ['records:read'],
+    createdAt: new Date('2026-01-01T00:00:00Z'),
+    expiresAt: new Date('2030-01-01T00:00:00Z'),
+  };
+}
+
+contractSuite('principals', implementations, (store) => {
+  it('saves, reads, replaces and deletes a principal', async function () {
+    await store().savePrincipal(alice);
+    expect(await store().getPrincipal('alice')).to.deep.equal(alice);
+    await store().savePrincipal({ ...alice, name: 'Alice B.' });
+    expect((await store().getPrincipal('alice'))?.name).to.equal('Alice B.');
+    expect(await store().deletePrincipal('alice')).to.equal(true);
+    expect(await store().getPrincipal('alice')).to.equal(undefined);
+    expect(await store().deletePrincipal('alice')).to.equal(false);
+  });
+
+  it('lists principals by type', async function () {
+    await store().savePrincipal(alice);
+    await store().savePrincipal({ id: 'admins', type: 'oidcGroup', groups: [], attributes: {} });
+    expect((await store().listPrincipals()).map((p) => p.id)).to.deep.equal(['admins', 'alice']);
+    expect((await store().listPrincipals({ type: 'oidcGroup' })).map((p) => p.id)).to.deep.equal(['admins']);
+  });
+
+  it('reads groups in the order asked, skipping unknown ones', async function () {
+    await store().saveGroup({ id: 'b', permittedEndpoints: [{ method: 'GET', path: '^/b$' }] });
+    await store().saveGroup({ id: 'a', filterFields: [{ field: 'team', value: ['x', 'y'] }] });
+    expect((await store().getGroups(['b', 'missing', 'a'])).map((g) => g.id)).to.deep.equal(['b', 'a']);
+    expect((await store().listGroups()).map((g) => g.id)).to.deep.equal(['a', 'b']);
+    expect(await store().deleteGroup('a')).to.equal(true);
+    expect(await store().getGroups(['a'])).to.deep.equal([]);
+  });
+
+  it('rejects invalid principals and groups naming each field', async function () {
+    let caught: unknown;
+    await store()
+      .savePrincipal({
+        id: 'bad id!',
+        type: 'robot',
+        groups: ['ok', 'no spaces'],
+        attributes: { __proto__: 1, constructor: 2 },
+        permittedEndpoints: [{ method: 'GET', path: '^(a+)+$' }],
+        excludeFields: ['$where'],
+      } as unknown as PrincipalRecord)
+      .catch((error) => (caught = error));
+    expect(caught).to.be.instanceOf(ValidationError);
+    expect((caught as ValidationError).errors?.map((e) => e.field)).to.include.members([
+      'id',
+      'type',
+      'groups.1',
+      'attributes.constructor',
+      'permittedEndpoints.0',
+      'excludeFields.0',
+    ]);
+    caught = undefined;
+    await store()
+      .saveGroup({ id: 'g', filterFields: [{ field: '__proto__', value: [] }] })
+      .catch((error) => (caught = error));
+    expect((caught as ValidationError).errors?.map((e) => e.field)).to.deep.equal([
+      'filterFields.0.field',
+      'filterFields.0.value',
+    ]);
+  });
+
+  it('creates API keys once, lists, touches and revokes them', async function () {
+    await store().savePrincipal(alice);
+    await store().createApiKey(key('pc_0000000000000001'));
+    let caught: unknown;
+    await store()
+      .createApiKey(key('pc_0000000000000001'))
+      .catch((error) => (caught = error));
+    expect(caught).to.be.instanceOf(ConflictError);
+    const read = await store().getApiKey('pc_0000000000000001');
+    expect(read?.expiresAt?.getTime()).to.equal(Date.parse('2030-01-01T00:00:00Z'));
+    expect(read?.scopes).to.deep.equal(['records:read']);
+    await store().touchApiKey('pc_0000000000000001', new Date('2026-02-01T00:00:00Z'));
+    const listed = await store().listApiKeys('alice');
+    expect(listed.map((k) => k.id)).to.deep.equal(['pc_0000000000000001']);
+    expect(listed[0]!.lastUsedAt?.toISOString()).to.equal('2026-02-01T00:00:00.000Z');
+    expect(await store().revokeApiKey('pc_0000000000000001', new Date())).to.equal(true);
+    expect(await store().revokeApiKey('pc_0000000000000001', new Date())).to.equal(false);
+    expect((await store().getApiKey('pc_0000000000000001'))?.revokedAt).to.be.instanceOf(Date);
+  });
+
+  it('deleting a principal deletes its API keys', async function () {
+    await store().savePrincipal(alice);
+    await store().createApiKey(key('pc_0000000000000002'));
+    expect(await store().getApiKey('pc_0000000000000002')).to.not.equal(undefined);
+    await store().deletePrincipal('alice');
+    expect(await store().getApiKey('pc_0000000000000002')).to.equal(undefined);
+  });
+
+  it('an unknown key id then created is found (no stale negative cache)', async function () {
+    expect(await store().getApiKey('pc_0000000000000003')).to.equal(undefined);
+    await store().createApiKey(key('pc_0000000000000003'));
+    expect((await store().getApiKey('pc_0000000000000003'))?.principalId).to.equal('alice');
+  });
+
+  it('treats non-string ids from untrusted input as unknown', async function () {
+    const weird = { $ne: null } as unknown as string;
+    expect(await store().getPrincipal(weird)).to.equal(undefined);
+    expect(await store().getApiKey(weird)).to.equal(undefined);
+  });
+});
