@@ -10,7 +10,7 @@ export * from './cli/index.js';
 export type * from './auth/principal.js';
 export type * from './abac/decision.js';
 export type * from './pii/masker.js';
-export type * from './filter/query.js';
 export type * from './audit/event-ref.js';
 export type * from './pii/blind-index.js';
 export * from './auth/index.js';
+export * from './filter/index.js';

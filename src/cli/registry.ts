@@ -1,4 +1,5 @@
 // Every sub-command of the `portcullis` CLI. Each area adds its command here.
 import type { Command } from './command.js';
+import { filterCommand } from './commands/filter.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [filterCommand];

@@ -1,0 +1,105 @@
+// Compiles a filter node to a MongoDB filter document; user text only ever appears as escaped literals.
+import { ObjectIdRef, type Condition, type FilterNode, type FilterValue, type SortKey } from './ast.js';
+
+export interface MongoCompileOptions {
+  /** Converts ObjectId references to the driver's type. Default: keep `ObjectIdRef` (prints as `{$oid}`). */
+  objectId?: (hex: string) => unknown;
+  /** Maps a public field name to the stored one, e.g. `id` → `_id`. Default: identity. */
+  fieldName?: (field: string) => string;
+}
+
+export type MongoFilter = Record<string, unknown>;
+
+/** Escapes every regex metacharacter so the text matches literally. */
+export function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}
+
+function conditionFilter(condition: Condition, options: MongoCompileOptions): MongoFilter {
+  const field = options.fieldName ? options.fieldName(condition.field) : condition.field;
+  const convert = (value: FilterValue): unknown =>
+    value instanceof ObjectIdRef && options.objectId ? options.objectId(value.hex) : value;
+  switch (condition.op) {
+    case 'eq':
+      return { [field]: convert(condition.value) };
+    case 'ne':
+      return { [field]: { $ne: convert(condition.value) } };
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return { [field]: { [`$${condition.op}`]: convert(condition.value) } };
+    case 'in':
+      return { [field]: { $in: condition.values.map(convert) } };
+    case 'notin':
+      return { [field]: { $nin: condition.values.map(convert) } };
+    case 'between': {
+      const range = { $gte: convert(condition.low), $lte: convert(condition.high) };
+      // On arrays one element must satisfy both bounds, as the in-memory predicate does.
+      return { [field]: condition.array ? { $elemMatch: range } : range };
+    }
+    case 'startswith':
+      return { [field]: { $regex: `^${escapeRegex(condition.value as string)}` } };
+    case 'contains':
+      return { [field]: { $regex: escapeRegex(condition.value as string) } };
+    case 'notcontains':
+      return { [field]: { $not: { $regex: escapeRegex(condition.value as string) } } };
+    case 'exists':
+      return { [field]: { $exists: condition.value } };
+    case 'null':
+      return condition.value ? { [field]: null } : { [field]: { $ne: null } };
+  }
+}
+
+function isOperatorObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) return false;
+  if (value instanceof ObjectIdRef) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((key) => key.startsWith('$'));
+}
+
+// Merges AND-ed filters into one document while fields do not collide, so filters stay readable.
+function mergeAnd(parts: MongoFilter[]): MongoFilter {
+  const merged: MongoFilter = {};
+  for (const part of parts) {
+    for (const [key, value] of Object.entries(part)) {
+      if (!Object.hasOwn(merged, key)) {
+        merged[key] = value;
+        continue;
+      }
+      const existing = merged[key];
+      if (
+        !key.startsWith('$') &&
+        isOperatorObject(existing) &&
+        isOperatorObject(value) &&
+        Object.keys(value).every((op) => !Object.hasOwn(existing, op))
+      ) {
+        merged[key] = { ...existing, ...value };
+        continue;
+      }
+      return { $and: parts };
+    }
+  }
+  return merged;
+}
+
+/** A filter that matches no document on MongoDB and FerretDB alike. */
+export const mongoMatchNone: MongoFilter = Object.freeze({ _id: { $in: [] } }) as MongoFilter;
+
+export function toMongoFilter(node: FilterNode, options: MongoCompileOptions = {}): MongoFilter {
+  if (node.kind === 'cond') return conditionFilter(node, options);
+  if (node.kind === 'and') {
+    if (node.nodes.length === 0) return {};
+    const parts = node.nodes.map((child) => toMongoFilter(child, options));
+    return parts.length === 1 ? parts[0]! : mergeAnd(parts);
+  }
+  if (node.nodes.length === 0) return { ...mongoMatchNone };
+  if (node.nodes.length === 1) return toMongoFilter(node.nodes[0]!, options);
+  return { $or: node.nodes.map((child) => toMongoFilter(child, options)) };
+}
+
+export function toMongoSort(sort: readonly SortKey[], options: MongoCompileOptions = {}): Record<string, 1 | -1> {
+  const result: Record<string, 1 | -1> = {};
+  for (const key of sort) result[options.fieldName ? options.fieldName(key.field) : key.field] = key.direction;
+  return result;
+}

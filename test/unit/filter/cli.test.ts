@@ -1,0 +1,69 @@
+// `portcullis filter`: prints the compiled query as JSON; bad input is one line and exit status 2.
+import { expect } from 'chai';
+import { runCli } from '../../../src/cli/run.js';
+import type { CliIO } from '../../../src/cli/command.js';
+
+function io(files: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const value: CliIO = {
+    stdout: (line) => out.push(line),
+    stderr: (line) => err.push(line),
+    readFile: async (path) => {
+      if (!(path in files)) throw new Error('ENOENT');
+      return files[path]!;
+    },
+    env: {},
+  };
+  return { io: value, out, err };
+}
+
+describe('portcullis filter', function () {
+  it('prints filter, sort, limit and projection with schema typing', async function () {
+    const cli = io({ 'fields.json': JSON.stringify({ age: 'number', name: 'string', tags: ['string'] }) });
+    const status = await runCli(
+      [
+        'filter',
+        'age__gt=30&name__startswith=Jo&tags__in=["a"]&sort=-age&limit=5&fields=name',
+        '--schema',
+        'fields.json',
+      ],
+      cli.io,
+    );
+    expect(status).to.equal(0);
+    expect(JSON.parse(cli.out[0]!)).to.deep.equal({
+      filter: { age: { $gt: 30 }, name: { $regex: '^Jo' }, tags: { $in: ['a'] } },
+      sort: { age: -1, id: 1 },
+      limit: 5,
+      projection: ['id', 'name'],
+    });
+  });
+
+  it('keeps values as strings without a schema', async function () {
+    const cli = io();
+    expect(await runCli(['filter', 'age__gt=30'], cli.io)).to.equal(0);
+    expect(JSON.parse(cli.out[0]!).filter).to.deep.equal({ age: { $gt: '30' } });
+  });
+
+  it('reads YAML schemas', async function () {
+    const cli = io({ 'fields.yaml': 'born: date\nok: boolean\n' });
+    expect(await runCli(['filter', 'ok=true&born__lt=2020-01-01', '--schema', 'fields.yaml'], cli.io)).to.equal(0);
+    expect(JSON.parse(cli.out[0]!).filter).to.deep.equal({ ok: true, born: { $lt: '2020-01-01T00:00:00.000Z' } });
+  });
+
+  for (const [args, pattern] of [
+    [['filter', 'a[$ne]=1'], /bracket/],
+    [['filter', 'age__gt=x', '--schema', 'fields.json'], /age__gt.*number/],
+    [['filter', 'x=1', '--schema', 'missing.json'], /cannot read/],
+    [['filter', 'x=1', '--schema', 'bad.json'], /bad\.json.*unknown type/],
+    [['filter'], /missing the querystring/],
+    [['filter', 'x=1', '--bogus'], /unknown option/],
+  ] as [string[], RegExp][]) {
+    it(`exits 2 with one line for ${args.slice(1).join(' ') || '(nothing)'}`, async function () {
+      const cli = io({ 'fields.json': '{"age":"number"}', 'bad.json': '{"age":"numbr"}' });
+      expect(await runCli(args, cli.io)).to.equal(2);
+      expect(cli.err).to.have.length(1);
+      expect(cli.err[0]).to.match(pattern);
+    });
+  }
+});
