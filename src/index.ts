@@ -14,3 +14,4 @@ export type * from './audit/event-ref.js';
 export type * from './pii/blind-index.js';
 export * from './auth/index.js';
 export * from './filter/index.js';
+export { VERSION_FIELD, DELETED_FIELD } from './contracts/records.js';

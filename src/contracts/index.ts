@@ -3,3 +3,4 @@ export type * from './lifecycle.js';
 export type * from './sessions.js';
 export type * from './principals.js';
 export type * from './rate-limit.js';
+export type * from './records.js';

@@ -1,6 +1,12 @@
 // Value comparison with MongoDB's rules where they matter: only values of one kind compare, dates by time.
 import { ObjectIdRef } from './ast.js';
 
+const OBJECT_ID_TEXT = /^[0-9a-fA-F]{24}$/;
+
+function compareText(a: unknown, b: unknown): number {
+  return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+}
+
 type Kind = 'number' | 'string' | 'boolean' | 'date' | 'objectId' | 'null' | 'other';
 
 /** The comparison kind of a stored or query value; driver ObjectIds count as objectId by their hex. */
@@ -41,7 +47,12 @@ function primitive(value: unknown, kind: Kind): string | number | boolean {
  */
 export function compareValues(stored: unknown, query: unknown): number | undefined {
   const kind = kindOf(stored);
-  if (kind === 'null' || kind === 'other' || kind !== kindOf(query)) return undefined;
+  const queryKind = kindOf(query);
+  // In-memory collections keep ObjectIds as 24-hex strings; they compare with ObjectId query values.
+  if (kind === 'string' && queryKind === 'objectId' && OBJECT_ID_TEXT.test(stored as string)) {
+    return compareText((stored as string).toLowerCase(), primitive(query, 'objectId'));
+  }
+  if (kind === 'null' || kind === 'other' || kind !== queryKind) return undefined;
   const a = primitive(stored, kind);
   const b = primitive(query, kind);
   return a < b ? -1 : a > b ? 1 : 0;

@@ -86,12 +86,13 @@ function conditionPredicate(condition: Condition): Predicate {
     }
     case 'between': {
       const { low, high } = condition;
-      const within = (element: unknown) => {
-        const above = compareValues(element, low);
-        const below = compareValues(element, high);
-        return above !== undefined && below !== undefined && above >= 0 && below <= 0;
+      const atLeast = (element: unknown) => (compareValues(element, low) ?? -1) >= 0;
+      const atMost = (element: unknown) => (compareValues(element, high) ?? 1) <= 0;
+      // Arrays: some element >= low and some element <= high, as MongoDB applies a range to arrays.
+      return (record) => {
+        const value = read(record);
+        return any(value, atLeast) && any(value, atMost);
       };
-      return (record) => any(read(record), within);
     }
     case 'startswith': {
       const prefix = condition.value as string;

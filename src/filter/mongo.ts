@@ -34,9 +34,9 @@ function conditionFilter(condition: Condition, options: MongoCompileOptions): Mo
     case 'notin':
       return { [field]: { $nin: condition.values.map(convert) } };
     case 'between': {
-      const range = { $gte: convert(condition.low), $lte: convert(condition.high) };
-      // On arrays one element must satisfy both bounds, as the in-memory predicate does.
-      return { [field]: condition.array ? { $elemMatch: range } : range };
+      // On arrays this is MongoDB's range semantics: some element >= low and some element <= high (maybe
+      // different ones). `$elemMatch` would be stricter but FerretDB v1 does not apply it element-wise.
+      return { [field]: { $gte: convert(condition.low), $lte: convert(condition.high) } };
     }
     case 'startswith':
       return { [field]: { $regex: `^${escapeRegex(condition.value as string)}` } };

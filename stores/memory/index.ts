@@ -2,3 +2,4 @@
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions.js';
 export { MemoryPrincipalStore } from './principals.js';
 export { MemoryRateLimitStore, MemoryQuotaStore, type MemoryCounterOptions } from './rate-limit.js';
+export { MemoryRecordStore, type MemoryRecordStoreOptions } from './records.js';

@@ -2,3 +2,5 @@
 export { MongoSessionStore, type MongoSessionStoreOptions } from './sessions.js';
 export { connectMongo, mongoHealth, type MongoConnectOptions } from '../connections/mongodb.js';
 export { MongoPrincipalStore, type MongoPrincipalStoreOptions } from './principals.js';
+export { MongoRecordStore, type MongoRecordStoreOptions } from './records.js';
+export { mongooseSchemaFor, fieldsOfModel, idTypeOfModel, type AnyModel } from './records-schema.js';

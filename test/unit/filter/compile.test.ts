@@ -55,7 +55,7 @@ describe('filter compiler', function () {
       ['age__lte=30.5', { age: { $lte: 30.5 } }],
       ['age__le=-3', { age: { $lte: -3 } }],
       ['age__between=[0,3]', { age: { $gte: 0, $lte: 3 } }],
-      ['tags__between=["a","c"]', { tags: { $elemMatch: { $gte: 'a', $lte: 'c' } } }],
+      ['tags__between=["a","c"]', { tags: { $gte: 'a', $lte: 'c' } }],
       ['active=true', { active: true }],
       ['address.city=Oslo', { 'address.city': 'Oslo' }],
     ];

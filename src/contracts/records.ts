@@ -1,0 +1,60 @@
+// The records store contract: the collection behind a CRUD router (an in-memory collection or a mongoose model).
+import type { FieldProblem } from '../errors.js';
+import type { FilterNode, SortKey } from '../filter/ast.js';
+import type { CompiledSchema } from '../filter/schema.js';
+import type { ManagedStore } from './lifecycle.js';
+
+/** Stored on every record: incremented by each write, the basis of `ETag` / `If-Match`. */
+export const VERSION_FIELD = '_version';
+/** Set when a record is in the trash (soft-deleted); absent otherwise. */
+export const DELETED_FIELD = '_deletedAt';
+
+/** A record as stores return it: the public `id`, its version and its fields (dates as `Date`). */
+export interface StoredRecord {
+  id: string;
+  _version: number;
+  _deletedAt?: Date;
+  [field: string]: unknown;
+}
+
+export interface RecordQuery {
+  /** The typed filter (see `src/filter`); each store compiles it to its own form. */
+  where: FilterNode;
+  /** Sort keys; the last is the id, so the order is total. */
+  sort: readonly SortKey[];
+  limit: number;
+  skip?: number;
+}
+
+/** A write's input after the store's own schema rules: values cast to their types, problems listed. */
+export interface PreparedRecord {
+  record: Record<string, unknown>;
+  problems: FieldProblem[];
+}
+
+export interface RecordStore extends ManagedStore {
+  readonly backend: 'memory' | 'mongodb';
+  /** Field names and types (from the memory declaration or the mongoose schema). */
+  readonly schema: CompiledSchema;
+  /** How ids look: strings (with an optional prefix) or ObjectIds as 24-hex strings. */
+  readonly idType: 'string' | 'objectId';
+  /** A new unique id. */
+  newId(): string;
+  /** Applies the schema's own rules to a full record (no id, no internal fields); never throws for bad data. */
+  prepare(record: Record<string, unknown>): Promise<PreparedRecord>;
+  find(query: RecordQuery): Promise<StoredRecord[]>;
+  count(where: FilterNode): Promise<number>;
+  /** Distinct values of `field` among matching records (array fields contribute their elements), at most `limit`. */
+  distinct(field: string, where: FilterNode, limit: number): Promise<unknown[]>;
+  /** The record with `id` when it also matches `where`. */
+  get(id: string, where?: FilterNode): Promise<StoredRecord | undefined>;
+  /** Inserts a new record with version 1; a duplicate id is a `ConflictError`. */
+  insert(id: string, record: Record<string, unknown>): Promise<StoredRecord>;
+  /**
+   * Replaces the record if its version is still `expectedVersion`, storing version + 1.
+   * Returns undefined when the record is gone or was changed meanwhile.
+   */
+  replace(id: string, expectedVersion: number, record: Record<string, unknown>): Promise<StoredRecord | undefined>;
+  /** Deletes the record (at `expectedVersion` when given); true when it was deleted. */
+  remove(id: string, expectedVersion?: number): Promise<boolean>;
+}

@@ -1,0 +1,198 @@
+// MongoDB record store over a mongoose model: mongoose validates and casts, the driver reads and writes.
+import type { Collection, Filter } from 'mongodb';
+import { Types } from 'mongoose';
+import type { PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../../src/contracts/records.js';
+import { ConflictError, type FieldProblem } from '../../src/errors.js';
+import type { FilterNode } from '../../src/filter/ast.js';
+import { toMongoFilter, toMongoSort, type CompiledSchema, type MongoCompileOptions } from '../../src/filter/index.js';
+import { isDuplicateKey, mongoCall } from '../errors.js';
+import { randomId, validateIdPrefix } from '../id.js';
+import { fieldsOfModel, idTypeOfModel, type AnyModel } from './records-schema.js';
+
+export interface MongoRecordStoreOptions {
+  /** A mongoose model on a connected connection; its schema validates writes and types filters. */
+  model: AnyModel;
+  /** Prefix of generated ids (string `_id` models only), e.g. `acc_`. Default none. */
+  idPrefix?: string;
+  /** Paths accepted without being in the mongoose schema (e.g. blind-index fields). Default none. */
+  extraPaths?: readonly string[];
+}
+
+interface MongoDocument {
+  _id: string | Types.ObjectId;
+  [field: string]: unknown;
+}
+
+export class MongoRecordStore implements RecordStore {
+  readonly backend = 'mongodb' as const;
+  readonly schema: CompiledSchema;
+  readonly idType: 'string' | 'objectId';
+  readonly #model: AnyModel;
+  readonly #prefix: string;
+  readonly #extra: ReadonlySet<string>;
+  readonly #compile: MongoCompileOptions;
+
+  constructor(options: MongoRecordStoreOptions) {
+    if (typeof options?.model?.collection?.collectionName !== 'string') {
+      throw new TypeError('MongoRecordStore: options.model must be a mongoose model');
+    }
+    this.#model = options.model;
+    this.schema = fieldsOfModel(options.model);
+    this.idType = idTypeOfModel(options.model);
+    this.#prefix = validateIdPrefix(options.idPrefix, 'MongoRecordStore');
+    if (this.#prefix && this.idType === 'objectId') {
+      throw new TypeError('MongoRecordStore: idPrefix needs a model whose _id is a String');
+    }
+    this.#extra = new Set(options.extraPaths ?? []);
+    this.#compile = {
+      objectId: (hex) => new Types.ObjectId(hex),
+      fieldName: (field) => (field === 'id' ? '_id' : field),
+    };
+  }
+
+  get #collection(): Collection<MongoDocument> {
+    return this.#model.collection as unknown as Collection<MongoDocument>;
+  }
+
+  #id(id: string): string | Types.ObjectId {
+    return this.idType === 'objectId' ? new Types.ObjectId(id) : id;
+  }
+
+  #validId(id: unknown): id is string {
+    return typeof id === 'string' && (this.idType === 'string' || /^[0-9a-fA-F]{24}$/.test(id));
+  }
+
+  #filter(where: FilterNode): Filter<MongoDocument> {
+    return toMongoFilter(where, this.#compile) as Filter<MongoDocument>;
+  }
+
+  newId(): string {
+    return this.idType === 'objectId' ? new Types.ObjectId().toHexString() : randomId(this.#prefix);
+  }
+
+  async prepare(record: Record<string, unknown>): Promise<PreparedRecord> {
+    const problems: FieldProblem[] = [];
+    const extras: Record<string, unknown> = {};
+    const schema = this.#model.schema;
+    const walk = (input: Record<string, unknown>, prefix: string) => {
+      for (const [key, value] of Object.entries(input)) {
+        const path = prefix ? `${prefix}.${key}` : key;
+        if (this.#extra.has(path)) {
+          extras[path] = value;
+          continue;
+        }
+        const kind = path === '_id' ? 'reserved' : schema.pathType(path);
+        if (kind === 'nested' && value === null) continue;
+        if (kind === 'nested' && typeof value === 'object' && !Array.isArray(value)) {
+          walk(value as Record<string, unknown>, path);
+        } else if (kind !== 'real') {
+          problems.push({
+            field: path,
+            code: 'validation.unknown_field',
+            message: `"${path}" is not a field of this resource.`,
+          });
+        }
+      }
+    };
+    walk(record, '');
+    const document = new this.#model(record);
+    let error: { errors?: Record<string, { kind?: string; name?: string; message?: string }> } | undefined;
+    try {
+      await document.validate();
+    } catch (caught) {
+      if (typeof caught !== 'object' || caught === null || !('errors' in caught)) throw caught;
+      error = caught as typeof error;
+    }
+    for (const [path, problem] of Object.entries(error?.errors ?? {})) {
+      if (problems.some((p) => p.field === path)) continue;
+      const message =
+        problem.name === 'CastError'
+          ? `"${path}" must be a ${String(problem.kind).toLowerCase()}.`
+          : (problem.message ?? `"${path}" is invalid.`);
+      problems.push({
+        field: path,
+        code: problem.name === 'CastError' ? 'validation.type' : `validation.${problem.kind ?? 'invalid'}`,
+        message,
+      });
+    }
+    const typed = document.toObject({ depopulate: true, versionKey: false, virtuals: false }) as Record<
+      string,
+      unknown
+    >;
+    delete typed._id;
+    for (const [path, value] of Object.entries(extras)) typed[path] = value;
+    return { record: typed, problems };
+  }
+
+  #toRecord(document: MongoDocument): StoredRecord {
+    const { _id, ...fields } = document;
+    const id = this.idType === 'objectId' ? (_id as Types.ObjectId).toHexString() : String(_id);
+    return { ...fields, id } as StoredRecord;
+  }
+
+  #toDocument(id: string, record: Record<string, unknown>, version: number): MongoDocument {
+    const { id: _ignored, ...fields } = record;
+    return { ...fields, _id: this.#id(id), _version: version };
+  }
+
+  async find(query: RecordQuery): Promise<StoredRecord[]> {
+    const documents = await mongoCall(() => {
+      let cursor = this.#collection.find(this.#filter(query.where)).sort(toMongoSort(query.sort, this.#compile));
+      if (query.skip) cursor = cursor.skip(query.skip);
+      return cursor.limit(query.limit).toArray();
+    });
+    return (documents as MongoDocument[]).map((document) => this.#toRecord(document));
+  }
+
+  async count(where: FilterNode): Promise<number> {
+    return mongoCall(() => this.#collection.countDocuments(this.#filter(where)));
+  }
+
+  async distinct(field: string, where: FilterNode, limit: number): Promise<unknown[]> {
+    const name = field === 'id' ? '_id' : field;
+    const values: unknown[] = await mongoCall(() => this.#collection.distinct(name, this.#filter(where)));
+    return values.slice(0, limit).map((value) => (value instanceof Types.ObjectId ? value.toHexString() : value));
+  }
+
+  async get(id: string, where?: FilterNode): Promise<StoredRecord | undefined> {
+    if (!this.#validId(id)) return undefined;
+    const byId: Filter<MongoDocument> = { _id: this.#id(id) };
+    const filter: Filter<MongoDocument> = where ? { $and: [byId, this.#filter(where)] } : byId;
+    const document = await mongoCall(() => this.#collection.findOne(filter));
+    return document ? this.#toRecord(document as MongoDocument) : undefined;
+  }
+
+  async insert(id: string, record: Record<string, unknown>): Promise<StoredRecord> {
+    const document = this.#toDocument(id, record, 1);
+    await mongoCall(async () => {
+      try {
+        await this.#collection.insertOne(document);
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new ConflictError('A record with this id already exists.');
+        throw error;
+      }
+    });
+    return this.#toRecord(document);
+  }
+
+  async replace(
+    id: string,
+    expectedVersion: number,
+    record: Record<string, unknown>,
+  ): Promise<StoredRecord | undefined> {
+    if (!this.#validId(id)) return undefined;
+    const document = this.#toDocument(id, record, expectedVersion + 1);
+    const result = await mongoCall(() =>
+      this.#collection.replaceOne({ _id: this.#id(id), _version: expectedVersion }, document),
+    );
+    return result.matchedCount === 1 ? this.#toRecord(document) : undefined;
+  }
+
+  async remove(id: string, expectedVersion?: number): Promise<boolean> {
+    if (!this.#validId(id)) return false;
+    const filter: Filter<MongoDocument> = { _id: this.#id(id) };
+    if (expectedVersion !== undefined) filter._version = expectedVersion;
+    const result = await mongoCall(() => this.#collection.deleteOne(filter));
+    return result.deletedCount === 1;
+  }
+}
