@@ -15,3 +15,4 @@ export type * from './pii/blind-index.js';
 export * from './auth/index.js';
 export * from './filter/index.js';
 export { VERSION_FIELD, DELETED_FIELD } from './contracts/records.js';
+export * from './audit/index.js';

@@ -4,14 +4,20 @@ import type { Redis } from 'ioredis';
 import { backendFor, type Config } from '../src/config/index.js';
 import type { Backend, StoreKind } from '../src/config/store-kinds.js';
 import type { ManagedStore, StoreHealth } from '../src/contracts/lifecycle.js';
+import type { AuditStore } from '../src/contracts/audit.js';
+import type { ReliabilityQueue } from '../src/contracts/queue.js';
 import type { SessionStore } from '../src/contracts/sessions.js';
 import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { QuotaStore, RateLimitStore } from '../src/contracts/rate-limit.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { connectMongo, mongoHealth } from './connections/mongodb.js';
 import { connectRedis, redisHealth } from './connections/redis.js';
+import { MemoryAuditStore } from './memory/audit.js';
 import { MemorySessionStore } from './memory/sessions.js';
+import { MongoAuditStore } from './mongodb/audit.js';
 import { MongoSessionStore } from './mongodb/sessions.js';
+import { RedisAuditStore } from './redis/audit.js';
+import { RedisReliabilityQueue } from './redis/audit-queue.js';
 import { RedisSessionStore } from './redis/sessions.js';
 import { MemoryPrincipalStore } from './memory/principals.js';
 import { MongoPrincipalStore } from './mongodb/principals.js';
@@ -41,6 +47,9 @@ export interface Stores {
   readonly rateLimit: RateLimitStore;
   /** Quota counters, on the rate-limit backend. */
   readonly quotas: QuotaStore;
+  readonly audit: AuditStore;
+  /** The Redis fallback queue for audit events, when Redis is configured and is not the audit store itself. */
+  readonly auditQueue?: ReliabilityQueue;
   /** Pings every configured server; a kind is down when its server is. */
   health(): Promise<HealthReport>;
   /** Closes every store, then the connections this factory opened. */
@@ -106,7 +115,23 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     redis: () => new RedisQuotaStore({ client: requireConnection(connections.redis) }),
   });
 
-  const managed: ManagedStore[] = [sessions, principals, rateLimit, quotas];
+  const retention = { retention: config.AUDIT_RETENTION, readRetention: config.AUDIT_READ_RETENTION };
+  const audit = pick<AuditStore>(backends.audit, {
+    memory: () => new MemoryAuditStore(retention),
+    mongodb: () => new MongoAuditStore({ connection: requireConnection(connections.mongodb), ...retention }),
+    redis: () =>
+      new RedisAuditStore({
+        client: requireConnection(connections.redis),
+        maxLength: config.AUDIT_STREAM_MAXLEN,
+        ...retention,
+      }),
+  });
+  const auditQueue =
+    connections.redis && backends.audit !== 'redis'
+      ? new RedisReliabilityQueue({ client: connections.redis })
+      : undefined;
+
+  const managed: ManagedStore[] = [sessions, principals, rateLimit, quotas, audit];
   try {
     for (const store of managed) await store.init?.();
   } catch (error) {
@@ -132,7 +157,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     await closeConnections(connections);
   }
 
-  return { backends, connections, sessions, principals, rateLimit, quotas, health, close };
+  return { backends, connections, sessions, principals, rateLimit, quotas, audit, auditQueue, health, close };
 }
 
 function pick<T>(backend: Backend, factories: Partial<Record<Backend, () => T>>): T {

@@ -4,3 +4,5 @@ export type * from './sessions.js';
 export type * from './principals.js';
 export type * from './rate-limit.js';
 export type * from './records.js';
+export type * from './audit.js';
+export type * from './queue.js';

@@ -3,3 +3,5 @@ export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions.j
 export { MemoryPrincipalStore } from './principals.js';
 export { MemoryRateLimitStore, MemoryQuotaStore, type MemoryCounterOptions } from './rate-limit.js';
 export { MemoryRecordStore, type MemoryRecordStoreOptions } from './records.js';
+export { MemoryAuditStore, type MemoryAuditStoreOptions } from './audit.js';
+export { MemoryReliabilityQueue } from './audit-queue.js';

@@ -4,3 +4,4 @@ export { connectMongo, mongoHealth, type MongoConnectOptions } from '../connecti
 export { MongoPrincipalStore, type MongoPrincipalStoreOptions } from './principals.js';
 export { MongoRecordStore, type MongoRecordStoreOptions } from './records.js';
 export { mongooseSchemaFor, fieldsOfModel, idTypeOfModel, type AnyModel } from './records-schema.js';
+export { MongoAuditStore, type MongoAuditStoreOptions } from './audit.js';

@@ -3,3 +3,5 @@ export { RedisSessionStore, type RedisSessionStoreOptions } from './sessions.js'
 export { connectRedis, redisHealth, type RedisConnectOptions } from '../connections/redis.js';
 export { RedisPrincipalCache, type RedisPrincipalCacheOptions } from './principal-cache.js';
 export { RedisRateLimitStore, RedisQuotaStore, type RedisCounterOptions } from './rate-limit.js';
+export { RedisAuditStore, type RedisAuditStoreOptions } from './audit.js';
+export { RedisReliabilityQueue, type RedisReliabilityQueueOptions } from './audit-queue.js';

@@ -1,10 +1,12 @@
 // The one schema of every environment variable Portcullis reads, assembled from each area's group.
 import { authVariables } from './auth.js';
+import { auditVariables } from './audit.js';
 import { coreVariables } from './core.js';
 
 export const configSchema = {
   ...coreVariables,
   ...authVariables,
+  ...auditVariables,
 };
 
 export type ConfigSchema = typeof configSchema;

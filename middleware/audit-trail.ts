@@ -1,0 +1,220 @@
+// auditTrail(): records one audit event per request that reached a route, allowed or denied, when it ends.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { changedFields } from '../src/audit/changes.js';
+import { auditContext } from '../src/audit/context.js';
+import type { AuditEventDraft } from '../src/audit/event-ref.js';
+import type { AuditEventInput, AuditOutcome } from '../src/audit/event.js';
+import type { AuditPipeline } from '../src/audit/pipeline.js';
+import { ConfigError, didYouMean } from '../src/errors.js';
+import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
+import { contextOf } from './context.js';
+
+export interface AuditTrailOptions {
+  /** The pipeline events are published to (`createAuditPipeline`). Required. */
+  pipeline: AuditPipeline;
+  /** Record request bodies (masked with the pipeline's masker). Default true. */
+  captureBody?: boolean;
+  /** The resource name when the route sets none. Default: first segment of the matched route path. */
+  resource?: (req: Request) => string | undefined;
+  /** Requests for which nothing is recorded. Default: none. */
+  skip?: (req: Request) => boolean;
+  /** Also record requests that matched no route and were not authorized (404s). Default false. */
+  recordUnmatched?: boolean;
+  /** Where failures to record are logged. Default: nowhere. */
+  logger?: Logger;
+}
+
+const KNOWN = ['pipeline', 'captureBody', 'resource', 'skip', 'recordUnmatched', 'logger'];
+const USER_AGENT_MAX = 512;
+
+/** How a route names its event: set on the request before the response, or use `auditAs()`. */
+export interface AuditSettings {
+  action?: string;
+  resource?: string;
+  resourceId?: string;
+  /** Record nothing for this route. */
+  skip?: boolean;
+}
+
+/** A route-level middleware that sets the action and resource of the request's event, or opts out. */
+export function auditAs(settings: AuditSettings): RequestHandler {
+  if (typeof settings !== 'object' || settings === null) throw new ConfigError('settings', 'must be an object');
+  for (const key of Object.keys(settings)) {
+    if (!['action', 'resource', 'resourceId', 'skip'].includes(key)) {
+      throw new ConfigError(key, 'is not an auditAs() setting', {
+        hint: didYouMean(key, ['action', 'resource', 'resourceId', 'skip']),
+      });
+    }
+  }
+  return function portcullisAuditAs(req: Request, _res: Response, next: NextFunction) {
+    const draft = (contextOf(req).audit ??= { extra: {} });
+    if (settings.action !== undefined) draft.action = settings.action;
+    if (settings.resource !== undefined) draft.resource = settings.resource;
+    if (settings.resourceId !== undefined) draft.resourceId = settings.resourceId;
+    if (settings.skip !== undefined) draft.skip = settings.skip;
+    next();
+  };
+}
+
+function defaultAction(method: string, params: Record<string, string>): string {
+  switch (method) {
+    case 'POST':
+      return 'CREATE';
+    case 'PUT':
+    case 'PATCH':
+      return 'UPDATE';
+    case 'DELETE':
+      return 'DELETE';
+    case 'GET':
+    case 'HEAD':
+      return Object.keys(params).length > 0 ? 'GET' : 'LIST';
+    default:
+      return method;
+  }
+}
+
+function firstSegment(path: string | undefined): string | undefined {
+  return path?.split('/').find((segment) => segment !== '' && !segment.startsWith(':'));
+}
+
+interface Capture {
+  params: Record<string, string>;
+  routePath?: string;
+}
+
+// Express restores req.params and req.baseUrl when a router is left, which happens before error
+// handlers answer a denied request; the accessors remember what the matched route saw.
+function captureRouting(req: Request): Capture {
+  const capture: Capture = { params: {} };
+  let params = req.params;
+  let route = (req as { route?: { path?: unknown } }).route;
+  Object.defineProperty(req, 'params', {
+    configurable: true,
+    enumerable: true,
+    get: () => params,
+    set(value: Record<string, string>) {
+      params = value;
+      if (value && Object.keys(value).length > 0) capture.params = { ...value };
+    },
+  });
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => route,
+    set(value: { path?: unknown }) {
+      route = value;
+      if (typeof value?.path === 'string') capture.routePath = `${req.baseUrl ?? ''}${value.path}`;
+    },
+  });
+  return capture;
+}
+
+function outcomeOf(status: number, denied: boolean): AuditOutcome {
+  if (denied || status === 403) return 'denied';
+  return status >= 400 ? 'failed' : 'allowed';
+}
+
+export function auditTrail(options: AuditTrailOptions): RequestHandler {
+  if (typeof options === 'function') {
+    throw new ConfigError('auditTrail', 'call it with options: app.use(auditTrail({ pipeline }))');
+  }
+  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key)) {
+      throw new ConfigError(key, 'is not an auditTrail() option', { hint: didYouMean(key, KNOWN) });
+    }
+  }
+  const pipeline = options.pipeline;
+  if (typeof pipeline?.record !== 'function') {
+    throw new ConfigError('pipeline', 'is required: pass the result of createAuditPipeline()');
+  }
+  const captureBody = options.captureBody ?? true;
+  const resourceOf = options.resource;
+  const skip = options.skip;
+  const recordUnmatched = options.recordUnmatched ?? false;
+  const logger = options.logger ?? silentLogger;
+
+  return function portcullisAuditTrail(req: Request, res: Response, next: NextFunction) {
+    if (!pipeline.enabled || skip?.(req)) {
+      next();
+      return;
+    }
+    const context = contextOf(req);
+    const draft: AuditEventDraft = (context.audit ??= { extra: {} });
+    const capture = captureRouting(req);
+    let scope: Record<string, unknown> = {};
+    let recorded = false;
+
+    const finish = () => {
+      if (recorded) return;
+      recorded = true;
+      try {
+        const input = eventFor(req, res, draft, capture, scope);
+        if (input) pipeline.record(input);
+      } catch (error) {
+        logger.error({ err: errorForLog(error), requestId: context.requestId }, 'audit event not recorded');
+      }
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+
+    const run = () => {
+      scope = auditContext.open({}, () => next());
+    };
+    if (pipeline.saturated) pipeline.waitForSpace().then(run, next);
+    else run();
+  };
+
+  function eventFor(
+    req: Request,
+    res: Response,
+    draft: AuditEventDraft,
+    capture: Capture,
+    scope: Record<string, unknown>,
+  ): AuditEventInput | undefined {
+    if (draft.skip) return undefined;
+    const context = contextOf(req);
+    const decision = context.decision;
+    if (!capture.routePath && !decision && !draft.action && !recordUnmatched) return undefined;
+    const principal = context.principal;
+    const status = res.headersSent || res.writableEnded ? res.statusCode : 499;
+    const path = (req.originalUrl ?? req.url).split('?')[0];
+    const params = capture.params;
+    const changes = changedFields(draft.before, draft.after);
+    const userAgent = req.headers['user-agent'];
+    return {
+      action: draft.action ?? defaultAction(req.method, params),
+      resource: draft.resource ?? resourceOf?.(req) ?? firstSegment(capture.routePath),
+      resourceId: draft.resourceId ?? params.id,
+      outcome: outcomeOf(status, decision?.allowed === false),
+      status,
+      method: req.method,
+      path,
+      pathParams: params,
+      queryParams: req.query && Object.keys(req.query).length > 0 ? { ...req.query } : undefined,
+      body: captureBody && req.body !== undefined && Object.keys(req.body ?? {}).length > 0 ? req.body : undefined,
+      user: principal
+        ? {
+            id: principal.id,
+            kind: principal.kind,
+            name: principal.name,
+            apiKeyId: principal.apiKeyId,
+            sourceIp: req.ip,
+            userAgent: typeof userAgent === 'string' ? userAgent.slice(0, USER_AGENT_MAX) : undefined,
+          }
+        : {
+            id: 'anonymous',
+            kind: 'anonymous',
+            sourceIp: req.ip,
+            userAgent: typeof userAgent === 'string' ? userAgent.slice(0, USER_AGENT_MAX) : undefined,
+          },
+      decision: decision
+        ? { allowed: decision.allowed, deciders: decision.deciders, reason: decision.reason }
+        : undefined,
+      latencyMs: Math.round((performance.now() - context.startedAt) * 1000) / 1000,
+      requestId: context.requestId,
+      changes,
+      data: { ...scope, ...draft.extra },
+    };
+  }
+}

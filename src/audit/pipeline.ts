@@ -1,0 +1,450 @@
+// The audit pipeline: enrich, mask, seal and buffer events, then write them in batches with reliable delivery.
+import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '../clock.js';
+import type { AuditStore } from '../contracts/audit.js';
+import type { ReliabilityQueue } from '../contracts/queue.js';
+import { ConfigError, StoreUnavailableError, didYouMean } from '../errors.js';
+import { errorForLog, silentLogger, type Logger } from '../logger.js';
+import type { Masker } from '../pii/masker.js';
+import { HashChain, newStreamPrefix } from './chain.js';
+import { auditContext } from './context.js';
+import { ReliableDelivery } from './delivery.js';
+import { signDigest } from './digest.js';
+import { defaultEnricher, type Enricher } from './enrichers.js';
+import type { AuditDigest, AuditEvent, AuditEventBody, AuditEventInput } from './event.js';
+import { createHistory, type HistoryFunction } from './history.js';
+import { withDeadline } from './timeout.js';
+
+export interface AuditPipelineOptions {
+  /** The primary store (MongoDB, Redis Streams or memory). Required. */
+  store: AuditStore;
+  /** Durable queues used, in order, while the store fails or is slow (e.g. Redis, then a local file). Default none. */
+  fallbacks?: ReliabilityQueue[];
+  /** Masks every event before it is stored, queued or logged. Default: no masking. */
+  masker?: Masker;
+  /** Extra enrichers, run after the default one. Default none. */
+  enrichers?: Enricher[];
+  /** Run the default enricher (id and timestamp). Default true. */
+  defaultEnricher?: boolean;
+  /** When false nothing is published (cased's `disable_publishing`). Default true. */
+  enabled?: boolean;
+  /** Events per write. Default 500. */
+  batchSize?: number;
+  /** Longest time an event waits in the buffer before a write, in ms. Default 200. */
+  flushInterval?: number;
+  /** Events buffered in memory before publishers must wait (backpressure). Default 20 000. */
+  bufferLimit?: number;
+  /** How long `publish` and requests wait for buffer space before failing with 503, in ms. Default 5000. */
+  maxWait?: number;
+  /** A store or queue call slower than this counts as failed, in ms. Default 3000. */
+  writeTimeout?: number;
+  /** Pause before retrying a failed store, in ms. Default 1000. */
+  retryInterval?: number;
+  /** HMAC key for signed digests; without it no digests are written. Default none. */
+  signingKey?: string;
+  /** How often digests are signed, in ms. Default 60 000. */
+  digestInterval?: number;
+  /** Largest serialized event; larger bodies are replaced by a note of their size. Default 65 536. */
+  maxEventBytes?: number;
+  /** Stream name prefix of this process's chains. Default: time-based and random. */
+  streamPrefix?: string;
+  logger?: Logger;
+  now?: Clock;
+}
+
+const KNOWN_OPTIONS = [
+  'store',
+  'fallbacks',
+  'masker',
+  'enrichers',
+  'defaultEnricher',
+  'enabled',
+  'batchSize',
+  'flushInterval',
+  'bufferLimit',
+  'maxWait',
+  'writeTimeout',
+  'retryInterval',
+  'signingKey',
+  'digestInterval',
+  'maxEventBytes',
+  'streamPrefix',
+  'logger',
+  'now',
+];
+
+// Event fields an enricher may set directly; anything else it returns goes into `data`.
+const BODY_FIELDS = new Set([
+  'id',
+  'time',
+  'action',
+  'resource',
+  'resourceId',
+  'outcome',
+  'status',
+  'method',
+  'path',
+  'pathParams',
+  'queryParams',
+  'body',
+  'user',
+  'decision',
+  'latencyMs',
+  'requestId',
+  'changes',
+]);
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface AuditPipelineStats {
+  published: number;
+  stored: number;
+  queued: number;
+  digests: number;
+}
+
+export interface AuditPipeline {
+  readonly store: AuditStore;
+  readonly enabled: boolean;
+  /** Prefix of this process's streams. */
+  readonly streamPrefix: string;
+  /** Seals and buffers an event; waits while the buffer is full. Resolves with the sealed event. */
+  publish(input: AuditEventInput): Promise<AuditEvent | undefined>;
+  /** Like `publish` but never waits (the buffer may pass its limit); for code that cannot wait. */
+  record(input: AuditEventInput): AuditEvent | undefined;
+  /** True while the buffer is at its limit. */
+  readonly saturated: boolean;
+  /** Resolves when the buffer has room; rejects with 503 after `maxWait`. */
+  waitForSpace(): Promise<void>;
+  /** Writes everything buffered (to the store or a fallback). */
+  flush(): Promise<void>;
+  /** Flushes, replays what it can within `writeTimeout`, signs final digests and stops timers. */
+  close(): Promise<void>;
+  /** Events in memory: buffered plus being written. For metrics. */
+  queueDepth(): number;
+  /** Batches waiting in the fallback queues. */
+  fallbackDepth(): Promise<number>;
+  stats(): AuditPipelineStats;
+  /** The states of one record after each change, newest first. */
+  history: HistoryFunction;
+}
+
+function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new ConfigError(name, `must be a number of at least ${min}`, { code: 'config.invalid' });
+  }
+  return value;
+}
+
+function validateOptions(options: AuditPipelineOptions): void {
+  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
+  for (const key of Object.keys(options)) {
+    if ((options as unknown as Record<string, unknown>)[key] === undefined) continue;
+    if (!KNOWN_OPTIONS.includes(key)) {
+      throw new ConfigError(key, 'is not an audit pipeline option', {
+        code: 'config.unknown',
+        hint: didYouMean(key, KNOWN_OPTIONS),
+      });
+    }
+  }
+  const store = options.store as Partial<AuditStore> | undefined;
+  for (const method of ['write', 'get', 'list', 'writeDigest', 'digests', 'scan'] as const) {
+    if (typeof store?.[method] !== 'function') {
+      throw new ConfigError('store', `must be an AuditStore (missing ${method}())`);
+    }
+  }
+  if (options.masker !== undefined && typeof options.masker?.mask !== 'function') {
+    throw new ConfigError('masker', 'must have a mask(value) method');
+  }
+  if (options.enrichers !== undefined && !options.enrichers.every((enricher) => typeof enricher === 'function')) {
+    throw new ConfigError('enrichers', 'must be a list of functions');
+  }
+  if (options.signingKey !== undefined && (typeof options.signingKey !== 'string' || options.signingKey.length < 16)) {
+    throw new ConfigError('signingKey', 'must be a string of at least 16 characters');
+  }
+}
+
+/** Creates the pipeline and checks the fallbacks for batches left by an earlier run. */
+export async function createAuditPipeline(options: AuditPipelineOptions): Promise<AuditPipeline> {
+  validateOptions(options);
+  const now = options.now ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const store = options.store;
+  const enabled = options.enabled ?? true;
+  const batchSize = positive('batchSize', options.batchSize, 500);
+  const flushInterval = positive('flushInterval', options.flushInterval, 200, 0);
+  const bufferLimit = positive('bufferLimit', options.bufferLimit, 20_000);
+  const maxWait = positive('maxWait', options.maxWait, 5000, 0);
+  const writeTimeout = positive('writeTimeout', options.writeTimeout, 3000);
+  const retryInterval = positive('retryInterval', options.retryInterval, 1000);
+  const digestInterval = positive('digestInterval', options.digestInterval, 60_000);
+  const maxEventBytes = positive('maxEventBytes', options.maxEventBytes, 65_536, 1024);
+  const masker = options.masker;
+  const enrichers = [
+    ...(options.defaultEnricher === false ? [] : [defaultEnricher(now)]),
+    ...(options.enrichers ?? []),
+  ];
+  const chain = new HashChain(options.streamPrefix ?? newStreamPrefix(now()));
+  const stats: AuditPipelineStats = { published: 0, stored: 0, queued: 0, digests: 0 };
+
+  // Per stream: the highest seq whose events (and all before it) are in the primary store.
+  const committed = new Map<string, { seq: number; hash: string; time: string; ranges: Range[] }>();
+  const lastDigest = new Map<string, { toSeq: number; signature: string }>();
+  interface Range {
+    from: number;
+    to: number;
+    hash: string;
+    time: string;
+  }
+
+  function onStored(events: readonly AuditEvent[]): void {
+    stats.stored += events.length;
+    const ranges = new Map<string, Range>();
+    for (const event of events) {
+      const range = ranges.get(event.stream);
+      if (!range) ranges.set(event.stream, { from: event.seq, to: event.seq, hash: event.hash, time: event.time });
+      else if (event.seq > range.to) Object.assign(range, { to: event.seq, hash: event.hash, time: event.time });
+    }
+    for (const [stream, range] of ranges) {
+      let state = committed.get(stream);
+      // A stream first seen here (e.g. replayed from an earlier run) starts where its events start.
+      if (!state) committed.set(stream, (state = { seq: range.from - 1, hash: '', time: '', ranges: [] }));
+      state.ranges.push(range);
+      state.ranges.sort((a, b) => a.from - b.from);
+      while (state.ranges.length > 0 && state.ranges[0]!.from <= state.seq + 1) {
+        const next = state.ranges.shift()!;
+        if (next.to > state.seq) Object.assign(state, { seq: next.to, hash: next.hash, time: next.time });
+      }
+    }
+  }
+
+  const delivery = new ReliableDelivery({
+    primary: store,
+    fallbacks: options.fallbacks ?? [],
+    writeTimeoutMs: writeTimeout,
+    retryIntervalMs: retryInterval,
+    logger,
+    now,
+    onStored,
+  });
+  await delivery.init();
+
+  let buffer: AuditEvent[] = [];
+  let inFlight = 0;
+  let pumping: Promise<void> | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const spaceWaiters: (() => void)[] = [];
+
+  function build(input: AuditEventInput): AuditEvent {
+    const event: Record<string, unknown> = {};
+    const data: Record<string, unknown> = auditContext.get();
+    for (const key of Object.keys(input ?? {})) {
+      if (UNSAFE_KEYS.has(key)) continue;
+      const value = (input as Record<string, unknown>)[key];
+      if (key === 'data' && value && typeof value === 'object') Object.assign(data, value);
+      else if (BODY_FIELDS.has(key)) event[key] = value;
+      else data[key] = value;
+    }
+    for (const enricher of enrichers) {
+      let additions: Record<string, unknown> | undefined;
+      try {
+        additions = enricher(event as AuditEventInput);
+      } catch (error) {
+        logger.warn({ err: errorForLog(error) }, 'audit enricher failed; skipped');
+        continue;
+      }
+      for (const key of Object.keys(additions ?? {})) {
+        if (UNSAFE_KEYS.has(key)) continue;
+        const target = BODY_FIELDS.has(key) ? event : data;
+        if (target[key] === undefined) target[key] = additions![key];
+      }
+    }
+    if (typeof event.id !== 'string' || !SAFE_ID.test(event.id)) event.id = randomUUID();
+    if (typeof event.time !== 'string' || Number.isNaN(Date.parse(event.time))) {
+      event.time = new Date(now()).toISOString();
+    }
+    event.action = typeof event.action === 'string' && event.action ? event.action.slice(0, 128) : 'UNKNOWN';
+    if (Object.keys(data).length > 0) event.data = { ...data };
+    return chain.seal(masked(event as unknown as AuditEventBody));
+  }
+
+  function masked(event: AuditEventBody): AuditEventBody {
+    const { id, time, action } = event;
+    let result: AuditEventBody;
+    try {
+      result = masker ? masker.mask(event) : event;
+    } catch (error) {
+      // Never store what could not be masked: keep only the request's shape.
+      logger.error({ err: errorForLog(error), eventId: id }, 'audit masking failed; event stored without payload');
+      const { body: _b, queryParams: _q, pathParams: _p, changes: _c, data: _d, user, ...rest } = event;
+      result = { ...rest, ...(user ? { user: { id: user.id } } : {}), data: { maskFailed: true } };
+    }
+    let json = JSON.stringify({ ...result, id, time, action });
+    if (json.length > maxEventBytes) {
+      const { body: _b, changes: _c, queryParams: _q, data: _d, ...rest } = result;
+      json = JSON.stringify({ ...rest, id, time, action, data: { truncated: true, bytes: json.length } });
+    }
+    return JSON.parse(json) as AuditEventBody;
+  }
+
+  function record(input: AuditEventInput): AuditEvent | undefined {
+    if (!enabled) return undefined;
+    const event = build(input);
+    buffer.push(event);
+    stats.published++;
+    schedule();
+    return event;
+  }
+
+  function schedule(): void {
+    if (pumping) return;
+    if (buffer.length >= batchSize || flushInterval === 0) {
+      kick();
+      return;
+    }
+    flushTimer ??= setTimeout(() => {
+      flushTimer = undefined;
+      kick();
+    }, flushInterval);
+  }
+
+  function kick(): Promise<void> {
+    if (flushTimer) {
+      clearTimeout(flushTimer);
+      flushTimer = undefined;
+    }
+    pumping ??= pump().finally(() => {
+      pumping = undefined;
+      if (buffer.length > 0 && !closed) schedule();
+    });
+    return pumping;
+  }
+
+  async function pump(): Promise<void> {
+    while (buffer.length > 0 || delivery.replayDue) {
+      if (buffer.length === 0) {
+        await delivery.replay(writeTimeout);
+        break;
+      }
+      const batch = buffer.length <= batchSize ? buffer : buffer.slice(0, batchSize);
+      buffer = buffer.length <= batchSize ? [] : buffer.slice(batchSize);
+      inFlight = batch.length;
+      try {
+        if ((await delivery.deliver(batch)) === 'queued') stats.queued += batch.length;
+      } catch (error) {
+        // Nothing accepted the batch: keep it first in line and try again after a pause.
+        buffer = batch.concat(buffer);
+        logger.error({ err: errorForLog(error), events: batch.length }, 'audit events kept in memory');
+        inFlight = 0;
+        releaseWaiters();
+        await new Promise((resolve) => setTimeout(resolve, retryInterval));
+        if (closed) return;
+        continue;
+      } finally {
+        inFlight = 0;
+      }
+      releaseWaiters();
+    }
+  }
+
+  function releaseWaiters(): void {
+    while (buffer.length < bufferLimit && spaceWaiters.length > 0) spaceWaiters.shift()!();
+  }
+
+  async function waitForSpace(): Promise<void> {
+    if (buffer.length < bufferLimit) return;
+    kick();
+    let release!: () => void;
+    const space = new Promise<void>((resolve) => (release = resolve));
+    spaceWaiters.push(release);
+    try {
+      await withDeadline(space, maxWait);
+    } catch {
+      spaceWaiters.splice(spaceWaiters.indexOf(release), 1);
+      throw new StoreUnavailableError('audit');
+    }
+  }
+
+  // Retries queued batches even when no new event arrives.
+  const replayTimer = setInterval(() => {
+    if (delivery.backlog && !pumping) void kick();
+  }, retryInterval);
+  replayTimer.unref();
+
+  async function writeDigests(): Promise<void> {
+    if (!options.signingKey) return;
+    for (const [stream, state] of committed) {
+      const previous = lastDigest.get(stream);
+      if (state.seq <= (previous?.toSeq ?? 0) || !state.hash) continue;
+      const digest: AuditDigest = signDigest(
+        {
+          stream,
+          fromSeq: (previous?.toSeq ?? 0) + 1,
+          toSeq: state.seq,
+          lastHash: state.hash,
+          lastTime: state.time,
+          prevSignature: previous?.signature ?? '',
+        },
+        options.signingKey,
+        now(),
+      );
+      try {
+        await withDeadline(store.writeDigest(digest), writeTimeout);
+        lastDigest.set(stream, { toSeq: digest.toSeq, signature: digest.signature });
+        stats.digests++;
+      } catch (error) {
+        logger.warn({ err: errorForLog(error), stream }, 'audit digest not written; retrying later');
+      }
+    }
+  }
+  let digesting: Promise<void> | undefined;
+  const digestTimer = setInterval(() => {
+    digesting ??= writeDigests().finally(() => (digesting = undefined));
+  }, digestInterval);
+  digestTimer.unref();
+
+  async function flush(): Promise<void> {
+    let failures = 0;
+    while (buffer.length > 0 || pumping) {
+      await kick();
+      // After close the pump gives up on a batch nothing accepted instead of retrying forever.
+      if (buffer.length > 0 && closed && ++failures >= 3) {
+        logger.error({ events: buffer.length }, 'audit events could not be stored or queued at shutdown');
+        return;
+      }
+    }
+  }
+
+  return {
+    store,
+    enabled,
+    streamPrefix: chain.prefix,
+    record,
+    async publish(input) {
+      if (!enabled) return undefined;
+      await waitForSpace();
+      return record(input);
+    },
+    get saturated() {
+      return buffer.length >= bufferLimit;
+    },
+    waitForSpace,
+    flush,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(replayTimer);
+      clearInterval(digestTimer);
+      await flush();
+      if (delivery.backlog) await delivery.replay(writeTimeout).catch(() => false);
+      await digesting;
+      await writeDigests();
+    },
+    queueDepth: () => buffer.length + inFlight,
+    fallbackDepth: () => delivery.queuedBatches(),
+    stats: () => ({ ...stats }),
+    history: createHistory(store),
+  };
+}

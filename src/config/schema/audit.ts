@@ -1,0 +1,48 @@
+// Variables of audit capture: publishing, retention, batching, fallback queue and signed digests.
+import { booleanVar, defineVariables, durationVar, integerVar, stringVar } from '../variables.js';
+
+export const auditVariables = defineVariables({
+  AUDIT_ENABLED: booleanVar({ default: true, description: 'When false, no audit event is published.' }),
+  AUDIT_RETENTION: durationVar({
+    default: 365 * 86_400_000,
+    min: 60_000,
+    description: 'How long audit events are kept (MongoDB TTL index, Redis `XTRIM MINID`).',
+  }),
+  AUDIT_READ_RETENTION: durationVar({
+    min: 60_000,
+    description: 'How long GET, LIST and SEARCH events are kept, when shorter than `AUDIT_RETENTION`.',
+  }),
+  AUDIT_BATCH_SIZE: integerVar({ default: 500, min: 1, max: 10_000, description: 'Audit events per store write.' }),
+  AUDIT_FLUSH_INTERVAL: durationVar({
+    default: 200,
+    description: 'Longest time an audit event waits in memory before it is written.',
+  }),
+  AUDIT_BUFFER_LIMIT: integerVar({
+    default: 20_000,
+    min: 1,
+    description: 'Audit events buffered in memory before requests wait for room (backpressure).',
+  }),
+  AUDIT_WRITE_TIMEOUT: durationVar({
+    default: 3000,
+    min: 10,
+    description: 'An audit store write slower than this goes to the fallback queue instead.',
+  }),
+  AUDIT_SIGNING_KEY: stringVar({
+    secret: true,
+    pattern: /^.{16,512}$/,
+    description: 'HMAC key signing audit digests; without it events are chained but no digest is signed.',
+  }),
+  AUDIT_DIGEST_INTERVAL: durationVar({
+    default: 60_000,
+    min: 100,
+    description: 'How often a signed digest of each audit stream is written.',
+  }),
+  AUDIT_FALLBACK_FILE: stringVar({
+    description: 'Local append-only file that keeps audit events when both the store and Redis are down.',
+  }),
+  AUDIT_STREAM_MAXLEN: integerVar({
+    default: 1_000_000,
+    min: 1000,
+    description: 'Approximate most events kept in the Redis audit stream.',
+  }),
+});

@@ -1,0 +1,279 @@
+// MongoDB audit store: one document per event keyed by its id (idempotent), indexed fields plus the sealed JSON.
+import type { Connection } from 'mongoose';
+import type { Filter } from 'mongodb';
+import { systemClock, type Clock } from '../../src/clock.js';
+import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
+import { READ_ACTIONS } from '../../src/audit/event.js';
+import { checkLimit, checkWhere, decodeCursor, encodeCursor } from '../../src/audit/query.js';
+import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
+import { isDuplicateKey, mongoCall } from '../errors.js';
+import { ensureTtlIndex, sweepExpired } from './ttl.js';
+
+export interface MongoAuditStoreOptions {
+  /** A connected mongoose connection; the store never opens or closes it. */
+  connection: Connection;
+  /** Collection of events. Default `portcullis_audit`; digests go to `<collection>_digests`. */
+  collection?: string;
+  /** How long events are kept, in ms. Default 365 days. */
+  retention?: number;
+  /** How long GET, LIST and SEARCH events are kept, in ms. Default: `retention`. */
+  readRetention?: number;
+  now?: Clock;
+}
+
+/** The stored form: the fields queries use, and the sealed event as JSON (what the hash covers). */
+interface AuditDocument {
+  _id: string;
+  time: Date;
+  expireAt: Date;
+  action: string;
+  resource?: string;
+  resourceId?: string;
+  outcome?: string;
+  status?: number;
+  method?: string;
+  path?: string;
+  requestId?: string;
+  stream: string;
+  seq: number;
+  hash: string;
+  user?: { id?: string; name?: string; kind?: string; apiKeyId?: string };
+  json: string;
+}
+
+interface DigestDocument extends Omit<AuditDigest, 'id'> {
+  _id: string;
+  expireAt: Date;
+}
+
+// Indexed copies of event fields; a copy that differs from the JSON is reflected in what we return,
+// so editing either one breaks the event's hash.
+const COPIED = ['action', 'resource', 'resourceId', 'outcome', 'status', 'method', 'path', 'requestId', 'stream'];
+const COPIED_USER = ['id', 'name', 'kind', 'apiKeyId'];
+const YEAR = 365 * 24 * 3600 * 1000;
+const SWEEP_EVERY = 60_000;
+
+export class MongoAuditStore implements AuditStore {
+  readonly backend = 'mongodb' as const;
+  readonly #connection: Connection;
+  readonly #name: string;
+  readonly #retention: number;
+  readonly #readRetention: number;
+  readonly #now: Clock;
+  #expiry: 'ttl' | 'sweep' = 'ttl';
+  #lastSweep = 0;
+
+  constructor(options: MongoAuditStoreOptions) {
+    if (!options?.connection) throw new TypeError('MongoAuditStore: options.connection is required');
+    this.#connection = options.connection;
+    this.#name = options.collection ?? 'portcullis_audit';
+    this.#retention = options.retention ?? YEAR;
+    this.#readRetention = Math.min(options.readRetention ?? this.#retention, this.#retention);
+    this.#now = options.now ?? systemClock;
+  }
+
+  get #events() {
+    return this.#connection.collection<AuditDocument>(this.#name);
+  }
+
+  get #digests() {
+    return this.#connection.collection<DigestDocument>(`${this.#name}_digests`);
+  }
+
+  async init(): Promise<void> {
+    await mongoCall(async () => {
+      // expireAt already holds each event's own retention (reads may expire sooner), so expire at that instant.
+      this.#expiry = await ensureTtlIndex(this.#events, 'expireAt');
+      await ensureTtlIndex(this.#digests, 'expireAt');
+      await this.#events.createIndex({ time: -1, _id: -1 }, { name: 'time_id' });
+      await this.#events.createIndex({ 'user.id': 1, time: -1 }, { name: 'user_time' });
+      await this.#events.createIndex({ action: 1, time: -1 }, { name: 'action_time' });
+      await this.#events.createIndex({ resource: 1, resourceId: 1, time: 1 }, { name: 'resource_time' });
+      await this.#events.createIndex({ stream: 1, seq: 1 }, { name: 'stream_seq' });
+    });
+  }
+
+  async write(events: readonly AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const documents = events.map((event) => this.#toDocument(event));
+    await mongoCall(async () => {
+      await this.#sweepIfDue();
+      try {
+        await this.#events.insertMany(documents, { ordered: false });
+      } catch (error) {
+        // A retried batch: the events already stored are skipped, the others were inserted.
+        if (!onlyDuplicates(error)) throw error;
+      }
+    });
+  }
+
+  async get(id: string): Promise<AuditEvent | undefined> {
+    if (typeof id !== 'string') return undefined;
+    const document = await mongoCall(() => this.#events.findOne({ _id: id, expireAt: { $gt: this.#date() } }));
+    return document ? fromDocument(document) : undefined;
+  }
+
+  async list(query: AuditQuery): Promise<AuditPage> {
+    const limit = checkLimit(query.limit);
+    const ascending = query.order === 'asc';
+    const clauses: Filter<AuditDocument>[] = [{ expireAt: { $gt: this.#date() } }];
+    for (const [field, values] of checkWhere(query.where)) {
+      const key = field === 'id' ? '_id' : field;
+      clauses.push({ [key]: values.length === 1 ? values[0] : { $in: values } } as Filter<AuditDocument>);
+    }
+    if (query.from || query.to) {
+      clauses.push({ time: { ...(query.from && { $gte: query.from }), ...(query.to && { $lt: query.to }) } });
+    }
+    if (query.cursor) {
+      const { time, id } = decodeCursor(query.cursor);
+      const op = ascending ? '$gt' : '$lt';
+      const at = new Date(time);
+      clauses.push({ $or: [{ time: { [op]: at } }, { time: at, _id: { [op]: id } }] } as Filter<AuditDocument>);
+    }
+    if (query.filter) clauses.push(renameId(query.filter.mongo) as Filter<AuditDocument>);
+    const direction = ascending ? 1 : -1;
+    const documents = await mongoCall(() =>
+      this.#events
+        .find(clauses.length === 1 ? clauses[0]! : { $and: clauses })
+        .sort({ time: direction, _id: direction })
+        .limit(limit + 1)
+        .toArray(),
+    );
+    const events = documents.slice(0, limit).map(fromDocument);
+    return documents.length > limit ? { events, nextCursor: encodeCursor(events.at(-1)!) } : { events };
+  }
+
+  async writeDigest(digest: AuditDigest): Promise<void> {
+    const { id, ...rest } = digest;
+    const expireAt = new Date(Date.parse(digest.time) + this.#retention);
+    await mongoCall(async () => {
+      try {
+        await this.#digests.insertOne({ _id: id, ...rest, expireAt });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    });
+  }
+
+  async digests(options: AuditScanOptions = {}): Promise<AuditDigest[]> {
+    const filter: Filter<DigestDocument> = { expireAt: { $gt: this.#date() } };
+    if (options.stream !== undefined) filter.stream = options.stream;
+    const documents = await mongoCall(() => this.#digests.find(filter).toArray());
+    return documents.map(({ _id, expireAt: _expireAt, ...rest }) => ({ id: _id, ...rest }));
+  }
+
+  async *scan(options: AuditScanOptions = {}): AsyncIterable<AuditEvent> {
+    const filter: Filter<AuditDocument> = { expireAt: { $gt: this.#date() } };
+    if (options.stream !== undefined) filter.stream = options.stream;
+    if (options.from || options.to) {
+      filter.time = { ...(options.from && { $gte: options.from }), ...(options.to && { $lt: options.to }) };
+    }
+    const cursor = this.#events.find(filter).batchSize(2000);
+    try {
+      for (;;) {
+        const document = await mongoCall(() => cursor.next());
+        if (!document) return;
+        yield fromDocument(document);
+      }
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
+  }
+
+  /** The events collection, for maintenance scripts and tamper tests. */
+  collection() {
+    return this.#events;
+  }
+
+  #date(): Date {
+    return new Date(this.#now());
+  }
+
+  async #sweepIfDue(): Promise<void> {
+    if (this.#expiry !== 'sweep') return;
+    const now = this.#now();
+    if (now - this.#lastSweep < SWEEP_EVERY) return;
+    this.#lastSweep = now;
+    await sweepExpired(this.#events, 'expireAt', new Date(now));
+    await sweepExpired(this.#digests, 'expireAt', new Date(now));
+  }
+
+  #toDocument(event: AuditEvent): AuditDocument {
+    const time = Date.parse(event.time);
+    const retention = READ_ACTIONS.has(event.action) ? this.#readRetention : this.#retention;
+    const document: AuditDocument = {
+      _id: event.id,
+      time: new Date(time),
+      expireAt: new Date(time + retention),
+      action: event.action,
+      stream: event.stream,
+      seq: event.seq,
+      hash: event.hash,
+      json: JSON.stringify(event),
+    };
+    for (const key of COPIED) {
+      const value = (event as unknown as Record<string, unknown>)[key];
+      if (value !== undefined) (document as unknown as Record<string, unknown>)[key] = value;
+    }
+    if (event.user) {
+      const user: Record<string, unknown> = {};
+      for (const key of COPIED_USER) {
+        const value = (event.user as unknown as Record<string, unknown>)[key];
+        if (value !== undefined) user[key] = value;
+      }
+      document.user = user;
+    }
+    return document;
+  }
+}
+
+function fromDocument(document: AuditDocument): AuditEvent {
+  let event: Record<string, unknown>;
+  try {
+    event = JSON.parse(document.json) as Record<string, unknown>;
+  } catch {
+    event = {};
+  }
+  event.id = document._id;
+  event.seq = document.seq;
+  event.hash = document.hash;
+  if (document.time instanceof Date && !Number.isNaN(document.time.getTime())) {
+    event.time = document.time.toISOString();
+  }
+  for (const key of COPIED) {
+    const value = (document as unknown as Record<string, unknown>)[key];
+    if (value !== undefined || event[key] !== undefined) event[key] = value;
+  }
+  if (document.user || event.user) {
+    const user = { ...(event.user as Record<string, unknown>) };
+    for (const key of COPIED_USER) {
+      const value = (document.user as Record<string, unknown> | undefined)?.[key];
+      if (value !== undefined || user[key] !== undefined) user[key] = value;
+      if (user[key] === undefined) delete user[key];
+    }
+    event.user = user;
+  }
+  for (const key of Object.keys(event)) if (event[key] === undefined) delete event[key];
+  return event as unknown as AuditEvent;
+}
+
+function onlyDuplicates(error: unknown): boolean {
+  if (isDuplicateKey(error)) {
+    const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+    if (!Array.isArray(writeErrors)) return true;
+    return writeErrors.every((writeError) => (writeError as { code?: unknown }).code === 11000);
+  }
+  return false;
+}
+
+/** The public field `id` is `_id` in the collection; other names are stored as they are. */
+function renameId(filter: Record<string, unknown>): Record<string, unknown> {
+  const renamed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === 'id') renamed._id = value;
+    else if ((key === '$and' || key === '$or' || key === '$nor') && Array.isArray(value)) {
+      renamed[key] = value.map((item) => renameId(item as Record<string, unknown>));
+    } else renamed[key] = value;
+  }
+  return renamed;
+}

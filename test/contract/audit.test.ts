@@ -1,0 +1,162 @@
+// The audit store contract, run against the memory, MongoDB and Redis Streams implementations.
+import { expect } from 'chai';
+import { eventHash } from '../../src/audit/canonical.js';
+import type { AuditStore } from '../../src/contracts/audit.js';
+import { ValidationError } from '../../src/errors.js';
+import { MemoryAuditStore } from '../../stores/memory/audit.js';
+import { MongoAuditStore } from '../../stores/mongodb/audit.js';
+import { RedisAuditStore } from '../../stores/redis/audit.js';
+import { sealedEvents } from '../unit/audit/events.js';
+import { contractSuite } from './harness.js';
+
+const NOW = Date.parse('2026-01-02T00:00:00.000Z');
+const now = () => NOW;
+
+contractSuite<AuditStore>(
+  'audit',
+  [
+    { name: 'memory', create: async () => ({ store: new MemoryAuditStore({ now }) }) },
+    {
+      name: 'mongodb',
+      async create({ mongo, name }) {
+        const connection = await mongo();
+        const store = new MongoAuditStore({ connection, collection: name, now });
+        await store.init();
+        return {
+          store,
+          cleanup: async () => {
+            await connection.dropCollection(name).catch(() => undefined);
+            await connection.dropCollection(`${name}_digests`).catch(() => undefined);
+          },
+        };
+      },
+    },
+    {
+      name: 'redis',
+      async create({ redis, name }) {
+        const client = await redis();
+        const prefix = `${name}:`;
+        return {
+          store: new RedisAuditStore({ client, prefix, now }),
+          cleanup: async () => {
+            const keys = await client.keys(`${prefix}*`);
+            if (keys.length > 0) await client.del(...keys);
+          },
+        };
+      },
+    },
+  ],
+  (store) => {
+    it('stores events and gives them back unchanged, hash intact', async function () {
+      const events = sealedEvents(3, (i) => ({ body: { n: i, nested: { b: 1, a: [1, 'x', null] } } }));
+      await store().write(events);
+      for (const event of events) {
+        const stored = await store().get(event.id);
+        expect(stored).to.deep.equal(event);
+        expect(eventHash(stored as unknown as Record<string, unknown>)).to.equal(event.hash);
+      }
+      expect(await store().get('missing')).to.equal(undefined);
+    });
+
+    it('skips events whose id is already stored, so retried batches never duplicate', async function () {
+      const events = sealedEvents(5);
+      await store().write(events.slice(0, 3));
+      await store().write(events);
+      await store().write(events.slice(2));
+      const page = await store().list({ limit: 100 });
+      expect(page.events.map((event) => event.id)).to.deep.equal(events.map((event) => event.id).reverse());
+    });
+
+    it('lists newest first with cursor pagination, and oldest first on request', async function () {
+      const events = sealedEvents(7);
+      await store().write(events);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store().list({ limit: 3, cursor });
+        seen.push(...page.events.map((event) => event.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).to.deep.equal(events.map((event) => event.id).reverse());
+      const ascending = await store().list({ limit: 4, order: 'asc' });
+      expect(ascending.events.map((event) => event.id)).to.deep.equal(events.slice(0, 4).map((event) => event.id));
+      const next = await store().list({ limit: 4, order: 'asc', cursor: ascending.nextCursor });
+      expect(next.events.map((event) => event.id)).to.deep.equal(events.slice(4).map((event) => event.id));
+      expect(next.nextCursor).to.equal(undefined);
+    });
+
+    it('filters by equality on declared fields, lists of values and a time range', async function () {
+      const events = sealedEvents(6, (i) => ({ action: i % 2 ? 'DELETE' : 'CREATE', status: 200 + i }));
+      await store().write(events);
+      const byActor = await store().list({ limit: 100, where: { 'user.id': 'u1' } });
+      expect(byActor.events.map((e) => e.id)).to.deep.equal([events[5]!.id, events[3]!.id, events[1]!.id]);
+      const byAction = await store().list({ limit: 100, where: { action: 'CREATE', resourceId: ['0', '1'] } });
+      expect(byAction.events.map((e) => e.id)).to.deep.equal([events[4]!.id, events[0]!.id]);
+      const byStatus = await store().list({ limit: 100, where: { status: 203 } });
+      expect(byStatus.events.map((e) => e.id)).to.deep.equal([events[3]!.id]);
+      const range = await store().list({
+        limit: 100,
+        from: new Date(events[1]!.time),
+        to: new Date(events[3]!.time),
+        order: 'asc',
+      });
+      expect(range.events.map((e) => e.id)).to.deep.equal([events[1]!.id, events[2]!.id]);
+    });
+
+    it('rejects undeclared fields, operator objects and forged cursors with a ValidationError', async function () {
+      await store().write(sealedEvents(2));
+      for (const query of [
+        { limit: 10, where: { json: 'x' } },
+        { limit: 10, where: JSON.parse('{"__proto__":"x"}') as object },
+        { limit: 10, where: { action: { $ne: 'x' } } },
+        { limit: 10, cursor: 'not a cursor!' },
+        { limit: 10, cursor: Buffer.from('{"$gt":1}').toString('base64url') },
+        { limit: 0 },
+        { limit: 5000 },
+      ]) {
+        let caught: unknown;
+        try {
+          await store().list(query as never);
+        } catch (error) {
+          caught = error;
+        }
+        expect(caught, JSON.stringify(query)).to.be.instanceOf(ValidationError);
+      }
+    });
+
+    it('keeps signed digests and scans every event for verification', async function () {
+      const events = sealedEvents(4);
+      await store().write(events);
+      const digest = {
+        id: 'd1',
+        stream: events[0]!.stream,
+        fromSeq: 1,
+        toSeq: 4,
+        lastHash: events[3]!.hash,
+        lastTime: events[3]!.time,
+        time: events[3]!.time,
+        prevSignature: '',
+        keyId: 'abcd1234',
+        signature: 'f'.repeat(64),
+      };
+      await store().writeDigest(digest);
+      await store().writeDigest(digest);
+      expect(await store().digests()).to.deep.equal([digest]);
+      const scanned = [];
+      for await (const event of store().scan()) scanned.push(event);
+      expect(scanned.map((e) => e.seq).sort()).to.deep.equal([1, 2, 3, 4]);
+    });
+  },
+);
+
+describe('audit store retention', function () {
+  it('expires read events sooner than changes when readRetention is shorter', async function () {
+    let clock = NOW;
+    const store = new MemoryAuditStore({ retention: 10 * 86_400_000, readRetention: 3_600_000, now: () => clock });
+    const events = sealedEvents(2, (i) => ({ action: i ? 'GET' : 'UPDATE', time: new Date(NOW).toISOString() }));
+    await store.write(events);
+    clock = NOW + 2 * 3_600_000;
+    const page = await store.list({ limit: 10 });
+    expect(page.events.map((event) => event.action)).to.deep.equal(['UPDATE']);
+  });
+});
