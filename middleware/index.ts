@@ -7,3 +7,29 @@ export { errorHandler, notFound, type ErrorHandlerOptions, type ProblemDetails }
 export { healthHandler, type HealthHandlerOptions, type HealthSource } from './health.js';
 export { createMetrics, type Metrics, type MetricsOptions } from './metrics.js';
 export { auditTrail, auditAs, type AuditTrailOptions, type AuditSettings } from './audit-trail.js';
+export { authenticate, anonymousPrincipal, type AuthenticateOptions } from './authenticate.js';
+export {
+  apiKeyStrategy,
+  jwtStrategy,
+  proxyStrategy,
+  invalidCredentials,
+  type AuthStrategy,
+  type AuthResult,
+  type ApiKeyStrategyOptions,
+  type JwtStrategyOptions,
+  type ProxyStrategyOptions,
+  type ProxyHeaders,
+} from './auth-strategies.js';
+export { requirePermittedEndpoint, requireScope } from './authorize-endpoint.js';
+export { authRouter, type AuthRouterOptions } from './auth-router.js';
+export {
+  principalAdminRouter,
+  bootstrapAdmin,
+  type PrincipalAdminRouterOptions,
+  type BootstrapAdminOptions,
+} from './principal-admin-router.js';
+export { rateLimit, clientKey, type RateLimitOptions } from './rate-limit.js';
+export { quota, type QuotaOptions } from './quota.js';
+export { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
+export { handleClientErrors } from './client-error.js';
+export { createAuth, type Auth, type CreateAuthOptions } from './auth-setup.js';

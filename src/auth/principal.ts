@@ -17,6 +17,8 @@ export interface Principal {
   scopes?: string[];
   /** The session id (JWT `jti`) when a session authenticated the request. */
   sessionId?: string;
+  /** Per-principal quota overrides (action name → uses per period), from the principal's record. */
+  quotas?: Record<string, number>;
   /** Free attributes; they become the ABAC subject together with the fields above. */
   attributes: Record<string, unknown>;
 }

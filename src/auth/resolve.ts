@@ -33,7 +33,7 @@ export async function permissionsOfOidcUser(
 
 /** The request's Principal for a stored record; the record's attributes become the ABAC subject's. */
 export function principalFrom(
-  record: Pick<PrincipalRecord, 'id' | 'name' | 'email' | 'groups' | 'attributes'>,
+  record: Pick<PrincipalRecord, 'id' | 'name' | 'email' | 'groups' | 'attributes' | 'quotas'>,
   kind: PrincipalKind,
   extra: Partial<Principal> = {},
 ): Principal {
@@ -43,6 +43,7 @@ export function principalFrom(
     ...(record.name !== undefined ? { name: record.name } : {}),
     ...(record.email !== undefined ? { email: record.email } : {}),
     groups: [...record.groups],
+    ...(record.quotas !== undefined ? { quotas: { ...record.quotas } } : {}),
     attributes: { ...record.attributes },
     ...extra,
   };

@@ -1,0 +1,142 @@
+// Login, logout, own sessions, "who am I" and "may I" routes over a session store and a JWT signer.
+import { randomBytes } from 'node:crypto';
+import express, { type RequestHandler, type Router } from 'express';
+import type { JwtSigner } from '../src/auth/jwt.js';
+import { isEndpointPermitted } from '../src/auth/permissions.js';
+import { DUMMY_PASSWORD_HASH, verifySecret } from '../src/auth/secrets.js';
+import type { PrincipalStore } from '../src/contracts/principals.js';
+import type { SessionRecord, SessionStore } from '../src/contracts/sessions.js';
+import { AuthenticationError, ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
+import { silentLogger, type Logger } from '../src/logger.js';
+import { contextOf } from './context.js';
+
+export interface AuthRouterOptions {
+  principals: PrincipalStore;
+  sessions: SessionStore;
+  /** Signs login tokens; its verifier must accept them (`createJwtSigner`). */
+  signer: JwtSigner;
+  /** `authenticate()` for every route but `POST /login`. */
+  authenticate: RequestHandler;
+  /** Session and token lifetime. Default 12 h. */
+  sessionTtlMs?: number;
+  /** Run before `POST /login`, e.g. a strict `rateLimit()` against password guessing. */
+  loginLimiter?: RequestHandler;
+  logger?: Logger;
+}
+
+/**
+ * `POST /login`, `POST /logout`, `GET /sessions`, `DELETE /sessions`, `DELETE /sessions/:id`, `GET /me`,
+ * `POST /me/has-permission`. Needs `express.json()` before it.
+ */
+export function authRouter(options: AuthRouterOptions): Router {
+  for (const name of ['principals', 'sessions', 'signer', 'authenticate'] as const) {
+    if (!options?.[name]) throw new ConfigError(name, 'is required by authRouter');
+  }
+  const ttlMs = options.sessionTtlMs ?? 12 * 3_600_000;
+  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000) throw new ConfigError('sessionTtlMs', 'must be at least 1000');
+  const { principals, sessions, signer, authenticate } = options;
+  const logger = options.logger ?? silentLogger;
+  const router = express.Router();
+  const login: RequestHandler[] = options.loginLimiter ? [options.loginLimiter] : [];
+
+  router.post('/login', ...login, async (req, res) => {
+    const { username, password } = loginBody(req.body);
+    const record = await principals.getPrincipal(username);
+    // A missing user costs the same scrypt as a wrong password, so timing does not reveal who exists.
+    const hash = record?.passwordHash ?? DUMMY_PASSWORD_HASH;
+    const ok =
+      (await verifySecret(password, hash)) && record !== undefined && !record.disabled && record.type === 'user';
+    if (!ok) {
+      logger.info({ code: 'auth.login_failed' }, 'login failed');
+      throw new AuthenticationError('Invalid username or password.', { code: 'authentication.login_failed' });
+    }
+    const id = randomBytes(24).toString('base64url');
+    const session = await sessions.create({
+      id,
+      userId: record.id,
+      ttlMs,
+      meta: { ip: req.ip ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) },
+    });
+    const token = signer.sign({ sub: record.id, jti: id }, ttlMs);
+    res.status(201).json({ token, tokenType: 'Bearer', sessionId: id, expiresAt: session.expiresAt.toISOString() });
+  });
+
+  router.use(authenticate);
+
+  router.post('/logout', async (req, res) => {
+    const sessionId = contextOf(req).principal?.sessionId;
+    if (!sessionId)
+      throw new ValidationError('This request was not authenticated by a session.', { code: 'validation.no_session' });
+    await sessions.revoke(sessionId);
+    res.status(204).end();
+  });
+
+  router.get('/sessions', async (req, res) => {
+    const principal = contextOf(req).principal!;
+    const list = await sessions.listByUser(principal.id);
+    res.json({ items: list.map((session) => sessionView(session, principal.sessionId)) });
+  });
+
+  router.delete('/sessions', async (req, res) => {
+    const revoked = await sessions.revokeAllForUser(contextOf(req).principal!.id);
+    res.json({ revoked });
+  });
+
+  router.delete('/sessions/:id', async (req, res) => {
+    const id = String(req.params.id);
+    const session = await sessions.get(id);
+    // Someone else's session is reported exactly like a missing one.
+    if (!session || session.userId !== contextOf(req).principal!.id) throw new NotFoundError('No such session.');
+    await sessions.revoke(id);
+    res.status(204).end();
+  });
+
+  router.get('/me', (req, res) => {
+    const { principal, permissions } = contextOf(req);
+    res.json({ principal, permissions });
+  });
+
+  router.post('/me/has-permission', (req, res) => {
+    const { method, path } = permissionBody(req.body);
+    res.json({ method, path, allowed: isEndpointPermitted(contextOf(req).permissions, method, path) });
+  });
+
+  return router;
+}
+
+function sessionView(session: SessionRecord, current: string | undefined) {
+  return {
+    id: session.id,
+    createdAt: session.createdAt.toISOString(),
+    lastSeenAt: session.lastSeenAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    meta: session.meta,
+    current: session.id === current,
+  };
+}
+
+function loginBody(body: unknown): { username: string; password: string } {
+  const problems: FieldProblem[] = [];
+  const value = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  if (typeof value.username !== 'string' || value.username.length === 0 || value.username.length > 128) {
+    problems.push({ field: 'username', message: 'must be a string of 1-128 characters' });
+  }
+  if (typeof value.password !== 'string' || value.password.length === 0 || value.password.length > 1024) {
+    problems.push({ field: 'password', message: 'must be a string of 1-1024 characters' });
+  }
+  if (problems.length > 0) throw new ValidationError('Invalid login request.', { errors: problems });
+  return { username: value.username as string, password: value.password as string };
+}
+
+function permissionBody(body: unknown): { method: string; path: string } {
+  const problems: FieldProblem[] = [];
+  const value = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  if (typeof value.method !== 'string' || !/^[A-Za-z]{1,16}$/.test(value.method)) {
+    problems.push({ field: 'method', message: 'must be an HTTP method' });
+  }
+  if (typeof value.path !== 'string' || !value.path.startsWith('/') || value.path.length > 2048) {
+    problems.push({ field: 'path', message: 'must be a path starting with / of at most 2048 characters' });
+  }
+  if (problems.length > 0) throw new ValidationError('Invalid permission check.', { errors: problems });
+  return { method: (value.method as string).toUpperCase(), path: (value.path as string).split('?')[0]! };
+}
