@@ -16,3 +16,4 @@ export * from './auth/index.js';
 export * from './filter/index.js';
 export { VERSION_FIELD, DELETED_FIELD } from './contracts/records.js';
 export * from './audit/index.js';
+export * from './abac/index.js';

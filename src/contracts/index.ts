@@ -6,3 +6,4 @@ export type * from './rate-limit.js';
 export type * from './records.js';
 export type * from './audit.js';
 export type * from './queue.js';
+export type * from './policies.js';

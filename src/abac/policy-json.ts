@@ -1,0 +1,212 @@
+// The Portcullis policy format in JSON and YAML (a superset of vakt's `to_json`): reading with
+// validation that names the policy and the path of every problem, and writing.
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { didYouMean, ValidationError, type FieldProblem } from '../errors.js';
+import { isRule, RuleArgumentError, type Rule, type RuleJson, type RuleRegistry } from './rules/index.js';
+import { policy, PolicyValidationError, POLICY_FIELDS, type Policy, type PolicyDefinition } from './policy.js';
+import { fromVaktJson, looksLikeVakt } from './vakt-json.js';
+import { isPlainObject } from './values.js';
+
+export type PolicyElementJson = string | RuleJson | Record<string, RuleJson>;
+
+/** One policy in JSON. */
+export interface PolicyJson {
+  uid: string;
+  description?: string;
+  effect: 'allow' | 'deny';
+  subjects: PolicyElementJson[];
+  actions: PolicyElementJson[];
+  resources: PolicyElementJson[];
+  context: Record<string, RuleJson>;
+}
+
+const POLICY_KEYS = ['uid', 'description', 'effect', 'subjects', 'actions', 'resources', 'context'];
+// vakt writes `type` (its policy type code); it is derived again from the elements, so it is ignored.
+const IGNORED_KEYS = ['type', 'py/object'];
+
+export function policyToJSON(value: Policy): PolicyJson {
+  const element = (item: Policy['subjects'][number]): PolicyElementJson => {
+    if (typeof item === 'string') return item;
+    if (isRule(item)) return item.toJSON();
+    return attributesToJSON(item);
+  };
+  return {
+    uid: value.uid,
+    ...(value.description === undefined ? {} : { description: value.description }),
+    effect: value.effect,
+    subjects: value.subjects.map(element),
+    actions: value.actions.map(element),
+    resources: value.resources.map(element),
+    context: attributesToJSON(value.context),
+  };
+}
+
+function attributesToJSON(attributes: Readonly<Record<string, Rule>>): Record<string, RuleJson> {
+  const result = Object.create(null) as Record<string, RuleJson>;
+  for (const [name, rule] of Object.entries(attributes)) result[name] = rule.toJSON();
+  return result;
+}
+
+export interface ReadPolicyOptions {
+  /** Rule types understood. Default: the default registry (built-ins and `defineRule` additions). */
+  registry?: RuleRegistry;
+}
+
+/** Reads one policy from parsed JSON, Portcullis or vakt form. Throws `PolicyValidationError`. */
+export function policyFromJSON(json: unknown, options: ReadPolicyOptions = {}): Policy {
+  let data = json;
+  if (typeof data === 'string') {
+    // vakt's to_json returns a JSON string; accept it as is.
+    try {
+      data = JSON.parse(data) as unknown;
+    } catch {
+      throw new PolicyValidationError(undefined, [{ field: '', message: 'is a string that is not JSON' }]);
+    }
+  }
+  if (!isPlainObject(data)) {
+    throw new PolicyValidationError(undefined, [
+      { field: '', message: 'must be an object with uid, effect, subjects…' },
+    ]);
+  }
+  const uidGuess = typeof data.uid === 'string' || typeof data.uid === 'number' ? String(data.uid) : undefined;
+  if (looksLikeVakt(data)) {
+    try {
+      data = fromVaktJson(data) as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof RuleArgumentError) {
+        throw new PolicyValidationError(uidGuess, [{ field: error.path, message: error.message }]);
+      }
+      throw error;
+    }
+  }
+  const object = data as Record<string, unknown>;
+  const unknown: FieldProblem[] = [];
+  for (const key of Object.keys(object)) {
+    if (POLICY_KEYS.includes(key) || IGNORED_KEYS.includes(key)) continue;
+    const hint = didYouMean(key, POLICY_KEYS);
+    unknown.push({ field: key, message: `unknown policy field${hint ? ` (${hint})` : ''}` });
+  }
+  let built: Policy | undefined;
+  let problems: FieldProblem[] = [];
+  try {
+    built = policy(
+      {
+        uid: object.uid as PolicyDefinition['uid'],
+        description: object.description as string | undefined,
+        effect: object.effect as PolicyDefinition['effect'],
+        ...Object.fromEntries(POLICY_FIELDS.map((field) => [field, object[field]])),
+        context: object.context as PolicyDefinition['context'],
+      },
+      options,
+    );
+  } catch (error) {
+    if (!(error instanceof PolicyValidationError)) throw error;
+    problems = error.errors ?? [];
+  }
+  if (unknown.length > 0 || problems.length > 0) throw new PolicyValidationError(uidGuess, [...unknown, ...problems]);
+  return built!;
+}
+
+export type PolicyFormat = 'json' | 'yaml' | 'jsonl';
+
+/** Every problem of a policy file, each naming the policy (index and uid) and the path inside it. */
+export class PolicyFileError extends ValidationError {
+  constructor(source: string, problems: FieldProblem[]) {
+    const first = problems[0]!;
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    super(`${source}: ${first.field ? `${first.field}: ` : ''}${first.message}${more}`, {
+      code: 'abac.invalid_policy_file',
+      errors: problems,
+    });
+  }
+}
+
+export interface ParsePoliciesOptions extends ReadPolicyOptions {
+  /** Default: guessed from `source`'s extension, else JSON, then JSON lines, then YAML. */
+  format?: PolicyFormat;
+  /** A name for error messages (usually the file name). Default `policies`. */
+  source?: string;
+}
+
+/**
+ * Reads a list of policies from JSON (a list, or `{ "policies": [...] }`), JSON lines (one policy or one
+ * vakt `to_json` string per line) or YAML. Throws `PolicyFileError` listing every problem, or for a
+ * duplicate uid.
+ */
+export function parsePolicies(text: string, options: ParsePoliciesOptions = {}): Policy[] {
+  const source = options.source ?? 'policies';
+  const format = options.format ?? guessFormat(source);
+  const data = parseDocument(text, format, source);
+  const list = isPlainObject(data) && Array.isArray(data.policies) ? data.policies : data;
+  if (!Array.isArray(list)) {
+    throw new PolicyFileError(source, [
+      { field: '', message: 'must hold a list of policies (or {"policies": [...]})' },
+    ]);
+  }
+  const problems: FieldProblem[] = [];
+  const policies: Policy[] = [];
+  const seen = new Set<string>();
+  list.forEach((item, index) => {
+    try {
+      const parsed = policyFromJSON(item, options);
+      if (seen.has(parsed.uid)) problems.push({ field: `[${index}]`, message: `duplicate uid "${parsed.uid}"` });
+      seen.add(parsed.uid);
+      policies.push(parsed);
+    } catch (error) {
+      if (!(error instanceof PolicyValidationError)) throw error;
+      const who = error.uid === undefined ? `[${index}]` : `[${index}] policy "${error.uid}"`;
+      for (const problem of error.errors ?? []) {
+        problems.push({ field: problem.field ? `${who} ${problem.field}` : who, message: problem.message });
+      }
+    }
+  });
+  if (problems.length > 0) throw new PolicyFileError(source, problems);
+  return policies;
+}
+
+/** Writes policies as a JSON list (pretty) or YAML. */
+export function stringifyPolicies(policies: Iterable<Policy>, format: 'json' | 'yaml' = 'json'): string {
+  const list = [...policies].map(policyToJSON);
+  // A JSON round trip turns null-prototype objects into plain data for the YAML writer.
+  return format === 'yaml' ? stringifyYaml(JSON.parse(JSON.stringify(list))) : `${JSON.stringify(list, null, 2)}\n`;
+}
+
+function guessFormat(source: string): PolicyFormat | undefined {
+  const lower = source.toLowerCase();
+  if (lower.endsWith('.yaml') || lower.endsWith('.yml')) return 'yaml';
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
+  if (lower.endsWith('.json')) return 'json';
+  return undefined;
+}
+
+/** Parses JSON, JSON lines or YAML; `format` undefined tries them in that order. */
+export function parseDocument(text: string, format: PolicyFormat | undefined, source: string): unknown {
+  const json = () => JSON.parse(text) as unknown;
+  const jsonl = () =>
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '')
+      .map((line, i) => {
+        try {
+          return JSON.parse(line) as unknown;
+        } catch (error) {
+          throw new Error(`line ${i + 1}: ${(error as Error).message}`, { cause: error });
+        }
+      });
+  const yaml = () => parseYaml(text, { maxAliasCount: 100, uniqueKeys: true }) as unknown;
+  const attempts =
+    format === 'json' ? [json] : format === 'jsonl' ? [jsonl] : format === 'yaml' ? [yaml] : [json, jsonl, yaml];
+  let lastError: unknown;
+  for (const attempt of attempts) {
+    try {
+      return attempt();
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  const what =
+    format === undefined ? 'JSON, JSON lines or YAML' : format === 'jsonl' ? 'JSON lines' : format.toUpperCase();
+  const message = ((lastError as Error)?.message ?? 'unreadable').split('\n')[0];
+  throw new PolicyFileError(source, [{ field: '', message: `is not valid ${what}: ${message}` }]);
+}

@@ -1,0 +1,237 @@
+// Policies: who (subjects) may do what (actions) to which resources in which context, with an effect.
+import { ValidationError, type FieldProblem } from '../errors.js';
+import { compileTagged, hasTags, type TaggedPattern } from './regex-syntax.js';
+import { defaultRuleRegistry, isRule, RuleArgumentError, type Rule, type RuleRegistry } from './rules/index.js';
+import { isPlainObject } from './values.js';
+
+export type Effect = 'allow' | 'deny';
+/** String-based policies are checked by the regex, exact and fuzzy checkers; rule-based by the rules checker. */
+export type PolicyType = 'string' | 'rule';
+export type PolicyField = 'subjects' | 'actions' | 'resources';
+export const POLICY_FIELDS: readonly PolicyField[] = ['subjects', 'actions', 'resources'];
+
+/** Attribute name → rule: every attribute must be present and satisfy its rule (AND). */
+export type AttributeRules = Readonly<Record<string, Rule>>;
+/** One alternative of a policy field (the list is OR'd). */
+export type PolicyElement = string | Rule | AttributeRules;
+
+/** What `policy()` accepts: vakt's constructor arguments. */
+export interface PolicyDefinition {
+  uid: string | number;
+  description?: string | null;
+  /** Default `deny`, as in vakt. */
+  effect?: Effect;
+  subjects?: readonly PolicyElement[];
+  actions?: readonly PolicyElement[];
+  resources?: readonly PolicyElement[];
+  context?: AttributeRules;
+}
+
+/** A compiled element, ready for the checkers. */
+export type CompiledElement =
+  | { kind: 'string'; text: string; pattern: TaggedPattern | undefined }
+  | { kind: 'rule'; rule: Rule }
+  | { kind: 'attributes'; entries: readonly (readonly [string, Rule])[] };
+
+export interface CompiledParts {
+  subjects: readonly CompiledElement[];
+  actions: readonly CompiledElement[];
+  resources: readonly CompiledElement[];
+  context: readonly (readonly [string, Rule])[];
+}
+
+export const COMPILED = Symbol('portcullis.abac.compiled');
+
+/** An immutable, validated and compiled policy. */
+export interface Policy {
+  readonly uid: string;
+  readonly description: string | undefined;
+  readonly effect: Effect;
+  readonly type: PolicyType;
+  readonly subjects: readonly PolicyElement[];
+  readonly actions: readonly PolicyElement[];
+  readonly resources: readonly PolicyElement[];
+  readonly context: AttributeRules;
+  readonly [COMPILED]: CompiledParts;
+}
+
+export const MAX_UID_LENGTH = 256;
+const MAX_ELEMENTS = 1000;
+
+/** A policy that failed validation: names the uid and the path of every problem. */
+export class PolicyValidationError extends ValidationError {
+  readonly uid: string | undefined;
+  constructor(uid: string | undefined, problems: FieldProblem[]) {
+    const who = uid === undefined ? 'policy' : `policy "${uid}"`;
+    const first = problems[0]!;
+    const more =
+      problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    super(`${who}: ${first.field ? `${first.field}: ` : ''}${first.message}${more}`, {
+      code: 'abac.invalid_policy',
+      errors: problems,
+    });
+    this.uid = uid;
+  }
+}
+
+export interface PolicyBuildOptions {
+  /** Rule types understood when elements are given as JSON. Default: the default registry. */
+  registry?: RuleRegistry;
+}
+
+/** Validates and compiles a policy; throws `PolicyValidationError` listing every problem. */
+export function policy(definition: PolicyDefinition, options: PolicyBuildOptions = {}): Policy {
+  const registry = options.registry ?? defaultRuleRegistry;
+  const problems: FieldProblem[] = [];
+  const problem = (field: string, message: string) => problems.push({ field, message });
+  if (!isPlainObject(definition))
+    throw new PolicyValidationError(undefined, [{ field: '', message: 'must be an object' }]);
+
+  let uid: string | undefined;
+  if (typeof definition.uid === 'number' && Number.isFinite(definition.uid)) uid = String(definition.uid);
+  else if (typeof definition.uid === 'string' && definition.uid !== '' && definition.uid.length <= MAX_UID_LENGTH)
+    uid = definition.uid;
+  else problem('uid', `is required: a non-empty string of at most ${MAX_UID_LENGTH} characters, or a number`);
+
+  const effect = definition.effect ?? 'deny';
+  if (effect !== 'allow' && effect !== 'deny') problem('effect', 'must be "allow" or "deny"');
+  const description = definition.description ?? undefined;
+  if (description !== undefined && typeof description !== 'string') problem('description', 'must be a string');
+
+  let sawString: string | undefined;
+  let sawRule: string | undefined;
+  let firstKind: 'string' | 'rule' | undefined;
+  const fields = {} as Record<PolicyField, { elements: PolicyElement[]; compiled: CompiledElement[] }>;
+  for (const field of POLICY_FIELDS) {
+    const list = definition[field] ?? [];
+    const elements: PolicyElement[] = [];
+    const compiled: CompiledElement[] = [];
+    fields[field] = { elements, compiled };
+    if (!Array.isArray(list)) {
+      problem(field, 'must be a list');
+      continue;
+    }
+    if (list.length > MAX_ELEMENTS) {
+      problem(field, `has more than ${MAX_ELEMENTS} elements`);
+      continue;
+    }
+    list.forEach((element: unknown, index: number) => {
+      const path = `${field}[${index}]`;
+      if (typeof element === 'string') {
+        sawString ??= path;
+        firstKind ??= 'string';
+        let pattern: TaggedPattern | undefined;
+        if (hasTags(element)) {
+          try {
+            pattern = compileTagged(element);
+          } catch (error) {
+            problem(path, `invalid regex: ${(error as Error).message}`);
+            return;
+          }
+        }
+        elements.push(element);
+        compiled.push({ kind: 'string', text: element, pattern });
+        return;
+      }
+      sawRule ??= path;
+      firstKind ??= 'rule';
+      if (isRule(element) || (isPlainObject(element) && typeof element.type === 'string' && !isRule(element.type))) {
+        const rule = parseRule(registry, element, path, problem);
+        if (rule) {
+          elements.push(rule);
+          compiled.push({ kind: 'rule', rule });
+        }
+        return;
+      }
+      if (isPlainObject(element)) {
+        const attributes = parseAttributes(registry, element, path, problem);
+        if (attributes) {
+          elements.push(attributes.object);
+          compiled.push({ kind: 'attributes', entries: attributes.entries });
+        }
+        return;
+      }
+      problem(path, 'must be a string, a rule, or an object mapping attribute names to rules');
+    });
+  }
+  if (sawString !== undefined && sawRule !== undefined) {
+    problem(
+      firstKind === 'string' ? sawRule : sawString,
+      'mixes string and rule elements: a policy is either string-based (regex syntax) or rule-based',
+    );
+  }
+  let context: { object: AttributeRules; entries: (readonly [string, Rule])[] } | undefined;
+  if (definition.context === undefined || definition.context === null) {
+    context = { object: Object.freeze(Object.create(null) as AttributeRules), entries: [] };
+  } else if (!isPlainObject(definition.context)) {
+    problem('context', 'must be an object mapping context keys to rules');
+  } else {
+    context = parseAttributes(registry, definition.context, 'context', problem);
+  }
+  if (problems.length > 0) throw new PolicyValidationError(uid, problems);
+
+  const result: Policy = {
+    uid: uid!,
+    description,
+    effect,
+    type: sawString !== undefined ? 'string' : 'rule',
+    subjects: Object.freeze(fields.subjects.elements),
+    actions: Object.freeze(fields.actions.elements),
+    resources: Object.freeze(fields.resources.elements),
+    context: context!.object,
+    [COMPILED]: {
+      subjects: fields.subjects.compiled,
+      actions: fields.actions.compiled,
+      resources: fields.resources.compiled,
+      context: context!.entries,
+    },
+  };
+  return Object.freeze(result);
+}
+
+/** vakt's `PolicyAllow`: a policy whose effect is allow. */
+export function allow(definition: Omit<PolicyDefinition, 'effect'>, options?: PolicyBuildOptions): Policy {
+  return policy({ ...definition, effect: 'allow' }, options);
+}
+
+/** vakt's `PolicyDeny`: a policy whose effect is deny. */
+export function deny(definition: Omit<PolicyDefinition, 'effect'>, options?: PolicyBuildOptions): Policy {
+  return policy({ ...definition, effect: 'deny' }, options);
+}
+
+function parseRule(
+  registry: RuleRegistry,
+  json: unknown,
+  path: string,
+  problem: (field: string, message: string) => void,
+): Rule | undefined {
+  try {
+    return registry.parse(json, path);
+  } catch (error) {
+    if (error instanceof RuleArgumentError) problem(error.path || path, error.message);
+    else problem(path, (error as Error).message);
+    return undefined;
+  }
+}
+
+function parseAttributes(
+  registry: RuleRegistry,
+  object: Record<string, unknown>,
+  path: string,
+  problem: (field: string, message: string) => void,
+): { object: AttributeRules; entries: (readonly [string, Rule])[] } | undefined {
+  // A null-prototype object: an attribute named `__proto__` stays an ordinary key.
+  const result = Object.create(null) as Record<string, Rule>;
+  const entries: (readonly [string, Rule])[] = [];
+  let ok = true;
+  for (const [name, value] of Object.entries(object)) {
+    const rule = parseRule(registry, value, `${path}.${name}`, problem);
+    if (!rule) {
+      ok = false;
+      continue;
+    }
+    result[name] = rule;
+    entries.push([name, rule] as const);
+  }
+  return ok ? { object: Object.freeze(result), entries } : undefined;
+}

@@ -1,0 +1,161 @@
+// The Rule contract, rule definitions and the registry that turns rule JSON back into rules.
+import { didYouMean } from '../../errors.js';
+import type { NormalizedInquiry } from '../inquiry.js';
+import type { Primitive } from '../values.js';
+
+const RULE = Symbol.for('portcullis.abac.rule');
+
+/** Which inquiry values a rule can possibly accept, so the policy index can skip the rest. */
+export interface IndexHint {
+  /** The rule is satisfied only by one of these values. */
+  exact: readonly Primitive[];
+  /** ...or by a string starting with one of these (case-sensitive). */
+  prefixes: readonly string[];
+}
+
+/** A compiled rule: a predicate over one value plus its JSON form. */
+export interface Rule {
+  readonly [RULE]: true;
+  /** The rule's name in JSON, e.g. `Eq`. */
+  readonly type: string;
+  /** The rule's validated arguments (nested rules are `Rule` objects). */
+  readonly args: Readonly<Record<string, unknown>>;
+  /** True when `value` satisfies the rule; `inquiry` is the whole inquiry (for the inquiry rules). */
+  satisfied(value: unknown, inquiry: NormalizedInquiry): boolean;
+  /** What the index may use; `undefined` when any value could match. */
+  readonly hint: IndexHint | undefined;
+  /** `{ "type": ..., ...args }` with nested rules serialized too. */
+  toJSON(): RuleJson;
+}
+
+export type RuleJson = { type: string } & Record<string, unknown>;
+
+/** A problem found while reading a rule, with the path inside the rule (e.g. `rules[1].value`). */
+export class RuleArgumentError extends Error {
+  readonly path: string;
+  /** Set once the path is relative to the policy field rather than to the rule being parsed. */
+  absolute = false;
+  constructor(message: string, path = '') {
+    super(message);
+    this.name = 'RuleArgumentError';
+    this.path = path;
+  }
+}
+
+/** Reads a nested rule from JSON (or accepts an already built rule); `path` is relative to the parent. */
+export type ParseNested = (json: unknown, path: string) => Rule;
+
+/** How a rule type is read, validated, evaluated and written. */
+export interface RuleDefinition<A extends Record<string, unknown> = Record<string, unknown>> {
+  /** The `type` name in JSON. */
+  type: string;
+  /** Other names accepted when reading (e.g. `StrEqual` for `Equal`). */
+  aliases?: readonly string[];
+  /**
+   * Validates the JSON fields (everything but `type`) and returns the arguments. Throw
+   * `RuleArgumentError` naming the field for bad input. Nested rules go through `nested`.
+   */
+  parse(fields: Record<string, unknown>, nested: ParseNested): A;
+  /** Builds the predicate once; it runs on every decision, so keep it cheap. Never throws on odd values. */
+  compile(args: A): (value: unknown, inquiry: NormalizedInquiry) => boolean;
+  /** Values the rule can accept, for the index. Default: none (any value may match). */
+  hint?(args: A): IndexHint | undefined;
+}
+
+export function isRule(value: unknown): value is Rule {
+  return typeof value === 'object' && value !== null && (value as { [RULE]?: unknown })[RULE] === true;
+}
+
+function serialize(value: unknown): unknown {
+  if (isRule(value)) return value.toJSON();
+  if (Array.isArray(value)) return value.map(serialize);
+  return value;
+}
+
+/** Builds a rule object from a definition and validated arguments. */
+export function instantiate<A extends Record<string, unknown>>(definition: RuleDefinition<A>, args: A): Rule {
+  const test = definition.compile(args);
+  const hint = definition.hint?.(args);
+  return Object.freeze({
+    [RULE]: true as const,
+    type: definition.type,
+    args: Object.freeze({ ...args }),
+    satisfied: test,
+    hint,
+    toJSON(): RuleJson {
+      const json: RuleJson = { type: definition.type };
+      for (const [key, value] of Object.entries(args)) if (value !== undefined) json[key] = serialize(value);
+      return json;
+    },
+  });
+}
+
+/** The rule types a loader understands: the built-ins plus any registered with `defineRule`. */
+export class RuleRegistry {
+  readonly #definitions = new Map<string, RuleDefinition<Record<string, unknown>>>();
+
+  register<A extends Record<string, unknown>>(definition: RuleDefinition<A>): void {
+    if (typeof definition?.type !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(definition.type)) {
+      throw new TypeError('defineRule: `type` must be a name of letters, digits, _ . or -');
+    }
+    if (typeof definition.parse !== 'function' || typeof definition.compile !== 'function') {
+      throw new TypeError(`defineRule(${definition.type}): \`parse\` and \`compile\` must be functions`);
+    }
+    for (const name of [definition.type, ...(definition.aliases ?? [])]) {
+      if (this.#definitions.has(name)) throw new TypeError(`defineRule: a rule named "${name}" already exists`);
+    }
+    for (const name of [definition.type, ...(definition.aliases ?? [])]) {
+      this.#definitions.set(name, definition as unknown as RuleDefinition<Record<string, unknown>>);
+    }
+  }
+
+  get(type: string): RuleDefinition<Record<string, unknown>> | undefined {
+    return this.#definitions.get(type);
+  }
+
+  names(): string[] {
+    return [...this.#definitions.keys()];
+  }
+
+  /** Reads `{ "type": ..., ...fields }` (or returns a built rule as is). Errors carry the path inside. */
+  parse(json: unknown, path = ''): Rule {
+    if (isRule(json)) return json;
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      throw absolute(new RuleArgumentError('must be a rule object like {"type": "Eq", "value": 1}', path));
+    }
+    const { type, ...fields } = json as Record<string, unknown>;
+    if (typeof type !== 'string') throw absolute(new RuleArgumentError('a rule needs a string "type"', path));
+    const definition = this.#definitions.get(type);
+    if (!definition) {
+      const hint = didYouMean(type, this.#definitions.keys());
+      throw absolute(new RuleArgumentError(`unknown rule "${type}"${hint ? ` (${hint})` : ''}`, path));
+    }
+    const nested: ParseNested = (child, childPath) => this.parse(child, join(path, childPath));
+    let args: Record<string, unknown>;
+    try {
+      args = definition.parse(fields, nested);
+    } catch (error) {
+      if (error instanceof RuleArgumentError) {
+        if (error.absolute) throw error;
+        const wrapped = new RuleArgumentError(`${type}: ${error.message}`, join(path, error.path));
+        wrapped.absolute = true;
+        throw wrapped;
+      }
+      const wrapped = new RuleArgumentError(`${type}: ${(error as Error).message}`, path);
+      wrapped.absolute = true;
+      throw wrapped;
+    }
+    return instantiate(definition, args);
+  }
+}
+
+function absolute(error: RuleArgumentError): RuleArgumentError {
+  error.absolute = true;
+  return error;
+}
+
+export function join(base: string, child: string): string {
+  if (!child) return base;
+  if (!base) return child;
+  return child.startsWith('[') ? `${base}${child}` : `${base}.${child}`;
+}
