@@ -155,14 +155,16 @@ function readQuantifier(source: string, i: number): { max: number; end: number }
 
 /** Compiles a policy regex after the hazard check; throws `Error` naming the hazard. */
 export function compileSafeRegex(source: string, flags = ''): RegExp {
+  if (source.length > MAX_PATTERN_LENGTH)
+    throw new Error(`regular expression longer than ${MAX_PATTERN_LENGTH} characters`);
+  let regex: RegExp;
+  try {
+    regex = new RegExp(source, flags);
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^Invalid regular expression: /, '');
+    throw new Error(`invalid regular expression: ${reason}`, { cause: error });
+  }
   const hazard = regexHazard(source);
   if (hazard) throw new Error(`unsafe regular expression: ${hazard}`);
-  try {
-    return new RegExp(source, flags);
-  } catch (error) {
-    throw new Error(
-      `invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`,
-      { cause: error },
-    );
-  }
+  return regex;
 }
