@@ -9,12 +9,16 @@ import type { ReliabilityQueue } from '../src/contracts/queue.js';
 import type { SessionStore } from '../src/contracts/sessions.js';
 import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { QuotaStore, RateLimitStore } from '../src/contracts/rate-limit.js';
+import type { PolicyChangeFeed, PolicyStore } from '../src/contracts/policies.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { connectMongo, mongoHealth } from './connections/mongodb.js';
 import { connectRedis, redisHealth } from './connections/redis.js';
 import { MemoryAuditStore } from './memory/audit.js';
 import { MemorySessionStore } from './memory/sessions.js';
 import { MongoAuditStore } from './mongodb/audit.js';
+import { MemoryPolicyStore } from './memory/policies.js';
+import { MongoPolicyStore } from './mongodb/policies.js';
+import { RedisPolicyStore } from './redis/policies.js';
 import { MongoSessionStore } from './mongodb/sessions.js';
 import { RedisAuditStore } from './redis/audit.js';
 import { RedisReliabilityQueue } from './redis/audit-queue.js';
@@ -50,6 +54,8 @@ export interface Stores {
   readonly audit: AuditStore;
   /** The Redis fallback queue for audit events, when Redis is configured and is not the audit store itself. */
   readonly auditQueue?: ReliabilityQueue;
+  /** ABAC policies; wrap in a `PolicyMirror` for in-memory decisions kept in sync across processes. */
+  readonly policies: PolicyStore & PolicyChangeFeed;
   /** Pings every configured server; a kind is down when its server is. */
   health(): Promise<HealthReport>;
   /** Closes every store, then the connections this factory opened. */
@@ -131,7 +137,13 @@ export async function createStores(config: Config, options: CreateStoresOptions 
       ? new RedisReliabilityQueue({ client: connections.redis })
       : undefined;
 
-  const managed: ManagedStore[] = [sessions, principals, rateLimit, quotas, audit];
+  const policies = pick<PolicyStore & PolicyChangeFeed>(backends.policies, {
+    memory: () => new MemoryPolicyStore(),
+    mongodb: () => new MongoPolicyStore({ connection: requireConnection(connections.mongodb), logger }),
+    redis: () => new RedisPolicyStore({ client: requireConnection(connections.redis), logger }),
+  });
+
+  const managed: ManagedStore[] = [sessions, principals, rateLimit, quotas, audit, policies];
   try {
     for (const store of managed) await store.init?.();
   } catch (error) {
@@ -157,7 +169,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     await closeConnections(connections);
   }
 
-  return { backends, connections, sessions, principals, rateLimit, quotas, audit, auditQueue, health, close };
+  return { backends, connections, sessions, principals, rateLimit, quotas, audit, auditQueue, policies, health, close };
 }
 
 function pick<T>(backend: Backend, factories: Partial<Record<Backend, () => T>>): T {

@@ -8,7 +8,7 @@ export * from './decision-cache.js';
 export * from './explain.js';
 export * from './policy-json.js';
 export * from './mirror.js';
-export { compileTagged, escapeRegex, hasTags, type TaggedPattern } from './regex-syntax.js';
+export { compileTagged, hasTags, type TaggedPattern } from './regex-syntax.js';
 export { regexHazard, compileSafeRegex, MAX_REGEX_INPUT, MAX_PATTERN_LENGTH } from './safe-regex.js';
 export { fromVaktJson, looksLikeVakt } from './vakt-json.js';
 export {
@@ -21,7 +21,6 @@ export {
   type FieldKeys,
   type IndexMode,
 } from './index-keys.js';
-export { valuesEqual, compareValues, isTruthy } from './values.js';
 export * as rules from './rules/index.js';
 export {
   defineRule,

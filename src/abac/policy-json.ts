@@ -3,7 +3,14 @@
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { didYouMean, ValidationError, type FieldProblem } from '../errors.js';
 import { isRule, RuleArgumentError, type Rule, type RuleJson, type RuleRegistry } from './rules/index.js';
-import { policy, PolicyValidationError, POLICY_FIELDS, type Policy, type PolicyDefinition } from './policy.js';
+import {
+  COMPILED,
+  policy,
+  PolicyValidationError,
+  POLICY_FIELDS,
+  type Policy,
+  type PolicyDefinition,
+} from './policy.js';
 import { fromVaktJson, looksLikeVakt } from './vakt-json.js';
 import { isPlainObject } from './values.js';
 
@@ -209,4 +216,10 @@ export function parseDocument(text: string, format: PolicyFormat | undefined, so
     format === undefined ? 'JSON, JSON lines or YAML' : format === 'jsonl' ? 'JSON lines' : format.toUpperCase();
   const message = ((lastError as Error)?.message ?? 'unreadable').split('\n')[0];
   throw new PolicyFileError(source, [{ field: '', message: `is not valid ${what}: ${message}` }]);
+}
+
+/** A built policy as is, or policy JSON (Portcullis or vakt form) validated into one. */
+export function asPolicy(input: unknown, options: ReadPolicyOptions = {}): Policy {
+  if (typeof input === 'object' && input !== null && COMPILED in input) return input as Policy;
+  return policyFromJSON(input, options);
 }

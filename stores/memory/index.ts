@@ -5,3 +5,4 @@ export { MemoryRateLimitStore, MemoryQuotaStore, type MemoryCounterOptions } fro
 export { MemoryRecordStore, type MemoryRecordStoreOptions } from './records.js';
 export { MemoryAuditStore, type MemoryAuditStoreOptions } from './audit.js';
 export { MemoryReliabilityQueue } from './audit-queue.js';
+export { MemoryPolicyStore, type MemoryPolicyStoreOptions } from './policies.js';

@@ -1,5 +1,6 @@
 // The MongoDB store implementations; each takes a connected mongoose connection.
 export { MongoSessionStore, type MongoSessionStoreOptions } from './sessions.js';
+export { MongoPolicyStore, type MongoPolicyStoreOptions } from './policies.js';
 export { connectMongo, mongoHealth, type MongoConnectOptions } from '../connections/mongodb.js';
 export { MongoPrincipalStore, type MongoPrincipalStoreOptions } from './principals.js';
 export { MongoRecordStore, type MongoRecordStoreOptions } from './records.js';

@@ -1,5 +1,6 @@
 // The Redis store implementations; each takes a connected ioredis client.
 export { RedisSessionStore, type RedisSessionStoreOptions } from './sessions.js';
+export { RedisPolicyStore, type RedisPolicyStoreOptions } from './policies.js';
 export { connectRedis, redisHealth, type RedisConnectOptions } from '../connections/redis.js';
 export { RedisPrincipalCache, type RedisPrincipalCacheOptions } from './principal-cache.js';
 export { RedisRateLimitStore, RedisQuotaStore, type RedisCounterOptions } from './rate-limit.js';

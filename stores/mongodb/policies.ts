@@ -1,0 +1,343 @@
+// MongoDB policy store: one document per policy with its index keys, so candidates are narrowed on the
+// server for every checker; a revision counter and change log tell other processes what changed.
+import type { Connection } from 'mongoose';
+import type { CheckerName } from '../../src/abac/checkers.js';
+import type { Inquiry } from '../../src/abac/inquiry.js';
+import type { Policy } from '../../src/abac/policy.js';
+import { escapeRegex } from '../../src/abac/regex-syntax.js';
+import type { PolicyChange, PolicyChangeFeed, PolicyMigrations, PolicyStore } from '../../src/contracts/policies.js';
+import { ConflictError, NotFoundError } from '../../src/errors.js';
+import { errorForLog, silentLogger, type Logger } from '../../src/logger.js';
+import { isDuplicateKey, mongoCall } from '../errors.js';
+import {
+  asPolicy,
+  indexKeysOf,
+  lookupFor,
+  ParsedPolicyCache,
+  rawStringsOf,
+  serializePolicy,
+  validateBatch,
+  validatePage,
+  type IndexKeys,
+} from '../policy-documents.js';
+
+export interface MongoPolicyStoreOptions {
+  /** A connected mongoose connection; the store never opens or closes it. */
+  connection: Connection;
+  /** Collection name. Default `portcullis_policies` (plus `_meta`, `_changes`, `_migrations`). */
+  collection?: string;
+  /** How often subscribers poll the revision counter. Default 250 ms. */
+  pollIntervalMs?: number;
+  logger?: Logger;
+}
+
+interface PolicyDocument {
+  _id: string;
+  /** The policy in Portcullis JSON (a string: attribute names may contain `.` or `$`). */
+  doc: string;
+  type: 'rule' | 'string';
+  effect: 'allow' | 'deny';
+  ix: IndexKeys;
+  raw: Record<string, string[]>;
+  rev: number;
+}
+
+interface ChangeDocument {
+  _id: number;
+  uid: string;
+  kind: 'add' | 'update' | 'delete';
+  at: Date;
+}
+
+interface Migration {
+  version: number;
+  description: string;
+  up(store: MongoPolicyStore): Promise<void>;
+  down(store: MongoPolicyStore): Promise<void>;
+}
+
+const FIELD_INDEXES = (mode: string): IndexSpec[] =>
+  ['actions', 'resources', 'subjects'].map((field) => ({
+    key: { [`ix.${mode}.${field}`]: 1 as const },
+    name: `ix_${mode}_${field}`,
+  }));
+
+interface IndexSpec {
+  key: Record<string, 1>;
+  name: string;
+}
+
+/** Versioned, reversible: each `up` creates indexes, its `down` drops exactly those. */
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'index keys of rule-based policies',
+    up: (store) => store.createIndexes(FIELD_INDEXES('rule')),
+    down: (store) => store.dropIndexes(FIELD_INDEXES('rule').map((index) => index.name)),
+  },
+  {
+    version: 2,
+    description: 'index keys of string-based policies (regex and exact checkers) and the policy type',
+    up: (store) =>
+      store.createIndexes([...FIELD_INDEXES('regex'), ...FIELD_INDEXES('exact'), { key: { type: 1 }, name: 'type' }]),
+    down: (store) =>
+      store.dropIndexes(
+        [...FIELD_INDEXES('regex'), ...FIELD_INDEXES('exact')].map((index) => index.name).concat('type'),
+      ),
+  },
+];
+
+const CHANGE_RETENTION_MS = 60 * 60 * 1000;
+
+export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMigrations {
+  readonly backend = 'mongodb' as const;
+  readonly #connection: Connection;
+  readonly #name: string;
+  readonly #pollIntervalMs: number;
+  readonly #logger: Logger;
+  readonly #parsed = new ParsedPolicyCache();
+  #writes = 0;
+
+  constructor(options: MongoPolicyStoreOptions) {
+    if (!options?.connection) throw new TypeError('MongoPolicyStore: options.connection is required');
+    this.#connection = options.connection;
+    this.#name = options.collection ?? 'portcullis_policies';
+    this.#pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  get #policies() {
+    return this.#connection.collection<PolicyDocument>(this.#name);
+  }
+  get #meta() {
+    return this.#connection.collection<{ _id: string; value: number }>(`${this.#name}_meta`);
+  }
+  get #changes() {
+    return this.#connection.collection<ChangeDocument>(`${this.#name}_changes`);
+  }
+  get #migrations() {
+    return this.#connection.collection<{ _id: number; description: string; at: Date }>(`${this.#name}_migrations`);
+  }
+
+  /** Applies pending migrations (creates the indexes). */
+  async init(): Promise<void> {
+    await this.migrateUp();
+  }
+
+  async appliedMigrations(): Promise<number[]> {
+    const applied = await mongoCall(() => this.#migrations.find({}).sort({ _id: 1 }).toArray());
+    return applied.map((migration) => migration._id);
+  }
+
+  async migrateUp(target = Infinity): Promise<number[]> {
+    const applied = new Set(await this.appliedMigrations());
+    const done: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (migration.version > target || applied.has(migration.version)) continue;
+      await migration.up(this);
+      await mongoCall(() =>
+        this.#migrations.updateOne(
+          { _id: migration.version },
+          { $set: { description: migration.description, at: new Date() } },
+          { upsert: true },
+        ),
+      );
+      done.push(migration.version);
+    }
+    return done;
+  }
+
+  async migrateDown(target = 0): Promise<number[]> {
+    const applied = new Set(await this.appliedMigrations());
+    const done: number[] = [];
+    for (const migration of [...MIGRATIONS].reverse()) {
+      if (migration.version <= target || !applied.has(migration.version)) continue;
+      await migration.down(this);
+      await mongoCall(() => this.#migrations.deleteOne({ _id: migration.version }));
+      done.push(migration.version);
+    }
+    return done;
+  }
+
+  /** @internal used by migrations. */
+  async createIndexes(indexes: IndexSpec[]): Promise<void> {
+    await mongoCall(async () => {
+      for (const index of indexes) await this.#policies.createIndex(index.key, { name: index.name });
+    });
+  }
+
+  /** @internal used by migrations. */
+  async dropIndexes(names: string[]): Promise<void> {
+    const existing = new Set(
+      (await mongoCall(() => this.#policies.indexes().catch(() => []))).map((index) => index.name),
+    );
+    await mongoCall(async () => {
+      for (const name of names) if (existing.has(name)) await this.#policies.dropIndex(name);
+    });
+  }
+
+  async add(input: Policy): Promise<void> {
+    const policy = asPolicy(input);
+    const rev = await this.#nextRevision();
+    try {
+      await mongoCall(() => this.#policies.insertOne(this.#document(policy, rev)));
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new ConflictError(`A policy with uid "${policy.uid}" already exists.`);
+      throw error;
+    }
+    await this.#logChange(rev, policy.uid, 'add');
+  }
+
+  async get(uid: string): Promise<Policy | undefined> {
+    if (typeof uid !== 'string') return undefined;
+    const document = await mongoCall(() => this.#policies.findOne({ _id: uid }, { projection: { doc: 1 } }));
+    return document ? this.#parsed.parse(document.doc) : undefined;
+  }
+
+  async getAll(limit: number, offset = 0): Promise<Policy[]> {
+    const page = validatePage(limit, offset);
+    const documents = await mongoCall(() =>
+      this.#policies
+        .find({}, { projection: { doc: 1 } })
+        .sort({ _id: 1 })
+        .skip(page.offset)
+        .limit(page.limit)
+        .toArray(),
+    );
+    return documents.map((document) => this.#parsed.parse(document.doc));
+  }
+
+  async *retrieveAll(batchSize = 1000): AsyncIterable<Policy[]> {
+    const size = validateBatch(batchSize);
+    let after: string | undefined;
+    for (;;) {
+      const filter = after === undefined ? {} : { _id: { $gt: after } };
+      const documents = await mongoCall(() =>
+        this.#policies
+          .find(filter, { projection: { doc: 1 } })
+          .sort({ _id: 1 })
+          .limit(size)
+          .toArray(),
+      );
+      if (documents.length === 0) return;
+      yield documents.map((document) => this.#parsed.parse(document.doc));
+      if (documents.length < size) return;
+      after = documents[documents.length - 1]!._id;
+    }
+  }
+
+  async update(input: Policy): Promise<void> {
+    const policy = asPolicy(input);
+    const rev = await this.#nextRevision();
+    const { _id, ...fields } = this.#document(policy, rev);
+    const result = await mongoCall(() => this.#policies.replaceOne({ _id }, fields));
+    if (result.matchedCount === 0) throw new NotFoundError(`No policy with uid "${policy.uid}".`);
+    await this.#logChange(rev, policy.uid, 'update');
+  }
+
+  async delete(uid: string): Promise<boolean> {
+    if (typeof uid !== 'string') return false;
+    const result = await mongoCall(() => this.#policies.deleteOne({ _id: uid }));
+    if (result.deletedCount === 0) return false;
+    await this.#logChange(await this.#nextRevision(), uid, 'delete');
+    return true;
+  }
+
+  async findForInquiry(inquiry: Inquiry, checker: CheckerName = 'rules'): Promise<Policy[]> {
+    const lookup = lookupFor(inquiry, checker);
+    if (lookup.impossible) return [];
+    const filter: Record<string, unknown> = { type: lookup.type };
+    for (const [field, keys] of Object.entries(lookup.keys)) filter[`ix.${lookup.mode}.${field}`] = { $in: keys };
+    for (const [field, value] of Object.entries(lookup.fuzzy)) {
+      filter[`raw.${field}`] = { $regex: escapeRegex(value) };
+    }
+    const documents = await mongoCall(() => this.#policies.find(filter, { projection: { doc: 1 } }).toArray());
+    return documents.map((document) => this.#parsed.parse(document.doc));
+  }
+
+  /**
+   * Polls the revision counter (change streams need a replica set; FerretDB has none) and reports each
+   * logged change once. A change log trimmed past what this subscriber saw triggers `onGap`.
+   */
+  async subscribe(listener: (change: PolicyChange) => void, onGap?: () => void): Promise<() => Promise<void>> {
+    const WINDOW = 50;
+    let last = await this.#currentRevision();
+    // Changes already logged when subscribing are the baseline, not news.
+    const seen = new Set(
+      (await mongoCall(() => this.#changes.find({ _id: { $gt: Math.max(0, last - WINDOW) } }).toArray())).map(
+        (change) => change._id,
+      ),
+    );
+    let stopped = false;
+    let quiet = 0;
+    let running: Promise<void> = Promise.resolve();
+    const poll = async () => {
+      const revision = await this.#currentRevision();
+      // Keep reading the log for a few polls after a change: a revision may be logged after a later one.
+      if (revision === last && ++quiet > 4) return;
+      if (revision !== last) quiet = 0;
+      // Re-read a window below `last`: a writer may log revision n after another logged n + 1.
+      const changes = await mongoCall(() =>
+        this.#changes
+          .find({ _id: { $gt: Math.max(0, last - WINDOW) } })
+          .sort({ _id: 1 })
+          .toArray(),
+      );
+      if (revision > last && changes.length === 0) onGap?.();
+      for (const change of changes) {
+        if (seen.has(change._id)) continue;
+        seen.add(change._id);
+        listener({ kind: change.kind, uid: change.uid, revision: change._id });
+      }
+      last = Math.max(last, revision);
+      for (const id of seen) if (id <= last - 2 * WINDOW) seen.delete(id);
+    };
+    const timer = setInterval(() => {
+      running = running.then(poll).catch((error: unknown) => {
+        if (!stopped) this.#logger.warn({ err: errorForLog(error) }, 'abac: policy change poll failed');
+      });
+    }, this.#pollIntervalMs);
+    timer.unref?.();
+    return async () => {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    };
+  }
+
+  #document(policy: Policy, rev: number): PolicyDocument {
+    return {
+      _id: policy.uid,
+      doc: serializePolicy(policy),
+      type: policy.type,
+      effect: policy.effect,
+      ix: indexKeysOf(policy),
+      raw: rawStringsOf(policy),
+      rev,
+    };
+  }
+
+  async #currentRevision(): Promise<number> {
+    const meta = await mongoCall(() => this.#meta.findOne({ _id: 'revision' }));
+    return meta?.value ?? 0;
+  }
+
+  async #nextRevision(): Promise<number> {
+    const result = await mongoCall(() =>
+      this.#meta.findOneAndUpdate(
+        { _id: 'revision' },
+        { $inc: { value: 1 } },
+        { upsert: true, returnDocument: 'after', includeResultMetadata: false },
+      ),
+    );
+    return result?.value ?? 1;
+  }
+
+  async #logChange(rev: number, uid: string, kind: ChangeDocument['kind']): Promise<void> {
+    const at = new Date();
+    await mongoCall(() => this.#changes.insertOne({ _id: rev, uid, kind, at }));
+    if (++this.#writes % 100 === 0) {
+      await mongoCall(() => this.#changes.deleteMany({ at: { $lt: new Date(at.getTime() - CHANGE_RETENTION_MS) } }));
+    }
+  }
+}

@@ -1,0 +1,292 @@
+// The policy store contract, run against memory, MongoDB and Redis (real servers).
+import { expect } from 'chai';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PolicyChange, PolicyChangeFeed, PolicyStore } from '../../src/contracts/policies.js';
+import {
+  allow,
+  ConflictError,
+  deny,
+  Guard,
+  NotFoundError,
+  PolicyMirror,
+  PolicyValidationError,
+  rules,
+  ValidationError,
+  type Policy,
+} from '../../src/index.js';
+import { MemoryPolicyStore } from '../../stores/memory/policies.js';
+import { MongoPolicyStore } from '../../stores/mongodb/policies.js';
+import { RedisPolicyStore } from '../../stores/redis/policies.js';
+import { contractSuite, type Implementation } from './harness.js';
+
+const { Eq, Any, In, StartsWith, CIDR, Greater } = rules;
+
+type FullStore = PolicyStore & PolicyChangeFeed;
+
+const implementations: Implementation<FullStore>[] = [
+  { name: 'memory', create: async () => ({ store: new MemoryPolicyStore() }) },
+  {
+    name: 'mongodb',
+    async create(context) {
+      const connection = await context.mongo();
+      const store = new MongoPolicyStore({ connection, collection: context.name, pollIntervalMs: 50 });
+      await store.init();
+      return {
+        store,
+        async cleanup() {
+          for (const suffix of ['', '_meta', '_changes', '_migrations']) {
+            await connection.dropCollection(`${context.name}${suffix}`).catch(() => false);
+          }
+        },
+      };
+    },
+  },
+  {
+    name: 'redis',
+    async create(context) {
+      const client = await context.redis();
+      const prefix = `${context.name}:`;
+      const store = new RedisPolicyStore({ client, prefix });
+      await store.init();
+      return {
+        store,
+        async cleanup() {
+          const keys = await client.keys(`${prefix}*`);
+          if (keys.length > 0) await client.del(...keys);
+        },
+      };
+    },
+  },
+];
+
+function numbered(count: number): Policy[] {
+  return Array.from({ length: count }, (_, i) =>
+    allow({
+      uid: `p${String(i).padStart(3, '0')}`,
+      subjects: [Any()],
+      actions: [Eq('read')],
+      resources: [Eq(`doc${i}`)],
+    }),
+  );
+}
+
+async function collect(iterable: AsyncIterable<Policy[]>): Promise<Policy[][]> {
+  const batches: Policy[][] = [];
+  for await (const batch of iterable) batches.push(batch);
+  return batches;
+}
+
+contractSuite('policies', implementations, (store) => {
+  it('adds a policy and reads it back unchanged', async function () {
+    const original = allow({
+      uid: 'repo-fork',
+      description: 'fork Google repos',
+      subjects: [{ name: Any(), stars: Greater(50) }],
+      actions: [In('fork', 'clone')],
+      resources: [StartsWith('repos/Google', { ci: true })],
+      context: { ip: CIDR('10.0.0.0/8') },
+    });
+    await store().add(original);
+    const read = await store().get('repo-fork');
+    expect(read).to.not.equal(undefined);
+    expect(JSON.parse(JSON.stringify(read))).to.deep.equal(JSON.parse(JSON.stringify(original)));
+    expect(await store().get('missing')).to.equal(undefined);
+    expect(await store().get({ $ne: null } as never)).to.equal(undefined);
+  });
+
+  it('accepts policy JSON (Portcullis or vakt form) and rejects invalid policies', async function () {
+    await store().add({ uid: 'j', effect: 'allow', actions: [{ type: 'Eq', value: 'get' }] } as never);
+    expect((await store().get('j'))?.effect).to.equal('allow');
+    await store().add({ uid: 'v', actions: [{ 'py/object': 'vakt.rules.operator.Eq', val: 'get' }] } as never);
+    expect((await store().get('v'))?.actions[0]).to.have.property('type', 'Eq');
+    let caught: unknown;
+    await store()
+      .add({ uid: 'bad', actions: [{ type: 'Nope' }] } as never)
+      .catch((error) => (caught = error));
+    expect(caught).to.be.instanceOf(PolicyValidationError);
+  });
+
+  it('rejects a duplicate uid with ConflictError and an unknown update with NotFoundError', async function () {
+    await store().add(numbered(1)[0]!);
+    let conflict: unknown;
+    await store()
+      .add(numbered(1)[0]!)
+      .catch((error) => (conflict = error));
+    expect(conflict).to.be.instanceOf(ConflictError);
+    let missing: unknown;
+    await store()
+      .update(allow({ uid: 'nobody', subjects: [Any()], actions: [Any()], resources: [Any()] }))
+      .catch((error) => (missing = error));
+    expect(missing).to.be.instanceOf(NotFoundError);
+  });
+
+  it('pages with getAll(limit, offset) in uid order and validates the page', async function () {
+    for (const policy of numbered(7).reverse()) await store().add(policy);
+    expect((await store().getAll(3, 0)).map((p) => p.uid)).to.deep.equal(['p000', 'p001', 'p002']);
+    expect((await store().getAll(3, 5)).map((p) => p.uid)).to.deep.equal(['p005', 'p006']);
+    expect(await store().getAll(3, 10)).to.deep.equal([]);
+    let caught: unknown;
+    await store()
+      .getAll(0, -1)
+      .catch((error) => (caught = error));
+    expect(caught).to.be.instanceOf(ValidationError);
+  });
+
+  it('retrieves everything in batches', async function () {
+    for (const policy of numbered(7)) await store().add(policy);
+    const batches = await collect(store().retrieveAll(3));
+    expect(batches.map((batch) => batch.length)).to.deep.equal([3, 3, 1]);
+    expect(batches.flat().map((p) => p.uid)).to.deep.equal(numbered(7).map((p) => p.uid));
+  });
+
+  it('updates and deletes', async function () {
+    await store().add(numbered(1)[0]!);
+    await store().update(deny({ uid: 'p000', subjects: [Any()], actions: [Eq('write')], resources: [Any()] }));
+    expect((await store().get('p000'))?.effect).to.equal('deny');
+    expect(await store().findForInquiry({ subject: 'x', action: 'read', resource: 'doc0' })).to.deep.equal([]);
+    expect(
+      (await store().findForInquiry({ subject: 'x', action: 'write', resource: 'doc0' })).map((p) => p.uid),
+    ).to.deep.equal(['p000']);
+    expect(await store().delete('p000')).to.be.true;
+    expect(await store().delete('p000')).to.be.false;
+    expect(await store().get('p000')).to.equal(undefined);
+    expect(await store().findForInquiry({ subject: 'x', action: 'write', resource: 'doc0' })).to.deep.equal([]);
+  });
+
+  it('findForInquiry narrows rule-based candidates on exact values, prefixes, attributes and wildcards', async function () {
+    for (const policy of numbered(20)) await store().add(policy);
+    await store().add(allow({ uid: 'prefix', subjects: [Any()], actions: [Any()], resources: [StartsWith('repos/')] }));
+    await store().add(allow({ uid: 'attr', subjects: [{ role: Eq('admin') }], actions: [Any()], resources: [Any()] }));
+    // A superset of the matching policies, without the numbered policies the inquiry cannot reach.
+    const numberedUids = async (inquiry: object) =>
+      (await store().findForInquiry(inquiry)).map((p) => p.uid).filter((uid) => /^p\d+$/.test(uid));
+    const uids = async (inquiry: object) => (await store().findForInquiry(inquiry)).map((p) => p.uid);
+    expect(await numberedUids({ subject: 'x', action: 'read', resource: 'doc7' })).to.deep.equal(['p007']);
+    expect(await uids({ subject: 'x', action: 'read', resource: 'repos/a/b' })).to.include('prefix');
+    expect(await numberedUids({ subject: 'x', action: 'read', resource: 'repos/a/b' })).to.deep.equal([]);
+    expect(await uids({ subject: { role: 'admin' }, action: 'read', resource: 'doc3' })).to.include.members([
+      'attr',
+      'p003',
+    ]);
+    expect(await numberedUids({ subject: { role: 'user' }, action: 'read', resource: 'nothing' })).to.deep.equal([]);
+    expect(await uids({ subject: 'x', action: 'read', resource: 'docs/1' })).to.not.include('prefix');
+    // A number is not the string "7".
+    expect(await numberedUids({ subject: 'x', action: 'read', resource: 7 })).to.deep.equal([]);
+  });
+
+  it('findForInquiry serves the regex, exact and fuzzy checkers from string-based policies only', async function () {
+    await store().add(
+      allow({
+        uid: 'lib',
+        subjects: ['<[a-zA-Z]+ M[a-z]+>'],
+        actions: ['<read|get>'],
+        resources: ['library:books:<.+>'],
+      }),
+    );
+    await store().add(allow({ uid: 'plain', subjects: ['sunny'], actions: ['get'], resources: ['weather'] }));
+    await store().add(numbered(1)[0]!);
+    const uids = async (inquiry: object, checker: 'regex' | 'exact' | 'fuzzy') =>
+      (await store().findForInquiry(inquiry, checker)).map((p) => p.uid).sort();
+    expect(
+      await uids({ subject: 'Jim Morrison', action: 'read', resource: 'library:books:Hobbit' }, 'regex'),
+    ).to.deep.equal(['lib']);
+    expect(await uids({ subject: 'Jim Morrison', action: 'read', resource: 'office:x' }, 'regex')).to.deep.equal([]);
+    expect(await uids({ subject: 'sunny', action: 'get', resource: 'weather' }, 'exact')).to.deep.equal(['plain']);
+    expect(await uids({ subject: 'sun', action: 'get', resource: 'weather' }, 'exact')).to.deep.equal([]);
+    expect(await uids({ subject: 'sun', action: 'ge', resource: 'eat' }, 'fuzzy')).to.include('plain');
+    expect(await uids({ subject: 'sun', action: 'ge', resource: 'eat' }, 'fuzzy')).to.not.include('p000');
+    expect(await uids({ subject: 'sun', action: 'read', resource: 'doc0' }, 'rules' as never)).to.deep.equal(['p000']);
+  });
+
+  it('a Guard deciding through the store gives the same answers as in memory', async function () {
+    await store().add(allow({ uid: 'a', subjects: [Any()], actions: [Eq('read')], resources: [StartsWith('docs/')] }));
+    await store().add(deny({ uid: 'd', subjects: [Eq('mallory')], actions: [Any()], resources: [Any()] }));
+    const guard = new Guard({ policies: store() });
+    expect((await guard.decide({ subject: 'bob', action: 'read', resource: 'docs/1' })).deciders).to.deep.equal(['a']);
+    const denied = await guard.decide({ subject: 'mallory', action: 'read', resource: 'docs/1' });
+    expect(denied).to.deep.include({ allowed: false, deciders: ['d'] });
+  });
+
+  it('tells subscribers about every add, update and delete', async function () {
+    const changes: PolicyChange[] = [];
+    const stop = await store().subscribe((change) => changes.push(change));
+    try {
+      await store().add(numbered(1)[0]!);
+      await store().update(numbered(1)[0]!);
+      await store().delete('p000');
+      const deadline = Date.now() + 3000;
+      while (changes.length < 3 && Date.now() < deadline) await sleep(20);
+    } finally {
+      await stop();
+    }
+    expect(changes.map((change) => [change.kind, 'uid' in change ? change.uid : undefined])).to.deep.equal([
+      ['add', 'p000'],
+      ['update', 'p000'],
+      ['delete', 'p000'],
+    ]);
+  });
+
+  it('a mirror loads every policy, decides synchronously and follows changes made through the store', async function () {
+    for (const policy of numbered(5)) await store().add(policy);
+    const mirror = new PolicyMirror({ store: store() });
+    await mirror.init();
+    try {
+      const guard = new Guard({ policies: mirror, cache: true });
+      expect(guard.isAllowed({ subject: 'x', action: 'read', resource: 'doc4' })).to.be.true;
+      await store().add(deny({ uid: 'block', subjects: [Any()], actions: [Any()], resources: [Eq('doc4')] }));
+      const deadline = Date.now() + 3000;
+      while (guard.isAllowed({ subject: 'x', action: 'read', resource: 'doc4' }) && Date.now() < deadline)
+        await sleep(20);
+      expect(guard.isAllowed({ subject: 'x', action: 'read', resource: 'doc4' })).to.be.false;
+      expect(guard.cacheStats().invalidations).to.be.greaterThan(0);
+      await mirror.delete('block');
+      expect(guard.isAllowed({ subject: 'x', action: 'read', resource: 'doc4' })).to.be.true;
+    } finally {
+      await mirror.close();
+    }
+  });
+});
+
+describe('policy store migrations', function () {
+  it('MongoDB migrations create and drop their indexes, versioned and reversible', async function () {
+    const { sharedMongo, uniqueName } = await import('../support/connections.js');
+    const connection = await sharedMongo();
+    const name = uniqueName('policies_migrations');
+    const store = new MongoPolicyStore({ connection, collection: name });
+    try {
+      expect(await store.migrateUp(1)).to.deep.equal([1]);
+      expect(await store.appliedMigrations()).to.deep.equal([1]);
+      expect(await store.migrateUp()).to.deep.equal([2]);
+      const names = (await connection.collection(name).indexes()).map((index) => index.name);
+      expect(names).to.include.members(['ix_rule_actions', 'ix_regex_resources', 'type']);
+      expect(await store.migrateDown(1)).to.deep.equal([2]);
+      const after = (await connection.collection(name).indexes()).map((index) => index.name);
+      expect(after).to.include('ix_rule_actions').and.not.include('ix_regex_resources');
+      expect(await store.migrateDown()).to.deep.equal([1]);
+      expect(await store.appliedMigrations()).to.deep.equal([]);
+    } finally {
+      for (const suffix of ['', '_meta', '_changes', '_migrations']) {
+        await connection.dropCollection(`${name}${suffix}`).catch(() => false);
+      }
+    }
+  });
+
+  it('Redis migration 1 rebuilds and removes the index sets', async function () {
+    const { sharedRedis, uniqueName } = await import('../support/connections.js');
+    const client = await sharedRedis();
+    const prefix = `${uniqueName('policies_migrations')}:`;
+    const store = new RedisPolicyStore({ client, prefix });
+    try {
+      await store.init();
+      await store.add(numbered(1)[0]!);
+      expect((await store.findForInquiry({ subject: 'x', action: 'read', resource: 'doc0' })).length).to.equal(1);
+      expect(await store.migrateDown()).to.deep.equal([1]);
+      expect(await store.findForInquiry({ subject: 'x', action: 'read', resource: 'doc0' })).to.deep.equal([]);
+      expect(await store.migrateUp()).to.deep.equal([1]);
+      expect((await store.findForInquiry({ subject: 'x', action: 'read', resource: 'doc0' })).length).to.equal(1);
+    } finally {
+      const keys = await client.keys(`${prefix}*`);
+      if (keys.length > 0) await client.del(...keys);
+    }
+  });
+});
