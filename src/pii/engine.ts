@@ -1,0 +1,495 @@
+// The masking engine: sensitive paths and recognizers compiled once into a Masker for responses, audit and logs.
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { ConfigError, didYouMean } from '../errors.js';
+import type { Masker, UnmaskGrant } from './masker.js';
+import {
+  addClosed,
+  canDescend,
+  insertPath,
+  newNode,
+  onlyNamedKeys,
+  parsePath,
+  ruleOf,
+  stepIndex,
+  stepKey,
+  type PathNode,
+  type Segment,
+} from './paths.js';
+import {
+  compileRecognizers,
+  scanText,
+  type BuiltinLabel,
+  type Recognizer,
+  type RecognizerSpec,
+} from './recognizers.js';
+import { compileStrategy, type Strategy, type StrategySpec } from './strategies.js';
+
+/** A sensitive path with its own label or strategy. */
+export interface PathRuleSpec {
+  /** `a.b`, `a.*.c`, `**.ssn`, `items[*].card`, `list[0]`, `["odd.key"]`. */
+  path: string;
+  /** The label reported by `annotate` and used to pick a strategy. Default: the path itself. */
+  label?: string;
+  /** Overrides the label's strategy for this path. */
+  strategy?: StrategySpec;
+}
+
+export interface MaskerOptions {
+  /** Sensitive paths. Arrays are transparent to named steps (`items.card` reaches every item's card). Default none. */
+  paths?: (string | PathRuleSpec)[];
+  /** Leaf key names that are sensitive at any depth (cased's `sensitive_fields`); `ssn` is `**.ssn`. Default none. */
+  keys?: (string | { key: string; label?: string; strategy?: StrategySpec })[];
+  /** Match path and key names regardless of case. Default false. */
+  caseInsensitive?: boolean;
+  /** Recognizers scanning every string not already masked: built-in labels, `'all'`, or custom specs. Default none. */
+  recognizers?: (BuiltinLabel | RecognizerSpec)[] | 'all';
+  /** The strategy when neither the path nor `strategies[label]` names one. Default `'redact'`. */
+  strategy?: StrategySpec;
+  /** Strategies by label (path labels and recognizer labels). Default none. */
+  strategies?: Record<string, StrategySpec>;
+  /** Key of the `pseudonym` strategy's HMAC (≥ 16 bytes). Required only when a pseudonym strategy is used. */
+  pseudonymKey?: string | Buffer | KeyObject;
+  /** Mask in place instead of returning a copy. Default false: the input is never changed. */
+  mutate?: boolean;
+  /** Deeper values are replaced by `"[MASKED: too deep]"` when a rule or recognizer could reach them. Default 64. */
+  maxDepth?: number;
+  /** Longer strings are replaced by `"[MASKED: too long to scan]"` when recognizers are on. Default 1 000 000. */
+  maxScanLength?: number;
+}
+
+/** One sensitive range in a value, cased-style: characters `[begin, end)` carry `label`. */
+export interface Annotation {
+  label: string;
+  begin: number;
+  end: number;
+}
+
+/** Ranges by concrete path (`customer.cards[0].number`); the root value itself is `""`. */
+export type Annotations = Record<string, Annotation[]>;
+
+/** The masking engine's full interface; `Masker` is the part other areas depend on. */
+export interface PiiMasker extends Masker {
+  mask<T>(value: T, grant?: UnmaskGrant): T;
+  /** Masks recognizer matches in a text. */
+  maskText(text: string, grant?: UnmaskGrant): string;
+  /** Reports what would be masked, without changing anything. */
+  annotate(value: unknown, grant?: UnmaskGrant): Annotations;
+  /** `JSON.stringify(mask(value))`. */
+  serialize(value: unknown, grant?: UnmaskGrant): string;
+  /** True when nothing is configured: `mask` returns its input. */
+  readonly inert: boolean;
+  /** The configured path patterns and key names, for building grants. */
+  readonly fields: readonly string[];
+  /** Every label a grant may name. */
+  readonly labels: readonly string[];
+}
+
+const OPTION_NAMES = [
+  'paths',
+  'keys',
+  'caseInsensitive',
+  'recognizers',
+  'strategy',
+  'strategies',
+  'pseudonymKey',
+  'mutate',
+  'maxDepth',
+  'maxScanLength',
+];
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+const TOO_DEEP = '[MASKED: too deep]';
+const TOO_LONG = '[MASKED: too long to scan]';
+const REMOVE: unique symbol = Symbol('remove');
+type Out = unknown;
+
+interface Rule {
+  /** What grants may name to unmask it: the pattern, the key name, the label. */
+  names: string[];
+  label: string;
+  strategy: Strategy;
+}
+
+interface GrantState {
+  /** Trie states of the granted field paths, or undefined when the grant names none. */
+  states: PathNode[] | undefined;
+  disabledRules: Set<number> | undefined;
+  skipLabels: Set<string> | undefined;
+}
+
+interface Run {
+  grant: GrantState | undefined;
+  annotations: Annotations | undefined;
+}
+
+const NO_GRANT: GrantState = { states: undefined, disabledRules: undefined, skipLabels: undefined };
+
+function toKey(key: string | Buffer | KeyObject | undefined): KeyObject | undefined {
+  if (key === undefined) return undefined;
+  if (typeof key === 'object' && 'type' in key && (key as KeyObject).type === 'secret') return key as KeyObject;
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : (key as Buffer);
+  if (!Buffer.isBuffer(bytes) || bytes.length < 16) {
+    throw new ConfigError('pseudonymKey', 'must be at least 16 bytes', { code: 'pii.weak_key' });
+  }
+  return createSecretKey(bytes);
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+function childPath(path: string, key: string): string {
+  if (IDENTIFIER.test(key)) return path === '' ? key : `${path}.${key}`;
+  return `${path}[${JSON.stringify(key)}]`;
+}
+
+/** Validates the options once and returns the masking engine. */
+export function createMasker(options: MaskerOptions = {}): PiiMasker {
+  return new MaskingEngine(options);
+}
+
+class MaskingEngine implements PiiMasker {
+  readonly inert: boolean;
+  readonly fields: readonly string[];
+  readonly labels: readonly string[];
+  private readonly root: PathNode;
+  private readonly rootStates: PathNode[];
+  private readonly rules: Rule[] = [];
+  private readonly recognizers: Recognizer[];
+  private readonly scanning: boolean;
+  private readonly caseInsensitive: boolean;
+  private readonly mutate: boolean;
+  private readonly maxDepth: number;
+  private readonly maxScanLength: number;
+  private readonly labelStrategies = new Map<string, Strategy>();
+  private readonly defaultStrategy: Strategy;
+  private readonly grants = new WeakMap<UnmaskGrant, GrantState>();
+
+  constructor(options: MaskerOptions) {
+    if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
+    for (const name of Object.keys(options)) {
+      if (!OPTION_NAMES.includes(name)) {
+        throw new ConfigError(name, 'is not a masker option', {
+          code: 'config.unknown',
+          hint: didYouMean(name, OPTION_NAMES),
+        });
+      }
+    }
+    this.caseInsensitive = options.caseInsensitive ?? false;
+    this.mutate = options.mutate ?? false;
+    this.maxDepth = positiveInteger(options.maxDepth, 64, 'maxDepth');
+    this.maxScanLength = positiveInteger(options.maxScanLength, 1_000_000, 'maxScanLength');
+    const pseudonymKey = toKey(options.pseudonymKey);
+    this.defaultStrategy = compileStrategy(options.strategy ?? 'redact', 'strategy', pseudonymKey);
+    for (const [label, spec] of Object.entries(options.strategies ?? {})) {
+      this.labelStrategies.set(label, compileStrategy(spec, `strategies.${label}`, pseudonymKey));
+    }
+    this.recognizers = compileRecognizers(options.recognizers ?? []);
+    this.scanning = this.recognizers.length > 0;
+
+    this.root = newNode();
+    const fields: string[] = [];
+    const addRule = (
+      pattern: string,
+      segments: ReturnType<typeof parsePath>,
+      names: string[],
+      label: string,
+      spec: StrategySpec | undefined,
+      option: string,
+    ) => {
+      const strategy =
+        spec === undefined ? this.strategyFor(label) : compileStrategy(spec, `${option}.strategy`, pseudonymKey);
+      this.rules.push({ names, label, strategy });
+      insertPath(this.root, segments, this.rules.length - 1, this.caseInsensitive);
+      fields.push(pattern);
+    };
+    for (const [index, item] of (options.paths ?? []).entries()) {
+      const option = `paths[${index}]`;
+      const spec: PathRuleSpec = typeof item === 'string' ? { path: item } : item;
+      if (typeof spec !== 'object' || spec === null) {
+        throw new ConfigError(option, 'must be a path or {path, label?, strategy?}', { code: 'pii.invalid_path' });
+      }
+      const segments = parsePath(spec.path, option);
+      const label = spec.label ?? spec.path;
+      addRule(spec.path, segments, [spec.path, label], label, spec.strategy, option);
+    }
+    for (const [index, item] of (options.keys ?? []).entries()) {
+      const option = `keys[${index}]`;
+      const spec = typeof item === 'string' ? { key: item } : item;
+      if (typeof spec.key !== 'string' || spec.key.length === 0) {
+        throw new ConfigError(option, 'must be a non-empty key name', { code: 'pii.invalid_path' });
+      }
+      if (FORBIDDEN_KEYS.has(spec.key)) {
+        throw new ConfigError(option, `"${spec.key}" is never data`, { code: 'pii.invalid_path' });
+      }
+      const segments: Segment[] = [{ kind: 'glob' }, { kind: 'key', key: spec.key }];
+      const label = spec.label ?? spec.key;
+      addRule(spec.key, segments, [spec.key, `**.${spec.key}`, label], label, spec.strategy, option);
+    }
+    this.rootStates = [];
+    addClosed(this.rootStates, this.root);
+    this.fields = fields;
+    this.labels = [...new Set([...this.rules.map((rule) => rule.label), ...this.recognizers.map((r) => r.label)])];
+    this.inert = this.rules.length === 0 && !this.scanning;
+  }
+
+  private strategyFor(label: string): Strategy {
+    return this.labelStrategies.get(label) ?? this.defaultStrategy;
+  }
+
+  mask<T>(value: T, grant?: UnmaskGrant): T {
+    if (this.inert) return value;
+    const run: Run = { grant: this.grantState(grant), annotations: undefined };
+    const out = this.walk(value, this.rootStates, run.grant?.states, 0, run, '');
+    return (out === REMOVE ? undefined : out) as T;
+  }
+
+  maskText(text: string, grant?: UnmaskGrant): string {
+    if (!this.scanning || typeof text !== 'string') return text;
+    return this.scan(text, { grant: this.grantState(grant), annotations: undefined }, '');
+  }
+
+  serialize(value: unknown, grant?: UnmaskGrant): string {
+    return JSON.stringify(this.mask(value, grant));
+  }
+
+  annotate(value: unknown, grant?: UnmaskGrant): Annotations {
+    const annotations: Annotations = {};
+    if (this.inert) return annotations;
+    const run: Run = { grant: this.grantState(grant), annotations };
+    this.walk(value, this.rootStates, run.grant?.states, 0, run, '');
+    return annotations;
+  }
+
+  private grantState(grant: UnmaskGrant | undefined): GrantState | undefined {
+    if (!grant || ((!grant.fields || grant.fields.length === 0) && (!grant.labels || grant.labels.length === 0))) {
+      return undefined;
+    }
+    let state = this.grants.get(grant);
+    if (!state) {
+      state = this.compileGrant(grant);
+      this.grants.set(grant, state);
+    }
+    return state === NO_GRANT ? undefined : state;
+  }
+
+  private compileGrant(grant: UnmaskGrant): GrantState {
+    const names = new Set(grant.fields ?? []);
+    const labels = new Set(grant.labels ?? []);
+    const disabled = new Set<number>();
+    this.rules.forEach((rule, index) => {
+      if (labels.has(rule.label) || rule.names.some((name) => names.has(name))) disabled.add(index);
+    });
+    const root = newNode();
+    let any = false;
+    for (const field of names) {
+      try {
+        insertPath(root, parsePath(field, 'grant.fields'), 0, this.caseInsensitive);
+        any = true;
+      } catch {
+        // An unparsable grant grants nothing: masking fails closed.
+      }
+    }
+    const states = any ? [] : undefined;
+    if (states) addClosed(states, root);
+    const skipLabels = labels.size > 0 ? labels : undefined;
+    return { states, disabledRules: disabled.size > 0 ? disabled : undefined, skipLabels };
+  }
+
+  private walk(
+    value: unknown,
+    states: PathNode[],
+    granted: PathNode[] | undefined,
+    depth: number,
+    run: Run,
+    path: string,
+  ): Out | typeof REMOVE {
+    if (granted && ruleOf(granted) !== undefined) return value;
+    if (states.length > 0) {
+      const rule = ruleOf(states);
+      if (rule !== undefined && !run.grant?.disabledRules?.has(rule))
+        return this.applyRule(value, rule, run, path, depth);
+    }
+    if (typeof value === 'string') return this.scanning ? this.scan(value, run, path) : value;
+    if (typeof value !== 'object' || value === null) return value;
+    if (!this.scanning && !canDescend(states)) return value;
+    if (depth >= this.maxDepth) return this.tooDeep(run, path, value);
+    if (Array.isArray(value)) return this.walkArray(value, states, granted, depth, run, path);
+    // Like JSON.stringify: a toJSON method decides what the value is (dates, ObjectIds, documents).
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return this.walk(toJSON.call(value), states, granted, depth + 1, run, path);
+    if (isPlainObject(value))
+      return this.walkObject(value as Record<string, unknown>, states, granted, depth, run, path);
+    return value;
+  }
+
+  private walkObject(
+    object: Record<string, unknown>,
+    states: PathNode[],
+    granted: PathNode[] | undefined,
+    depth: number,
+    run: Run,
+    path: string,
+  ): Out {
+    let out = object;
+    const visit = (key: string) => {
+      const next = stepKey(states, this.caseInsensitive ? key.toLowerCase() : key);
+      if (next.length === 0 && !this.scanning) return;
+      const current = object[key];
+      const result = this.walk(
+        current,
+        next,
+        granted && stepKey(granted, this.caseInsensitive ? key.toLowerCase() : key),
+        depth + 1,
+        run,
+        run.annotations ? childPath(path, key) : path,
+      );
+      if (result === current || run.annotations) return;
+      if (out === object && !this.mutate) out = { ...object };
+      if (result === REMOVE) delete out[key];
+      else setOwn(out, key, result);
+    };
+    if (!this.scanning && !this.caseInsensitive && onlyNamedKeys(states)) {
+      // Look up only the keys a rule names instead of visiting every property.
+      if (states.length === 1) {
+        for (const key of states[0]!.keys.keys()) if (Object.hasOwn(object, key)) visit(key);
+      } else {
+        const seen = new Set<string>();
+        for (const node of states) {
+          for (const key of node.keys.keys()) {
+            if (!seen.has(key) && Object.hasOwn(object, key)) {
+              seen.add(key);
+              visit(key);
+            }
+          }
+        }
+      }
+    } else {
+      for (const key of Object.keys(object)) visit(key);
+    }
+    return out;
+  }
+
+  private walkArray(
+    array: unknown[],
+    states: PathNode[],
+    granted: PathNode[] | undefined,
+    depth: number,
+    run: Run,
+    path: string,
+  ): Out {
+    let out: unknown[] | undefined;
+    let removed = false;
+    for (let index = 0; index < array.length; index++) {
+      const current = array[index];
+      const result = this.walk(
+        current,
+        stepIndex(states, index),
+        granted && stepIndex(granted, index),
+        depth + 1,
+        run,
+        run.annotations ? `${path}[${index}]` : path,
+      );
+      if (result === current || run.annotations) continue;
+      out ??= this.mutate ? array : array.slice();
+      out[index] = result;
+      if (result === REMOVE) removed = true;
+    }
+    if (!out) return array;
+    if (!removed) return out;
+    const kept = out.filter((item) => item !== REMOVE);
+    if (this.mutate) {
+      array.length = 0;
+      array.push(...kept);
+      return array;
+    }
+    return kept;
+  }
+
+  private tooDeep(run: Run, path: string, value: unknown): Out {
+    if (run.annotations) {
+      (run.annotations[path] ??= []).push({ label: 'too-deep', begin: 0, end: 0 });
+      return value;
+    }
+    return TOO_DEEP;
+  }
+
+  private applyRule(value: unknown, ruleIndex: number, run: Run, path: string, depth: number): Out | typeof REMOVE {
+    const rule = this.rules[ruleIndex]!;
+    if (run.annotations) {
+      this.annotateWhole(value, rule.label, run.annotations, path, depth);
+      return value;
+    }
+    if (rule.strategy.removes) return REMOVE;
+    return this.maskWhole(value, rule, depth);
+  }
+
+  private maskWhole(value: unknown, rule: Rule, depth: number): Out {
+    if (value === null || value === undefined) return value;
+    if (typeof value === 'string') return rule.strategy.apply(value, rule.label);
+    if (typeof value !== 'object') return rule.strategy.apply(String(value), rule.label);
+    if (depth >= this.maxDepth) return TOO_DEEP;
+    if (Array.isArray(value)) return value.map((item) => this.maskWhole(item, rule, depth + 1));
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return this.maskWhole(toJSON.call(value), rule, depth + 1);
+    if (isPlainObject(value)) {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        setOwn(out, key, this.maskWhole((value as Record<string, unknown>)[key], rule, depth + 1));
+      }
+      return out;
+    }
+    return rule.strategy.apply('********', rule.label);
+  }
+
+  private annotateWhole(value: unknown, label: string, annotations: Annotations, path: string, depth: number): void {
+    if (value === null || value === undefined || depth >= this.maxDepth) return;
+    if (typeof value !== 'object') {
+      const text = typeof value === 'string' ? value : String(value);
+      (annotations[path] ??= []).push({ label, begin: 0, end: text.length });
+      return;
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => this.annotateWhole(item, label, annotations, `${path}[${index}]`, depth + 1));
+      return;
+    }
+    for (const key of Object.keys(value)) {
+      this.annotateWhole((value as Record<string, unknown>)[key], label, annotations, childPath(path, key), depth + 1);
+    }
+  }
+
+  private scan(text: string, run: Run, path: string): string {
+    if (text.length > this.maxScanLength) {
+      if (run.annotations) (run.annotations[path] ??= []).push({ label: 'unscanned', begin: 0, end: text.length });
+      return run.annotations ? text : TOO_LONG;
+    }
+    const detections = scanText(text, this.recognizers, run.grant?.skipLabels);
+    if (detections.length === 0) return text;
+    if (run.annotations) {
+      (run.annotations[path] ??= []).push(...detections);
+      return text;
+    }
+    let out = '';
+    let last = 0;
+    for (const detection of detections) {
+      out += text.slice(last, detection.begin);
+      out += this.strategyFor(detection.label).apply(text.slice(detection.begin, detection.end), detection.label);
+      last = detection.end;
+    }
+    return out + text.slice(last);
+  }
+}
+
+function positiveInteger(value: number | undefined, fallback: number, option: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(option, 'must be a positive integer');
+  return value;
+}

@@ -1,0 +1,211 @@
+// Labelled recognizers that find PII in free text: the built-in ones and the compiler for custom ones.
+import { isIPv6 } from 'node:net';
+import { ConfigError } from '../errors.js';
+import { checkPatternSafety } from './safe-pattern.js';
+import { cardValid, ibanValid, ssnValid } from './validators.js';
+
+/** The labels of the built-in recognizers. */
+export const builtinLabels = ['jwt', 'secret', 'iban', 'card', 'ssn', 'email', 'ipv6', 'ipv4', 'phone'] as const;
+export type BuiltinLabel = (typeof builtinLabels)[number];
+
+/** A custom recognizer: a label, a pattern and an optional validator of each match. */
+export interface RecognizerSpec {
+  label: string;
+  /** Checked for catastrophic backtracking at creation; flags other than `i`, `u`, `m`, `s` are dropped. */
+  pattern: RegExp | string;
+  /** Return false to reject a match (e.g. a checksum). */
+  validate?: (match: string) => boolean;
+}
+
+/** A recognizer ready to scan: a global regex, compiled once. Earlier recognizers win overlaps. */
+export interface Recognizer {
+  label: string;
+  regex: RegExp;
+  validate: ((match: string) => boolean) | undefined;
+}
+
+// Every built-in pattern starts with a look-behind that excludes its own first character class, so a run
+// of candidate characters is entered once rather than at each position, and every repetition is bounded
+// or stops at a delimiter: scanning stays linear in the input however hostile it is.
+const builtins: Record<BuiltinLabel, Omit<Recognizer, 'label'>> = {
+  jwt: {
+    regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,8192}\.eyJ[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}/g,
+    validate: undefined,
+  },
+  secret: {
+    regex: new RegExp(
+      [
+        '(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])',
+        '(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])',
+        '(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}',
+        '(?<![A-Za-z0-9_-])xox[abprs]-[A-Za-z0-9-]{10,250}',
+        '(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])',
+        '(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])',
+        '-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----',
+      ].join('|'),
+      'g',
+    ),
+    validate: undefined,
+  },
+  iban: {
+    regex: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
+    validate: ibanValid,
+  },
+  card: {
+    regex: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d])/g,
+    validate: cardValid,
+  },
+  ssn: {
+    regex: /(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])/g,
+    validate: ssnValid,
+  },
+  email: {
+    regex:
+      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+    validate: undefined,
+  },
+  ipv6: {
+    regex: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g,
+    validate: (match) => isIPv6(match) && match !== '::',
+  },
+  ipv4: {
+    regex: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g,
+    validate: undefined,
+  },
+  phone: {
+    regex: new RegExp(
+      [
+        // International: compact E.164, or groups each introduced by one separator (so a split is never guessed).
+        '(?<![\\w+])\\+[1-9](?:\\d{6,14}|\\d{0,2}(?:[ .-]\\(?\\d{1,4}\\)?){2,6})(?![\\w])',
+        // North American: (555) 123-4567, 555-123-4567, 555.123.4567.
+        '(?<![\\w+(-])\\(?[2-9]\\d{2}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
+      ].join('|'),
+      'g',
+    ),
+    validate: (match) => {
+      const digits = match.replace(/\D/g, '').length;
+      return digits >= 8 && digits <= 15;
+    },
+  },
+};
+
+/** The built-in recognizer for a label. */
+export function builtinRecognizer(label: BuiltinLabel): Recognizer {
+  const builtin = builtins[label];
+  return { label, regex: new RegExp(builtin.regex.source, builtin.regex.flags), validate: builtin.validate };
+}
+
+const LABEL = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/** Compiles the `recognizers` option: built-in labels (or `'all'`) and custom specs. */
+export function compileRecognizers(input: readonly (BuiltinLabel | RecognizerSpec)[] | 'all'): Recognizer[] {
+  const items = input === 'all' ? builtinLabels : input;
+  const seen = new Set<string>();
+  return items.map((item, index) => {
+    const option = `recognizers[${index}]`;
+    if (typeof item === 'string') {
+      if (!(builtinLabels as readonly string[]).includes(item)) {
+        throw new ConfigError(option, `"${item}" is not a built-in recognizer (${builtinLabels.join(', ')})`, {
+          code: 'pii.unknown_recognizer',
+          hint: didYouMeanLabel(item),
+        });
+      }
+      if (seen.has(item)) throw new ConfigError(option, `"${item}" is listed twice`, { code: 'pii.duplicate' });
+      seen.add(item);
+      return builtinRecognizer(item);
+    }
+    return compileCustom(item, option);
+  });
+}
+
+function didYouMeanLabel(input: string): string | undefined {
+  const lower = input.toLowerCase();
+  const found = builtinLabels.find((label) => label.startsWith(lower.slice(0, 2)));
+  return found ? `did you mean "${found}"?` : undefined;
+}
+
+function compileCustom(spec: RecognizerSpec, option: string): Recognizer {
+  if (typeof spec !== 'object' || spec === null || typeof spec.label !== 'string' || !LABEL.test(spec.label)) {
+    throw new ConfigError(`${option}.label`, 'must be a name like "employee-id" (letters, digits, _ . -)', {
+      code: 'pii.invalid_recognizer',
+    });
+  }
+  const source = typeof spec.pattern === 'string' ? spec.pattern : spec.pattern?.source;
+  if (typeof source !== 'string' || source.length === 0 || source.length > 1000) {
+    throw new ConfigError(`${option}.pattern`, 'must be a RegExp or a non-empty pattern of at most 1000 characters', {
+      code: 'pii.invalid_recognizer',
+    });
+  }
+  const unsafe = checkPatternSafety(source);
+  if (unsafe) throw new ConfigError(`${option}.pattern`, `is unsafe: ${unsafe.reason}`, { code: 'pii.unsafe_pattern' });
+  const flags = typeof spec.pattern === 'string' ? '' : spec.pattern.flags.replace(/[^imsu]/g, '');
+  let regex: RegExp;
+  try {
+    regex = new RegExp(source, `${flags}g`);
+  } catch (error) {
+    throw new ConfigError(`${option}.pattern`, `is not a valid regular expression: ${(error as Error).message}`, {
+      code: 'pii.invalid_recognizer',
+    });
+  }
+  if (regex.test('')) {
+    throw new ConfigError(`${option}.pattern`, 'matches the empty string', { code: 'pii.invalid_recognizer' });
+  }
+  if (spec.validate !== undefined && typeof spec.validate !== 'function') {
+    throw new ConfigError(`${option}.validate`, 'must be a function', { code: 'pii.invalid_recognizer' });
+  }
+  return { label: spec.label, regex, validate: spec.validate };
+}
+
+/** One detection in a text: a label and the half-open range `[begin, end)`. */
+export interface Detection {
+  label: string;
+  begin: number;
+  end: number;
+}
+
+/**
+ * Finds every detection in `text`; overlaps go to the recognizer listed first, then to the earlier match.
+ * `skipLabels` are labels the caller may see (not detected).
+ */
+export function scanText(
+  text: string,
+  recognizers: readonly Recognizer[],
+  skipLabels?: ReadonlySet<string>,
+): Detection[] {
+  let accepted: Detection[] = [];
+  for (const recognizer of recognizers) {
+    if (skipLabels?.has(recognizer.label)) continue;
+    const regex = recognizer.regex;
+    regex.lastIndex = 0;
+    let fresh: Detection[] | undefined;
+    let match: RegExpExecArray | null;
+    while ((match = regex.exec(text)) !== null) {
+      const begin = match.index;
+      const end = begin + match[0].length;
+      if (end === begin) {
+        regex.lastIndex++;
+        continue;
+      }
+      if (recognizer.validate && !recognizer.validate(match[0])) continue;
+      (fresh ??= []).push({ label: recognizer.label, begin, end });
+    }
+    if (fresh) accepted = accepted.length === 0 ? fresh : mergeDetections(accepted, fresh);
+  }
+  return accepted;
+}
+
+/** Merges two sorted, internally disjoint lists; a fresh range overlapping an accepted one is dropped. Linear. */
+function mergeDetections(accepted: Detection[], fresh: Detection[]): Detection[] {
+  const merged: Detection[] = [];
+  let i = 0;
+  for (const candidate of fresh) {
+    while (i < accepted.length && accepted[i]!.end <= candidate.begin) merged.push(accepted[i++]!);
+    const next = accepted[i];
+    const previous = merged[merged.length - 1];
+    if (next && next.begin < candidate.end) continue;
+    if (previous && previous.end > candidate.begin) continue;
+    merged.push(candidate);
+  }
+  while (i < accepted.length) merged.push(accepted[i++]!);
+  return merged;
+}

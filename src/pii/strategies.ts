@@ -1,0 +1,121 @@
+// Masking strategies (redact, partial, pseudonym, replace, remove, custom) compiled from their options.
+import { createHmac, type KeyObject } from 'node:crypto';
+import { ConfigError, didYouMean } from '../errors.js';
+
+/** What a custom strategy learns about the value it masks. */
+export interface StrategyContext {
+  /** The rule's label, or the recognizer's label for text matches. */
+  label: string;
+}
+
+export type CustomStrategy = (text: string, context: StrategyContext) => string;
+
+/**
+ * How a sensitive value (or a matched part of a text) is masked:
+ * - `'redact'` / `{kind: 'redact', char}`: every character becomes `char` (default `X`), keeping the length;
+ * - `{kind: 'partial', keepLast, char}`: like redact but the last `keepLast` characters (default 4) stay;
+ * - `'pseudonym'` / `{kind: 'pseudonym', prefix, length}`: a stable keyed hash (HMAC-SHA256 with the
+ *   masker's `pseudonymKey`), base64url, `length` characters (default 16, 8–43);
+ * - `{kind: 'replace', with}`: a fixed text such as `[REDACTED]`;
+ * - `'remove'`: the property (or array element, or matched text) is dropped;
+ * - a function `(text, {label}) => string`.
+ */
+export type StrategySpec =
+  | 'redact'
+  | 'partial'
+  | 'pseudonym'
+  | 'remove'
+  | { kind: 'redact'; char?: string }
+  | { kind: 'partial'; keepLast?: number; char?: string }
+  | { kind: 'pseudonym'; prefix?: string; length?: number }
+  | { kind: 'replace'; with: string }
+  | { kind: 'remove' }
+  | CustomStrategy;
+
+export interface Strategy {
+  /** True when the masked value is dropped rather than replaced. */
+  removes: boolean;
+  apply(text: string, label: string): string;
+}
+
+const KINDS = ['redact', 'partial', 'pseudonym', 'replace', 'remove'];
+
+export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey: KeyObject | undefined): Strategy {
+  if (typeof spec === 'function') {
+    return { removes: false, apply: (text, label) => String(spec(text, { label })) };
+  }
+  const kind = typeof spec === 'string' ? spec : (spec as { kind?: unknown } | null)?.kind;
+  const options = typeof spec === 'object' && spec !== null ? (spec as Record<string, unknown>) : {};
+  const charOf = (): string => {
+    const char = options.char ?? 'X';
+    if (typeof char !== 'string' || [...char].length !== 1) {
+      throw new ConfigError(`${option}.char`, 'must be one character', { code: 'pii.invalid_strategy' });
+    }
+    return char;
+  };
+  switch (kind) {
+    case 'redact': {
+      const char = charOf();
+      return { removes: false, apply: (text) => char.repeat(text.length) };
+    }
+    case 'partial': {
+      const char = charOf();
+      const keepLast = options.keepLast ?? 4;
+      if (!Number.isInteger(keepLast) || (keepLast as number) < 0 || (keepLast as number) > 64) {
+        throw new ConfigError(`${option}.keepLast`, 'must be an integer from 0 to 64', {
+          code: 'pii.invalid_strategy',
+        });
+      }
+      const keep = keepLast as number;
+      // A short value would be shown whole; always hide at least half of it.
+      return {
+        removes: false,
+        apply: (text) => {
+          const shown = Math.min(keep, Math.floor(text.length / 2));
+          return char.repeat(text.length - shown) + text.slice(text.length - shown);
+        },
+      };
+    }
+    case 'pseudonym': {
+      if (!pseudonymKey) {
+        throw new ConfigError(option, 'is "pseudonym" but the masker has no pseudonymKey (PSEUDONYM_KEY)', {
+          code: 'pii.missing_key',
+        });
+      }
+      const length = options.length ?? 16;
+      const prefix = options.prefix ?? '';
+      if (!Number.isInteger(length) || (length as number) < 8 || (length as number) > 43) {
+        throw new ConfigError(`${option}.length`, 'must be an integer from 8 to 43', { code: 'pii.invalid_strategy' });
+      }
+      if (typeof prefix !== 'string' || prefix.length > 32) {
+        throw new ConfigError(`${option}.prefix`, 'must be a string of at most 32 characters', {
+          code: 'pii.invalid_strategy',
+        });
+      }
+      const key = pseudonymKey;
+      return {
+        removes: false,
+        apply: (text) =>
+          prefix +
+          createHmac('sha256', key)
+            .update(text)
+            .digest('base64url')
+            .slice(0, length as number),
+      };
+    }
+    case 'replace': {
+      const replacement = options.with;
+      if (typeof replacement !== 'string') {
+        throw new ConfigError(`${option}.with`, 'must be a string', { code: 'pii.invalid_strategy' });
+      }
+      return { removes: false, apply: () => replacement };
+    }
+    case 'remove':
+      return { removes: true, apply: () => '' };
+    default:
+      throw new ConfigError(option, `is not a strategy (${KINDS.join(', ')} or a function)`, {
+        code: 'pii.invalid_strategy',
+        hint: typeof kind === 'string' ? didYouMean(kind, KINDS) : undefined,
+      });
+  }
+}

@@ -1,0 +1,129 @@
+// Checksums and range rules that turn a pattern match into a confident detection (Luhn, IBAN, US SSN).
+
+/** Luhn (mod 10) over the digits of `text`; separators are ignored. */
+export function luhnValid(text: string): boolean {
+  let sum = 0;
+  let double = false;
+  let digits = 0;
+  for (let i = text.length - 1; i >= 0; i--) {
+    const code = text.charCodeAt(i) - 48;
+    if (code < 0 || code > 9) continue;
+    digits++;
+    let value = code;
+    if (double) {
+      value *= 2;
+      if (value > 9) value -= 9;
+    }
+    sum += value;
+    double = !double;
+  }
+  return digits > 0 && sum % 10 === 0;
+}
+
+/** A payment card number: 13 to 19 digits, Luhn-valid, not one repeated digit. */
+export function cardValid(text: string): boolean {
+  const digits = text.replace(/[ -]/g, '');
+  if (digits.length < 13 || digits.length > 19 || /^(\d)\1+$/.test(digits)) return false;
+  return luhnValid(digits);
+}
+
+// Lengths of IBANs by country (ISO 13616 registry, the commonly used part).
+const IBAN_LENGTHS: Record<string, number> = {
+  AD: 24,
+  AE: 23,
+  AL: 28,
+  AT: 20,
+  AZ: 28,
+  BA: 20,
+  BE: 16,
+  BG: 22,
+  BH: 22,
+  BR: 29,
+  CH: 21,
+  CR: 22,
+  CY: 28,
+  CZ: 24,
+  DE: 22,
+  DK: 18,
+  DO: 28,
+  EE: 20,
+  EG: 29,
+  ES: 24,
+  FI: 18,
+  FO: 18,
+  FR: 27,
+  GB: 22,
+  GE: 22,
+  GI: 23,
+  GL: 18,
+  GR: 27,
+  GT: 28,
+  HR: 21,
+  HU: 28,
+  IE: 22,
+  IL: 23,
+  IS: 26,
+  IT: 27,
+  JO: 30,
+  KW: 30,
+  KZ: 20,
+  LB: 28,
+  LI: 21,
+  LT: 20,
+  LU: 20,
+  LV: 21,
+  MC: 27,
+  MD: 24,
+  ME: 22,
+  MK: 19,
+  MR: 27,
+  MT: 31,
+  MU: 30,
+  NL: 18,
+  NO: 15,
+  PK: 24,
+  PL: 28,
+  PS: 29,
+  PT: 25,
+  QA: 29,
+  RO: 24,
+  RS: 22,
+  SA: 24,
+  SE: 24,
+  SI: 19,
+  SK: 24,
+  SM: 27,
+  TN: 24,
+  TR: 26,
+  UA: 29,
+  VG: 24,
+  XK: 20,
+};
+
+/** An IBAN: known country length (15–34 for unknown countries) and ISO 7064 mod 97 equal to 1. */
+export function ibanValid(text: string): boolean {
+  const iban = text.replace(/ /g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false;
+  const expected = IBAN_LENGTHS[iban.slice(0, 2)];
+  if (expected !== undefined ? iban.length !== expected : iban.length < 15 || iban.length > 34) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let remainder = 0;
+  for (const char of rearranged) {
+    const code = char.charCodeAt(0);
+    const value = code >= 65 ? code - 55 : code - 48;
+    remainder = value > 9 ? (remainder * 100 + value) % 97 : (remainder * 10 + value) % 97;
+  }
+  return remainder === 1;
+}
+
+/**
+ * A US social security number written `AAA-GG-SSSS` (or with spaces): never issued are area 000, 666 and
+ * 900–999, group 00 and serial 0000.
+ */
+export function ssnValid(text: string): boolean {
+  const match = /^(\d{3})[- ](\d{2})[- ](\d{4})$/.exec(text);
+  if (!match) return false;
+  const area = Number(match[1]);
+  if (area === 0 || area === 666 || area >= 900) return false;
+  return match[2] !== '00' && match[3] !== '0000';
+}

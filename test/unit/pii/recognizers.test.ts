@@ -1,0 +1,196 @@
+// Each built-in recognizer on true and false positives, the checksums, custom recognizers and hostile input.
+import { expect } from 'chai';
+import { ConfigError } from '../../../src/errors.js';
+import { builtinRecognizer, compileRecognizers, scanText, type BuiltinLabel } from '../../../src/pii/recognizers.js';
+import { checkPatternSafety } from '../../../src/pii/safe-pattern.js';
+import { cardValid, ibanValid, luhnValid, ssnValid } from '../../../src/pii/validators.js';
+import { createMasker } from '../../../src/pii/engine.js';
+
+function found(label: BuiltinLabel, text: string): string[] {
+  return scanText(text, [builtinRecognizer(label)]).map((d) => text.slice(d.begin, d.end));
+}
+
+const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }> = {
+  email: {
+    hits: [
+      ['write to bob.smith+tag@example.co.uk today', 'bob.smith+tag@example.co.uk'],
+      ['<ALICE@Mail.Example.COM>', 'ALICE@Mail.Example.COM'],
+    ],
+    misses: ['user@localhost', 'not an @ email', 'a@b.c', '@example.com'],
+  },
+  phone: {
+    hits: [
+      ['call +44 20 7946 0958 now', '+44 20 7946 0958'],
+      ['(555) 123-4567', '(555) 123-4567'],
+      ['tel 555.123.4567.', '555.123.4567'],
+      ['+14155552671', '+14155552671'],
+    ],
+    misses: ['on 2024-01-15', 'version 1.2.3', 'id 1234567', 'ssn 123-45-6789', '+12 3'],
+  },
+  card: {
+    hits: [
+      ['visa 4111 1111 1111 1111 exp', '4111 1111 1111 1111'],
+      ['mc 5500-0000-0000-0004', '5500-0000-0000-0004'],
+      ['amex 378282246310005', '378282246310005'],
+    ],
+    misses: ['4111 1111 1111 1112', '1234567812345678', '0000000000000000', 'order 12345'],
+  },
+  iban: {
+    hits: [
+      ['pay GB82 WEST 1234 5698 7654 32 please', 'GB82 WEST 1234 5698 7654 32'],
+      ['DE89370400440532013000', 'DE89370400440532013000'],
+      ['FR1420041010050500013M02606', 'FR1420041010050500013M02606'],
+    ],
+    misses: ['GB82 WEST 1234 5698 7654 33', 'DE89370400440532013001', 'XX00 1234 5678 9012', 'GB82WEST12345698765432X'],
+  },
+  ssn: {
+    hits: [
+      ['ssn 123-45-6789.', '123-45-6789'],
+      ['772 12 3456', '772 12 3456'],
+    ],
+    misses: [
+      '000-12-3456',
+      '666-12-3456',
+      '900-12-3456',
+      '999-12-3456',
+      '123-00-4567',
+      '123-45-0000',
+      '123-45 6789',
+      '1123-45-6789',
+    ],
+  },
+  ipv4: {
+    hits: [
+      ['from 192.168.0.1:8080', '192.168.0.1'],
+      ['10.0.0.255', '10.0.0.255'],
+    ],
+    misses: ['256.1.1.1', '1.2.3', 'v1.2.3.4.5', '01.2.3.4.5'],
+  },
+  ipv6: {
+    hits: [
+      ['addr 2001:db8::8a2e:370:7334 ok', '2001:db8::8a2e:370:7334'],
+      ['fe80::1', 'fe80::1'],
+    ],
+    misses: ['at 12:30:45', 'a::b::c', 'std::vector', '::'],
+  },
+  jwt: {
+    hits: [
+      [
+        'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+        'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
+      ],
+    ],
+    misses: ['eyJhbGciOiJIUzI1NiJ9 only', 'abc.def.ghi'],
+  },
+  secret: {
+    hits: [
+      ['key AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE'],
+      ['ghp_' + 'a'.repeat(36), 'ghp_' + 'a'.repeat(36)],
+      ['sk_live_' + 'Z9'.repeat(12), 'sk_live_' + 'Z9'.repeat(12)],
+      ['-----BEGIN RSA PRIVATE KEY-----', '-----BEGIN RSA PRIVATE KEY-----'],
+    ],
+    misses: ['AKIA123', 'ghp_short', 'sk_live_', 'BEGIN PUBLIC KEY'],
+  },
+};
+
+describe('pii recognizers', () => {
+  for (const [label, { hits, misses }] of Object.entries(cases) as [BuiltinLabel, (typeof cases)[BuiltinLabel]][]) {
+    describe(label, () => {
+      for (const [text, expected] of hits) {
+        it(`finds "${expected.slice(0, 40)}"`, () => expect(found(label, text)).to.deep.equal([expected]));
+      }
+      for (const text of misses) {
+        it(`ignores "${text.slice(0, 40)}"`, () => expect(found(label, text)).to.deep.equal([]));
+      }
+    });
+  }
+
+  it('checks Luhn, IBAN mod 97 and SSN ranges directly', () => {
+    expect(luhnValid('79927398713')).to.equal(true);
+    expect(luhnValid('79927398710')).to.equal(false);
+    expect(cardValid('4012888888881881')).to.equal(true);
+    expect(cardValid('4012888888881882')).to.equal(false);
+    expect(cardValid('1111111111111')).to.equal(false);
+    expect(ibanValid('NL91ABNA0417164300')).to.equal(true);
+    expect(ibanValid('NL91ABNA0417164301')).to.equal(false);
+    expect(ibanValid('NL91ABNA04171643')).to.equal(false, 'wrong length for NL');
+    expect(ssnValid('078-05-1120')).to.equal(true);
+    expect(ssnValid('666-05-1120')).to.equal(false);
+  });
+
+  it('gives overlaps to the recognizer listed first', () => {
+    const text = 'card 4111 1111 1111 1111 and mail me@example.org';
+    const detections = scanText(text, compileRecognizers('all'));
+    expect(detections.map((d) => d.label)).to.deep.equal(['card', 'email']);
+  });
+
+  describe('custom recognizers', () => {
+    it('label, pattern and validator', () => {
+      const [employee] = compileRecognizers([
+        { label: 'employee-id', pattern: /EMP-\d{6}/, validate: (match) => !match.endsWith('000000') },
+      ]);
+      const text = 'EMP-123456 and EMP-000000';
+      expect(scanText(text, [employee!])).to.deep.equal([{ label: 'employee-id', begin: 0, end: 10 }]);
+    });
+
+    it('accepts a string pattern and keeps the i flag of a RegExp', () => {
+      const [a, b] = compileRecognizers([
+        { label: 'ticket', pattern: 'TCK-[0-9]{4}' },
+        { label: 'code', pattern: /code-[a-z]{3}/i },
+      ]);
+      expect(scanText('TCK-1234 CODE-ABC', [a!, b!]).map((d) => d.label)).to.deep.equal(['ticket', 'code']);
+    });
+
+    for (const pattern of ['(a+)+$', '(a|a)*', '(\\w+\\s?)*x', '(x+x+)+y', '(a)\\1', '(?:[a-z]+,){1,}']) {
+      it(`refuses the backtracking-prone pattern ${pattern}`, () => {
+        expect(() => compileRecognizers([{ label: 'bad', pattern }]))
+          .to.throw(ConfigError)
+          .with.property('option', 'recognizers[0].pattern');
+      });
+    }
+
+    it('allows bounded or flat patterns', () => {
+      for (const pattern of ['[a-z]+@[a-z]+', '(?:ab){2,4}', '(abc)+', 'x(?:a|b)y']) {
+        expect(checkPatternSafety(pattern), pattern).to.equal(undefined);
+      }
+    });
+
+    it('names unknown built-ins, empty matches and bad labels', () => {
+      expect(() => compileRecognizers(['emial' as BuiltinLabel])).to.throw(/not a built-in.*email/);
+      expect(() => compileRecognizers([{ label: 'e', pattern: 'a*' }])).to.throw(/empty string/);
+      expect(() => compileRecognizers([{ label: '', pattern: 'a' }])).to.throw(ConfigError);
+      expect(() => compileRecognizers([{ label: 'x', pattern: '(' }])).to.throw(/unbalanced|not a valid/);
+    });
+  });
+
+  describe('hostile input finishes (mocha timeout bounds each case)', function () {
+    this.timeout(10_000);
+    const size = 1_000_000;
+    const inputs: Record<string, string> = {
+      'nested JWT heads': 'eyJ'.repeat(size / 3),
+      'JWT-like chains': 'eyJa.eyJ'.repeat(size / 8),
+      'at signs': 'a@'.repeat(size / 2),
+      'long local parts': ('a'.repeat(60) + '@b.').repeat(size / 63),
+      'spaced digits': '1 '.repeat(size / 2),
+      'a digit run': '7'.repeat(size),
+      'phone prefixes': '+1 2'.repeat(size / 4),
+      colons: ':'.repeat(size),
+      'hex and colons': 'a:'.repeat(size / 2),
+      'dotted digits': '1.'.repeat(size / 2),
+      'IBAN heads': 'GB82 '.repeat(size / 5),
+      'SSN heads': '123-45-'.repeat(size / 7),
+      'key prefixes': 'ghp_sk_live_xoxb-'.repeat(size / 17),
+    };
+    const masker = createMasker({ recognizers: 'all' });
+    for (const [name, text] of Object.entries(inputs)) {
+      it(name, () => {
+        expect(masker.maskText(text)).to.be.a('string');
+      });
+    }
+    it('a string over maxScanLength is replaced, not scanned', () => {
+      const small = createMasker({ recognizers: ['email'], maxScanLength: 100 });
+      expect(small.maskText('a'.repeat(101))).to.equal('[MASKED: too long to scan]');
+      expect(small.maskText('me@example.org')).to.equal('XXXXXXXXXXXXXX');
+    });
+  });
+});
