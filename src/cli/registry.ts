@@ -1,5 +1,6 @@
 // Every sub-command of the `portcullis` CLI. Each area adds its command here.
 import type { Command } from './command.js';
 import { filterCommand } from './commands/filter.js';
+import { keysCommand } from './commands/keys.js';
 
-export const commands: Command[] = [filterCommand];
+export const commands: Command[] = [filterCommand, keysCommand];

@@ -76,6 +76,30 @@ export function createKeyRing(entries: readonly KeyRingEntry[], current?: number
  * or `VERSION:secret:TEXT` entries. Error messages name the version, never the key.
  */
 export function parseKeyRing(spec: string, current?: number, option = 'ENCRYPTION_KEYS'): KeyRing {
+  return createKeyRing(parseEntries(spec, option), current, option);
+}
+
+/** Validates the text of a key ring without stretching secrets (cheap enough for configuration loading). */
+export function checkKeyRingSyntax(spec: string): void {
+  let entries: KeyRingEntry[];
+  try {
+    entries = parseEntries(spec, 'ENCRYPTION_KEYS');
+  } catch (error) {
+    throw new Error(error instanceof ConfigError ? error.message.slice(error.option.length + 2) : 'is invalid');
+  }
+  const versions = new Set<number>();
+  for (const entry of entries) {
+    if (entry.version < 1) throw new Error('key versions must be at least 1');
+    if (versions.has(entry.version)) throw new Error(`version ${entry.version} is listed twice`);
+    versions.add(entry.version);
+    if (entry.secret !== undefined && entry.secret.length < 16) {
+      throw new Error(`version ${entry.version} needs a secret of at least 16 characters`);
+    }
+  }
+  if (entries.length === 0) throw new Error('holds no key');
+}
+
+function parseEntries(spec: string, option: string): KeyRingEntry[] {
   const entries: KeyRingEntry[] = [];
   for (const item of spec
     .split(',')
@@ -103,5 +127,5 @@ export function parseKeyRing(spec: string, current?: number, option = 'ENCRYPTIO
     }
     entries.push({ version, key });
   }
-  return createKeyRing(entries, current, option);
+  return entries;
 }
