@@ -85,7 +85,9 @@ export function checkKeyRingSyntax(spec: string): void {
   try {
     entries = parseEntries(spec, 'ENCRYPTION_KEYS');
   } catch (error) {
-    throw new Error(error instanceof ConfigError ? error.message.slice(error.option.length + 2) : 'is invalid');
+    throw new Error(error instanceof ConfigError ? error.message.slice(error.option.length + 2) : 'is invalid', {
+      cause: error,
+    });
   }
   const versions = new Set<number>();
   for (const entry of entries) {
