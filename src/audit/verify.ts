@@ -34,6 +34,9 @@ export interface VerifyOptions {
   key?: string | Buffer;
   /** Stop collecting after this many problems. Default 100. */
   maxProblems?: number;
+  /** The verified time range, when the events are a slice: digests ending outside it are not checked. */
+  from?: Date;
+  to?: Date;
 }
 
 /**
@@ -64,21 +67,30 @@ export function verifyEvents(
     else digestsByStream.set(digest.stream, [digest]);
   }
 
-  const problems: VerifyProblem[] = [];
+  const from = options.from?.toISOString();
+  const to = options.to?.toISOString();
+  const inRange = (digest: AuditDigest) =>
+    (from === undefined || digest.lastTime >= from) && (to === undefined || digest.lastTime < to);
+  // Within a stream problems stay in chain order; streams are ordered by the time of their first problem.
+  const perStream: VerifyProblem[][] = [];
   let unsigned = 0;
+  let total = 0;
   const names = new Set([...streams.keys(), ...digestsByStream.keys()]);
   for (const stream of names) {
     const list = (streams.get(stream) ?? []).sort((a, b) => a.seq - b.seq || (a.id < b.id ? -1 : 1));
     const streamProblems = checkChain(stream, list);
     const bySeq = new Map(list.map((event) => [event.seq, event]));
-    const signed = checkDigests(stream, digestsByStream.get(stream) ?? [], list, bySeq, options.key);
+    const streamDigests = (digestsByStream.get(stream) ?? []).filter(inRange);
+    const signed = checkDigests(stream, streamDigests, list, bySeq, options.key);
     streamProblems.push(...signed.problems);
+    streamProblems.sort((a, b) => a.seq - b.seq);
     unsigned += signed.unsigned;
-    problems.push(...streamProblems);
-    if (problems.length >= maxProblems) break;
+    if (streamProblems.length > 0) perStream.push(streamProblems);
+    total += streamProblems.length;
+    if (total >= maxProblems) break;
   }
-  problems.sort(byTimeThenSeq);
-  problems.length = Math.min(problems.length, maxProblems);
+  perStream.sort((a, b) => byTimeThenSeq(a[0]!, b[0]!));
+  const problems = perStream.flat().slice(0, maxProblems);
   return {
     ok: problems.length === 0,
     events: eventCount,
@@ -100,7 +112,12 @@ function byTimeThenSeq(a: VerifyProblem, b: VerifyProblem): number {
 function checkChain(stream: string, list: AuditEvent[]): VerifyProblem[] {
   const problems: VerifyProblem[] = [];
   const byHash = new Map<string, AuditEvent>();
-  for (const event of list) byHash.set(event.hash, event);
+  const referenced = new Set<string>();
+  for (const event of list) {
+    byHash.set(event.hash, event);
+    referenced.add(event.prevHash);
+  }
+  const isIntact = (event: AuditEvent) => eventHash(event as unknown as Record<string, unknown>) === event.hash;
   const problem = (kind: TamperKind, event: AuditEvent, message: string, seq = event.seq) =>
     problems.push({ kind, stream, seq, eventId: event.id, time: event.time, message });
 
@@ -108,9 +125,12 @@ function checkChain(stream: string, list: AuditEvent[]): VerifyProblem[] {
   for (const event of list) {
     const intact = eventHash(event as unknown as Record<string, unknown>) === event.hash;
     if (prev && event.seq === prev.seq) {
-      // Two events claim one position: the one that does not fit the chain was put there.
-      const intruder = intact && event.prevHash === prev.prevHash ? prev : event;
+      // Two events claim one position: the genuine one is intact and its successor links to it.
+      const genuine = (candidate: AuditEvent) =>
+        (isIntact(candidate) ? 1 : 0) + (referenced.has(candidate.hash) ? 2 : 0);
+      const intruder = genuine(event) > genuine(prev) ? prev : event;
       problem('inserted', intruder, `event ${intruder.id} duplicates position ${event.seq} of the chain`);
+      if (intruder === prev) prev = event;
       continue;
     }
     if (!prev) {

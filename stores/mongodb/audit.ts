@@ -145,7 +145,9 @@ export class MongoAuditStore implements AuditStore {
 
   async writeDigest(digest: AuditDigest): Promise<void> {
     const { id, ...rest } = digest;
-    const expireAt = new Date(Date.parse(digest.time) + this.#retention);
+    // A digest expires with the last event it covers, so verification never sees one without the other.
+    const retention = digest.stream.endsWith('.r') ? this.#readRetention : this.#retention;
+    const expireAt = new Date(Date.parse(digest.lastTime) + retention);
     await mongoCall(async () => {
       try {
         await this.#digests.insertOne({ _id: id, ...rest, expireAt });
@@ -234,26 +236,29 @@ function fromDocument(document: AuditDocument): AuditEvent {
   } catch {
     event = {};
   }
-  event.id = document._id;
-  event.seq = document.seq;
-  event.hash = document.hash;
-  if (document.time instanceof Date && !Number.isNaN(document.time.getTime())) {
-    event.time = document.time.toISOString();
-  }
-  for (const key of COPIED) {
-    const value = (document as unknown as Record<string, unknown>)[key];
-    if (value !== undefined || event[key] !== undefined) event[key] = value;
-  }
+  // Queries see the indexed copies, verification the JSON: any disagreement is named on the event,
+  // which also breaks its hash, so editing either copy is caught.
+  const mismatched: string[] = [];
+  const overlay = (target: Record<string, unknown>, key: string, value: unknown, name = key) => {
+    if (value === target[key]) return;
+    mismatched.push(name);
+    if (value === undefined) delete target[key];
+    else target[key] = value;
+  };
+  overlay(event, 'id', document._id);
+  overlay(event, 'seq', document.seq);
+  overlay(event, 'hash', document.hash);
+  const time = document.time instanceof Date && !Number.isNaN(document.time.getTime()) ? document.time : undefined;
+  overlay(event, 'time', time?.toISOString());
+  for (const key of COPIED) overlay(event, key, (document as unknown as Record<string, unknown>)[key]);
   if (document.user || event.user) {
     const user = { ...(event.user as Record<string, unknown>) };
     for (const key of COPIED_USER) {
-      const value = (document.user as Record<string, unknown> | undefined)?.[key];
-      if (value !== undefined || user[key] !== undefined) user[key] = value;
-      if (user[key] === undefined) delete user[key];
+      overlay(user, key, (document.user as Record<string, unknown> | undefined)?.[key], `user.${key}`);
     }
     event.user = user;
   }
-  for (const key of Object.keys(event)) if (event[key] === undefined) delete event[key];
+  if (mismatched.length > 0) event.storageMismatch = mismatched;
   return event as unknown as AuditEvent;
 }
 
