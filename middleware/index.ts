@@ -33,3 +33,4 @@ export { quota, type QuotaOptions } from './quota.js';
 export { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
 export { handleClientErrors } from './client-error.js';
 export { createAuth, type Auth, type CreateAuthOptions } from './auth-setup.js';
+export { auditRouter, type AuditRouterOptions } from './audit-router.js';
