@@ -67,7 +67,8 @@ export async function buildAuthApp(options: {
   app.use('/auth', auth.authRouter());
   app.use('/admin', auth.principalAdminRouter());
   const api = express.Router();
-  api.use(auth.rateLimit({ name: 'api' }), auth.authenticate());
+  // After authenticate, so the limit is counted per API key or user (an IP limiter before it stops brute force).
+  api.use(auth.authenticate(), auth.rateLimit({ name: 'api' }));
   api.get('/whoami', (req, res) => res.json(contextOf(req)));
   api.get('/records', requirePermittedEndpoint(), (_req, res) => res.json({ items: [] }));
   api.post(
