@@ -206,15 +206,17 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
         throw new JwtRejected('malformed');
       }
-      const decoded = jwt.decode(token, { complete: true });
-      if (!decoded || typeof decoded.payload !== 'object') throw new JwtRejected('malformed');
-      const alg = decoded.header.alg;
-      if (!allowed.has(alg)) throw new JwtRejected(`algorithm ${String(alg).slice(0, 16)} not allowed`);
-      const key = ring.select(decoded.header);
+      // Only the header is read here (alg, kid); jsonwebtoken parses the rest once, after the allowlist check.
+      const header = decodeHeader(token);
+      const alg = header.alg;
+      if (typeof alg !== 'string' || !allowed.has(alg)) throw new JwtRejected('algorithm not allowed');
+      const key = ring.select(header);
       if (!key || !keyFits(alg, key)) throw new JwtRejected('no key for this token');
       const clockTimestamp = Math.floor(now() / 1000);
       let claims: JwtClaims;
       if (alg === 'EdDSA') {
+        const decoded = jwt.decode(token, { complete: true });
+        if (!decoded || typeof decoded.payload !== 'object') throw new JwtRejected('malformed');
         claims = verifyEdDsa(token, key, decoded.payload, { issuers, audiences, tolerance, clockTimestamp });
       } else {
         try {
@@ -227,6 +229,18 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       return claims;
     },
   };
+}
+
+function decodeHeader(token: string): jwt.JwtHeader {
+  const dot = token.indexOf('.');
+  if (dot <= 0 || token.indexOf('.', dot + 1) < 0) throw new JwtRejected('malformed');
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as unknown;
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new Error('not an object');
+    return header as jwt.JwtHeader;
+  } catch {
+    throw new JwtRejected('malformed');
+  }
 }
 
 // jsonwebtoken (through jws) knows no EdDSA; node:crypto verifies it and the claims are checked here.
