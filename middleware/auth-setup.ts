@@ -91,6 +91,12 @@ export function createAuth(options: CreateAuthOptions): Auth {
   const logger = options.logger ?? silentLogger;
   const algorithms = config.JWT_ALGORITHMS as JwtAlgorithm[];
   const hmac = algorithms.length > 0 && algorithms.every((a) => a.startsWith('HS'));
+  if (!hmac && algorithms.some((a) => a.startsWith('HS'))) {
+    throw new ConfigError('JWT_ALGORITHMS', 'mixes HMAC and public-key algorithms, which allows key-type confusion');
+  }
+  if (config.AUTH_STRATEGIES.includes('proxy') && config.TRUSTED_PROXIES.length === 0) {
+    throw new ConfigError('TRUSTED_PROXIES', 'must list the proxy addresses when AUTH_STRATEGIES includes proxy');
+  }
   const pepper = config.API_KEY_PEPPER ? createSecretKey(Buffer.from(config.API_KEY_PEPPER, 'utf8')) : undefined;
   const hasher = new ApiKeyHasher(pepper ? { pepper } : {});
   const common = {
@@ -101,17 +107,30 @@ export function createAuth(options: CreateAuthOptions): Auth {
   let verifier: JwtVerifier | undefined;
   let signer: JwtSigner | undefined;
   const wantsJwt = config.AUTH_STRATEGIES.includes('jwt');
-  const rename = (variable: string, build: () => void) => {
+  // Errors of the JWT builders name their option; the operator needs the variable.
+  const variables: Record<string, string> = {
+    algorithms: 'JWT_ALGORITHMS',
+    secret: 'JWT_SECRET',
+    publicKey: 'JWT_PUBLIC_KEY_FILE',
+    jwks: 'JWT_JWKS_FILE',
+    privateKey: 'JWT_PRIVATE_KEY_FILE',
+    clockToleranceSec: 'JWT_CLOCK_TOLERANCE',
+    issuer: 'JWT_ISSUER',
+    audience: 'JWT_AUDIENCE',
+  };
+  const rename = (build: () => void) => {
     try {
       build();
     } catch (error) {
-      if (error instanceof ConfigError && !error.option.startsWith('JWT_')) {
-        throw new ConfigError(variable, error.message, { cause: error });
+      const variable = error instanceof ConfigError ? variables[error.option.split('.')[0]!] : undefined;
+      if (variable) {
+        const message = error instanceof ConfigError ? error.message.slice(error.option.length + 2) : '';
+        throw new ConfigError(variable, message, { cause: error, code: (error as ConfigError).code });
       }
       throw error;
     }
   };
-  rename('JWT_ALGORITHMS', () => {
+  rename(() => {
     if (hmac) {
       let secret = config.JWT_SECRET;
       if (!secret) {
@@ -182,9 +201,6 @@ export function createAuth(options: CreateAuthOptions): Auth {
         throw new ConfigError('AUTH_STRATEGIES', `unknown strategy ${name}`);
     }
   });
-  if (config.AUTH_STRATEGIES.includes('proxy') && config.TRUSTED_PROXIES.length === 0) {
-    throw new ConfigError('TRUSTED_PROXIES', 'must list the proxy addresses when AUTH_STRATEGIES includes proxy');
-  }
 
   const limiterDefaults = {
     store: stores.rateLimit,

@@ -15,6 +15,11 @@ export const authVariables = defineVariables({
   }),
   JWT_ALGORITHMS: listVar({
     default: ['HS256'],
+    item(item) {
+      if (!/^(HS(256|384|512)|RS(256|384|512)|PS(256|384|512)|ES(256|384|512)|EdDSA)$/.test(item)) {
+        throw new Error(`unsupported algorithm "${item.slice(0, 16)}"`);
+      }
+    },
     description:
       'Accepted JWT algorithms, all HMAC (HS256...) or all public-key (RS256, ES256, EdDSA...); never mixed.',
   }),
