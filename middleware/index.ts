@@ -34,3 +34,4 @@ export { securityHeaders, type SecurityHeadersOptions } from './security-headers
 export { handleClientErrors } from './client-error.js';
 export { createAuth, type Auth, type CreateAuthOptions } from './auth-setup.js';
 export { auditRouter, type AuditRouterOptions } from './audit-router.js';
+export { authorize, subjectOf, type AuthorizeOptions, type DecisionMaker } from './authorize.js';

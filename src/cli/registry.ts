@@ -3,5 +3,6 @@ import type { Command } from './command.js';
 import { auditVerifyCommand } from './commands/audit.js';
 import { filterCommand } from './commands/filter.js';
 import { keysCommand } from './commands/keys.js';
+import { authorizeCommand } from './commands/authorize.js';
 
-export const commands: Command[] = [filterCommand, keysCommand, auditVerifyCommand];
+export const commands: Command[] = [filterCommand, keysCommand, auditVerifyCommand, authorizeCommand];
