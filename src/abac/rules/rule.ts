@@ -93,6 +93,9 @@ export function instantiate<A extends Record<string, unknown>>(definition: RuleD
 /** The rule types a loader understands: the built-ins plus any registered with `defineRule`. */
 export class RuleRegistry {
   readonly #definitions = new Map<string, RuleDefinition<Record<string, unknown>>>();
+  // Rules are immutable, so equal rule JSON can share one compiled rule: large policy sets repeat
+  // the same rules (`In('read','get')`, one CIDR) thousands of times.
+  readonly #interned = new Map<string, Rule>();
 
   register<A extends Record<string, unknown>>(definition: RuleDefinition<A>): void {
     if (typeof definition?.type !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(definition.type)) {
@@ -123,7 +126,24 @@ export class RuleRegistry {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       throw absolute(new RuleArgumentError('must be a rule object like {"type": "Eq", "value": 1}', path));
     }
-    const { type, ...fields } = json as Record<string, unknown>;
+    let key: string | undefined;
+    try {
+      key = JSON.stringify(json);
+    } catch {
+      key = undefined;
+    }
+    const interned = key === undefined ? undefined : this.#interned.get(key);
+    if (interned) return interned;
+    const rule = this.#parseUncached(json as Record<string, unknown>, path);
+    if (key !== undefined && key.length <= 2048) {
+      if (this.#interned.size >= 50_000) this.#interned.clear();
+      this.#interned.set(key, rule);
+    }
+    return rule;
+  }
+
+  #parseUncached(json: Record<string, unknown>, path: string): Rule {
+    const { type, ...fields } = json;
     if (typeof type !== 'string') throw absolute(new RuleArgumentError('a rule needs a string "type"', path));
     const definition = this.#definitions.get(type);
     if (!definition) {
