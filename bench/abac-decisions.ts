@@ -204,7 +204,7 @@ async function run(): Promise<void> {
     for (const n of SIZES) {
       const base = heapMb();
       const build = scenarioName === 'rules' ? ruleScenario : regexScenario;
-      let scenario: Scenario | undefined = build(n);
+      const scenario = build(n);
       const afterPolicies = heapMb();
 
       // Portcullis: load time from JSON, memory of the indexed set, decisions.
@@ -260,7 +260,6 @@ async function run(): Promise<void> {
         `  ratio: ${fmt(ours.perSecond / casl.perSecond)}× CASL, ${fmt(ours.perSecond / casbin.perSecond)}× node-casbin; answers [allowed, denied] = ${JSON.stringify(ours.answers)}${agree ? ' (all engines agree)' : ` — DISAGREE: casl ${JSON.stringify(casl.answers)} casbin ${JSON.stringify(casbin.answers)}`}\n`,
       );
       (summary[scenarioName] ??= {})[n] = 1e6 / ours.perSecond;
-      scenario = undefined;
     }
   }
   for (const [name, times] of Object.entries(summary)) {
