@@ -87,6 +87,10 @@ export class Guard {
     this.checker = typeof checker === 'string' ? createChecker(checker) : checker;
     this.#logger = options.logger ?? silentLogger;
     const cache = options.cache ?? false;
+    if (this.#store && cache !== false) {
+      // Nothing would tell the cache that a policy changed in the store: stale allows are unacceptable.
+      throw new TypeError('Guard: a decision cache needs in-memory policies; wrap the store in a PolicyMirror');
+    }
     this.cache =
       cache === false
         ? undefined
@@ -154,6 +158,21 @@ export class Guard {
 
   /** vakt's `is_allowed`: a plain boolean, synchronously (in-memory policies). */
   isAllowed(inquiry: Inquiry): boolean {
+    // Fast path without a Decision object when nobody listens and nothing is cached.
+    if (this.#set && !this.cache && this.#listeners.size === 0) {
+      try {
+        const normalized = normalizeInquiry(inquiry);
+        let allowed = false;
+        for (const policy of this.#set.candidates(normalized, this.checker)) {
+          if (!policyMatches(this.checker, policy, normalized)) continue;
+          if (policy.effect === 'deny') return false;
+          allowed = true;
+        }
+        return allowed;
+      } catch (error) {
+        return this.#failed(error, undefined, performance.now()).allowed;
+      }
+    }
     return this.decideSync(inquiry).allowed;
   }
 

@@ -1,7 +1,8 @@
 // An in-memory, indexed set of policies: candidate lookup touches only the policies an inquiry can match.
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Checker } from './checkers.js';
-import { exactKey, indexModeFor, inquirySlots, policyFieldKeys, prefixKey, type IndexMode } from './index-keys.js';
+import { exactKey, indexModeFor, policyFieldKeys, prefixKey, type IndexMode } from './index-keys.js';
+import type { Primitive } from './values.js';
 import type { NormalizedInquiry } from './inquiry.js';
 import { POLICY_FIELDS, type Policy, type PolicyField } from './policy.js';
 
@@ -55,24 +56,49 @@ class FieldIndex {
   collect(value: unknown, out: Set<Entry>[]): number {
     let total = this.wild.size;
     if (total > 0) out.push(this.wild);
-    inquirySlots(value, (slot, primitive) => {
+    if (value === null || typeof value !== 'object') {
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) {
+        total += this.#slot('', value, out);
+      }
+      return total;
+    }
+    if (Array.isArray(value)) return total;
+    const object = value as Record<string, unknown>;
+    for (const name in object) {
+      if (!Object.hasOwn(object, name)) continue;
+      const attribute = object[name];
+      if (
+        attribute === null ||
+        typeof attribute === 'string' ||
+        typeof attribute === 'number' ||
+        typeof attribute === 'boolean'
+      ) {
+        total += this.#slot(name, attribute, out);
+      }
+    }
+    return total;
+  }
+
+  #slot(slot: string, primitive: Primitive, out: Set<Entry>[]): number {
+    let total = 0;
+    if (this.exact.size > 0) {
       const hit = this.exact.get(exactKey(slot, primitive));
       if (hit) {
         out.push(hit);
         total += hit.size;
       }
-      if (typeof primitive !== 'string') return;
-      const lengths = this.lengths.get(slot);
-      if (!lengths) return;
-      for (const length of lengths.keys()) {
-        if (length > primitive.length) continue;
-        const prefixHit = this.prefix.get(prefixKey(slot, primitive.slice(0, length)));
-        if (prefixHit) {
-          out.push(prefixHit);
-          total += prefixHit.size;
-        }
+    }
+    if (typeof primitive !== 'string') return total;
+    const lengths = this.lengths.get(slot);
+    if (!lengths) return total;
+    for (const length of lengths.keys()) {
+      if (length > primitive.length) continue;
+      const prefixHit = this.prefix.get(prefixKey(slot, primitive.slice(0, length)));
+      if (prefixHit) {
+        out.push(prefixHit);
+        total += prefixHit.size;
       }
-    });
+    }
     return total;
   }
 }

@@ -307,3 +307,11 @@ describe('abac guard', function () {
     ).to.deep.equal([]);
   });
 });
+
+describe('abac guard over a store', function () {
+  it('refuses a decision cache that no policy change could invalidate', function () {
+    const store = { findForInquiry: async () => [] } as never;
+    expect(() => new Guard({ policies: store, cache: true })).to.throw(TypeError, /PolicyMirror/);
+    expect(new Guard({ policies: store }).synchronous).to.be.false;
+  });
+});
