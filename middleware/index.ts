@@ -35,3 +35,5 @@ export { handleClientErrors } from './client-error.js';
 export { createAuth, type Auth, type CreateAuthOptions } from './auth-setup.js';
 export { auditRouter, type AuditRouterOptions } from './audit-router.js';
 export { authorize, subjectOf, type AuthorizeOptions, type DecisionMaker } from './authorize.js';
+export { crudRouter, type CrudRouter, type CrudRouterOptions, type FieldValidator } from './crud-router.js';
+export { filterQuery, type FilterQueryOptions } from './filter.js';

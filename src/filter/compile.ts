@@ -87,6 +87,8 @@ export interface QueryCompiler {
   permissionFilter(filters: readonly FieldFilter[] | undefined): FilterNode;
   /** Compiles one condition from a typed field and text value (path filters, unique values, search). */
   condition(field: string, op: OperatorName, text: string, hiddenFields?: ReadonlySet<string>): FilterNode;
+  /** `field in values` from JSON values of any number (callers bound and chunk them), typed by the schema. */
+  valuesCondition(field: string, values: readonly unknown[], hiddenFields?: ReadonlySet<string>): FilterNode;
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number): number {
@@ -638,11 +640,40 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
     return fields;
   }
 
+  function valuesCondition(field: string, values: readonly unknown[], hiddenFields = noHidden): FilterNode {
+    const problems: FieldProblem[] = [];
+    const bad = keyProblem(field);
+    const resolved = bad
+      ? (problems.push(bad), undefined)
+      : resolveField(problems, field, field, hiddenFields, 'filterable');
+    if (resolved && !encrypted(problems, field, resolved, 'in')) {
+      const cast: FilterValue[] = [];
+      values.forEach((element, index) => {
+        const value =
+          typeof element === 'string' && element.length > maxValueLength ? undefined : castJson(resolved.type, element);
+        if (value === undefined) {
+          problems.push({
+            field: `${index}`,
+            code: 'filter.invalid_value',
+            message: `Value ${index} must be ${typeExpectation[resolved.type]} (at most ${maxValueLength} characters).`,
+          });
+        } else cast.push(value);
+      });
+      if (problems.length === 0)
+        return indexed(resolved, { kind: 'cond', op: 'in', field: resolved.path, values: cast });
+    }
+    throw new ValidationError(problems[0]?.message ?? 'Invalid search.', {
+      code: problems[0]?.code ?? 'filter.invalid',
+      errors: problems.slice(0, 20),
+    });
+  }
+
   return {
     schema,
     idField,
     compile,
     permissionFilter,
+    valuesCondition,
     condition(field, op, text, hiddenFields = noHidden) {
       const problems: FieldProblem[] = [];
       const resolved = resolveField(problems, field, field, hiddenFields, 'filterable');

@@ -1,0 +1,96 @@
+// crudRouter(options): list, get, create, update, delete, trash, unique values, search and history routes
+// for one resource, with the caller's permissions applied inside every query.
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { RecordStore } from '../src/contracts/records.js';
+import { ConfigError } from '../src/errors.js';
+import { endpointGuard } from './crud/access.js';
+import { validateOptions, type CrudRouterOptions } from './crud/options.js';
+import { getRoute, historyRoute, listRoute, searchRoute, uniqueRoute } from './crud/read.js';
+import { createState } from './crud/state.js';
+import { createRoute, deleteRoute, purgeRoute, restoreRoute, updateRoute } from './crud/write.js';
+
+export type { CrudRouterOptions, FieldValidator } from './crud/options.js';
+
+/** The router, with the store it serves (for seeding and maintenance). */
+export type CrudRouter = Router & { readonly store: RecordStore };
+
+type AsyncRoute = (req: Request, res: Response) => Promise<void>;
+
+function route(handler: AsyncRoute): RequestHandler {
+  return function portcullisCrudRoute(req: Request, res: Response, next: NextFunction) {
+    handler(req, res).catch(next);
+  };
+}
+
+/**
+ * Mounts, for one resource (`app.use('/accounts', crudRouter({ resource: 'accounts', model }))`):
+ *
+ * | route | action |
+ * | --- | --- |
+ * | `GET /` | list (filters, sort, cursor or offset paging, `count=true`) |
+ * | `POST /` | create |
+ * | `GET /trash`, `POST /trash/:id/restore`, `DELETE /trash/:id` | trash list, restore, purge (soft delete on) |
+ * | `GET /unique/:field` | distinct values of a field |
+ * | `POST /search/:key` | records whose key is in a JSON list of values |
+ * | `GET /<field>/:value` | static path filters (`staticPathFilters`) |
+ * | `GET /:id/history` | audit trail of a record (`history` given) |
+ * | `GET /:searchKey/:searchValue` | dynamic path filter (`dynamicPathFilter`, default on) |
+ * | `GET /:id`, `PATCH /:id`, `PUT /:id` (`allowReplace`), `DELETE /:id` (`?force=true`) | one record |
+ */
+export function crudRouter(input: CrudRouterOptions): CrudRouter {
+  const options = validateOptions(input);
+  const state = createState(options);
+  for (const field of options.staticPathFilters ?? []) {
+    const spec = state.compiler.schema.field(field);
+    if (!spec || !spec.filterable)
+      throw new ConfigError('crudRouter.staticPathFilters', `"${field}" is not a filterable field`);
+    if (['trash', 'unique', 'search'].includes(field))
+      throw new ConfigError('crudRouter.staticPathFilters', `"${field}" collides with a route`);
+  }
+  const router = Router();
+  const guard = endpointGuard();
+  const json = express.json({ limit: options.bodyLimit ?? '100kb' });
+  const guards = new Map<string, RequestHandler[]>();
+  const authorize = (action: string): RequestHandler[] => {
+    if (!options.authorize) return [];
+    let handlers = guards.get(action);
+    if (!handlers) {
+      const handler = options.authorize(`${options.resource}:${action}`);
+      if (typeof handler !== 'function') throw new ConfigError('crudRouter.authorize', 'must return a request handler');
+      handlers = [handler];
+      guards.set(action, handlers);
+    }
+    return handlers;
+  };
+
+  router.get('/', guard, ...authorize('list'), route(listRoute(state, state.live)));
+  router.post('/', guard, json, ...authorize('create'), route(createRoute(state)));
+  if (state.softDelete) {
+    router.get('/trash', guard, ...authorize('list'), route(listRoute(state, state.trashed)));
+    router.post('/trash/:id/restore', guard, ...authorize('restore'), route(restoreRoute(state)));
+    router.delete('/trash/:id', guard, ...authorize('purge'), route(purgeRoute(state)));
+  }
+  router.get('/unique/:field', guard, ...authorize('list'), route(uniqueRoute(state)));
+  router.post('/search/:key', guard, json, ...authorize('list'), route(searchRoute(state)));
+  for (const field of options.staticPathFilters ?? []) {
+    const pathFilter = (req: Request) => ({ [field]: String(req.params.value) });
+    router.get(`/${field}/:value`, guard, ...authorize('list'), route(listRoute(state, state.live, pathFilter)));
+  }
+  if (options.history) {
+    router.get('/:id/history', guard, ...authorize('read'), route(historyRoute(state, options.history)));
+  }
+  if (options.dynamicPathFilter ?? true) {
+    const pathFilter = (req: Request) => ({ [String(req.params.searchKey)]: String(req.params.searchValue) });
+    router.get(
+      '/:searchKey/:searchValue',
+      guard,
+      ...authorize('list'),
+      route(listRoute(state, state.live, pathFilter)),
+    );
+  }
+  router.get('/:id', guard, ...authorize('read'), route(getRoute(state)));
+  router.patch('/:id', guard, json, ...authorize('update'), route(updateRoute(state, 'patch')));
+  if (options.allowReplace) router.put('/:id', guard, json, ...authorize('update'), route(updateRoute(state, 'put')));
+  router.delete('/:id', guard, ...authorize('delete'), route(deleteRoute(state)));
+  return Object.assign(router, { store: state.store });
+}

@@ -1,0 +1,173 @@
+// Options of crudRouter: types with defaults, validated once at creation.
+import type { RequestHandler, Request } from 'express';
+import type { RecordStore } from '../../src/contracts/records.js';
+import { ConfigError, didYouMean } from '../../src/errors.js';
+import type { SchemaInput } from '../../src/filter/index.js';
+import type { Masker, UnmaskGrant } from '../../src/pii/masker.js';
+import type { BlindIndexer } from '../../src/pii/blind-index.js';
+import type { AnyModel } from '../../stores/mongodb/records-schema.js';
+
+/** scoutr-style field validator: `true`/`false`, or `{ result, message }`; may be async. */
+export type FieldValidator = (
+  value: unknown,
+  item: Record<string, unknown>,
+  existing: Record<string, unknown> | undefined,
+) => boolean | { result: boolean; message?: string } | Promise<boolean | { result: boolean; message?: string }>;
+
+export interface CrudRouterOptions {
+  /** Resource name: in authorization actions (`<resource>:list`), audit events and cursor binding. */
+  resource: string;
+  /** The records, as a store (memory or MongoDB). Give exactly one of `store`, `model` and `schema`. */
+  store?: RecordStore;
+  /** A mongoose model on a connected connection (wrapped in a `MongoRecordStore`). */
+  model?: AnyModel;
+  /** Field declarations of an in-memory collection (wrapped in a `MemoryRecordStore`). */
+  schema?: SchemaInput;
+  /** Prefix of generated ids with `model` / `schema`, e.g. `acc_`. Default none. */
+  idPrefix?: string;
+  /** Page size without `limit`. Default 20. */
+  defaultLimit?: number;
+  /** Largest `limit`. Default 100. */
+  maxLimit?: number;
+  /** Accept `offset` paging beside cursors. Default true. */
+  allowOffset?: boolean;
+  /** Largest `offset`. Default 10 000. */
+  maxOffset?: number;
+  /** Key signing cursors; the same on every process. Default: random per process. */
+  cursorSecret?: string | Buffer;
+  /** Blind indexes of encrypted fields (equality and `in` search). */
+  blindIndex?: BlindIndexer;
+  /** Mount `GET /:searchKey/:searchValue` (scoutr's dynamic path filter). Default true. */
+  dynamicPathFilter?: boolean;
+  /** Fields with a static path filter `GET /<field>/:value`. Default none. */
+  staticPathFilters?: string[];
+  /** Mount `PUT /:id` (full replacement). Default false. */
+  allowReplace?: boolean;
+  /** DELETE moves records to the trash (`/trash` routes); `?force=true` deletes for good. Default true. */
+  softDelete?: boolean;
+  /** Maintain `createdAt` / `updatedAt`. Default true. */
+  timestamps?: boolean;
+  /** scoutr field validators, run on create (each field then required) and on updates touching the field. */
+  validators?: Record<string, FieldValidator>;
+  /** An authorization guard per action (`<resource>:list|read|create|update|delete|restore|purge`). */
+  authorize?: (action: string) => RequestHandler;
+  /** Masks every item before it is sent. */
+  masker?: Masker;
+  /** What the caller may see unmasked. Default: nothing. */
+  unmask?: (req: Request) => UnmaskGrant | undefined;
+  /** Mount `GET /:id/history` with the audit trail of a record. */
+  history?: (resource: string, id: string) => Promise<unknown[]>;
+  /** Most values in one `POST /search/:key`. Default 10 000. */
+  maxSearchValues?: number;
+  /** Values per store query when searching. Default 500. */
+  searchChunkSize?: number;
+  /** Most values returned by `GET /unique/:field`. Default 1000. */
+  maxUniqueValues?: number;
+  /** JSON body size limit. Default `100kb`. */
+  bodyLimit?: string | number;
+}
+
+export const optionNames: readonly (keyof CrudRouterOptions)[] = [
+  'resource',
+  'store',
+  'model',
+  'schema',
+  'idPrefix',
+  'defaultLimit',
+  'maxLimit',
+  'allowOffset',
+  'maxOffset',
+  'cursorSecret',
+  'blindIndex',
+  'dynamicPathFilter',
+  'staticPathFilters',
+  'allowReplace',
+  'softDelete',
+  'timestamps',
+  'validators',
+  'authorize',
+  'masker',
+  'unmask',
+  'history',
+  'maxSearchValues',
+  'searchChunkSize',
+  'maxUniqueValues',
+  'bodyLimit',
+];
+
+const RESOURCE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+function integer(options: CrudRouterOptions, name: keyof CrudRouterOptions, min: number): void {
+  const value = options[name];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new ConfigError(`crudRouter.${name}`, `must be an integer of at least ${min}`);
+  }
+}
+
+function fn(options: CrudRouterOptions, name: keyof CrudRouterOptions): void {
+  const value = options[name];
+  if (value !== undefined && typeof value !== 'function')
+    throw new ConfigError(`crudRouter.${name}`, 'must be a function');
+}
+
+function flag(options: CrudRouterOptions, name: keyof CrudRouterOptions): void {
+  const value = options[name];
+  if (value !== undefined && typeof value !== 'boolean')
+    throw new ConfigError(`crudRouter.${name}`, 'must be true or false');
+}
+
+/** Refuses unknown keys (with a hint) and impossible values; `undefined` values count as absent. */
+export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
+  if (typeof input !== 'object' || input === null) throw new ConfigError('crudRouter', 'needs an options object');
+  const options = Object.fromEntries(
+    Object.entries(input).filter(([, value]) => value !== undefined),
+  ) as CrudRouterOptions;
+  for (const key of Object.keys(options)) {
+    if (!(optionNames as readonly string[]).includes(key)) {
+      const hint = didYouMean(key, optionNames);
+      throw new ConfigError(`crudRouter.${key}`, 'is not an option', hint ? { hint } : {});
+    }
+  }
+  if (typeof options.resource !== 'string' || !RESOURCE.test(options.resource)) {
+    throw new ConfigError('crudRouter.resource', 'must be a name of letters, digits, "_" or "-" (e.g. "accounts")');
+  }
+  const sources = (['store', 'model', 'schema'] as const).filter((key) => options[key] !== undefined);
+  if (sources.length !== 1) {
+    throw new ConfigError(
+      'crudRouter.store',
+      'give exactly one of store, model (mongoose) or schema (in-memory collection)',
+    );
+  }
+  if (options.store && (typeof options.store.find !== 'function' || typeof options.store.replace !== 'function')) {
+    throw new ConfigError(
+      'crudRouter.store',
+      'must implement the RecordStore contract (find, get, insert, replace, remove, ...)',
+    );
+  }
+  for (const name of ['defaultLimit', 'maxLimit', 'maxSearchValues', 'searchChunkSize', 'maxUniqueValues'] as const)
+    integer(options, name, 1);
+  integer(options, 'maxOffset', 0);
+  for (const name of ['authorize', 'unmask', 'history'] as const) fn(options, name);
+  for (const name of ['allowOffset', 'dynamicPathFilter', 'allowReplace', 'softDelete', 'timestamps'] as const)
+    flag(options, name);
+  if ((options.defaultLimit ?? 20) > (options.maxLimit ?? 100)) {
+    throw new ConfigError('crudRouter.defaultLimit', 'must not exceed maxLimit');
+  }
+  if (options.masker !== undefined && typeof options.masker?.mask !== 'function') {
+    throw new ConfigError('crudRouter.masker', 'must have a mask(value, grant) method');
+  }
+  if (options.validators !== undefined) {
+    if (typeof options.validators !== 'object' || options.validators === null) {
+      throw new ConfigError('crudRouter.validators', 'must map field names to functions');
+    }
+    for (const [field, validator] of Object.entries(options.validators)) {
+      if (typeof validator !== 'function')
+        throw new ConfigError(`crudRouter.validators.${field}`, 'must be a function');
+    }
+  }
+  if (options.staticPathFilters !== undefined && !Array.isArray(options.staticPathFilters)) {
+    throw new ConfigError('crudRouter.staticPathFilters', 'must be a list of field names');
+  }
+  return options;
+}

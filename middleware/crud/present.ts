@@ -1,0 +1,69 @@
+// Shapes records for responses: internal fields out, hidden fields out, projection, masking.
+import type { Request } from 'express';
+import { DELETED_FIELD, VERSION_FIELD, type StoredRecord } from '../../src/contracts/records.js';
+import type { Masker, UnmaskGrant } from '../../src/pii/masker.js';
+import { isHidden } from './access.js';
+
+export interface Presenter {
+  (
+    req: Request,
+    record: StoredRecord,
+    hidden: ReadonlySet<string>,
+    projection?: readonly string[],
+  ): Record<string, unknown>;
+}
+
+function removePath(record: Record<string, unknown>, segments: string[]): void {
+  const [head, ...rest] = segments;
+  if (head === undefined || !Object.hasOwn(record, head)) return;
+  if (rest.length === 0) {
+    delete record[head];
+    return;
+  }
+  const child = record[head];
+  if (typeof child === 'object' && child !== null && !Array.isArray(child)) {
+    const copy = { ...(child as Record<string, unknown>) };
+    removePath(copy, rest);
+    record[head] = copy;
+  }
+}
+
+function pickPaths(record: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of paths) {
+    const segments = path.split('.');
+    let source: unknown = record;
+    for (const segment of segments) {
+      source =
+        typeof source === 'object' && source !== null && Object.hasOwn(source, segment)
+          ? (source as Record<string, unknown>)[segment]
+          : undefined;
+    }
+    if (source === undefined) continue;
+    let target = out;
+    for (const segment of segments.slice(0, -1)) {
+      target[segment] ??= {};
+      target = target[segment] as Record<string, unknown>;
+    }
+    target[segments.at(-1)!] = source;
+  }
+  return out;
+}
+
+export function createPresenter(
+  masker: Masker | undefined,
+  unmask: ((req: Request) => UnmaskGrant | undefined) | undefined,
+): Presenter {
+  return (req, record, hidden, projection) => {
+    const { [VERSION_FIELD]: _version, [DELETED_FIELD]: deletedAt, ...fields } = record;
+    let out: Record<string, unknown> = projection ? pickPaths(fields, projection) : fields;
+    if (deletedAt !== undefined && deletedAt !== null && (!projection || projection.includes('deletedAt')))
+      out.deletedAt = deletedAt;
+    if (hidden.size > 0) {
+      out = { ...out };
+      for (const field of hidden) removePath(out, field.split('.'));
+      for (const key of Object.keys(out)) if (isHidden(hidden, key)) delete out[key];
+    }
+    return masker ? masker.mask(out, unmask?.(req)) : out;
+  };
+}

@@ -1,0 +1,131 @@
+// What every CRUD handler shares: the store, the compiled query language, options and helpers.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { DELETED_FIELD, type RecordStore } from '../../src/contracts/records.js';
+import {
+  and,
+  compileSchema,
+  createQueryCompiler,
+  matchAll,
+  type FilterNode,
+  type QueryCompiler,
+  type SchemaInput,
+} from '../../src/filter/index.js';
+import type { Clock } from '../../src/clock.js';
+import { systemClock } from '../../src/clock.js';
+import { MemoryRecordStore } from '../../stores/memory/records.js';
+import { MongoRecordStore } from '../../stores/mongodb/records.js';
+import { contextOf } from '../context.js';
+import { hiddenFields, permissionsOf } from './access.js';
+import type { CrudRouterOptions } from './options.js';
+import { createPresenter, type Presenter } from './present.js';
+
+export interface CrudState {
+  options: CrudRouterOptions;
+  resource: string;
+  store: RecordStore;
+  compiler: QueryCompiler;
+  present: Presenter;
+  timestamps: boolean;
+  softDelete: boolean;
+  now: Clock;
+  /** Live (not trashed) records. */
+  live: FilterNode;
+  /** Trashed records. */
+  trashed: FilterNode;
+  /** Runs the authorize guard of `action`, when one is configured, inside a handler. */
+  authorizeInline(action: string, req: Request, res: Response): Promise<void>;
+}
+
+export const liveNode: FilterNode = { kind: 'cond', op: 'null', field: DELETED_FIELD, value: true };
+export const trashedNode: FilterNode = { kind: 'cond', op: 'null', field: DELETED_FIELD, value: false };
+
+function storeFrom(options: CrudRouterOptions): RecordStore {
+  if (options.store) return options.store;
+  if (options.model)
+    return new MongoRecordStore({ model: options.model, ...(options.idPrefix ? { idPrefix: options.idPrefix } : {}) });
+  return new MemoryRecordStore({
+    schema: options.schema!,
+    ...(options.idPrefix ? { idPrefix: options.idPrefix } : {}),
+  });
+}
+
+export function createState(options: CrudRouterOptions, now: Clock = systemClock): CrudState {
+  const store = storeFrom(options);
+  const timestamps = options.timestamps ?? true;
+  // The query schema: the store's fields, plus the timestamps the router maintains.
+  const fields: SchemaInput = {};
+  for (const field of store.schema.fields.values()) fields[field.path] = field.spec;
+  if (timestamps) {
+    fields.createdAt ??= 'date';
+    fields.updatedAt ??= 'date';
+  }
+  const compiler = createQueryCompiler({
+    schema: compileSchema(fields),
+    idType: store.idType,
+    resource: options.resource,
+    ...(options.defaultLimit !== undefined ? { defaultLimit: options.defaultLimit } : {}),
+    ...(options.maxLimit !== undefined ? { maxLimit: options.maxLimit } : {}),
+    ...(options.allowOffset !== undefined ? { allowOffset: options.allowOffset } : {}),
+    ...(options.maxOffset !== undefined ? { maxOffset: options.maxOffset } : {}),
+    ...(options.cursorSecret !== undefined ? { cursorSecret: options.cursorSecret } : {}),
+    ...(options.blindIndex !== undefined ? { blindIndex: options.blindIndex } : {}),
+  });
+  const guards = new Map<string, RequestHandler>();
+  return {
+    options,
+    resource: options.resource,
+    store,
+    compiler,
+    present: createPresenter(options.masker, options.unmask),
+    timestamps,
+    softDelete: options.softDelete ?? true,
+    now,
+    live: liveNode,
+    trashed: trashedNode,
+    async authorizeInline(action, req, res) {
+      if (!options.authorize) return;
+      let guard = guards.get(action);
+      if (!guard) {
+        guard = options.authorize(`${options.resource}:${action}`);
+        guards.set(action, guard);
+      }
+      await new Promise<void>((resolve, reject) => {
+        const next: NextFunction = (error?: unknown) => (error ? reject(error) : resolve());
+        void Promise.resolve(guard(req, res, next)).catch(reject);
+      });
+    },
+  };
+}
+
+/** The caller's record filter AND `scope` (live or trashed records). */
+export function scopeFor(state: CrudState, req: Request, scope: FilterNode): FilterNode {
+  return and(state.compiler.permissionFilter(permissionsOf(req)?.filters), scope);
+}
+
+export function hiddenOf(req: Request): ReadonlySet<string> {
+  return hiddenFields(permissionsOf(req));
+}
+
+/** The raw querystring, read from the URL so the app's query parser (simple or qs) does not matter. */
+export function rawQuery(req: Request): string {
+  const url = req.originalUrl ?? req.url;
+  const at = url.indexOf('?');
+  return at === -1 ? '' : url.slice(at + 1);
+}
+
+/** Fills the audit draft when `auditTrail()` is mounted. */
+export function audit(
+  req: Request,
+  state: CrudState,
+  fields: { action: string; resourceId?: string; before?: Record<string, unknown>; after?: Record<string, unknown> },
+): void {
+  const draft = contextOf(req).audit;
+  if (!draft) return;
+  draft.action = fields.action;
+  draft.resource = state.resource;
+  if (fields.resourceId !== undefined) draft.resourceId = fields.resourceId;
+  if (fields.before !== undefined) draft.before = fields.before;
+  if (fields.after !== undefined) draft.after = fields.after;
+}
+
+export { matchAll };

@@ -1,0 +1,261 @@
+// Write routes: create, update (PATCH merge / PUT replace), delete (trash or forced), restore and purge.
+import type { Request, Response } from 'express';
+import { DELETED_FIELD, VERSION_FIELD, type StoredRecord } from '../../src/contracts/records.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  type FieldProblem,
+} from '../../src/errors.js';
+import { toPredicate } from '../../src/filter/index.js';
+import { forbiddenUpdates, hiddenFields, isHidden, permissionsOf } from './access.js';
+import { leafPaths, mergePatch, objectBody, runValidators, throwProblems, unsafeKeys } from './body.js';
+import { checkIfMatch, etagOf } from './etag.js';
+import { audit, rawQuery, scopeFor, type CrudState } from './state.js';
+
+const ATTEMPTS = 3;
+
+function serverFields(state: CrudState): Set<string> {
+  const fields = new Set(['id', '_id', VERSION_FIELD, DELETED_FIELD, 'deletedAt']);
+  if (state.timestamps) {
+    fields.add('createdAt');
+    fields.add('updatedAt');
+  }
+  return fields;
+}
+
+/** The record's own fields: no id, version or trash marker. */
+function fieldsOf(record: StoredRecord): Record<string, unknown> {
+  const { id: _id, [VERSION_FIELD]: _version, [DELETED_FIELD]: _deleted, ...fields } = record;
+  return fields;
+}
+
+function withoutTimestamps(fields: Record<string, unknown>): Record<string, unknown> {
+  const { createdAt: _c, updatedAt: _u, ...rest } = fields;
+  return rest;
+}
+
+/** Paths whose values differ between two versions of a record. */
+function changedPaths(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const paths = new Set([...leafPaths(before), ...leafPaths(after)]);
+  const read = (record: Record<string, unknown>, path: string) => {
+    let current: unknown = record;
+    for (const segment of path.split('.'))
+      current =
+        typeof current === 'object' && current !== null ? (current as Record<string, unknown>)[segment] : undefined;
+    return JSON.stringify(current);
+  };
+  return [...paths].filter((path) => read(before, path) !== read(after, path));
+}
+
+function topLevel(record: Record<string, unknown>, paths: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of paths) {
+    const key = path.split('.')[0]!;
+    if (Object.hasOwn(record, key)) out[key] = record[key];
+    else out[key] = null;
+  }
+  return out;
+}
+
+/** Problems with the keys of a body: unsafe names, server-managed fields, fields hidden from the caller. */
+function bodyProblems(state: CrudState, body: Record<string, unknown>, hidden: ReadonlySet<string>): FieldProblem[] {
+  const problems = unsafeKeys(body);
+  if (problems.length > 0) return problems;
+  const reserved = serverFields(state);
+  for (const path of leafPaths(body)) {
+    const top = path.split('.')[0]!;
+    if (reserved.has(top)) {
+      problems.push({ field: path, code: 'validation.server_field', message: `"${path}" is set by the server.` });
+    } else if (isHidden(hidden, path)) {
+      // Exactly what an unknown field gets: hidden fields stay invisible.
+      problems.push({
+        field: path,
+        code: 'validation.unknown_field',
+        message: `"${path}" is not a field of this resource.`,
+      });
+    }
+  }
+  return problems;
+}
+
+function outsideScope(): ForbiddenError {
+  return new ForbiddenError('The record would fall outside the records you may access.', {
+    code: 'forbidden.record_scope',
+  });
+}
+
+function notFound(state: CrudState, id: string): NotFoundError {
+  return new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
+}
+
+export function createRoute(state: CrudState) {
+  return async (req: Request, res: Response) => {
+    const body = objectBody(req.body);
+    const permissions = permissionsOf(req);
+    const hidden = hiddenFields(permissions);
+    const problems = bodyProblems(state, body, hidden);
+    throwProblems(problems);
+    problems.push(...(await runValidators(state.options.validators, body, undefined, 'create')));
+    const prepared = await state.store.prepare(body);
+    problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
+    throwProblems(problems);
+    const now = new Date(state.now());
+    const record = state.timestamps ? { ...prepared.record, createdAt: now, updatedAt: now } : prepared.record;
+    if (!toPredicate(state.compiler.permissionFilter(permissions?.filters))(record)) throw outsideScope();
+    const id = state.store.newId();
+    const created = await state.store.insert(id, record);
+    audit(req, state, { action: 'CREATE', resourceId: id, after: fieldsOf(created) });
+    res.status(201);
+    res.setHeader('Location', `${req.baseUrl}/${encodeURIComponent(id)}`);
+    res.setHeader('ETag', etagOf(created._version));
+    res.json(state.present(req, created, hidden, undefined));
+  };
+}
+
+/** PATCH merges (RFC 7386), PUT replaces; both at the read version, retried when a concurrent write wins. */
+export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
+  return async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const body = objectBody(req.body);
+    const permissions = permissionsOf(req);
+    const hidden = hiddenFields(permissions);
+    throwProblems(bodyProblems(state, body, hidden));
+    if (mode === 'patch') {
+      const forbidden = forbiddenUpdates(permissions, leafPaths(body));
+      if (forbidden.length > 0)
+        throw new ForbiddenError(forbidden.map((p) => p.message).join(' '), {
+          code: 'forbidden.update_field',
+          errors: forbidden,
+        });
+    }
+    const scope = scopeFor(state, req, state.live);
+    const inScope = toPredicate(state.compiler.permissionFilter(permissions?.filters));
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const existing = await state.store.get(id, scope);
+      if (!existing) throw notFound(state, id);
+      const conditional = checkIfMatch(req, existing._version);
+      const current = withoutTimestamps(fieldsOf(existing));
+      let next: Record<string, unknown>;
+      if (mode === 'patch') {
+        next = mergePatch(current, body);
+      } else {
+        next = { ...body };
+        // Fields the caller cannot see survive a replacement untouched.
+        for (const field of hidden) if (Object.hasOwn(current, field)) next[field] = current[field];
+        const forbidden = forbiddenUpdates(permissions, changedPaths(current, next));
+        if (forbidden.length > 0)
+          throw new ForbiddenError(forbidden.map((p) => p.message).join(' '), {
+            code: 'forbidden.update_field',
+            errors: forbidden,
+          });
+      }
+      const problems = await runValidators(
+        state.options.validators,
+        body,
+        fieldsOf(existing),
+        mode === 'put' ? 'create' : 'update',
+      );
+      const prepared = await state.store.prepare(next);
+      problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
+      throwProblems(problems);
+      const record: Record<string, unknown> = { ...prepared.record };
+      if (state.timestamps) {
+        if (existing.createdAt !== undefined) record.createdAt = existing.createdAt;
+        record.updatedAt = new Date(state.now());
+      }
+      if (!inScope(record)) throw outsideScope();
+      const updated = await state.store.replace(id, existing._version, record);
+      if (updated) {
+        const changed = changedPaths(fieldsOf(existing), fieldsOf(updated)).filter((path) => path !== 'updatedAt');
+        audit(req, state, {
+          action: 'UPDATE',
+          resourceId: id,
+          before: topLevel(fieldsOf(existing), changed),
+          after: topLevel(fieldsOf(updated), changed),
+        });
+        res.setHeader('ETag', etagOf(updated._version));
+        res.json(state.present(req, updated, hidden, undefined));
+        return;
+      }
+      if (conditional) throw new PreconditionFailedError('The record has changed since you read it; fetch it again.');
+    }
+    throw new ConflictError('The record is being changed by others; try again.', {
+      code: 'conflict.concurrent_update',
+    });
+  };
+}
+
+function forceRequested(req: Request): boolean {
+  const value = new URLSearchParams(rawQuery(req)).get('force');
+  return value === 'true' || value === '1';
+}
+
+/** DELETE /:id — to the trash, or for good with `?force=true` (which also needs the `purge` action). */
+export function deleteRoute(state: CrudState) {
+  return async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const force = forceRequested(req) || !state.softDelete;
+    if (force && state.softDelete) await state.authorizeInline('purge', req, res);
+    const existing = await state.store.get(id, scopeFor(state, req, state.live));
+    if (!existing) throw notFound(state, id);
+    const conditional = checkIfMatch(req, existing._version);
+    const done = force
+      ? await state.store.remove(id, existing._version)
+      : (await state.store.replace(id, existing._version, {
+          ...fieldsOf(existing),
+          [DELETED_FIELD]: new Date(state.now()),
+        })) !== undefined;
+    if (!done) {
+      if (conditional) throw new PreconditionFailedError('The record has changed since you read it; fetch it again.');
+      throw new ConflictError('The record changed while it was being deleted; try again.', {
+        code: 'conflict.concurrent_update',
+      });
+    }
+    audit(req, state, {
+      action: 'DELETE',
+      resourceId: id,
+      before: fieldsOf(existing),
+      ...(force ? {} : { after: { trashed: true } }),
+    });
+    res.status(204).end();
+  };
+}
+
+/** POST /trash/:id/restore — back from the trash. */
+export function restoreRoute(state: CrudState) {
+  return async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const existing = await state.store.get(id, scopeFor(state, req, state.trashed));
+    if (!existing) throw notFound(state, id);
+    checkIfMatch(req, existing._version);
+    const record = { ...fieldsOf(existing) };
+    if (state.timestamps) record.updatedAt = new Date(state.now());
+    const restored = await state.store.replace(id, existing._version, record);
+    if (!restored)
+      throw new ConflictError('The record changed while it was being restored; try again.', {
+        code: 'conflict.concurrent_update',
+      });
+    audit(req, state, { action: 'RESTORE', resourceId: id });
+    res.setHeader('ETag', etagOf(restored._version));
+    res.json(state.present(req, restored, hiddenFields(permissionsOf(req)), undefined));
+  };
+}
+
+/** DELETE /trash/:id — purges a trashed record for good. */
+export function purgeRoute(state: CrudState) {
+  return async (req: Request, res: Response) => {
+    const id = String(req.params.id);
+    const existing = await state.store.get(id, scopeFor(state, req, state.trashed));
+    if (!existing) throw notFound(state, id);
+    checkIfMatch(req, existing._version);
+    if (!(await state.store.remove(id, existing._version))) {
+      throw new ConflictError('The record changed while it was being purged; try again.', {
+        code: 'conflict.concurrent_update',
+      });
+    }
+    audit(req, state, { action: 'PURGE', resourceId: id, before: fieldsOf(existing) });
+    res.status(204).end();
+  };
+}
