@@ -100,6 +100,87 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 }
 
 const INTEGER = /^\d{1,9}$/;
+const UNSAFE_HINT = /[[\]$]|__proto__|constructor|prototype/;
+
+function bindingOf(resource: string, sortKeys: readonly SortKey[]): string {
+  let text = resource;
+  for (const key of sortKeys) text += key.direction === 1 ? `\n${key.field}` : `\n-${key.field}`;
+  return text;
+}
+
+/** The compiled query; the MongoDB filter and the predicate are built on first use. */
+class CompiledQuery implements CompiledListQuery {
+  readonly where: FilterNode;
+  readonly page: FilterNode;
+  readonly sortKeys: SortKey[];
+  readonly limit: number;
+  readonly count: boolean;
+  readonly cursor?: string;
+  readonly offset?: number;
+  readonly projection?: string[];
+  readonly #codec: CursorCodec;
+  readonly #binding: string;
+  #filter: MongoFilter | undefined;
+  #sort: Record<string, 1 | -1> | undefined;
+  #predicate: Predicate | undefined;
+
+  constructor(
+    where: FilterNode,
+    page: FilterNode,
+    sortKeys: SortKey[],
+    limit: number,
+    count: boolean,
+    cursor: string | undefined,
+    offset: number | undefined,
+    projection: string[] | undefined,
+    codec: CursorCodec,
+    binding: string,
+  ) {
+    this.where = where;
+    this.page = page;
+    this.sortKeys = sortKeys;
+    this.limit = limit;
+    this.count = count;
+    if (cursor !== undefined) this.cursor = cursor;
+    if (offset !== undefined) this.offset = offset;
+    if (projection !== undefined) this.projection = projection;
+    this.#codec = codec;
+    this.#binding = binding;
+  }
+
+  get filter(): MongoFilter {
+    this.#filter ??= toMongoFilter(this.page);
+    return this.#filter;
+  }
+
+  get sort(): Record<string, 1 | -1> {
+    this.#sort ??= toMongoSort(this.sortKeys);
+    return this.#sort;
+  }
+
+  matches(record: Record<string, unknown>): boolean {
+    this.#predicate ??= toPredicate(this.page);
+    return this.#predicate(record);
+  }
+
+  nextCursor(last: Record<string, unknown>): string {
+    const values = this.sortKeys.map((key) => {
+      const value = readPath(last, key.field.split('.'));
+      return typeof value === 'symbol' ? null : value;
+    });
+    return this.#codec.encode(values, this.#binding);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      filter: this.filter,
+      sort: this.sort,
+      limit: this.limit,
+      offset: this.offset,
+      projection: this.projection,
+    };
+  }
+}
 
 /** Validates options and compiles the schema once; `compile()` then runs per request. */
 export function createQueryCompiler(options: QueryCompilerOptions): QueryCompiler {
@@ -343,16 +424,9 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
     return or(...branches);
   }
 
-  function splitKey(key: string): { name: string; op: OperatorName | undefined; opText: string } {
-    const at = key.lastIndexOf('__');
-    if (at <= 0) return { name: key, op: 'eq', opText: '' };
-    const opText = key.slice(at + 2);
-    // A declared field may itself contain "__"; the whole key wins then.
-    if (!(opText in operatorAliases) && lookup(key)) return { name: key, op: 'eq', opText: '' };
-    return { name: key.slice(0, at), op: operatorAliases[opText], opText };
-  }
-
   function keyProblem(key: string): FieldProblem | undefined {
+    // Fast path: a plain name without brackets, `$` or a prototype word needs no closer look.
+    if (key.length <= 128 && !UNSAFE_HINT.test(key)) return undefined;
     if (key.includes('[') || key.includes(']')) {
       return {
         field: key.slice(0, 64),
@@ -419,7 +493,17 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
         }
         continue;
       }
-      const { name, op, opText } = splitKey(key);
+      // `field__op`: the last "__" splits, unless the whole key is a declared field.
+      const at = key.lastIndexOf('__');
+      let name = key;
+      let op: OperatorName | undefined = 'eq';
+      let opText = '';
+      if (at > 0) {
+        opText = key.slice(at + 2);
+        op = operatorAliases[opText];
+        if (op === undefined && lookup(key)) op = 'eq';
+        else name = key.slice(0, at);
+      }
       if (op === undefined) {
         const hint = didYouMean(opText, Object.keys(operatorAliases));
         problems.push({
@@ -509,7 +593,7 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
         });
       }
     }
-    const binding = `${resource}\n${sortKeys.map((k) => (k.direction === 1 ? k.field : `-${k.field}`)).join(',')}`;
+    const binding = bindingOf(resource, sortKeys);
     let keyset: FilterNode | undefined;
     if (control.cursor !== undefined && problems.length === 0) {
       const types = sortKeys.map((key) => lookup(key.field)!.type);
@@ -534,39 +618,10 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
       );
     }
 
-    const where = and(...conditions, permissionFilter(context.filters), context.where ?? matchAll);
+    const scope = context.filters && context.filters.length > 0 ? permissionFilter(context.filters) : matchAll;
+    const where = and(and(...conditions), scope, context.where ?? matchAll);
     const page = keyset ? and(where, keyset) : where;
-    let mongo: MongoFilter | undefined;
-    let predicate: Predicate | undefined;
-    const sort = toMongoSort(sortKeys);
-    return {
-      where,
-      page,
-      sortKeys,
-      sort,
-      limit,
-      count,
-      ...(control.cursor !== undefined ? { cursor: control.cursor } : {}),
-      ...(offset !== undefined ? { offset } : {}),
-      ...(projection ? { projection } : {}),
-      get filter() {
-        mongo ??= toMongoFilter(page);
-        return mongo;
-      },
-      matches(record) {
-        predicate ??= toPredicate(page);
-        return predicate(record);
-      },
-      nextCursor(last) {
-        return codec.encode(
-          sortKeys.map((key) => {
-            const value = readPath(last, key.field.split('.'));
-            return typeof value === 'symbol' ? null : value;
-          }),
-          binding,
-        );
-      },
-    };
+    return new CompiledQuery(where, page, sortKeys, limit, count, control.cursor, offset, projection, codec, binding);
   }
 
   function parseInteger(

@@ -15,40 +15,57 @@ export function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 }
 
-function conditionFilter(condition: Condition, options: MongoCompileOptions): MongoFilter {
-  const field = options.fieldName ? options.fieldName(condition.field) : condition.field;
-  const convert = (value: FilterValue): unknown =>
-    value instanceof ObjectIdRef && options.objectId ? options.objectId(value.hex) : value;
+function convert(value: FilterValue, options: MongoCompileOptions): unknown {
+  return value instanceof ObjectIdRef && options.objectId ? options.objectId(value.hex) : value;
+}
+
+function convertAll(values: FilterValue[], options: MongoCompileOptions): unknown[] {
+  if (!options.objectId) return values;
+  const out = new Array<unknown>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = convert(values[i]!, options);
+  return out;
+}
+
+/** The operator document of one condition (or the bare value for equality). */
+function conditionValue(condition: Condition, options: MongoCompileOptions): unknown {
   switch (condition.op) {
     case 'eq':
-      return { [field]: convert(condition.value) };
+      return convert(condition.value, options);
     case 'ne':
-      return { [field]: { $ne: convert(condition.value) } };
+      return { $ne: convert(condition.value, options) };
     case 'gt':
+      return { $gt: convert(condition.value, options) };
     case 'gte':
+      return { $gte: convert(condition.value, options) };
     case 'lt':
+      return { $lt: convert(condition.value, options) };
     case 'lte':
-      return { [field]: { [`$${condition.op}`]: convert(condition.value) } };
+      return { $lte: convert(condition.value, options) };
     case 'in':
-      return { [field]: { $in: condition.values.map(convert) } };
+      return { $in: convertAll(condition.values, options) };
     case 'notin':
-      return { [field]: { $nin: condition.values.map(convert) } };
-    case 'between': {
+      return { $nin: convertAll(condition.values, options) };
+    case 'between':
       // On arrays this is MongoDB's range semantics: some element >= low and some element <= high (maybe
       // different ones). `$elemMatch` would be stricter but FerretDB v1 does not apply it element-wise.
-      return { [field]: { $gte: convert(condition.low), $lte: convert(condition.high) } };
-    }
+      return { $gte: convert(condition.low, options), $lte: convert(condition.high, options) };
     case 'startswith':
-      return { [field]: { $regex: `^${escapeRegex(condition.value as string)}` } };
+      return { $regex: `^${escapeRegex(condition.value as string)}` };
     case 'contains':
-      return { [field]: { $regex: escapeRegex(condition.value as string) } };
+      return { $regex: escapeRegex(condition.value as string) };
     case 'notcontains':
-      return { [field]: { $not: { $regex: escapeRegex(condition.value as string) } } };
+      return { $not: { $regex: escapeRegex(condition.value as string) } };
     case 'exists':
-      return { [field]: { $exists: condition.value } };
+      return { $exists: condition.value };
     case 'null':
-      return condition.value ? { [field]: null } : { [field]: { $ne: null } };
+      return condition.value ? null : { $ne: null };
   }
+}
+
+function conditionFilter(condition: Condition, options: MongoCompileOptions): MongoFilter {
+  const filter: MongoFilter = {};
+  filter[options.fieldName ? options.fieldName(condition.field) : condition.field] = conditionValue(condition, options);
+  return filter;
 }
 
 function isOperatorObject(value: unknown): value is Record<string, unknown> {
@@ -90,8 +107,24 @@ export function toMongoFilter(node: FilterNode, options: MongoCompileOptions = {
   if (node.kind === 'cond') return conditionFilter(node, options);
   if (node.kind === 'and') {
     if (node.nodes.length === 0) return {};
-    const parts = node.nodes.map((child) => toMongoFilter(child, options));
-    return parts.length === 1 ? parts[0]! : mergeAnd(parts);
+    if (node.nodes.length === 1) return toMongoFilter(node.nodes[0]!, options);
+    // Common case: conditions on distinct fields become one flat document without intermediate objects.
+    const flat: MongoFilter = {};
+    let simple = true;
+    for (const child of node.nodes) {
+      if (child.kind !== 'cond') {
+        simple = false;
+        break;
+      }
+      const field = options.fieldName ? options.fieldName(child.field) : child.field;
+      if (Object.hasOwn(flat, field)) {
+        simple = false;
+        break;
+      }
+      flat[field] = conditionValue(child, options);
+    }
+    if (simple) return flat;
+    return mergeAnd(node.nodes.map((child) => toMongoFilter(child, options)));
   }
   if (node.nodes.length === 0) return { ...mongoMatchNone };
   if (node.nodes.length === 1) return toMongoFilter(node.nodes[0]!, options);
