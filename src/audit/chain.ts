@@ -1,6 +1,6 @@
 // The hash chain: seals each event with its stream, sequence number and the previous event's hash.
 import { randomBytes } from 'node:crypto';
-import { GENESIS_HASH, eventHash } from './canonical.js';
+import { GENESIS_HASH, eventHash, rememberJson } from './canonical.js';
 import { READ_ACTIONS, type AuditEvent, type AuditEventBody } from './event.js';
 
 export interface ChainHead {
@@ -33,12 +33,19 @@ export class HashChain {
     return `${this.prefix}.${READ_ACTIONS.has(action) ? 'r' : 'w'}`;
   }
 
-  /** Seals a plain-JSON event body; calls must happen in the order events are to be chained. */
-  seal(body: AuditEventBody): AuditEvent {
+  /**
+   * Seals a plain-JSON event body; calls must happen in the order events are to be chained. `json`, when
+   * given, is `JSON.stringify(body)`: the sealed event's JSON is then made from it without serializing again.
+   */
+  seal(body: AuditEventBody, json?: string): AuditEvent {
     const stream = this.streamFor(body.action);
     const head = this.#heads.get(stream);
     const event = { ...body, stream, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? GENESIS_HASH } as AuditEvent;
     event.hash = eventHash(event as unknown as Record<string, unknown>);
+    if (json !== undefined && json.length > 2 && json.endsWith('}')) {
+      const seal = `"stream":${JSON.stringify(stream)},"seq":${event.seq},"prevHash":"${event.prevHash}","hash":"${event.hash}"`;
+      rememberJson(event, `${json.slice(0, -1)},${seal}}`);
+    }
     this.#heads.set(stream, { stream, seq: event.seq, hash: event.hash, time: event.time });
     return event;
   }

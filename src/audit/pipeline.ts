@@ -267,10 +267,11 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
     }
     event.action = typeof event.action === 'string' && event.action ? event.action.slice(0, 128) : 'UNKNOWN';
     if (Object.keys(data).length > 0) event.data = { ...data };
-    return chain.seal(masked(event as unknown as AuditEventBody));
+    const [body, json] = masked(event as unknown as AuditEventBody);
+    return chain.seal(body, json);
   }
 
-  function masked(event: AuditEventBody): AuditEventBody {
+  function masked(event: AuditEventBody): [AuditEventBody, string] {
     const { id, time, action } = event;
     let result: AuditEventBody;
     try {
@@ -286,7 +287,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
       const { body: _b, changes: _c, queryParams: _q, data: _d, ...rest } = result;
       json = JSON.stringify({ ...rest, id, time, action, data: { truncated: true, bytes: json.length } });
     }
-    return JSON.parse(json) as AuditEventBody;
+    return [JSON.parse(json) as AuditEventBody, json];
   }
 
   function record(input: AuditEventInput): AuditEvent | undefined {

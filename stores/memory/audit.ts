@@ -33,7 +33,8 @@ export class MemoryAuditStore implements AuditStore {
     let unordered = false;
     for (const event of events) {
       if (this.#ids.has(event.id)) continue;
-      const copy = structuredClone(event);
+      // Read paths hand out copies; the pipeline never touches an event after sealing it.
+      const copy = event;
       this.#ids.set(event.id, copy);
       const last = this.#events.at(-1);
       if (last && compareEvents(last, copy) > 0) unordered = true;

@@ -4,6 +4,7 @@ import type { Filter } from 'mongodb';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
 import { READ_ACTIONS } from '../../src/audit/event.js';
+import { eventJson } from '../../src/audit/canonical.js';
 import { checkLimit, checkWhere, decodeCursor, encodeCursor } from '../../src/audit/query.js';
 import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
 import { isDuplicateKey, mongoCall } from '../errors.js';
@@ -211,7 +212,7 @@ export class MongoAuditStore implements AuditStore {
       stream: event.stream,
       seq: event.seq,
       hash: event.hash,
-      json: JSON.stringify(event),
+      json: eventJson(event),
     };
     for (const key of COPIED) {
       const value = (event as unknown as Record<string, unknown>)[key];

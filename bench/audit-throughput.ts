@@ -1,0 +1,190 @@
+// Audit capture throughput: events/s into MongoDB and Redis Streams through the batching pipeline, beside
+// the raw driver writing the same documents, and the per-request cost of auditTrail() over HTTP.
+// Run: npx tsx bench/audit-throughput.ts   (uses MONGODB_URI / REDIS_URL, else starts throwaway servers)
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import autocannon from 'autocannon';
+import express from 'express';
+import { pino } from 'pino';
+import { auditTrail, createAuditPipeline, MemoryAuditStore, type AuditEventInput, type AuditStore } from 'portcullis';
+import { connectMongo, MongoAuditStore } from 'portcullis/stores/mongodb';
+import { connectRedis, RedisAuditStore } from 'portcullis/stores/redis';
+import { startMongoServer, startRedisServer, type ServerHandle } from '../test/support/servers.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 30_000);
+const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
+
+function input(n: number): AuditEventInput {
+  return {
+    action: n % 5 === 0 ? 'CREATE' : 'UPDATE',
+    resource: 'accounts',
+    resourceId: String(n % 1000),
+    method: 'PUT',
+    path: `/accounts/${n % 1000}`,
+    status: 200,
+    outcome: 'allowed',
+    requestId: randomUUID(),
+    user: { id: `user-${n % 50}`, kind: 'user', name: 'Ann Example', sourceIp: '10.0.0.7', userAgent: 'curl/8.5' },
+    decision: { allowed: true, deciders: ['p-accounts-write'], reason: 'allowed' },
+    body: { name: 'Ann', plan: 'pro', seats: n % 20, email: 'ann@example.com', tags: ['a', 'b'] },
+    changes: { before: { plan: 'free', seats: 1 }, after: { plan: 'pro', seats: n % 20 } },
+    latencyMs: 1.25,
+  };
+}
+
+async function throughput(name: string, store: AuditStore): Promise<number> {
+  const pipeline = await createAuditPipeline({ store, batchSize: BATCH, flushInterval: 20, bufferLimit: 50_000 });
+  const started = performance.now();
+  for (let n = 0; n < EVENTS; n++) {
+    if (pipeline.saturated) await pipeline.waitForSpace();
+    pipeline.record(input(n));
+    // Like a server between requests: let the writer run while events keep coming.
+    if (n % 500 === 499) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await pipeline.flush();
+  const seconds = (performance.now() - started) / 1000;
+  await pipeline.close();
+  const rate = EVENTS / seconds;
+  console.log(`  ${name.padEnd(44)} ${Math.round(rate).toLocaleString('en').padStart(9)} events/s`);
+  return rate;
+}
+
+/** The peer: the same sealed documents written by the driver alone, in the same batch size. */
+async function rawMongo(connection: Awaited<ReturnType<typeof connectMongo>>): Promise<number> {
+  const collection = connection.collection(`bench_raw_${Date.now()}`);
+  const started = performance.now();
+  for (let n = 0; n < EVENTS; n += BATCH) {
+    const docs = [];
+    for (let i = n; i < Math.min(n + BATCH, EVENTS); i++) {
+      const event = { id: randomUUID(), time: new Date().toISOString(), ...input(i) };
+      docs.push({ _id: event.id, time: new Date(), action: event.action, json: JSON.stringify(event) });
+    }
+    await collection.insertMany(docs as never[], { ordered: false });
+  }
+  const rate = EVENTS / ((performance.now() - started) / 1000);
+  console.log(
+    `  ${'raw driver insertMany (no mask, seal, retry)'.padEnd(44)} ${Math.round(rate).toLocaleString('en').padStart(9)} events/s`,
+  );
+  await collection.drop().catch(() => undefined);
+  return rate;
+}
+
+async function rawRedis(client: Awaited<ReturnType<typeof connectRedis>>): Promise<number> {
+  const key = `bench:raw:${Date.now()}`;
+  const started = performance.now();
+  for (let n = 0; n < EVENTS; n += BATCH) {
+    const pipeline = client.pipeline();
+    for (let i = n; i < Math.min(n + BATCH, EVENTS); i++) {
+      pipeline.xadd(key, '*', 'e', JSON.stringify({ id: randomUUID(), ...input(i) }));
+    }
+    await pipeline.exec();
+  }
+  const rate = EVENTS / ((performance.now() - started) / 1000);
+  console.log(
+    `  ${'raw XADD pipeline (no dedup, mask, seal)'.padEnd(44)} ${Math.round(rate).toLocaleString('en').padStart(9)} events/s`,
+  );
+  await client.del(key);
+  return rate;
+}
+
+/** pino writing the same events to a discarded stream: what a plain "audit log" costs. */
+async function pinoLog(): Promise<number> {
+  const { Writable } = await import('node:stream');
+  const sink = new Writable({ write: (_chunk, _enc, done) => done() });
+  const logger = pino({ base: undefined }, sink);
+  const started = performance.now();
+  for (let n = 0; n < EVENTS; n++) logger.info(input(n));
+  const rate = EVENTS / ((performance.now() - started) / 1000);
+  console.log(
+    `  ${'pino.info to a null stream (no store)'.padEnd(44)} ${Math.round(rate).toLocaleString('en').padStart(9)} events/s`,
+  );
+  return rate;
+}
+
+async function http(name: string, app: express.Express): Promise<number> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/accounts/7?plan=pro`;
+  await autocannon({ url, connections: 20, duration: 2 }); // warm-up
+  const result = await autocannon({ url, connections: 20, duration: 5 });
+  server.close();
+  const rps = result.requests.average;
+  console.log(
+    `  ${name.padEnd(44)} ${Math.round(rps).toLocaleString('en').padStart(9)} req/s  p99 ${result.latency.p99} ms`,
+  );
+  return rps;
+}
+
+function app(withAudit?: Parameters<typeof auditTrail>[0]): express.Express {
+  const application = express();
+  if (withAudit) application.use(auditTrail(withAudit));
+  application.get('/accounts/:id', (req, res) => void res.json({ id: req.params.id, name: 'Ann', plan: 'pro' }));
+  return application;
+}
+
+const servers: ServerHandle[] = [];
+try {
+  let mongoUrl = process.env.MONGODB_URI;
+  let redisUrl = process.env.REDIS_URL;
+  if (!mongoUrl) servers.push(await startMongoServer().then((server) => ((mongoUrl = server.url), server)));
+  if (!redisUrl) servers.push(await startRedisServer().then((server) => ((redisUrl = server.url), server)));
+  const mongo = await connectMongo(mongoUrl!);
+  const redis = await connectRedis(redisUrl!);
+  console.log(`audit throughput, ${EVENTS} events of ~${JSON.stringify(input(1)).length} bytes, batches of ${BATCH}`);
+  console.log(`servers: ${servers.map((s) => s.description).join(', ') || 'from MONGODB_URI / REDIS_URL'}`);
+
+  console.log('\nMongoDB');
+  const mongoStore = new MongoAuditStore({ connection: mongo, collection: `bench_audit_${Date.now()}` });
+  await mongoStore.init();
+  const ours = await throughput('portcullis pipeline -> MongoAuditStore', mongoStore);
+  const raw = await rawMongo(mongo);
+  console.log(
+    `  ratio portcullis / raw driver: ${(ours / raw).toFixed(2)}   goal >= 10 000 events/s: ${ours >= 10_000 ? 'met' : 'NOT met'}`,
+  );
+  await mongoStore
+    .collection()
+    .drop()
+    .catch(() => undefined);
+
+  console.log('\nRedis Streams');
+  const prefix = `bench:${Date.now()}:`;
+  const redisOurs = await throughput(
+    'portcullis pipeline -> RedisAuditStore',
+    new RedisAuditStore({ client: redis, prefix }),
+  );
+  const redisRaw = await rawRedis(redis);
+  console.log(`  ratio portcullis / raw XADD: ${(redisOurs / redisRaw).toFixed(2)}`);
+  const keys = await redis.keys(`${prefix}*`);
+  for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+
+  console.log('\nIn process');
+  const memory = await throughput(
+    'portcullis pipeline -> MemoryAuditStore',
+    new MemoryAuditStore({ maxEvents: EVENTS }),
+  );
+  const logged = await pinoLog();
+  console.log(`  ratio portcullis (memory) / pino: ${(memory / logged).toFixed(2)}`);
+
+  console.log('\nHTTP: GET /accounts/:id, 20 connections, 5 s (autocannon)');
+  const bare = await http('bare Express', app());
+  const memoryPipeline = await createAuditPipeline({ store: new MemoryAuditStore({ maxEvents: 10_000 }) });
+  const withMemory = await http('auditTrail() -> memory store', app({ pipeline: memoryPipeline }));
+  const mongoHttpStore = new MongoAuditStore({ connection: mongo, collection: `bench_http_${Date.now()}` });
+  await mongoHttpStore.init();
+  const mongoPipeline = await createAuditPipeline({ store: mongoHttpStore, batchSize: BATCH });
+  const withMongo = await http('auditTrail() -> MongoDB store', app({ pipeline: mongoPipeline }));
+  await Promise.all([memoryPipeline.close(), mongoPipeline.close()]);
+  await mongoHttpStore
+    .collection()
+    .drop()
+    .catch(() => undefined);
+  const overhead = (rps: number) => ((1 / rps - 1 / bare) * 1e6).toFixed(0);
+  console.log(`  ratio memory / bare ${(withMemory / bare).toFixed(2)}, overhead ${overhead(withMemory)} µs/request`);
+  console.log(`  ratio MongoDB / bare ${(withMongo / bare).toFixed(2)}, overhead ${overhead(withMongo)} µs/request`);
+
+  await mongo.close();
+  await redis.quit();
+} finally {
+  await Promise.all(servers.map((server) => server.stop()));
+}
