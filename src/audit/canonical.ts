@@ -4,26 +4,53 @@ import { createHash } from 'node:crypto';
 const MAX_DEPTH = 64;
 
 /**
- * JSON with object keys sorted at every level. The input must already be plain JSON data (see
- * `toPlainJson`): what is hashed is exactly what a store gives back.
+ * JSON with object keys sorted at every level, following `JSON.stringify`'s rules for everything else
+ * (`toJSON`, undefined and functions dropped from objects and nulled in arrays, non-finite numbers as
+ * null), so `canonicalJson(x) === canonicalJson(JSON.parse(canonicalJson(x)))`: what is hashed is exactly
+ * what a store gives back. BigInts become strings instead of throwing.
  */
 export function canonicalJson(value: unknown, depth = 0): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return JSON.stringify(value.toString());
+    case 'object':
+      break;
+    default:
+      return 'null';
+  }
+  if (value === null) return 'null';
   if (depth > MAX_DEPTH) throw new TypeError('audit event nests too deeply');
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, depth + 1)).join(',')}]`;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return canonicalJson((value as { toJSON(): unknown }).toJSON(), depth + 1);
+  }
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let index = 0; index < value.length; index++) {
+      if (index > 0) out += ',';
+      const item: unknown = value[index];
+      out +=
+        item === undefined || typeof item === 'function' || typeof item === 'symbol'
+          ? 'null'
+          : canonicalJson(item, depth + 1);
+    }
+    return `${out}]`;
+  }
   const keys = Object.keys(value).sort();
-  const parts: string[] = [];
+  let out = '{';
+  let first = true;
   for (const key of keys) {
     const item = (value as Record<string, unknown>)[key];
-    if (item === undefined) continue;
-    parts.push(`${JSON.stringify(key)}:${canonicalJson(item, depth + 1)}`);
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(item, depth + 1)}`;
+    first = false;
   }
-  return `{${parts.join(',')}}`;
-}
-
-/** Turns Dates, ObjectIds, undefined and NaN into what JSON keeps of them, so hashing survives a round trip. */
-export function toPlainJson<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+  return `${out}}`;
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -32,10 +59,20 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The hash of an event: SHA-256 of its canonical JSON without the `hash` field itself. */
+/**
+ * The hash of an event: SHA-256 over the canonical JSON of its body (everything but the seal fields),
+ * then its stream, seq and prevHash, one per line.
+ */
 export function eventHash(event: Record<string, unknown>): string {
-  const { hash: _hash, ...rest } = event;
-  return sha256Hex(canonicalJson(rest));
+  const { hash: _hash, stream, seq, prevHash, ...body } = event;
+  return sealHash(canonicalJson(body), stream, seq, prevHash);
+}
+
+/** `eventHash` when the canonical JSON of the body is already known. */
+export function sealHash(canonicalBody: string, stream: unknown, seq: unknown, prevHash: unknown): string {
+  return createHash('sha256')
+    .update(`${canonicalBody}\n${String(stream)}\n${String(seq)}\n${String(prevHash)}`)
+    .digest('hex');
 }
 
 // The JSON text of sealed events, made once by the pipeline and reused by every store that writes it.

@@ -1,6 +1,6 @@
 // The hash chain: seals each event with its stream, sequence number and the previous event's hash.
 import { randomBytes } from 'node:crypto';
-import { GENESIS_HASH, eventHash, rememberJson } from './canonical.js';
+import { GENESIS_HASH, canonicalJson, rememberJson, sealHash } from './canonical.js';
 import { READ_ACTIONS, type AuditEvent, type AuditEventBody } from './event.js';
 
 export interface ChainHead {
@@ -34,18 +34,18 @@ export class HashChain {
   }
 
   /**
-   * Seals a plain-JSON event body; calls must happen in the order events are to be chained. `json`, when
-   * given, is `JSON.stringify(body)`: the sealed event's JSON is then made from it without serializing again.
+   * Seals a plain-JSON event body; calls must happen in the order events are to be chained. `canonical`,
+   * when given, is `canonicalJson(body)`, so the body is not serialized again.
    */
-  seal(body: AuditEventBody, json?: string): AuditEvent {
+  seal(body: AuditEventBody, canonical = canonicalJson(body)): AuditEvent {
     const stream = this.streamFor(body.action);
     const head = this.#heads.get(stream);
-    const event = { ...body, stream, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? GENESIS_HASH } as AuditEvent;
-    event.hash = eventHash(event as unknown as Record<string, unknown>);
-    if (json !== undefined && json.length > 2 && json.endsWith('}')) {
-      const seal = `"stream":${JSON.stringify(stream)},"seq":${event.seq},"prevHash":"${event.prevHash}","hash":"${event.hash}"`;
-      rememberJson(event, `${json.slice(0, -1)},${seal}}`);
-    }
+    const seq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const hash = sealHash(canonical, stream, seq, prevHash);
+    const event = { ...body, stream, seq, prevHash, hash } as AuditEvent;
+    const seal = `"stream":${JSON.stringify(stream)},"seq":${seq},"prevHash":"${prevHash}","hash":"${hash}"`;
+    rememberJson(event, canonical.length > 2 ? `${canonical.slice(0, -1)},${seal}}` : `{${seal}}`);
     this.#heads.set(stream, { stream, seq: event.seq, hash: event.hash, time: event.time });
     return event;
   }

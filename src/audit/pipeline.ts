@@ -6,6 +6,7 @@ import type { ReliabilityQueue } from '../contracts/queue.js';
 import { ConfigError, StoreUnavailableError, didYouMean } from '../errors.js';
 import { errorForLog, silentLogger, type Logger } from '../logger.js';
 import type { Masker } from '../pii/masker.js';
+import { canonicalJson } from './canonical.js';
 import { HashChain, newStreamPrefix } from './chain.js';
 import { auditContext } from './context.js';
 import { ReliableDelivery } from './delivery.js';
@@ -282,10 +283,10 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
       const { body: _b, queryParams: _q, pathParams: _p, changes: _c, data: _d, user, ...rest } = event;
       result = { ...rest, ...(user ? { user: { id: user.id } } : {}), data: { maskFailed: true } };
     }
-    let json = JSON.stringify({ ...result, id, time, action });
+    let json = canonicalJson({ ...result, id, time, action });
     if (json.length > maxEventBytes) {
       const { body: _b, changes: _c, queryParams: _q, data: _d, ...rest } = result;
-      json = JSON.stringify({ ...rest, id, time, action, data: { truncated: true, bytes: json.length } });
+      json = canonicalJson({ ...rest, id, time, action, data: { truncated: true, bytes: json.length } });
     }
     return [JSON.parse(json) as AuditEventBody, json];
   }

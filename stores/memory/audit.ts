@@ -30,17 +30,25 @@ export class MemoryAuditStore implements AuditStore {
   }
 
   async write(events: readonly AuditEvent[]): Promise<void> {
-    let unordered = false;
     for (const event of events) {
       if (this.#ids.has(event.id)) continue;
       // Read paths hand out copies; the pipeline never touches an event after sealing it.
-      const copy = event;
-      this.#ids.set(event.id, copy);
-      const last = this.#events.at(-1);
-      if (last && compareEvents(last, copy) > 0) unordered = true;
-      this.#events.push(copy);
+      this.#ids.set(event.id, event);
+      const list = this.#events;
+      if (list.length === 0 || compareEvents(list[list.length - 1]!, event) <= 0) {
+        list.push(event);
+        continue;
+      }
+      // Late events (same millisecond, replayed batches) go to their place by binary search.
+      let low = 0;
+      let high = list.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (compareEvents(list[middle]!, event) <= 0) low = middle + 1;
+        else high = middle;
+      }
+      list.splice(low, 0, event);
     }
-    if (unordered) this.#events.sort(compareEvents);
     this.#expire();
   }
 
