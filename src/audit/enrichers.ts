@@ -1,5 +1,5 @@
 // Enrichers (cased's DataPlugin): functions that add fields to every event before it is sealed.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { AuditEventInput } from './event.js';
 
@@ -10,9 +10,39 @@ import type { AuditEventInput } from './event.js';
  */
 export type Enricher = (event: Readonly<AuditEventInput>) => Record<string, unknown> | undefined;
 
-/** The default enricher: a unique id and an ISO timestamp (cased's default plugin). */
+/**
+ * UUIDv7 ids, monotonic within a process: 48 bits of milliseconds, a 12-bit counter, 62 random bits. Events
+ * of one millisecond then list in the order they were published, since stores order by (time, id).
+ */
+export function uuidV7Generator(now: Clock): () => string {
+  let lastMs = 0;
+  let counter = 0;
+  return function uuidV7() {
+    let ms = now();
+    if (ms <= lastMs) {
+      ms = lastMs;
+      counter++;
+      if (counter > 0xfff) {
+        ms = ++lastMs;
+        counter = 0;
+      }
+    } else {
+      counter = 0;
+    }
+    lastMs = ms;
+    const random = randomBytes(8);
+    const hex = ms.toString(16).padStart(12, '0').slice(-12);
+    const a = (0x7000 | counter).toString(16);
+    const b = ((random[0]! & 0x3f) | 0x80).toString(16).padStart(2, '0') + random.toString('hex', 1, 2);
+    return `${hex.slice(0, 8)}-${hex.slice(8)}-${a}-${b}-${random.toString('hex', 2, 8)}`;
+  };
+}
+
+/** The default enricher: a unique, time-ordered id and an ISO timestamp (cased's default plugin). */
 export function defaultEnricher(now: Clock): Enricher {
+  const nextId = uuidV7Generator(now);
   return function idAndTime() {
-    return { id: randomUUID(), time: new Date(now()).toISOString() };
+    const time = now();
+    return { id: nextId(), time: new Date(time).toISOString() };
   };
 }

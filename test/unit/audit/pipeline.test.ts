@@ -1,0 +1,190 @@
+// The audit pipeline: context, enrichers, masking, disabled publishing, backpressure, slow sinks and shutdown.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { auditContext } from '../../../src/audit/context.js';
+import type { AuditEvent } from '../../../src/audit/event.js';
+import { createAuditPipeline } from '../../../src/audit/pipeline.js';
+import { verifyEvents } from '../../../src/audit/verify.js';
+import type { AuditStore } from '../../../src/contracts/audit.js';
+import { ConfigError, StoreUnavailableError } from '../../../src/errors.js';
+import { MemoryAuditStore } from '../../../stores/memory/audit.js';
+import { MemoryReliabilityQueue } from '../../../stores/memory/audit-queue.js';
+
+/** A real memory store whose writes can be held back or made to fail. */
+class ControlledStore extends MemoryAuditStore {
+  mode: 'ok' | 'fail' | 'hang' = 'ok';
+  writes = 0;
+  override async write(events: readonly AuditEvent[]): Promise<void> {
+    this.writes++;
+    if (this.mode === 'fail') throw new Error('store down');
+    if (this.mode === 'hang') await new Promise(() => undefined);
+    return super.write(events);
+  }
+}
+
+async function all(store: AuditStore): Promise<AuditEvent[]> {
+  return (await store.list({ limit: 1000, order: 'asc' })).events;
+}
+
+describe('audit pipeline', function () {
+  it('merges the request-scoped context and enricher fields; code can publish its own events', async function () {
+    const store = new MemoryAuditStore();
+    const pipeline = await createAuditPipeline({
+      store,
+      enrichers: [() => ({ host: 'web-1', resource: 'fallback-resource', __proto__: { polluted: true } })],
+    });
+    await auditContext.run({ tenant: 'acme' }, async () => {
+      auditContext.update({ location: 'Austria', constructor: 'x' });
+      await pipeline.publish({ action: 'user.login', data: { method: 'password' } });
+    });
+    await pipeline.publish({ action: 'invite.created', resource: 'invites', id: 'custom-id-1' });
+    await pipeline.close();
+    const [login, invite] = await all(store);
+    expect(login!.data).to.deep.equal({ tenant: 'acme', location: 'Austria', method: 'password', host: 'web-1' });
+    expect(login!.resource).to.equal('fallback-resource');
+    expect(login!.id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(invite).to.include({ id: 'custom-id-1', resource: 'invites' });
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+  });
+
+  it('publishes nothing when disabled (cased disable_publishing)', async function () {
+    const store = new MemoryAuditStore();
+    const pipeline = await createAuditPipeline({ store, enabled: false });
+    expect(await pipeline.publish({ action: 'x' })).to.equal(undefined);
+    await pipeline.close();
+    expect(await all(store)).to.deep.equal([]);
+  });
+
+  it('masks before storing and never stores a payload it could not mask', async function () {
+    const store = new MemoryAuditStore();
+    let calls = 0;
+    const pipeline = await createAuditPipeline({
+      store,
+      masker: {
+        mask<T>(value: T): T {
+          if (++calls === 2) throw new Error('masker broke');
+          return JSON.parse(JSON.stringify(value).replaceAll('secret@example.com', '***')) as T;
+        },
+      },
+    });
+    await pipeline.publish({ action: 'CREATE', body: { email: 'secret@example.com' } });
+    await pipeline.publish({ action: 'CREATE', body: { email: 'secret@example.com' }, user: { id: 'u1', name: 'N' } });
+    await pipeline.close();
+    const stored = await all(store);
+    expect(JSON.stringify(stored)).not.to.contain('secret@example.com');
+    expect(stored[1]!.data).to.deep.equal({ maskFailed: true });
+    expect(stored[1]!.user).to.deep.equal({ id: 'u1' });
+  });
+
+  it('applies backpressure: publishers wait while the buffer is full, then fail with 503 after maxWait', async function () {
+    const store = new ControlledStore();
+    store.mode = 'hang';
+    const pipeline = await createAuditPipeline({
+      store,
+      bufferLimit: 3,
+      batchSize: 1,
+      maxWait: 100,
+      writeTimeout: 5000,
+    });
+    for (let index = 0; index < 4; index++) pipeline.record({ action: 'UPDATE' });
+    expect(pipeline.saturated).to.equal(true);
+    expect(pipeline.queueDepth()).to.equal(4);
+    let caught: unknown;
+    try {
+      await pipeline.publish({ action: 'UPDATE' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(StoreUnavailableError);
+  });
+
+  it('sends batches to the fallback when the store is slow, then replays them in order without duplicates', async function () {
+    const store = new ControlledStore();
+    const fallback = new MemoryReliabilityQueue();
+    const pipeline = await createAuditPipeline({
+      store,
+      fallbacks: [fallback],
+      writeTimeout: 50,
+      retryInterval: 50,
+      batchSize: 5,
+      flushInterval: 0,
+    });
+    store.mode = 'hang';
+    for (let index = 0; index < 20; index++) pipeline.record({ action: 'UPDATE', resourceId: String(index) });
+    await pipeline.flush();
+    expect(await fallback.size()).to.be.greaterThan(0);
+    store.mode = 'ok';
+    for (let waited = 0; waited < 3000 && (await fallback.size()) > 0; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await pipeline.close();
+    const stored = await all(store);
+    expect(stored.map((event) => event.resourceId)).to.deep.equal([...Array(20).keys()].map(String));
+    expect(verifyEvents(stored, []).ok).to.equal(true);
+  });
+
+  it('signs digests of what the store holds', async function () {
+    const store = new MemoryAuditStore();
+    const key = 'unit-test-signing-key-123';
+    const pipeline = await createAuditPipeline({ store, signingKey: key, digestInterval: 20, flushInterval: 0 });
+    for (let index = 0; index < 5; index++) await pipeline.publish({ action: 'DELETE' });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    await pipeline.publish({ action: 'DELETE' });
+    await pipeline.close();
+    const digests = await store.digests();
+    expect(digests.length).to.be.at.least(2);
+    const report = verifyEvents(await all(store), digests, { key });
+    expect(report).to.include({ ok: true, unsigned: 0 });
+    expect(pipeline.stats()).to.include({ published: 6, stored: 6 });
+  });
+
+  it('validates options once, naming the option', async function () {
+    const store = new MemoryAuditStore();
+    const attempts: [object, RegExp][] = [
+      [{ store, batchsize: 5 }, /did you mean batchSize/],
+      [{}, /store/],
+      [{ store, batchSize: 0 }, /batchSize/],
+      [{ store, signingKey: 'short' }, /signingKey/],
+      [{ store, masker: {} }, /masker/],
+    ];
+    for (const [options, message] of attempts) {
+      let caught: unknown;
+      try {
+        await createAuditPipeline(options as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, String(message)).to.be.instanceOf(ConfigError);
+      expect((caught as Error).message).to.match(message);
+    }
+  });
+
+  it('loses no event on SIGTERM: the process flushes to the fallback file before exiting', async function () {
+    this.timeout(30_000);
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-sigterm-'));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sigterm-child.ts'), dir], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('published')) child.kill('SIGTERM');
+      });
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      expect(code).to.equal(0);
+      const published = Number(/published (\d+)/.exec(output)![1]);
+      const lines = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n');
+      const ids = new Set(
+        lines.flatMap((line) => (JSON.parse(line) as { events: AuditEvent[] }).events.map((e) => e.id)),
+      );
+      expect(published).to.equal(5000);
+      expect(ids.size).to.equal(published);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
