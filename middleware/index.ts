@@ -37,3 +37,4 @@ export { auditRouter, type AuditRouterOptions } from './audit-router.js';
 export { authorize, subjectOf, type AuthorizeOptions, type DecisionMaker } from './authorize.js';
 export { crudRouter, type CrudRouter, type CrudRouterOptions, type FieldValidator } from './crud-router.js';
 export { filterQuery, type FilterQueryOptions } from './filter.js';
+export { maskResponse, type MaskResponseOptions, type UnmaskCheck } from './mask-response.js';

@@ -17,3 +17,4 @@ export * from './filter/index.js';
 export { VERSION_FIELD, DELETED_FIELD } from './contracts/records.js';
 export * from './audit/index.js';
 export * from './abac/index.js';
+export * from './pii/index.js';

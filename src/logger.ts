@@ -1,5 +1,7 @@
 // The logger every part of Portcullis writes through: pino, or anything with the same four methods.
 import { pino, type LevelWithSilent } from 'pino';
+import { maskingLogger } from './pii/logging.js';
+import type { Masker } from './pii/masker.js';
 
 type LogFn = (object: Record<string, unknown>, message?: string) => void;
 
@@ -17,12 +19,16 @@ export interface LoggerOptions {
   level?: LevelWithSilent;
   /** Where to write; default standard output. */
   destination?: NodeJS.WritableStream;
+  /** Masks every log object (and, with a `createMasker` engine, the message text) before it is written. Default none. */
+  masker?: Masker;
 }
 
 /** A JSON logger that never prints error stacks of secrets: it logs what callers pass, nothing more. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination as Parameters<typeof pino>[1];
-  return pino({ level: options.level ?? 'info', base: undefined }, destination);
+  const logger = pino({ level: options.level ?? 'info', base: undefined }, destination);
+  // Masked before pino serializes anything, child bindings included, so no destination ever sees PII.
+  return options.masker ? maskingLogger(logger, options.masker) : logger;
 }
 
 /** A logger that drops everything; the default where none is injected in tests. */

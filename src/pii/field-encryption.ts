@@ -330,7 +330,8 @@ export class FieldEncryption implements BlindIndexer {
 
   /**
    * Rewrites a MongoDB-style filter so encrypted fields are searched through their blind index: a value or
-   * `$eq` becomes an index match, `$in` a list of indexes; `$exists` passes through. Any other operator on an
+   * `$eq` becomes an index match, `$in` a list of indexes; `$exists` passes through, and so do conditions already on an index field (the filter language
+   * writes those itself). Any other operator on an
    * encrypted field is a 400 that says why. `$and`, `$or` and `$nor` are rewritten recursively.
    */
   rewriteFilter<F extends Doc>(filter: F): F {
@@ -345,11 +346,6 @@ export class FieldEncryption implements BlindIndexer {
         if (rewritten.some((item, index) => item !== value[index])) replacement = { [key]: rewritten };
       } else if (this.byPath.has(key)) {
         replacement = this.rewriteCondition(this.byPath.get(key)!, value);
-      } else if (this.byIndexField.has(key)) {
-        throw new ValidationError(`Field "${key}" is internal and cannot be filtered on.`, {
-          code: 'filter.internal_field',
-          errors: [{ field: key, message: 'internal blind-index field', code: 'filter.internal_field' }],
-        });
       }
       if (replacement) {
         out ??= { ...filter };

@@ -3,7 +3,7 @@ import { DecryptionError } from './field-cipher.js';
 import { problemOf, type DecryptionProblem, type FieldEncryption } from './field-encryption.js';
 
 /** A stored record as a rotation source returns it: its id and raw (encrypted) fields. */
-export interface StoredRecord {
+export interface RotationRecord {
   id: unknown;
   raw: Record<string, unknown>;
 }
@@ -11,7 +11,7 @@ export interface StoredRecord {
 /** What a store offers key rotation. Implemented for MongoDB and for the memory collection. */
 export interface RotationSource {
   /** Records whose version field is not `version` (or is missing), ordered by id, after `afterId` when given. */
-  findStale(version: number, limit: number, afterId: unknown): Promise<StoredRecord[]>;
+  findStale(version: number, limit: number, afterId: unknown): Promise<RotationRecord[]>;
   countStale(version: number): Promise<number>;
   /**
    * Applies each update only if its record still holds `expected` in every listed field (compare-and-set, so a

@@ -6,3 +6,4 @@ export { MemoryRecordStore, type MemoryRecordStoreOptions } from './records.js';
 export { MemoryAuditStore, type MemoryAuditStoreOptions } from './audit.js';
 export { MemoryReliabilityQueue } from './audit-queue.js';
 export { MemoryPolicyStore, type MemoryPolicyStoreOptions } from './policies.js';
+export { EncryptedMemoryCollection, type EncryptedMemoryCollectionOptions } from './encrypted-collection.js';

@@ -1,5 +1,6 @@
 // Mongoose plugin for field encryption: encrypts on write, decrypts on read, searches through blind indexes.
-import { Schema, type Document, type Query } from 'mongoose';
+import type { Schema } from 'mongoose';
+import { type Document, type Query } from 'mongoose';
 import { ConfigError } from '../../src/errors.js';
 import { isCiphertext } from '../../src/pii/field-cipher.js';
 import { problemOf, type DecryptionProblem, type FieldEncryption } from '../../src/pii/field-encryption.js';
@@ -232,5 +233,3 @@ export function splitDecrypted<T>(records: readonly T[]): { data: T[]; errors: D
   }
   return { data, errors };
 }
-
-export { Schema };

@@ -6,3 +6,11 @@ export { MongoPrincipalStore, type MongoPrincipalStoreOptions } from './principa
 export { MongoRecordStore, type MongoRecordStoreOptions } from './records.js';
 export { mongooseSchemaFor, fieldsOfModel, idTypeOfModel, type AnyModel } from './records-schema.js';
 export { MongoAuditStore, type MongoAuditStoreOptions } from './audit.js';
+export {
+  fieldEncryption,
+  decryptionErrorsOf,
+  splitDecrypted,
+  decryptionProblems,
+  type EncryptionPluginOptions,
+} from './encryption-plugin.js';
+export { mongoRotationSource } from './key-rotation.js';

@@ -1,6 +1,6 @@
 // The MongoDB side of key rotation: stale-record queries and compare-and-set rewrites on one collection.
 import type { Connection } from 'mongoose';
-import type { RotationSource, StoredRecord } from '../../src/pii/key-rotation.js';
+import type { RotationSource, RotationRecord } from '../../src/pii/key-rotation.js';
 import { mongoCall } from '../errors.js';
 
 type Raw = Record<string, unknown>;
@@ -14,7 +14,7 @@ export function mongoRotationSource(
   const documents = () => connection.collection<Raw>(collection);
   const staleFilter = (version: number): Raw => ({ [versionField]: { $ne: version } });
   return {
-    async findStale(version, limit, afterId): Promise<StoredRecord[]> {
+    async findStale(version, limit, afterId): Promise<RotationRecord[]> {
       const filter =
         afterId === undefined ? staleFilter(version) : { $and: [staleFilter(version), { _id: { $gt: afterId } }] };
       const found = await mongoCall(() => documents().find(filter).sort({ _id: 1 }).limit(limit).toArray());
