@@ -56,7 +56,13 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
   switch (kind) {
     case 'redact': {
       const char = charOf();
-      return { removes: false, apply: (text) => char.repeat(text.length) };
+      // Short masks are reused: the same strings every time are cheaper to build and to serialize.
+      const cache: string[] = [];
+      return {
+        removes: false,
+        apply: (text) =>
+          text.length <= 256 ? (cache[text.length] ??= char.repeat(text.length)) : char.repeat(text.length),
+      };
     }
     case 'partial': {
       const char = charOf();
