@@ -1,6 +1,7 @@
 // vakt's benchmark scenario (N unique generated policies, rule-based and regex) side by side with
 // node-casbin (ABAC model, equivalent matcher) and @casl/ability on the same policy set, in one process.
 // Run: npx tsx --expose-gc bench/abac-decisions.ts [--sizes 1000,10000,100000] [--seconds 1]
+import { cpus, loadavg } from 'node:os';
 import { createMongoAbility, subject as caslSubject, type MongoAbility } from '@casl/ability';
 import { newEnforcer, newModelFromString, type Enforcer } from 'casbin';
 import {
@@ -161,27 +162,35 @@ interface Result {
   answers: boolean[];
 }
 
+/**
+ * Best of three rounds: on a shared machine other processes steal time slices, and the fastest round is
+ * the closest to what the code costs. Percentiles come from every sample of every round.
+ */
 function measure(decide: (i: number) => boolean, seconds: number, maxIterations = Infinity): Result {
   const answers = [decide(0), decide(1)];
-  // Warm-up, then timed single calls.
   const warm = performance.now();
   for (let i = 0; i < 2000 && performance.now() - warm < 200; i++) decide(i);
   const samples: number[] = [];
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
+  let best = 0;
   let iterations = 0;
-  while (iterations < maxIterations) {
-    const t0 = performance.now();
-    decide(iterations);
-    const t1 = performance.now();
-    if (samples.length < 200_000) samples.push(t1 - t0);
-    iterations++;
-    if ((iterations & 63) === 0 || iterations < 64) if (t1 >= deadline) break;
+  for (let round = 0; round < 3 && iterations < maxIterations; round++) {
+    const started = performance.now();
+    const deadline = started + (seconds * 1000) / 3;
+    let count = 0;
+    while (iterations < maxIterations) {
+      const t0 = performance.now();
+      decide(iterations);
+      const t1 = performance.now();
+      if (samples.length < 300_000) samples.push(t1 - t0);
+      iterations++;
+      count++;
+      if (((count & 63) === 0 || count < 64) && t1 >= deadline) break;
+    }
+    best = Math.max(best, (count / (performance.now() - started)) * 1000);
   }
-  const elapsed = performance.now() - started;
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]! * 1000;
-  return { perSecond: (iterations / elapsed) * 1000, p50us: at(0.5), p99us: at(0.99), iterations, answers };
+  return { perSecond: best, p50us: at(0.5), p99us: at(0.99), iterations, answers };
 }
 
 function heapMb(): number {
@@ -194,12 +203,18 @@ const fmt = (value: number) =>
 
 async function run(): Promise<void> {
   console.log(
+    `Load average when starting: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${cpus().length} CPUs.`,
+  );
+  console.log(
     `ABAC decisions, vakt's scenario. Node ${process.version}, ${SECONDS}s per measurement${(globalThis as { gc?: unknown }).gc ? '' : ' (run with --expose-gc for memory figures)'}.`,
   );
   console.log(
     'Each engine alternates an allowed inquiry (matches the middle policy) and a denied one (matches none).\n',
   );
   const summary: Record<string, Record<number, number>> = {};
+  const medians: Record<string, Record<number, number>> = {};
   for (const scenarioName of ['rules', 'regex'] as const) {
     for (const n of SIZES) {
       const base = heapMb();
@@ -260,6 +275,7 @@ async function run(): Promise<void> {
         `  ratio: ${fmt(ours.perSecond / casl.perSecond)}× CASL, ${fmt(ours.perSecond / casbin.perSecond)}× node-casbin; answers [allowed, denied] = ${JSON.stringify(ours.answers)}${agree ? ' (all engines agree)' : ` — DISAGREE: casl ${JSON.stringify(casl.answers)} casbin ${JSON.stringify(casbin.answers)}`}\n`,
       );
       (summary[scenarioName] ??= {})[n] = 1e6 / ours.perSecond;
+      (medians[scenarioName] ??= {})[n] = ours.p50us;
     }
   }
   for (const [name, times] of Object.entries(summary)) {
@@ -267,8 +283,9 @@ async function run(): Promise<void> {
     const small = Math.min(...sizes);
     const large = Math.max(...sizes);
     if (small === large) continue;
+    const median = medians[name]!;
     console.log(
-      `${name}: mean time per decision ${fmt(times[small]!)} µs at ${small.toLocaleString('en-US')} → ${fmt(times[large]!)} µs at ${large.toLocaleString('en-US')} policies: ${fmt(times[large]! / times[small]!)}× (goal ≤ 5×)`,
+      `${name}: time per decision ${fmt(times[small]!)} µs at ${small.toLocaleString('en-US')} → ${fmt(times[large]!)} µs at ${large.toLocaleString('en-US')} policies: ${fmt(times[large]! / times[small]!)}× (best round; goal ≤ 5×); median ${fmt(median[small]!)} → ${fmt(median[large]!)} µs: ${fmt(median[large]! / median[small]!)}×`,
     );
   }
 }
