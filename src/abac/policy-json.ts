@@ -57,6 +57,8 @@ function attributesToJSON(attributes: Readonly<Record<string, Rule>>): Record<st
 export interface ReadPolicyOptions {
   /** Rule types understood. Default: the default registry (built-ins and `defineRule` additions). */
   registry?: RuleRegistry;
+  /** Look for vakt's jsonpickle tags (a deep scan). Default true; file readers skip it when the text has none. */
+  detectVakt?: boolean;
 }
 
 /** Reads one policy from parsed JSON, Portcullis or vakt form. Throws `PolicyValidationError`. */
@@ -76,7 +78,7 @@ export function policyFromJSON(json: unknown, options: ReadPolicyOptions = {}): 
     ]);
   }
   const uidGuess = typeof data.uid === 'string' || typeof data.uid === 'number' ? String(data.uid) : undefined;
-  if (looksLikeVakt(data)) {
+  if ((options.detectVakt ?? true) && looksLikeVakt(data)) {
     try {
       data = fromVaktJson(data) as Record<string, unknown>;
     } catch (error) {
@@ -153,9 +155,11 @@ export function parsePolicies(text: string, options: ParsePoliciesOptions = {}):
   const problems: FieldProblem[] = [];
   const policies: Policy[] = [];
   const seen = new Set<string>();
+  // jsonpickle tags always appear in the text; without them the per-policy deep scan is wasted.
+  const readOptions = { ...options, detectVakt: text.includes('py/') };
   list.forEach((item, index) => {
     try {
-      const parsed = policyFromJSON(item, options);
+      const parsed = policyFromJSON(item, readOptions);
       if (seen.has(parsed.uid)) problems.push({ field: `[${index}]`, message: `duplicate uid "${parsed.uid}"` });
       seen.add(parsed.uid);
       policies.push(parsed);
