@@ -14,18 +14,26 @@ export interface HistoryEntry {
 /** `history(resource, id)`: the states of a record after each change, newest first. */
 export type HistoryFunction = (resource: string, id: string) => Promise<HistoryEntry[]>;
 
+// Soft-delete routers restore and purge without a change set; they still change the record's state.
+const STATE_ACTIONS = new Set(['RESTORE', 'PURGE']);
+
 function isChange(event: AuditEvent): boolean {
-  return event.changes !== undefined && (event.outcome === undefined || event.outcome === 'allowed');
+  if (event.outcome !== undefined && event.outcome !== 'allowed') return false;
+  return event.changes !== undefined || STATE_ACTIONS.has(event.action);
 }
 
 /** Folds change events (oldest first) into states; returns them newest first. */
 export function rebuildHistory(events: readonly AuditEvent[]): HistoryEntry[] {
   const entries: HistoryEntry[] = [];
   let state: Record<string, unknown> | null = null;
+  let deleted: Record<string, unknown> | null = null;
   for (const event of events) {
     if (!isChange(event)) continue;
-    const { before = {}, after = {} } = event.changes!;
-    if (event.action === 'DELETE') state = null;
+    const { before = {}, after = {} } = event.changes ?? {};
+    if (event.action === 'DELETE' || event.action === 'PURGE') {
+      deleted = event.action === 'DELETE' ? (state ?? (event.changes?.before ? { ...before } : null)) : null;
+      state = null;
+    } else if (event.action === 'RESTORE') state = deleted;
     else if (event.action === 'CREATE' || state === null) state = { ...after };
     else {
       const next: Record<string, unknown> = { ...state };

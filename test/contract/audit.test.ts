@@ -160,3 +160,37 @@ describe('audit store retention', function () {
     expect(page.events.map((event) => event.action)).to.deep.equal(['UPDATE']);
   });
 });
+
+describe('Redis audit stream', function () {
+  it('is bounded and readable by consumer groups', async function () {
+    const { sharedRedis, uniqueName } = await import('../support/connections.js');
+    const client = await sharedRedis();
+    const prefix = `${uniqueName('audit_stream')}:`;
+    const store = new RedisAuditStore({ client, prefix, maxLength: 1000, now });
+    try {
+      const events = sealedEvents(1500);
+      for (let index = 0; index < events.length; index += 500) await store.write(events.slice(index, index + 500));
+      const length = await client.xlen(store.streamKey);
+      expect(length).to.be.at.least(1000).and.below(1500);
+      await client.xgroup('CREATE', store.streamKey, 'readers', '0');
+      const read = (await client.xreadgroup(
+        'GROUP',
+        'readers',
+        'c1',
+        'COUNT',
+        10,
+        'STREAMS',
+        store.streamKey,
+        '>',
+      )) as [string, [string, string[]][]][];
+      const entries = read[0]![1];
+      expect(entries).to.have.length(10);
+      const first = JSON.parse(entries[0]![1][entries[0]![1].indexOf('e') + 1]!);
+      expect(first.hash).to.be.a('string');
+      expect(events.map((event) => event.id)).to.include(first.id);
+    } finally {
+      const keys = await client.keys(`${prefix}*`);
+      for (let index = 0; index < keys.length; index += 500) await client.del(...keys.slice(index, index + 500));
+    }
+  });
+});
