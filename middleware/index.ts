@@ -38,3 +38,4 @@ export { authorize, subjectOf, type AuthorizeOptions, type DecisionMaker } from 
 export { crudRouter, type CrudRouter, type CrudRouterOptions, type FieldValidator } from './crud-router.js';
 export { filterQuery, type FilterQueryOptions } from './filter.js';
 export { maskResponse, type MaskResponseOptions, type UnmaskCheck } from './mask-response.js';
+export { policyAdminRouter, type PolicyAdminRouterOptions } from './policy-admin-router.js';

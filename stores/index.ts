@@ -9,3 +9,4 @@ export {
   type CreateStoresOptions,
 } from './create-stores.js';
 export { mongoCall, redisCall, isMongoUnavailable, isRedisUnavailable, isDuplicateKey } from './errors.js';
+export { EncryptedRecordStore, DECRYPTION_ERROR_FIELD, type EncryptedRecordStoreOptions } from './encrypted-records.js';

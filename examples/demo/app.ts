@@ -1,30 +1,114 @@
-// The demo app: composes the Portcullis middlewares in the order of DESIGN.md over the given stores.
-import express, { type Express } from 'express';
+// The demo app: a customer-accounts API composing every Portcullis capability in the order of DESIGN.md.
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import {
+  auditRouter,
+  auditTrail,
+  authorize,
+  contextOf,
+  createHistory,
+  crudRouter,
   errorHandler,
   healthHandler,
   notFound,
+  policyAdminRouter,
   requestContext,
+  securityHeaders,
+  subjectOf,
   version,
+  type Auth,
+  type AuditPipeline,
   type Config,
+  type Guard,
   type Logger,
+  type Metrics,
+  type PiiMasker,
+  type RecordStore,
   type Stores,
+  type UnmaskGrant,
 } from 'portcullis';
+import { accountValidators } from './accounts.js';
 
-export interface DemoOptions {
+export interface DemoParts {
   config: Config;
   stores: Stores;
   logger: Logger;
+  auth: Auth;
+  guard: Guard;
+  pipeline: AuditPipeline;
+  masker: PiiMasker;
+  metrics: Metrics;
+  /** The accounts collection (memory or MongoDB), with the national id encrypted. */
+  accounts: RecordStore;
+  /** Blind index of the encrypted national id, for equality search. */
+  blindIndex?: Parameters<typeof crudRouter>[0]['blindIndex'];
 }
 
-export function buildDemoApp({ config, stores, logger }: DemoOptions): Express {
+/** Fields whose clear text needs the `read:pii` permission on that field. */
+export const PII_FIELDS = ['email', 'phone', 'nationalId', 'notes'] as const;
+
+export function buildDemoApp(parts: DemoParts): Express {
+  const { config, stores, logger, auth, guard, pipeline, masker, metrics } = parts;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', parseTrustProxy(config.TRUST_PROXY));
+  // The querystring parser must not build objects from `a[$ne]=1`: the filter language reads raw strings.
+  app.set('query parser', 'simple');
+
+  app.use(securityHeaders());
+  app.use(metrics.middleware);
   app.use(requestContext());
   app.use(express.json({ limit: config.BODY_LIMIT }));
 
   app.get('/health', healthHandler({ stores, version }));
+  app.get('/metrics', metrics.handler);
+
+  // Counts failed authentications per client address before anyone is known, against credential guessing.
+  const onLimited = (name: string) => metrics.recordRateLimitHit(name);
+  app.use(
+    auth.rateLimit({ name: 'auth-failures', limit: config.RATE_LIMIT_LOGIN_MAX, countFailuresOnly: true, onLimited }),
+  );
+  app.use(auditTrail({ pipeline, logger }));
+  app.use('/auth', auth.authRouter());
+  app.use(auth.authenticate());
+  app.use(auth.rateLimit({ onLimited }));
+
+  const can = (action: string, resource: string): RequestHandler => authorize({ guard, action, resource });
+
+  /** What the caller may see unmasked: each PII field its principal has `read:pii` on. */
+  const unmask = (req: Request): UnmaskGrant | undefined => {
+    const principal = contextOf(req).principal;
+    if (!principal) return undefined;
+    const subject = subjectOf(principal);
+    const fields = PII_FIELDS.filter((field) =>
+      guard.isAllowed({ subject, action: 'read:pii', resource: { field }, context: {} }),
+    );
+    return { fields, labels: fields.includes('notes') ? ['email', 'phone', 'card', 'iban', 'ssn'] : [] };
+  };
+
+  app.use(
+    '/accounts',
+    crudRouter({
+      resource: 'accounts',
+      store: parts.accounts,
+      idPrefix: 'acc_',
+      validators: accountValidators,
+      authorize: (action) => can(action, 'accounts'),
+      masker,
+      unmask,
+      history: createHistory(stores.audit),
+      blindIndex: parts.blindIndex,
+      bodyLimit: config.BODY_LIMIT,
+    }),
+  );
+
+  app.use(
+    '/audit',
+    auditRouter({ store: stores.audit, masker, unmaskGrant: unmask, guard: can('audit:read', 'audit') }),
+  );
+
+  const adminOnly = can('admin', 'admin');
+  app.use('/admin', adminOnly, auth.principalAdminRouter());
+  app.use('/admin', adminOnly, policyAdminRouter({ store: stores.policies }));
 
   app.use(notFound());
   app.use(errorHandler({ logger }));

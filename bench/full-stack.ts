@@ -1,0 +1,112 @@
+// The demo's list endpoint under load with the whole stack, beside bare Express serving the same data
+// from the same store kind: memory stores, then MongoDB + Redis. Run: npx tsx bench/full-stack.ts [seconds]
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { startMongoServer, startRedisServer } from '../test/support/servers.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const seconds = Number(process.argv[2] ?? 10);
+const CONNECTIONS = 10;
+
+interface Started {
+  child: ChildProcess;
+  base: string;
+}
+
+async function start(script: string, env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'error', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
+  });
+  return { child, base };
+}
+
+async function stop(started: Started): Promise<void> {
+  const exited = new Promise((resolve) => started.child.once('exit', resolve));
+  started.child.kill('SIGTERM');
+  await exited;
+}
+
+async function load(url: string, headers: Record<string, string>) {
+  // A short warm-up so the JIT and connection pools settle before the measured run.
+  await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
+  if (result.non2xx > 0) {
+    throw new Error(`${url}: ${result.non2xx} non-2xx answers ${JSON.stringify(result.statusCodeStats)}`);
+  }
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function login(base: string): Promise<string> {
+  const response = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'ana', password: 'analyst-demo-password' }),
+  });
+  if (response.status !== 201) throw new Error(`login failed: ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+async function scenario(name: string, env: Record<string, string>) {
+  const bare = await start('bench/full-stack-bare-server.ts', env);
+  const bareResult = await load(`${bare.base}/accounts?limit=20`, {});
+  await stop(bare);
+
+  const demo = await start('examples/demo/main.ts', {
+    ...env,
+    RATE_LIMIT_MAX: '100000000',
+    ADMIN_API_KEY: `bench.${randomBytes(24).toString('base64url')}`,
+  });
+  const token = await login(demo.base);
+  // The analyst's list: authenticate (JWT + session), rate limit, authorize (ABAC), permission filters,
+  // the filter language, masking and an audit event per request.
+  const fullResult = await load(`${demo.base}/accounts?limit=20&status=active&sort=-balance`, {
+    authorization: `Bearer ${token}`,
+  });
+  await stop(demo);
+
+  return [
+    { stack: `bare Express (${name})`, ...bareResult, ratio: 1 },
+    { stack: `full Portcullis stack (${name})`, ...fullResult, ratio: fullResult.rps / bareResult.rps },
+  ];
+}
+
+const rows = [];
+rows.push(...(await scenario('memory stores', { MONGODB_URI: '', REDIS_URL: '' })));
+
+const mongo = await startMongoServer();
+const redis = await startRedisServer();
+try {
+  rows.push(
+    ...(await scenario('MongoDB + Redis', {
+      MONGODB_URI: mongo.url.replace('portcullis_test', 'portcullis_bench'),
+      REDIS_URL: redis.url,
+      ENCRYPTION_KEYS: `1:${randomBytes(32).toString('base64')}`,
+      BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
+    })),
+  );
+} finally {
+  await mongo.stop();
+  await redis.stop();
+}
+
+console.log(`\nGET /accounts (20 items), ${CONNECTIONS} connections, ${seconds}s per run, Node ${process.version}\n`);
+console.log('| stack | requests/s | p50 ms | p99 ms | ratio to bare |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const row of rows) {
+  console.log(`| ${row.stack} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${row.ratio.toFixed(2)} |`);
+}

@@ -1,0 +1,137 @@
+// Builds the demo's parts from the configuration and stores: guard, audit pipeline, auth, masking,
+// encrypted accounts, metrics, and the seed data.
+import { readFile } from 'node:fs/promises';
+import mongoose from 'mongoose';
+import {
+  ConfigError,
+  EncryptedRecordStore,
+  Guard,
+  MemoryRecordStore,
+  PolicyMirror,
+  auditPipelineFromConfig,
+  createAuth,
+  createFieldEncryption,
+  createMasker,
+  createMetrics,
+  matchAll,
+  parsePolicies,
+  type Config,
+  type Logger,
+  type Stores,
+} from 'portcullis';
+import { MongoRecordStore, mongooseSchemaFor } from 'portcullis/stores/mongodb';
+import { accountFields, seedAccounts } from './accounts.js';
+import type { DemoParts } from './app.js';
+import { seedPrincipals } from './principals.js';
+
+export interface AssembleOptions {
+  config: Config;
+  stores: Stores;
+  logger: Logger;
+  /** Makes a random 32-byte key (base64) for demo runs without configured keys. */
+  randomKey: () => string;
+}
+
+const ENCRYPTED_FIELDS = [{ path: 'nationalId', searchable: true }];
+
+/** Field encryption from ENCRYPTION_KEYS / BLIND_INDEX_KEY, or throwaway keys for a memory-only demo. */
+function encryptionFor(config: Config, logger: Logger, randomKey: () => string) {
+  if (config.ENCRYPTION_KEYS) {
+    if (!config.BLIND_INDEX_KEY) {
+      throw new ConfigError('BLIND_INDEX_KEY', 'is required with ENCRYPTION_KEYS (the national id is searchable)');
+    }
+    return createFieldEncryption({
+      keys: config.ENCRYPTION_KEYS,
+      ...(config.ENCRYPTION_CURRENT_KEY_VERSION ? { currentVersion: config.ENCRYPTION_CURRENT_KEY_VERSION } : {}),
+      blindIndexKey: config.BLIND_INDEX_KEY,
+      fields: ENCRYPTED_FIELDS,
+    });
+  }
+  if (config.RECORDS_BACKEND === 'mongodb' || (config.RECORDS_BACKEND === 'auto' && config.MONGODB_URI)) {
+    // Data outlives the process in MongoDB: throwaway keys would make it unreadable after a restart.
+    throw new ConfigError('ENCRYPTION_KEYS', 'is required when accounts are stored in MongoDB', {
+      hint: 'generate one with `portcullis keys generate`',
+    });
+  }
+  logger.warn(
+    { code: 'demo.ephemeral_keys' },
+    'ENCRYPTION_KEYS is not set: national ids are encrypted with throwaway keys (memory records only)',
+  );
+  return createFieldEncryption({ keys: `1:${randomKey()}`, blindIndexKey: randomKey(), fields: ENCRYPTED_FIELDS });
+}
+
+export async function assembleDemo(options: AssembleOptions): Promise<DemoParts & { close(): Promise<void> }> {
+  const { config, stores, logger } = options;
+
+  const masker = createMasker({
+    paths: [
+      { path: 'email', label: 'email', strategy: { kind: 'partial', keepLast: 12 } },
+      { path: 'phone', label: 'phone', strategy: { kind: 'partial', keepLast: 2 } },
+      { path: 'nationalId', label: 'nationalId', strategy: { kind: 'partial', keepLast: 4 } },
+    ],
+    keys: config.PII_MASK_KEYS,
+    caseInsensitive: true,
+    recognizers: ['email', 'phone', 'card', 'iban', 'ssn', 'jwt', 'secret'],
+  });
+
+  const encryption = encryptionFor(config, logger, options.randomKey);
+  const extraPaths = encryption.derivedFields;
+  const inner =
+    stores.backends.records === 'mongodb'
+      ? new MongoRecordStore({
+          model: stores.connections.mongodb!.model(
+            'DemoAccount',
+            mongooseSchemaFor(accountFields).add(Object.fromEntries(extraPaths.map((path: string) => [path, mongoose.Schema.Types.Mixed]))),
+            'demo_accounts',
+          ),
+          idPrefix: 'acc_',
+          extraPaths,
+        })
+      : new MemoryRecordStore({ schema: accountFields, idPrefix: 'acc_', extraPaths });
+  const accounts = new EncryptedRecordStore({ store: inner, encryption, logger });
+  await accounts.init();
+
+  // Policies: the example's YAML file seeds the policy store; decisions run on an in-memory mirror that
+  // follows the store's change feed, so a change made through any process applies everywhere.
+  const mirror = new PolicyMirror({ store: stores.policies, logger });
+  await mirror.init();
+  const yamlPolicies = parsePolicies(await readFile(new URL('./policies.yaml', import.meta.url), 'utf8'), {
+    format: 'yaml',
+    source: 'examples/demo/policies.yaml',
+  });
+  for (const policy of yamlPolicies) if (!(await mirror.get(policy.uid))) await mirror.add(policy);
+  const guard = new Guard({ policies: mirror, cache: true, logger });
+
+  const pipeline = await auditPipelineFromConfig(config, stores, { masker, logger });
+  const metrics = createMetrics({ auditQueueDepth: () => pipeline.queueDepth() });
+  guard.onDecision((decision) => metrics.recordDecision(decision));
+
+  const auth = createAuth({ config, stores, logger });
+
+  await seedPrincipals(stores.principals);
+  if (config.ADMIN_API_KEY) await auth.bootstrapAdmin(config.ADMIN_API_KEY);
+  if ((await accounts.count(matchAll)) === 0) {
+    for (const account of seedAccounts()) {
+      const { id, ...fields } = account;
+      const now = new Date();
+      await accounts.insert(id, { ...fields, createdAt: now, updatedAt: now });
+    }
+  }
+
+  return {
+    config,
+    stores,
+    logger,
+    auth,
+    guard,
+    pipeline,
+    masker,
+    metrics,
+    accounts,
+    blindIndex: encryption,
+    async close() {
+      await pipeline.close();
+      await mirror.close?.();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+// Admin routes for ABAC policies in a policy store: list, read, create or replace, delete.
+import { Router, type Request } from 'express';
+import { policyFromJSON, policyToJSON } from '../src/abac/policy-json.js';
+import type { RuleRegistry } from '../src/abac/rules/index.js';
+import type { PolicyStore } from '../src/contracts/policies.js';
+import { ConfigError, NotFoundError, ValidationError } from '../src/errors.js';
+
+export interface PolicyAdminRouterOptions {
+  /** Where policies are kept (a `PolicyMirror` works too: changes reach every process through the store). */
+  store: PolicyStore;
+  /** Rule types accepted in policy bodies. Default: the built-in and `defineRule` rules. */
+  registry?: RuleRegistry;
+  /** Largest page of `GET /policies`. Default 500. */
+  maxLimit?: number;
+}
+
+const UID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function uidOf(req: Request): string {
+  const uid = String(req.params.uid);
+  if (!UID.test(uid)) {
+    throw new ValidationError('Invalid policy uid.', {
+      errors: [{ field: 'uid', message: 'must be 1-128 letters, digits or . _ : -' }],
+    });
+  }
+  return uid;
+}
+
+function pageNumber(req: Request, name: string, fallback: number, max: number): number {
+  const raw = req.query[name];
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) > max) {
+    throw new ValidationError(`Invalid ${name}.`, { errors: [{ field: name, message: `must be an integer 0..${max}` }] });
+  }
+  return Number(raw);
+}
+
+/**
+ * `GET /policies?limit=&offset=`, `GET /policies/:uid`, `PUT /policies/:uid` (body: a policy in the JSON
+ * format of docs/abac.md or vakt's `to_json`; 201 when created, 200 when replaced) and
+ * `DELETE /policies/:uid` (204). Mount it behind authentication and an admin check.
+ */
+export function policyAdminRouter(options: PolicyAdminRouterOptions): Router {
+  if (typeof options?.store?.add !== 'function') throw new ConfigError('store', 'is required: a PolicyStore');
+  const maxLimit = options.maxLimit ?? 500;
+  if (!Number.isInteger(maxLimit) || maxLimit < 1 || maxLimit > 10_000) {
+    throw new ConfigError('maxLimit', 'must be an integer 1..10000');
+  }
+  const store = options.store;
+  const readOptions = options.registry ? { registry: options.registry } : {};
+  const router = Router();
+
+  router.get('/policies', async (req, res) => {
+    const limit = pageNumber(req, 'limit', 100, maxLimit) || 1;
+    const offset = pageNumber(req, 'offset', 0, 1_000_000_000);
+    const policies = await store.getAll(limit, offset);
+    res.json({ items: policies.map(policyToJSON), limit, offset });
+  });
+
+  router.get('/policies/:uid', async (req, res) => {
+    const policy = await store.get(uidOf(req));
+    if (!policy) throw new NotFoundError('No policy with this uid.');
+    res.json(policyToJSON(policy));
+  });
+
+  router.put('/policies/:uid', async (req, res) => {
+    const uid = uidOf(req);
+    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
+      throw new ValidationError('The body must be a policy object.');
+    }
+    const policy = policyFromJSON({ ...req.body, uid: req.body.uid ?? uid }, readOptions);
+    if (policy.uid !== uid) {
+      throw new ValidationError('The uid in the body differs from the path.', {
+        errors: [{ field: 'uid', message: `must be ${uid}` }],
+      });
+    }
+    const existing = await store.get(uid);
+    if (existing) await store.update(policy);
+    else await store.add(policy);
+    res.status(existing ? 200 : 201).json(policyToJSON(policy));
+  });
+
+  router.delete('/policies/:uid', async (req, res) => {
+    if (!(await store.delete(uidOf(req)))) throw new NotFoundError('No policy with this uid.');
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,124 @@
+// A RecordStore decorator that encrypts configured fields on write and decrypts them on read.
+import type { FilterNode } from '../src/filter/ast.js';
+import type { PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../src/contracts/records.js';
+import { ValidationError } from '../src/errors.js';
+import { problemOf, type FieldEncryption } from '../src/pii/field-encryption.js';
+import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
+
+export interface EncryptedRecordStoreOptions {
+  /** The store that keeps the ciphertext (declare the blind-index and version fields as its extra paths). */
+  store: RecordStore;
+  /** The field-encryption codec (key ring, encrypted fields, blind-index key). */
+  encryption: FieldEncryption;
+  /** Where undecryptable records are reported (without plaintext or key material). Default: nowhere. */
+  logger?: Logger;
+}
+
+/** Marks a record whose encrypted fields could not be decrypted (wrong key, tampered data). */
+export const DECRYPTION_ERROR_FIELD = '_decryptionError';
+
+/**
+ * Encrypts on insert and replace (AES-256-GCM, blind index beside the ciphertext) and decrypts on every
+ * read, so routers and filters see plaintext while the backing store never does. Equality search goes
+ * through the blind index: give the same `encryption` to `crudRouter` as `blindIndex`. A record that
+ * cannot be decrypted is still returned, its encrypted fields `null` and `_decryptionError` set to a code,
+ * so one bad record never breaks a list.
+ */
+export class EncryptedRecordStore implements RecordStore {
+  readonly #inner: RecordStore;
+  readonly #encryption: FieldEncryption;
+  readonly #logger: Logger;
+
+  constructor(options: EncryptedRecordStoreOptions) {
+    if (!options?.store) throw new TypeError('EncryptedRecordStore: options.store is required');
+    if (!options.encryption) throw new TypeError('EncryptedRecordStore: options.encryption is required');
+    this.#inner = options.store;
+    this.#encryption = options.encryption;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  get backend() {
+    return this.#inner.backend;
+  }
+  get schema() {
+    return this.#inner.schema;
+  }
+  get idType() {
+    return this.#inner.idType;
+  }
+
+  init(): Promise<void> {
+    return this.#inner.init?.() ?? Promise.resolve();
+  }
+
+  newId(): string {
+    return this.#inner.newId();
+  }
+
+  prepare(record: Record<string, unknown>): Promise<PreparedRecord> {
+    return this.#inner.prepare(record);
+  }
+
+  async find(query: RecordQuery): Promise<StoredRecord[]> {
+    return (await this.#inner.find(query)).map((record) => this.#decrypt(record));
+  }
+
+  count(where: FilterNode): Promise<number> {
+    return this.#inner.count(where);
+  }
+
+  async distinct(field: string, where: FilterNode, limit: number): Promise<unknown[]> {
+    if (this.#encryption.isEncrypted(field)) {
+      throw new ValidationError(`Field ${field} is encrypted: its distinct values cannot be listed.`, {
+        errors: [{ field, message: 'is encrypted' }],
+      });
+    }
+    return this.#inner.distinct(field, where, limit);
+  }
+
+  async get(id: string, where?: FilterNode): Promise<StoredRecord | undefined> {
+    const record = await this.#inner.get(id, where);
+    return record && this.#decrypt(record);
+  }
+
+  async insert(id: string, record: Record<string, unknown>): Promise<StoredRecord> {
+    return this.#decrypt(await this.#inner.insert(id, this.#encryption.encryptRecord(this.#plain(record))));
+  }
+
+  async replace(id: string, expectedVersion: number, record: Record<string, unknown>) {
+    const stored = await this.#inner.replace(id, expectedVersion, this.#encryption.encryptRecord(this.#plain(record)));
+    return stored && this.#decrypt(stored);
+  }
+
+  remove(id: string, expectedVersion?: number): Promise<boolean> {
+    return this.#inner.remove(id, expectedVersion);
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close?.() ?? Promise.resolve();
+  }
+
+  /** Drops derived fields a client may have sent, so it cannot plant a blind index or version. */
+  #plain(record: Record<string, unknown>): Record<string, unknown> {
+    const copy = { ...record };
+    delete copy[DECRYPTION_ERROR_FIELD];
+    return this.#encryption.stripDerived(copy);
+  }
+
+  #decrypt(stored: StoredRecord): StoredRecord {
+    try {
+      return this.#encryption.stripDerived(this.#encryption.decryptRecord(stored)) as StoredRecord;
+    } catch (error) {
+      const problem = problemOf(error, stored.id);
+      this.#logger.warn({ id: stored.id, field: problem.field, code: problem.code, err: errorForLog(error).name }, 'undecryptable record');
+      const masked: Record<string, unknown> = this.#encryption.stripDerived({ ...stored });
+      for (const field of this.#encryptedPaths(masked)) masked[field] = null;
+      masked[DECRYPTION_ERROR_FIELD] = problem.code;
+      return masked as StoredRecord;
+    }
+  }
+
+  #encryptedPaths(record: Record<string, unknown>): string[] {
+    return Object.keys(record).filter((key) => this.#encryption.isEncrypted(key));
+  }
+}
