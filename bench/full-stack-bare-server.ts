@@ -18,7 +18,8 @@ async function buildStore(): Promise<RecordStore> {
 
 const store = await buildStore();
 await store.init?.();
-for (const { id, ...fields } of seedAccounts()) await store.insert(id, { ...fields, createdAt: new Date(), updatedAt: new Date() });
+for (const { id, ...fields } of seedAccounts())
+  await store.insert(id, { ...fields, createdAt: new Date(), updatedAt: new Date() });
 
 const app = express();
 app.get('/accounts', async (req, res) => {

@@ -30,7 +30,9 @@ function pageNumber(req: Request, name: string, fallback: number, max: number): 
   const raw = req.query[name];
   if (raw === undefined) return fallback;
   if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) > max) {
-    throw new ValidationError(`Invalid ${name}.`, { errors: [{ field: name, message: `must be an integer 0..${max}` }] });
+    throw new ValidationError(`Invalid ${name}.`, {
+      errors: [{ field: name, message: `must be an integer 0..${max}` }],
+    });
   }
   return Number(raw);
 }

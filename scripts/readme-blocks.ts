@@ -2,7 +2,8 @@
 import { renderWalkthrough } from '../examples/demo/walkthrough-types.js';
 import { walkthrough } from '../examples/demo/walkthrough.js';
 
-export const WALKTHROUGH_BEGIN = '<!-- walkthrough:begin (generated from examples/demo/walkthrough.ts by `npm run docs:walkthrough`) -->';
+export const WALKTHROUGH_BEGIN =
+  '<!-- walkthrough:begin (generated from examples/demo/walkthrough.ts by `npm run docs:walkthrough`) -->';
 export const WALKTHROUGH_END = '<!-- walkthrough:end -->';
 
 export function renderWalkthroughBlock(): string {

@@ -110,7 +110,10 @@ export class EncryptedRecordStore implements RecordStore {
       return this.#encryption.stripDerived(this.#encryption.decryptRecord(stored)) as StoredRecord;
     } catch (error) {
       const problem = problemOf(error, stored.id);
-      this.#logger.warn({ id: stored.id, field: problem.field, code: problem.code, err: errorForLog(error).name }, 'undecryptable record');
+      this.#logger.warn(
+        { id: stored.id, field: problem.field, code: problem.code, err: errorForLog(error).name },
+        'undecryptable record',
+      );
       const masked: Record<string, unknown> = this.#encryption.stripDerived({ ...stored });
       for (const field of this.#encryptedPaths(masked)) masked[field] = null;
       masked[DECRYPTION_ERROR_FIELD] = problem.code;

@@ -68,7 +68,10 @@ export function seedAccounts(count = 60): SeedAccount[] {
     return {
       id: `acc_${String(index + 1).padStart(4, '0')}`,
       name: `${first} ${last}`,
-      email: `${first.toLowerCase().normalize('NFD').replace(/[^a-z]/g, '')}.${last.toLowerCase()}${index}@example.com`,
+      email: `${first
+        .toLowerCase()
+        .normalize('NFD')
+        .replace(/[^a-z]/g, '')}.${last.toLowerCase()}${index}@example.com`,
       phone,
       nationalId: `${String(100 + Math.floor(random() * 800))}-${String(10 + Math.floor(random() * 89))}-${String(
         1000 + Math.floor(random() * 8999),

@@ -81,7 +81,9 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
       ? new MongoRecordStore({
           model: stores.connections.mongodb!.model(
             'DemoAccount',
-            mongooseSchemaFor(accountFields).add(Object.fromEntries(extraPaths.map((path: string) => [path, mongoose.Schema.Types.Mixed]))),
+            mongooseSchemaFor(accountFields).add(
+              Object.fromEntries(extraPaths.map((path: string) => [path, mongoose.Schema.Types.Mixed])),
+            ),
             'demo_accounts',
           ),
           idPrefix: 'acc_',

@@ -17,7 +17,6 @@ interface Page {
   nextCursor?: string | null;
 }
 
-const json = { 'Content-Type': 'application/json' };
 const asAna = { Authorization: 'Bearer {{ANA_TOKEN}}' };
 const asSam = { Authorization: 'Bearer {{SAM_TOKEN}}' };
 const asAdmin = { 'X-API-Key': '{{ADMIN_API_KEY}}' };
@@ -46,8 +45,7 @@ export const walkthrough: WalkthroughStep[] = [
   },
   {
     title: 'Log in as the analyst',
-    explain:
-      'A login issues a JWT whose `jti` names a server-side session; `ANA_TOKEN` is the `token` of the answer.',
+    explain: 'A login issues a JWT whose `jti` names a server-side session; `ANA_TOKEN` is the `token` of the answer.',
     request: { method: 'POST', path: '/auth/login', body: { username: 'ana', password: 'analyst-demo-password' } },
     status: 201,
     shows: '{ "token": "eyJhbGciOi…", "tokenType": "Bearer", "sessionId": "…", "expiresAt": "…" }',
@@ -58,7 +56,8 @@ export const walkthrough: WalkthroughStep[] = [
     explain: 'The principal and its effective permissions, merged from the user and its groups.',
     request: { method: 'GET', path: '/auth/me', headers: asAna },
     status: 200,
-    shows: '{ "principal": { "id": "ana", "groups": ["analysts"], … }, "permissions": { "filters": [{ "country": ["DE", "FR"] }], … } }',
+    shows:
+      '{ "principal": { "id": "ana", "groups": ["analysts"], … }, "permissions": { "filters": [{ "country": ["DE", "FR"] }], … } }',
     check(body) {
       const me = body as { principal: { id: string }; permissions: { filters: unknown[] } };
       expect(me.principal.id).to.equal('ana');
@@ -71,7 +70,8 @@ export const walkthrough: WalkthroughStep[] = [
       'Magic operators, typed by the schema: active accounts aged 30 or more, richest first. The analyst only ever sees Germany and France, her national ids are removed, and contact details are masked.',
     request: { method: 'GET', path: '/accounts?status=active&age__gte=30&sort=-balance&limit=3', headers: asAna },
     status: 200,
-    shows: '{ "items": [{ "id": "acc_…", "country": "DE", "email": "XXXXXXXX…@example.com", "phone": "XXXXXXXXXXXXX12", … }], "nextCursor": "…" }',
+    shows:
+      '{ "items": [{ "id": "acc_…", "country": "DE", "email": "XXXXXXXX…@example.com", "phone": "XXXXXXXXXXXXX12", … }], "nextCursor": "…" }',
     check(body) {
       const page = body as Page;
       expect(page.items).to.have.length(3);
@@ -88,7 +88,8 @@ export const walkthrough: WalkthroughStep[] = [
     explain: 'Unknown operators, uncastable values and operator injection are refused, never passed on.',
     request: { method: 'GET', path: '/accounts?age__gt=thirty&status%5B%24ne%5D=closed', headers: asAna },
     status: 400,
-    shows: '{ "title": "Bad Request", "status": 400, "errors": [{ "field": "age", … }, { "field": "status[$ne]", … }] }',
+    shows:
+      '{ "title": "Bad Request", "status": 400, "errors": [{ "field": "age", … }, { "field": "status[$ne]", … }] }',
     check(body) {
       const fields = (body as { errors: { field: string }[] }).errors.map((error) => error.field).join(' ');
       expect(fields).to.include('age');
@@ -129,8 +130,7 @@ export const walkthrough: WalkthroughStep[] = [
   },
   {
     title: 'Search an encrypted field',
-    explain:
-      'The national id is stored encrypted (AES-256-GCM); equality search goes through its keyed blind index.',
+    explain: 'The national id is stored encrypted (AES-256-GCM); equality search goes through its keyed blind index.',
     request: { method: 'GET', path: '/accounts?nationalId={{NATIONAL_ID}}', headers: asAdmin },
     status: 200,
     check(body) {
@@ -174,7 +174,8 @@ export const walkthrough: WalkthroughStep[] = [
     request: { method: 'GET', path: '/audit/events?action=UPDATE&resource=accounts', headers: asAdmin },
     status: 200,
     eventual: true,
-    shows: '{ "items": [{ "action": "UPDATE", "resource": "accounts", "user": { "id": "sam", … }, "status": 200, "hash": "…", … }] }',
+    shows:
+      '{ "items": [{ "action": "UPDATE", "resource": "accounts", "user": { "id": "sam", … }, "status": 200, "hash": "…", … }] }',
     check(body) {
       const items = (body as { items: { action: string }[] }).items;
       expect(items.length).to.be.greaterThan(0);

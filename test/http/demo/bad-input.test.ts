@@ -97,7 +97,12 @@ describe('demo: bad input on every route', function () {
   let close: () => Promise<void>;
 
   before(async function () {
-    const config = loadConfig({ ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '1000000', RATE_LIMIT_LOGIN_MAX: '1000000' });
+    const config = loadConfig({
+      ADMIN_API_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_MAX: '1000000',
+      RATE_LIMIT_LOGIN_MAX: '1000000',
+    });
     stores = await createStores(config);
     const parts = await assembleDemo({
       config,
@@ -146,7 +151,12 @@ describe('demo: bad input on every route', function () {
   it('refuses invalid ids and path parameters with 4xx', async function () {
     const ids = ['%00', '..%2F..%2Fetc%2Fpasswd', 'x'.repeat(5000), '%E0%A4%A', '$where', '{"$gt":""}'];
     for (const id of ids) {
-      for (const path of [`/accounts/${id}`, `/accounts/${id}/history`, `/admin/principals/${id}`, `/admin/policies/${id}`]) {
+      for (const path of [
+        `/accounts/${id}`,
+        `/accounts/${id}/history`,
+        `/admin/principals/${id}`,
+        `/admin/policies/${id}`,
+      ]) {
         const response = await request(app).get(path).set('X-API-Key', ADMIN_KEY);
         assertProblem(response, `GET ${path}`);
       }
@@ -158,7 +168,9 @@ describe('demo: bad input on every route', function () {
       .post('/accounts')
       .set('X-API-Key', ADMIN_KEY)
       .set('Content-Type', 'application/json')
-      .send('{"__proto__": {"polluted": true}, "name": "p", "email": "p@example.com", "status": "active", "country": "DE"}');
+      .send(
+        '{"__proto__": {"polluted": true}, "name": "p", "email": "p@example.com", "status": "active", "country": "DE"}',
+      );
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
   });
 });
