@@ -1,5 +1,6 @@
 // `npm start` as a user runs it: memory by default, real servers when configured, clear config errors.
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { runDemo, startDemo } from '../support/demo-process.js';
 import { requireEnv } from '../support/connections.js';
 
@@ -24,6 +25,12 @@ describe('npm start (the demo process)', function () {
     expect(lines[2]).to.match(/RECORDS_BACKEND/);
   });
 
+  it('refuses to store accounts in MongoDB without ENCRYPTION_KEYS, naming the variable', async function () {
+    const { code, stderr } = await exitOf({ MONGODB_URI: requireEnv('MONGODB_URI') });
+    expect(code).to.not.equal(0);
+    expect(stderr).to.match(/config error: ENCRYPTION_KEYS: is required when accounts are stored in MongoDB/);
+  });
+
   it('answers /health with memory stores by default and stops cleanly on SIGTERM', async function () {
     const demo = await startDemo();
     try {
@@ -38,7 +45,12 @@ describe('npm start (the demo process)', function () {
   });
 
   it('uses MongoDB and Redis when MONGODB_URI and REDIS_URL are set, and /health says so', async function () {
-    const demo = await startDemo({ MONGODB_URI: requireEnv('MONGODB_URI'), REDIS_URL: requireEnv('REDIS_URL') });
+    const demo = await startDemo({
+      MONGODB_URI: requireEnv('MONGODB_URI'),
+      REDIS_URL: requireEnv('REDIS_URL'),
+      ENCRYPTION_KEYS: `1:${randomBytes(32).toString('base64')}`,
+      BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
+    });
     try {
       const body = (await (await fetch(`${demo.baseUrl}/health`)).json()) as {
         servers: Record<string, { status: string }>;
