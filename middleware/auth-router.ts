@@ -9,6 +9,7 @@ import type { SessionRecord, SessionStore } from '../src/contracts/sessions.js';
 import { AuthenticationError, ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
+import { rejectUnknownOptions } from './options.js';
 
 export interface AuthRouterOptions {
   principals: PrincipalStore;
@@ -29,6 +30,15 @@ export interface AuthRouterOptions {
  * `POST /me/has-permission`. Needs `express.json()` before it.
  */
 export function authRouter(options: AuthRouterOptions): Router {
+  rejectUnknownOptions('authRouter', options, [
+    'principals',
+    'sessions',
+    'signer',
+    'authenticate',
+    'sessionTtlMs',
+    'loginLimiter',
+    'logger',
+  ]);
   for (const name of ['principals', 'sessions', 'signer', 'authenticate'] as const) {
     if (!options?.[name]) throw new ConfigError(name, 'is required by authRouter');
   }

@@ -11,6 +11,7 @@ import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { SessionStore } from '../src/contracts/sessions.js';
 import { AuthenticationError, ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
+import { rejectUnknownOptions } from './options.js';
 
 export interface AuthResult {
   principal: Principal;
@@ -71,6 +72,7 @@ export interface ApiKeyStrategyOptions {
 }
 
 export function apiKeyStrategy(options: ApiKeyStrategyOptions): AuthStrategy {
+  rejectUnknownOptions('apiKeyStrategy', options, ['store', 'hasher', 'header', 'touchIntervalMs', 'now', 'logger']);
   if (!options?.store) throw new ConfigError('store', 'apiKeyStrategy needs a principal store');
   const header = (options.header ?? 'x-api-key').toLowerCase();
   if (!/^[a-z0-9-]{1,64}$/.test(header)) throw new ConfigError('header', 'must be a valid HTTP header name');
@@ -132,6 +134,15 @@ export interface JwtStrategyOptions {
 const BEARER = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i;
 
 export function jwtStrategy(options: JwtStrategyOptions): AuthStrategy {
+  rejectUnknownOptions('jwtStrategy', options, [
+    'verifier',
+    'store',
+    'sessions',
+    'requireSession',
+    'touchIntervalMs',
+    'now',
+    'logger',
+  ]);
   if (!options?.verifier) throw new ConfigError('verifier', 'jwtStrategy needs a verifier (createJwtVerifier)');
   if (!options.store) throw new ConfigError('store', 'jwtStrategy needs a principal store');
   const requireSession = options.requireSession ?? options.sessions !== undefined;
@@ -217,6 +228,7 @@ export interface ProxyStrategyOptions {
 }
 
 export function proxyStrategy(options: ProxyStrategyOptions): AuthStrategy {
+  rejectUnknownOptions('proxyStrategy', options, ['trust', 'store', 'headers', 'logger']);
   if (!options?.trust) throw new ConfigError('trust', 'proxyStrategy needs the trusted proxy list (createProxyTrust)');
   if (options.trust.size === 0) throw new ConfigError('trustedProxies', 'is empty: no proxy could ever be trusted');
   if (!options.store) throw new ConfigError('store', 'proxyStrategy needs a principal store');

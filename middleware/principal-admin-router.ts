@@ -12,6 +12,7 @@ import type {
 } from '../src/contracts/principals.js';
 import { ConfigError, NotFoundError, ValidationError } from '../src/errors.js';
 import { requirePermittedEndpoint } from './authorize-endpoint.js';
+import { rejectUnknownOptions } from './options.js';
 
 export interface PrincipalAdminRouterOptions {
   principals: PrincipalStore;
@@ -55,6 +56,7 @@ const MAX_KEY_LIFETIME_MS = 5 * 365 * 86_400_000;
  * `DELETE /api-keys/:id`. Password hashes and secret hashes never leave; a new key's secret is returned once.
  */
 export function principalAdminRouter(options: PrincipalAdminRouterOptions): Router {
+  rejectUnknownOptions('principalAdminRouter', options, ['principals', 'authenticate', 'hasher', 'now']);
   if (!options?.principals) throw new ConfigError('principals', 'is required by principalAdminRouter');
   if (!options.authenticate) throw new ConfigError('authenticate', 'is required by principalAdminRouter');
   const { principals } = options;

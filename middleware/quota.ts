@@ -4,6 +4,7 @@ import type { Principal } from '../src/auth/principal.js';
 import type { QuotaStore } from '../src/contracts/rate-limit.js';
 import { AuthenticationError, ConfigError, RateLimitedError } from '../src/errors.js';
 import { contextOf } from './context.js';
+import { rejectUnknownOptions } from './options.js';
 
 export interface QuotaOptions {
   /** Quota counters (`stores.quotas`). Required. */
@@ -25,6 +26,7 @@ export interface QuotaOptions {
  * `Retry-After` (the end of the period). Sets `Quota-Limit`, `Quota-Remaining` and `Quota-Reset` (seconds).
  */
 export function quota(options: QuotaOptions): RequestHandler {
+  rejectUnknownOptions('quota', options, ['store', 'action', 'limit', 'periodMs', 'limitFor', 'onLimited']);
   if (typeof options?.store?.consume !== 'function') throw new ConfigError('store', 'must be a QuotaStore');
   if (typeof options.action !== 'string' || !/^[\w.-]{1,64}$/.test(options.action)) {
     throw new ConfigError('action', 'must be 1-64 letters, digits, _ . -');

@@ -9,6 +9,10 @@ import { ConfigError, ConfigErrors } from '../../../src/errors.js';
 import type { Logger } from '../../../src/logger.js';
 import { createAuth } from '../../../middleware/auth-setup.js';
 import { authenticate } from '../../../middleware/authenticate.js';
+import { apiKeyStrategy, jwtStrategy, proxyStrategy } from '../../../middleware/auth-strategies.js';
+import { principalAdminRouter } from '../../../middleware/principal-admin-router.js';
+import { createProxyTrust } from '../../../src/auth/proxy-trust.js';
+import { createJwtVerifier } from '../../../src/auth/jwt.js';
 import { rateLimit } from '../../../middleware/rate-limit.js';
 import { quota } from '../../../middleware/quota.js';
 import { securityHeaders } from '../../../middleware/security-headers.js';
@@ -103,5 +107,24 @@ describe('auth: createAuth validates its configuration at creation', function ()
     expect(() => rateLimit({ store: {} as never })).to.throw(ConfigError, /^store/);
     expect(() => quota({ store: new MemoryQuotaStore(), action: 'a b', limit: 1 })).to.throw(ConfigError, /^action/);
     expect(() => securityHeaders({ headers: {}, method: 'GET' } as never)).to.throw(TypeError, /securityHeaders\(\)/);
+  });
+});
+
+describe('auth: strategy and router factories reject unknown options', function () {
+  it('names the unknown option with a hint', function () {
+    const store = new MemoryPrincipalStore();
+    const verifier = createJwtVerifier({ algorithms: ['HS256'], secret: 'x'.repeat(32) });
+    expect(() => apiKeyStrategy({ store, headr: 'x-key' } as never)).to.throw(ConfigError, /did you mean header/);
+    expect(() => jwtStrategy({ verifier, store, requireSessions: true } as never)).to.throw(
+      ConfigError,
+      /did you mean requireSession/,
+    );
+    expect(() => proxyStrategy({ trust: createProxyTrust(['::1']), store, header: {} } as never)).to.throw(
+      ConfigError,
+      /did you mean headers/,
+    );
+    expect(() =>
+      principalAdminRouter({ principals: store, authenticate: () => undefined, hashr: 1 } as never),
+    ).to.throw(ConfigError, /did you mean hasher/);
   });
 });
