@@ -11,6 +11,7 @@ import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { QuotaStore, RateLimitStore } from '../src/contracts/rate-limit.js';
 import type { PolicyChangeFeed, PolicyStore } from '../src/contracts/policies.js';
 import { silentLogger, type Logger } from '../src/logger.js';
+import { recordStoreFactory, type RecordStoreFactory } from './records-factory.js';
 import { connectMongo, mongoHealth } from './connections/mongodb.js';
 import { connectRedis, redisHealth } from './connections/redis.js';
 import { MemoryAuditStore } from './memory/audit.js';
@@ -46,6 +47,8 @@ export interface Stores {
   /** The shared server connections, for stores and routers that need a client (e.g. mongoose models). */
   readonly connections: Connections;
   readonly sessions: SessionStore;
+  /** A records store per resource on the RECORDS backend, from a field declaration (cached by resource). */
+  readonly records: RecordStoreFactory;
   /** Users, groups and API keys; behind the shared Redis cache when REDIS_URL is set. */
   readonly principals: PrincipalStore;
   readonly rateLimit: RateLimitStore;
@@ -169,7 +172,22 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     await closeConnections(connections);
   }
 
-  return { backends, connections, sessions, principals, rateLimit, quotas, audit, auditQueue, policies, health, close };
+  const records = recordStoreFactory(backends.records, connections.mongodb);
+
+  return {
+    backends,
+    connections,
+    sessions,
+    records,
+    principals,
+    rateLimit,
+    quotas,
+    audit,
+    auditQueue,
+    policies,
+    health,
+    close,
+  };
 }
 
 function pick<T>(backend: Backend, factories: Partial<Record<Backend, () => T>>): T {

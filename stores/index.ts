@@ -10,3 +10,4 @@ export {
 } from './create-stores.js';
 export { mongoCall, redisCall, isMongoUnavailable, isRedisUnavailable, isDuplicateKey } from './errors.js';
 export { EncryptedRecordStore, DECRYPTION_ERROR_FIELD, type EncryptedRecordStoreOptions } from './encrypted-records.js';
+export { recordStoreFactory, type RecordStoreFactory, type RecordStoreOptions } from './records-factory.js';

@@ -41,11 +41,25 @@ export class MemoryRecordStore implements RecordStore {
 
   async find(query: RecordQuery): Promise<StoredRecord[]> {
     const matches = toPredicate(query.where);
-    const found: StoredRecord[] = [];
-    for (const record of this.#records.values()) if (matches(record)) found.push(record);
-    found.sort(recordComparator(query.sort));
+    const compare = recordComparator(query.sort);
     const start = query.skip ?? 0;
-    return found.slice(start, start + query.limit).map((record) => structuredClone(record));
+    const wanted = start + query.limit;
+    // Keep only the first `skip + limit` records in order (binary insertion), not a sort of every match.
+    const top: StoredRecord[] = [];
+    for (const record of this.#records.values()) {
+      if (!matches(record)) continue;
+      if (top.length === wanted && compare(record, top[wanted - 1]!) >= 0) continue;
+      let low = 0;
+      let high = top.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (compare(top[middle]!, record) <= 0) low = middle + 1;
+        else high = middle;
+      }
+      top.splice(low, 0, record);
+      if (top.length > wanted) top.pop();
+    }
+    return top.slice(start).map((record) => structuredClone(record));
   }
 
   async count(where: FilterNode): Promise<number> {

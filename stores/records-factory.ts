@@ -1,0 +1,46 @@
+// Records stores per resource on the configured RECORDS backend: the memory collection or a MongoDB collection.
+import type { Connection } from 'mongoose';
+import type { Backend } from '../src/config/store-kinds.js';
+import type { RecordStore } from '../src/contracts/records.js';
+import type { SchemaInput } from '../src/filter/schema.js';
+import { MemoryRecordStore } from './memory/records.js';
+import { MongoRecordStore } from './mongodb/records.js';
+import { mongooseSchemaFor } from './mongodb/records-schema.js';
+
+export interface RecordStoreOptions {
+  /** Prefix of generated ids, e.g. `acc_`. Default none. */
+  idPrefix?: string;
+  /** MongoDB collection name. Default: the resource name. */
+  collection?: string;
+  /** Paths stored without a declaration (e.g. blind-index fields). Default none. */
+  extraPaths?: readonly string[];
+}
+
+export type RecordStoreFactory = (resource: string, fields: SchemaInput, options?: RecordStoreOptions) => RecordStore;
+
+/**
+ * Builds one store per resource (cached by name) from a field declaration: an in-memory collection, or a
+ * strict mongoose model (`mongooseSchemaFor`) on the shared connection.
+ */
+export function recordStoreFactory(backend: Backend, mongodb: Connection | undefined): RecordStoreFactory {
+  const stores = new Map<string, RecordStore>();
+  return (resource, fields, options = {}) => {
+    const existing = stores.get(resource);
+    if (existing) return existing;
+    const common = {
+      ...(options.idPrefix ? { idPrefix: options.idPrefix } : {}),
+      ...(options.extraPaths ? { extraPaths: options.extraPaths } : {}),
+    };
+    let store: RecordStore;
+    if (backend === 'mongodb') {
+      if (!mongodb) throw new TypeError('the MongoDB server for RECORDS_BACKEND=mongodb is not configured');
+      const model =
+        mongodb.models[resource] ?? mongodb.model(resource, mongooseSchemaFor(fields), options.collection ?? resource);
+      store = new MongoRecordStore({ model, ...common });
+    } else {
+      store = new MemoryRecordStore({ schema: fields, ...common });
+    }
+    stores.set(resource, store);
+    return store;
+  };
+}
