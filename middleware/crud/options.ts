@@ -6,6 +6,7 @@ import type { SchemaInput } from '../../src/filter/index.js';
 import type { Masker, UnmaskGrant } from '../../src/pii/masker.js';
 import type { BlindIndexer } from '../../src/pii/blind-index.js';
 import type { AnyModel } from '../../stores/mongodb/records-schema.js';
+import type { FieldEncryption } from '../../src/pii/field-encryption.js';
 
 /** scoutr-style field validator: `true`/`false`, or `{ result, message }`; may be async. */
 export type FieldValidator = (
@@ -35,8 +36,13 @@ export interface CrudRouterOptions {
   maxOffset?: number;
   /** Key signing cursors; the same on every process. Default: random per process. */
   cursorSecret?: string | Buffer;
-  /** Blind indexes of encrypted fields (equality and `in` search). */
+  /** Blind indexes of encrypted fields (equality and `in` search). Default: `encryption` when given. */
   blindIndex?: BlindIndexer;
+  /**
+   * Field encryption (`createFieldEncryption(...)`): writes store ciphertext and blind indexes, reads are
+   * decrypted, and equality / `in` filters on encrypted fields use the blind index.
+   */
+  encryption?: FieldEncryption;
   /** Mount `GET /:searchKey/:searchValue` (scoutr's dynamic path filter). Default true. */
   dynamicPathFilter?: boolean;
   /** Fields with a static path filter `GET /<field>/:value`. Default none. */
@@ -79,6 +85,7 @@ export const optionNames: readonly (keyof CrudRouterOptions)[] = [
   'maxOffset',
   'cursorSecret',
   'blindIndex',
+  'encryption',
   'dynamicPathFilter',
   'staticPathFilters',
   'allowReplace',
@@ -153,6 +160,12 @@ export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
     flag(options, name);
   if ((options.defaultLimit ?? 20) > (options.maxLimit ?? 100)) {
     throw new ConfigError('crudRouter.defaultLimit', 'must not exceed maxLimit');
+  }
+  if (
+    options.encryption !== undefined &&
+    (typeof options.encryption?.encryptRecord !== 'function' || typeof options.encryption.isEncrypted !== 'function')
+  ) {
+    throw new ConfigError('crudRouter.encryption', 'must be a field encryption (createFieldEncryption)');
   }
   if (options.masker !== undefined && typeof options.masker?.mask !== 'function') {
     throw new ConfigError('crudRouter.masker', 'must have a mask(value, grant) method');

@@ -69,7 +69,7 @@ export function uniqueRoute(state: CrudState) {
     const hidden = hiddenFields(permissions);
     const spec = field === state.compiler.idField ? undefined : state.compiler.schema.field(field);
     if (!spec || !spec.filterable || isHidden(hidden, field)) throw unknownField(field);
-    if (state.options.blindIndex?.isEncrypted(field)) {
+    if ((state.options.blindIndex ?? state.options.encryption)?.isEncrypted(field)) {
       throw new ValidationError(`The field "${field}" is encrypted; its values cannot be listed.`, {
         code: 'filter.encrypted_field',
       });

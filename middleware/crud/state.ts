@@ -14,6 +14,7 @@ import type { Clock } from '../../src/clock.js';
 import { systemClock } from '../../src/clock.js';
 import { MemoryRecordStore } from '../../stores/memory/records.js';
 import { MongoRecordStore } from '../../stores/mongodb/records.js';
+import { EncryptedRecordStore } from '../../stores/encrypted-records.js';
 import { contextOf } from '../context.js';
 import { hiddenFields, permissionsOf } from './access.js';
 import type { CrudRouterOptions } from './options.js';
@@ -40,6 +41,11 @@ export const liveNode: FilterNode = { kind: 'cond', op: 'null', field: DELETED_F
 export const trashedNode: FilterNode = { kind: 'cond', op: 'null', field: DELETED_FIELD, value: false };
 
 function storeFrom(options: CrudRouterOptions): RecordStore {
+  const store = baseStore(options);
+  return options.encryption ? new EncryptedRecordStore({ store, encryption: options.encryption }) : store;
+}
+
+function baseStore(options: CrudRouterOptions): RecordStore {
   if (options.store) return options.store;
   if (options.model)
     return new MongoRecordStore({ model: options.model, ...(options.idPrefix ? { idPrefix: options.idPrefix } : {}) });
@@ -68,7 +74,7 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
     ...(options.allowOffset !== undefined ? { allowOffset: options.allowOffset } : {}),
     ...(options.maxOffset !== undefined ? { maxOffset: options.maxOffset } : {}),
     ...(options.cursorSecret !== undefined ? { cursorSecret: options.cursorSecret } : {}),
-    ...(options.blindIndex !== undefined ? { blindIndex: options.blindIndex } : {}),
+    ...((options.blindIndex ?? options.encryption) ? { blindIndex: options.blindIndex ?? options.encryption } : {}),
   });
   const guards = new Map<string, RequestHandler>();
   return {
