@@ -83,6 +83,21 @@ const CREDENTIALS: Record<string, string>[] = [
   { 'X-API-Key': ADMIN_KEY },
 ];
 
+type DemoPartsWithClose = Awaited<ReturnType<typeof assembleDemo>>;
+
+/** The demo's parts on memory stores, in this process, with the given variables. */
+async function inProcessDemo(env: Record<string, string>): Promise<{ stores: Stores; parts: DemoPartsWithClose }> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', ...env });
+  const stores = await createStores(config);
+  const parts = await assembleDemo({
+    config,
+    stores,
+    logger: createLogger({ level: 'silent' }),
+    randomKey: () => randomBytes(32).toString('base64'),
+  });
+  return { stores, parts };
+}
+
 function assertProblem(response: request.Response, fullWhat: string): void {
   const what = fullWhat.length > 200 ? `${fullWhat.slice(0, 200)}…` : fullWhat;
   expect(response.status, `${what} → ${response.status} ${response.text.slice(0, 300)}`).to.be.within(400, 499);
@@ -95,21 +110,14 @@ describe('demo: bad input on every route', function () {
   let stores: Stores;
   let app: ReturnType<typeof buildDemoApp>;
   let close: () => Promise<void>;
+  let parts: DemoPartsWithClose;
 
   before(async function () {
-    const config = loadConfig({
+    ({ stores, parts } = await inProcessDemo({
       ADMIN_API_KEY: ADMIN_KEY,
-      LOG_LEVEL: 'silent',
       RATE_LIMIT_MAX: '1000000',
       RATE_LIMIT_LOGIN_MAX: '1000000',
-    });
-    stores = await createStores(config);
-    const parts = await assembleDemo({
-      config,
-      stores,
-      logger: createLogger({ level: 'silent' }),
-      randomKey: () => randomBytes(32).toString('base64'),
-    });
+    }));
     close = parts.close;
     app = buildDemoApp(parts);
   });
@@ -182,14 +190,8 @@ describe('demo: oversized requests', function () {
   let close: () => Promise<void>;
 
   before(async function () {
-    const config = loadConfig({ LOG_LEVEL: 'silent' });
-    stores = await createStores(config);
-    const parts = await assembleDemo({
-      config,
-      stores,
-      logger: createLogger({ level: 'silent' }),
-      randomKey: () => randomBytes(32).toString('base64'),
-    });
+    let parts: DemoPartsWithClose;
+    ({ stores, parts } = await inProcessDemo({}));
     close = parts.close;
     server = handleClientErrors(createServer(buildDemoApp(parts)));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
