@@ -30,11 +30,11 @@ export interface MaskResponseOptions {
   fields?: string[];
   labels?: string[];
   /**
-   * The property of a list envelope (`{data: [...], errors, meta}`) whose items are records: paths are
-   * relative to a record, so they apply to each item. A top-level array is masked item by item too.
-   * `false` masks the body as one value. Default `data`.
+   * Properties of a list envelope (`{items: [...], nextCursor}` from the CRUD routers, `{data: [...], errors}`)
+   * whose elements are records: paths are relative to a record, so they apply to each element. A top-level
+   * array is masked element by element too. `false` masks the body as one value. Default `['items', 'data']`.
    */
-  listKey?: string | false;
+  listKey?: string | string[] | false;
 }
 
 const KNOWN = [
@@ -133,11 +133,12 @@ export function maskResponse(options: MaskResponseOptions): RequestHandler {
     return combine(answers as boolean[]);
   }
 
-  const listKey = options.listKey ?? 'data';
+  const listKeys = options.listKey === false ? [] : [options.listKey ?? ['items', 'data']].flat();
   function maskBody(body: unknown, grant: UnmaskGrant | undefined): unknown {
-    if (listKey !== false && typeof body === 'object' && body !== null && !Array.isArray(body)) {
-      const items = (body as Record<string, unknown>)[listKey];
-      if (Array.isArray(items)) {
+    if (listKeys.length > 0 && typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      const listKey = listKeys.find((key) => Array.isArray((body as Record<string, unknown>)[key]));
+      const items = listKey === undefined ? undefined : (body as Record<string, unknown>)[listKey];
+      if (listKey !== undefined && Array.isArray(items)) {
         const rest: Record<string, unknown> = { ...(body as Record<string, unknown>) };
         delete rest[listKey];
         return { ...masker.mask(rest, grant), [listKey]: masker.mask(items, grant) };
