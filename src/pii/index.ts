@@ -48,8 +48,3 @@ export {
 } from './key-rotation.js';
 export { maskerFromConfig, fieldEncryptionFromConfig } from './from-config.js';
 export { maskingLogger, pinoMaskingOptions } from './logging.js';
-export {
-  encryptedRecordStore,
-  recordDecryptionProblems,
-  type EncryptedRecordStoreOptions,
-} from './encrypted-record-store.js';
