@@ -1,21 +1,7 @@
 // `portcullis authorize` on JSON, YAML and vakt files; bad files exit 2 with one clear line.
 import { expect } from 'chai';
-import { runCli, type CliIO } from '../../../src/index.js';
-
-function io(files: Record<string, string>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIO = {
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
-    readFile: async (path) => {
-      if (!(path in files)) throw new Error('ENOENT');
-      return files[path]!;
-    },
-    env: {},
-  };
-  return { io: value, out, err };
-}
+import { runCli } from '../../../src/index.js';
+import { io } from '../../support/cli-io.js';
 
 const jsonPolicies = JSON.stringify([
   {

@@ -1,22 +1,7 @@
 // `portcullis filter`: prints the compiled query as JSON; bad input is one line and exit status 2.
 import { expect } from 'chai';
 import { runCli } from '../../../src/cli/run.js';
-import type { CliIO } from '../../../src/cli/command.js';
-
-function io(files: Record<string, string> = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIO = {
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
-    readFile: async (path) => {
-      if (!(path in files)) throw new Error('ENOENT');
-      return files[path]!;
-    },
-    env: {},
-  };
-  return { io: value, out, err };
-}
+import { io } from '../../support/cli-io.js';
 
 describe('portcullis filter', function () {
   it('prints filter, sort, limit and projection with schema typing', async function () {
