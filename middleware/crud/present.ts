@@ -54,6 +54,15 @@ export function createPresenter(
   masker: Masker | undefined,
   unmask: ((req: Request) => UnmaskGrant | undefined) | undefined,
 ): Presenter {
+  // A list presents many records for one request: ask for the caller's grant once, not once per record.
+  const grants = new WeakMap<Request, UnmaskGrant | undefined>();
+  const grantFor = (req: Request): UnmaskGrant | undefined => {
+    if (!unmask) return undefined;
+    if (grants.has(req)) return grants.get(req);
+    const grant = unmask(req);
+    grants.set(req, grant);
+    return grant;
+  };
   return (req, record, hidden, projection) => {
     const { [VERSION_FIELD]: _version, [DELETED_FIELD]: deletedAt, ...fields } = record;
     let out: Record<string, unknown> = projection ? pickPaths(fields, projection) : fields;
@@ -64,6 +73,6 @@ export function createPresenter(
       for (const field of hidden) removePath(out, field.split('.'));
       for (const key of Object.keys(out)) if (isHidden(hidden, key)) delete out[key];
     }
-    return masker ? masker.mask(out, unmask?.(req)) : out;
+    return masker ? masker.mask(out, grantFor(req)) : out;
   };
 }

@@ -22,77 +22,97 @@ export interface Recognizer {
   label: string;
   regex: RegExp;
   validate: ((match: string) => boolean) | undefined;
+  /**
+   * A cheap necessary condition: when it returns false the regex cannot match, so it is not run. Most
+   * strings in a record (names, statuses, dates) fail it for every recognizer; `hasDigit` is computed once.
+   */
+  mayMatch?: (text: string, hasDigit: boolean) => boolean;
 }
 
 // Every built-in pattern starts with a look-behind that excludes its own first character class, so a run
 // of candidate characters is entered once rather than at each position, and every repetition is bounded
 // or stops at a delimiter: scanning stays linear in the input however hostile it is.
-const builtins: Record<BuiltinLabel, Omit<Recognizer, 'label'>> = {
-  jwt: {
-    regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,8192}\.eyJ[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}/g,
-    validate: undefined,
-  },
-  secret: {
-    regex: new RegExp(
-      [
-        '(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])',
-        '(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])',
-        '(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}',
-        '(?<![A-Za-z0-9_-])xox[abprs]-[A-Za-z0-9-]{10,250}',
-        '(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])',
-        '(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])',
-        '-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----',
-      ].join('|'),
-      'g',
-    ),
-    validate: undefined,
-  },
-  iban: {
-    regex: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
-    validate: ibanValid,
-  },
-  card: {
-    regex: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d])/g,
-    validate: cardValid,
-  },
-  ssn: {
-    regex: /(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])/g,
-    validate: ssnValid,
-  },
-  email: {
-    regex:
-      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
-    validate: undefined,
-  },
-  ipv6: {
-    regex: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g,
-    validate: (match) => isIPv6(match) && match !== '::',
-  },
-  ipv4: {
-    regex: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g,
-    validate: undefined,
-  },
-  phone: {
-    regex: new RegExp(
-      [
-        // International: compact E.164, or groups each introduced by one separator (so a split is never guessed).
-        '(?<![\\w+])\\+[1-9](?:\\d{6,14}|\\d{0,2}(?:[ .-]\\(?\\d{1,4}\\)?){2,6})(?![\\w])',
-        // North American: (555) 123-4567, 555-123-4567, 555.123.4567.
-        '(?<![\\w+(-])\\(?[2-9]\\d{2}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
-      ].join('|'),
-      'g',
-    ),
-    validate: (match) => {
-      const digits = match.replace(/\D/g, '').length;
-      return digits >= 8 && digits <= 15;
+const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'validate'>> & Pick<Recognizer, 'validate'>> =
+  {
+    jwt: {
+      regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,8192}\.eyJ[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}/g,
+      validate: undefined,
+      mayMatch: (text) => text.includes('eyJ'),
     },
-  },
-};
+    secret: {
+      regex: new RegExp(
+        [
+          '(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])',
+          '(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])',
+          '(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}',
+          '(?<![A-Za-z0-9_-])xox[abprs]-[A-Za-z0-9-]{10,250}',
+          '(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])',
+          '(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])',
+          '-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----',
+        ].join('|'),
+        'g',
+      ),
+      validate: undefined,
+      mayMatch: (text) => text.length >= 15,
+    },
+    iban: {
+      regex: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
+      validate: ibanValid,
+      mayMatch: (text, hasDigit) => hasDigit && text.length >= 12,
+    },
+    card: {
+      regex: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d])/g,
+      validate: cardValid,
+      mayMatch: (text, hasDigit) => hasDigit && text.length >= 13,
+    },
+    ssn: {
+      regex: /(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])/g,
+      validate: ssnValid,
+      mayMatch: (text, hasDigit) => hasDigit && text.length >= 11,
+    },
+    email: {
+      regex:
+        /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+      validate: undefined,
+      mayMatch: (text) => text.includes('@'),
+    },
+    ipv6: {
+      regex: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g,
+      validate: (match) => isIPv6(match) && match !== '::',
+      mayMatch: (text) => text.includes(':'),
+    },
+    ipv4: {
+      regex: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g,
+      validate: undefined,
+      mayMatch: (text, hasDigit) => hasDigit && text.length >= 7 && text.includes('.'),
+    },
+    phone: {
+      regex: new RegExp(
+        [
+          // International: compact E.164, or groups each introduced by one separator (so a split is never guessed).
+          '(?<![\\w+])\\+[1-9](?:\\d{6,14}|\\d{0,2}(?:[ .-]\\(?\\d{1,4}\\)?){2,6})(?![\\w])',
+          // North American: (555) 123-4567, 555-123-4567, 555.123.4567.
+          '(?<![\\w+(-])\\(?[2-9]\\d{2}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
+        ].join('|'),
+        'g',
+      ),
+      validate: (match) => {
+        const digits = match.replace(/\D/g, '').length;
+        return digits >= 8 && digits <= 15;
+      },
+      mayMatch: (text, hasDigit) => hasDigit && text.length >= 8,
+    },
+  };
 
 /** The built-in recognizer for a label. */
 export function builtinRecognizer(label: BuiltinLabel): Recognizer {
   const builtin = builtins[label];
-  return { label, regex: new RegExp(builtin.regex.source, builtin.regex.flags), validate: builtin.validate };
+  return {
+    label,
+    regex: new RegExp(builtin.regex.source, builtin.regex.flags),
+    validate: builtin.validate,
+    mayMatch: builtin.mayMatch,
+  };
 }
 
 const LABEL = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -156,6 +176,8 @@ function compileCustom(spec: RecognizerSpec, option: string): Recognizer {
   return { label: spec.label, regex, validate: spec.validate };
 }
 
+const DIGIT = /\d/;
+
 /** One detection in a text: a label and the half-open range `[begin, end)`. */
 export interface Detection {
   label: string;
@@ -173,8 +195,10 @@ export function scanText(
   skipLabels?: ReadonlySet<string>,
 ): Detection[] {
   let accepted: Detection[] = [];
+  let hasDigit: boolean | undefined;
   for (const recognizer of recognizers) {
     if (skipLabels?.has(recognizer.label)) continue;
+    if (recognizer.mayMatch && !recognizer.mayMatch(text, (hasDigit ??= DIGIT.test(text)))) continue;
     const regex = recognizer.regex;
     regex.lastIndex = 0;
     let fresh: Detection[] | undefined;
