@@ -60,7 +60,10 @@ export class EncryptedRecordStore implements RecordStore {
   }
 
   async find(query: RecordQuery): Promise<StoredRecord[]> {
-    return (await this.#inner.find(query)).map((record) => this.#decrypt(record));
+    // Fields the caller may not see are dropped undecrypted: less work, and less plaintext in memory.
+    const omitted = query.omit?.filter((path) => this.#encryption.isEncrypted(path));
+    const omit = omitted && omitted.length > 0 ? new Set(omitted) : undefined;
+    return (await this.#inner.find(query)).map((record) => this.#decrypt(record, omit));
   }
 
   count(where: FilterNode): Promise<number> {
@@ -105,9 +108,9 @@ export class EncryptedRecordStore implements RecordStore {
     return this.#encryption.stripDerived(copy);
   }
 
-  #decrypt(stored: StoredRecord): StoredRecord {
+  #decrypt(stored: StoredRecord, omit?: ReadonlySet<string>): StoredRecord {
     try {
-      return this.#encryption.stripDerived(this.#encryption.decryptRecord(stored)) as StoredRecord;
+      return this.#encryption.decryptRecord(stored, omit) as StoredRecord;
     } catch (error) {
       const problem = problemOf(error, stored.id);
       this.#logger.warn(

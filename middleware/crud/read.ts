@@ -27,6 +27,7 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
       sort: query.sortKeys,
       limit: query.limit + 1,
       ...(query.offset ? { skip: query.offset } : {}),
+      ...omitFor(hidden, query.sortKeys),
     });
     const more = found.length > query.limit;
     const page = more ? found.slice(0, query.limit) : found;
@@ -39,6 +40,13 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
     audit(req, state, { action: 'LIST' });
     res.json(body);
   };
+}
+
+/** The store may leave out hidden fields, except sort keys (the next cursor is built from them). */
+function omitFor(hidden: ReadonlySet<string>, sort: readonly { field: string }[]): { omit?: string[] } {
+  if (hidden.size === 0) return {};
+  const omit = [...hidden].filter((field) => !sort.some((key) => key.field === field));
+  return omit.length > 0 ? { omit } : {};
 }
 
 export function getRoute(state: CrudState) {
@@ -134,6 +142,7 @@ export function searchRoute(state: CrudState) {
         where: and(query.where, condition),
         sort: query.sortKeys,
         limit: room + 1,
+        ...omitFor(hidden, query.sortKeys),
       });
       for (const record of found) {
         if (seen.has(record.id)) continue;

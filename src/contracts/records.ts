@@ -24,6 +24,11 @@ export interface RecordQuery {
   sort: readonly SortKey[];
   limit: number;
   skip?: number;
+  /**
+   * Fields the caller may not see (dotted paths). A store may leave them out of its results and need not
+   * decrypt them; the CRUD router removes them from responses either way. Default none.
+   */
+  omit?: readonly string[];
 }
 
 /** A write's input after the store's own schema rules: values cast to their types, problems listed. */

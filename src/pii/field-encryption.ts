@@ -56,6 +56,7 @@ interface CompiledField {
   parts: string[];
   searchable: boolean;
   indexField: string;
+  indexParts: string[];
   normalize: (text: string) => string;
   indexKey: KeyObject | undefined;
 }
@@ -68,6 +69,12 @@ export function getPath(record: Doc, parts: readonly string[]): unknown {
     value = (value as Doc)[part];
   }
   return value;
+}
+
+function setOwnValue(target: Doc, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 /** Writes a dotted path into a copy-on-write record; returns the new root. */
@@ -103,6 +110,8 @@ export class FieldEncryption implements BlindIndexer {
   private readonly fields: CompiledField[];
   private readonly byPath = new Map<string, CompiledField>();
   private readonly byIndexField = new Map<string, CompiledField>();
+  /** Blind-index field names at the top level of a record (the common case, stripped in one pass). */
+  private readonly topIndexFields = new Set<string>();
 
   constructor(options: FieldEncryptionOptions) {
     for (const name of Object.keys(options ?? {})) {
@@ -165,6 +174,7 @@ export class FieldEncryption implements BlindIndexer {
         parts: spec.path.split('.'),
         searchable,
         indexField: `${spec.path}${suffix}`,
+        indexParts: `${spec.path}${suffix}`.split('.'),
         normalize: normalizer,
         // A key per field: equal values in two fields get unrelated indexes, so fields cannot be joined.
         indexKey:
@@ -176,6 +186,7 @@ export class FieldEncryption implements BlindIndexer {
       };
       this.byPath.set(spec.path, compiled);
       this.byIndexField.set(compiled.indexField, compiled);
+      if (searchable && compiled.indexParts.length === 1) this.topIndexFields.add(compiled.indexField);
       return compiled;
     });
   }
@@ -259,27 +270,45 @@ export class FieldEncryption implements BlindIndexer {
    * A copy of a stored record with its encrypted fields decrypted and derived fields dropped. Values stored
    * before encryption was enabled (not ciphertext) pass through. Throws `DecryptionError`.
    */
-  decryptRecord<T extends Doc>(stored: T): T {
-    let out: Doc = stored;
+  decryptRecord<T extends Doc>(stored: T, omit?: ReadonlySet<string>): T {
+    let out = this.stripDerived(stored, omit);
     for (const field of this.fields) {
+      if (omit?.has(field.path)) {
+        if (field.parts.length > 1 && getPath(out, field.parts) !== undefined)
+          out = setPath(out, field.parts, undefined);
+        continue;
+      }
       const value = getPath(out, field.parts);
       if (!isCiphertext(value)) continue;
-      out = setPath(out, field.parts, decryptField(this.ring, field.path, value));
+      const plain = decryptField(this.ring, field.path, value);
+      if (field.parts.length === 1 && out !== stored) out[field.path] = plain;
+      else out = setPath(out, field.parts, plain);
     }
-    return this.stripDerived(out) as T;
+    return out as T;
   }
 
-  /** Removes blind indexes and the version field. */
-  stripDerived(record: Doc): Doc {
+  /**
+   * A copy without blind indexes and the version field (the record itself when it has none), and without
+   * the top-level fields in `omit`.
+   */
+  stripDerived(record: Doc, omit?: ReadonlySet<string>): Doc {
+    // Built key by key rather than copied and then `delete`d: deleting turns an object into a slow
+    // dictionary, and every later read, mask and serialization of the record would pay for it.
+    let derivedAtTop = Object.hasOwn(record, this.versionField);
+    for (const name of this.topIndexFields) if (Object.hasOwn(record, name)) derivedAtTop = true;
+    if (omit) for (const name of omit) if (Object.hasOwn(record, name)) derivedAtTop = true;
     let out = record;
-    for (const field of this.fields) {
-      if (field.searchable && getPath(out, field.indexField.split('.')) !== undefined) {
-        out = setPath(out, field.indexField.split('.'), undefined);
+    if (derivedAtTop) {
+      out = {};
+      for (const key of Object.keys(record)) {
+        if (key === this.versionField || this.topIndexFields.has(key) || omit?.has(key)) continue;
+        setOwnValue(out, key, record[key]);
       }
     }
-    if (Object.hasOwn(out, this.versionField)) {
-      out = { ...out };
-      delete out[this.versionField];
+    for (const field of this.fields) {
+      if (field.searchable && field.indexParts.length > 1 && getPath(out, field.indexParts) !== undefined) {
+        out = setPath(out, field.indexParts, undefined);
+      }
     }
     return out;
   }

@@ -8,6 +8,7 @@ import type {
 } from '../../src/contracts/principals.js';
 import { ConflictError } from '../../src/errors.js';
 import { validateApiKey, validateGroup, validatePrincipal } from '../principal-validation.js';
+import { copyData } from './copy.js';
 
 export class MemoryPrincipalStore implements PrincipalStore {
   readonly backend = 'memory' as const;
@@ -17,13 +18,13 @@ export class MemoryPrincipalStore implements PrincipalStore {
 
   async getPrincipal(id: string): Promise<PrincipalRecord | undefined> {
     const record = typeof id === 'string' ? this.#principals.get(id) : undefined;
-    return record && structuredClone(record);
+    return record && copyData(record);
   }
 
   async savePrincipal(record: PrincipalRecord): Promise<PrincipalRecord> {
     validatePrincipal(record);
-    this.#principals.set(record.id, structuredClone(record));
-    return structuredClone(record);
+    this.#principals.set(record.id, copyData(record));
+    return copyData(record);
   }
 
   async deletePrincipal(id: string): Promise<boolean> {
@@ -35,20 +36,20 @@ export class MemoryPrincipalStore implements PrincipalStore {
     return [...this.#principals.values()]
       .filter((record) => options.type === undefined || record.type === options.type)
       .sort((a, b) => a.id.localeCompare(b.id))
-      .map((record) => structuredClone(record));
+      .map((record) => copyData(record));
   }
 
   async getGroups(ids: readonly string[]): Promise<GroupRecord[]> {
     return ids.flatMap((id) => {
       const group = this.#groups.get(id);
-      return group ? [structuredClone(group)] : [];
+      return group ? [copyData(group)] : [];
     });
   }
 
   async saveGroup(record: GroupRecord): Promise<GroupRecord> {
     validateGroup(record);
-    this.#groups.set(record.id, structuredClone(record));
-    return structuredClone(record);
+    this.#groups.set(record.id, copyData(record));
+    return copyData(record);
   }
 
   async deleteGroup(id: string): Promise<boolean> {
@@ -56,32 +57,32 @@ export class MemoryPrincipalStore implements PrincipalStore {
   }
 
   async listGroups(): Promise<GroupRecord[]> {
-    return [...this.#groups.values()].sort((a, b) => a.id.localeCompare(b.id)).map((g) => structuredClone(g));
+    return [...this.#groups.values()].sort((a, b) => a.id.localeCompare(b.id)).map((g) => copyData(g));
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | undefined> {
     const record = typeof id === 'string' ? this.#apiKeys.get(id) : undefined;
-    return record && structuredClone(record);
+    return record && copyData(record);
   }
 
   async createApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
     validateApiKey(record);
     if (this.#apiKeys.has(record.id)) throw new ConflictError('An API key with this id already exists.');
-    this.#apiKeys.set(record.id, structuredClone(record));
-    return structuredClone(record);
+    this.#apiKeys.set(record.id, copyData(record));
+    return copyData(record);
   }
 
   async saveApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
     validateApiKey(record);
-    this.#apiKeys.set(record.id, structuredClone(record));
-    return structuredClone(record);
+    this.#apiKeys.set(record.id, copyData(record));
+    return copyData(record);
   }
 
   async listApiKeys(principalId?: string): Promise<ApiKeyRecord[]> {
     return [...this.#apiKeys.values()]
       .filter((key) => principalId === undefined || key.principalId === principalId)
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-      .map((key) => structuredClone(key));
+      .map((key) => copyData(key));
   }
 
   async revokeApiKey(id: string, at: Date): Promise<boolean> {

@@ -6,6 +6,7 @@ import { compileSchema, readPath, toPredicate, type CompiledSchema, type SchemaI
 import { checkRecord } from '../../src/filter/record-rules.js';
 import { randomId, validateIdPrefix } from '../id.js';
 import { compareForSort, recordComparator } from '../record-order.js';
+import { copyData } from './copy.js';
 
 export interface MemoryRecordStoreOptions {
   /** The fields of the records, with types and rules (required, enum, min, max, lengths, pattern). */
@@ -59,7 +60,7 @@ export class MemoryRecordStore implements RecordStore {
       top.splice(low, 0, record);
       if (top.length > wanted) top.pop();
     }
-    return top.slice(start).map((record) => structuredClone(record));
+    return top.slice(start).map((record) => copyData(record));
   }
 
   async count(where: FilterNode): Promise<number> {
@@ -90,21 +91,21 @@ export class MemoryRecordStore implements RecordStore {
     return seen
       .sort(compareForSort)
       .slice(0, limit)
-      .map((value) => structuredClone(value));
+      .map((value) => copyData(value));
   }
 
   async get(id: string, where?: FilterNode): Promise<StoredRecord | undefined> {
     if (typeof id !== 'string') return undefined;
     const record = this.#records.get(id);
     if (!record || (where && !toPredicate(where)(record))) return undefined;
-    return structuredClone(record);
+    return copyData(record);
   }
 
   async insert(id: string, record: Record<string, unknown>): Promise<StoredRecord> {
     if (this.#records.has(id)) throw new ConflictError('A record with this id already exists.');
-    const stored = { ...structuredClone(record), id, _version: 1 } as StoredRecord;
+    const stored = { ...copyData(record), id, _version: 1 } as StoredRecord;
     this.#records.set(id, stored);
-    return structuredClone(stored);
+    return copyData(stored);
   }
 
   async replace(
@@ -114,9 +115,9 @@ export class MemoryRecordStore implements RecordStore {
   ): Promise<StoredRecord | undefined> {
     const current = this.#records.get(id);
     if (!current || current._version !== expectedVersion) return undefined;
-    const stored = { ...structuredClone(record), id, _version: expectedVersion + 1 } as StoredRecord;
+    const stored = { ...copyData(record), id, _version: expectedVersion + 1 } as StoredRecord;
     this.#records.set(id, stored);
-    return structuredClone(stored);
+    return copyData(stored);
   }
 
   async remove(id: string, expectedVersion?: number): Promise<boolean> {

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../../src/clock.js';
 import type { NewSession, SessionRecord, SessionStore } from '../../src/contracts/sessions.js';
 import { ConflictError } from '../../src/errors.js';
 import { validateNewSession } from '../session-validation.js';
+import { copyData } from './copy.js';
 
 export interface MemorySessionStoreOptions {
   /** Clock used for expiry. Default `Date.now`. */
@@ -31,12 +32,12 @@ export class MemorySessionStore implements SessionStore {
       meta: { ...session.meta },
     };
     this.#sessions.set(record.id, record);
-    return structuredClone(record);
+    return copyData(record);
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
     const record = this.#live(id);
-    return record && structuredClone(record);
+    return record && copyData(record);
   }
 
   async touch(id: string): Promise<boolean> {
@@ -57,7 +58,7 @@ export class MemorySessionStore implements SessionStore {
       .map((id) => this.#live(id))
       .filter((record): record is SessionRecord => record?.userId === userId)
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
-      .map((record) => structuredClone(record));
+      .map((record) => copyData(record));
   }
 
   async revokeAllForUser(userId: string): Promise<number> {

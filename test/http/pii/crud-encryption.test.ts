@@ -8,6 +8,7 @@ import type { Principal } from '../../../src/auth/principal.js';
 import { createMasker } from '../../../src/pii/engine.js';
 import { createFieldEncryption } from '../../../src/pii/field-encryption.js';
 import { keyVersionOf } from '../../../src/pii/field-cipher.js';
+import { matchAll } from '../../../src/filter/index.js';
 import { MemoryRecordStore } from '../../../stores/memory/records.js';
 import { EncryptedRecordStore } from '../../../stores/encrypted-records.js';
 import { contextOf } from '../../../middleware/context.js';
@@ -93,5 +94,41 @@ describe('CRUD router with field encryption and role-aware masking (HTTP)', () =
       .expect(400);
     expect(refused.type).to.equal('application/problem+json');
     expect(refused.body.errors[0].code).to.equal('filter.encrypted_field');
+  });
+});
+
+describe('EncryptedRecordStore: fields the caller may not see', () => {
+  const encryption = createFieldEncryption({
+    keys: `1:${randomBytes(32).toString('base64')}`,
+    blindIndexKey: randomBytes(32),
+    fields: [{ path: 'ssn', searchable: true }, 'notes'],
+  });
+  const inner = new MemoryRecordStore({
+    schema: { name: 'string', ssn: 'string', notes: 'string' },
+    extraPaths: encryption.derivedFields,
+  });
+  const store = new EncryptedRecordStore({ store: inner, encryption });
+  const query = { where: matchAll, sort: [{ field: 'id', direction: 1 as const }], limit: 10 };
+
+  before(async () => {
+    await store.insert('p1', { name: 'Ada', ssn: '123-45-6789', notes: 'n1' });
+    // A damaged ciphertext in ssn: decrypting it fails, so a clean result proves it was never decrypted.
+    const stored = (await inner.get('p1'))!;
+    const damaged = await inner.replace('p1', stored._version, {
+      ...stored,
+      ssn: `${String(stored.ssn).slice(0, -4)}AAAA`,
+    });
+    expect(damaged?.ssn).to.match(/AAAA$/);
+  });
+
+  it('drops omitted encrypted fields and their blind index without decrypting them', async () => {
+    const [record] = await store.find({ ...query, omit: ['ssn'] });
+    expect(record).to.include({ id: 'p1', name: 'Ada', notes: 'n1' });
+    expect(record).to.not.have.any.keys('ssn', 'ssn_bidx', '_encVersion', '_decryptionError');
+  });
+
+  it('still decrypts, and reports, what is not omitted', async () => {
+    const [record] = await store.find(query);
+    expect(record).to.include({ id: 'p1', ssn: null, _decryptionError: 'pii.authentication_failed' });
   });
 });

@@ -122,6 +122,23 @@ describe('pii field encryption', () => {
       expect(encryption.decryptRecord(stored)).to.deep.equal(input);
     });
 
+    it('strips nested blind indexes too, and leaves the stored record untouched', () => {
+      const nested = createFieldEncryption({
+        keys: `1:${k1}`,
+        blindIndexKey,
+        fields: ['ssn', { path: 'contact.phone', searchable: true }],
+      });
+      const input = { id: 'b', ssn: '078-05-1120', contact: { phone: '+49 30 1234567', city: 'Berlin' } };
+      const stored: Record<string, unknown> = nested.encryptRecord(input);
+      expect((stored.contact as Record<string, unknown>).phone_bidx).to.be.a('string');
+      const before = JSON.stringify(stored);
+      expect(nested.decryptRecord(stored)).to.deep.equal(input);
+      expect(JSON.stringify(stored)).to.equal(before, 'stored record not mutated');
+      expect(
+        nested.stripDerived({ ...input, _encVersion: 1, contact: { ...input.contact, phone_bidx: 'x' } }),
+      ).to.deep.equal(input);
+    });
+
     it('keys each field separately and needs the index key', () => {
       expect(encryption.index('ssn', 'x')).to.not.equal(encryption.index('email', 'x'));
       const other = createFieldEncryption({ keys: `1:${k1}`, blindIndexKey: randomBytes(32), fields });

@@ -1,0 +1,27 @@
+// Deep copies of stored data: what memory stores hand out and take in, so callers never share their state.
+
+/**
+ * A deep copy of JSON-like data (plain objects, arrays, dates, primitives). Several times faster than
+ * `structuredClone` on such data, which is all a memory store holds; anything else (maps, buffers, class
+ * instances) still goes through `structuredClone`.
+ */
+export function copyData<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let index = 0; index < value.length; index++) out[index] = copyData(value[index]);
+    return out as T;
+  }
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const item = copyData((value as Record<string, unknown>)[key]);
+    // An own `__proto__` key (JSON.parse makes them) must stay data, never become the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else out[key] = item;
+  }
+  return out as T;
+}
