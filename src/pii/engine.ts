@@ -2,19 +2,8 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { ConfigError, didYouMean } from '../errors.js';
 import type { Masker, UnmaskGrant } from './masker.js';
-import {
-  addClosed,
-  canDescend,
-  insertPath,
-  newNode,
-  onlyNamedKeys,
-  parsePath,
-  ruleOf,
-  stepIndex,
-  stepKey,
-  type PathNode,
-  type Segment,
-} from './paths.js';
+import { insertPath, newNode, parsePath, type PathNode, type Segment } from './paths.js';
+import { StateSets, type StateSet } from './state-sets.js';
 import {
   compileRecognizers,
   scanText,
@@ -113,7 +102,7 @@ interface Rule {
 
 interface GrantState {
   /** Trie states of the granted field paths, or undefined when the grant names none. */
-  states: PathNode[] | undefined;
+  states: StateSet | undefined;
   disabledRules: Set<number> | undefined;
   skipLabels: Set<string> | undefined;
 }
@@ -162,7 +151,8 @@ class MaskingEngine implements PiiMasker {
   readonly fields: readonly string[];
   readonly labels: readonly string[];
   private readonly root: PathNode;
-  private readonly rootStates: PathNode[];
+  private readonly sets = new StateSets();
+  private readonly rootStates: StateSet;
   private readonly rules: Rule[] = [];
   private readonly recognizers: Recognizer[];
   private readonly scanning: boolean;
@@ -237,8 +227,7 @@ class MaskingEngine implements PiiMasker {
       const label = spec.label ?? spec.key;
       addRule(spec.key, segments, [spec.key, `**.${spec.key}`, label], label, spec.strategy, option);
     }
-    this.rootStates = [];
-    addClosed(this.rootStates, this.root);
+    this.rootStates = this.sets.start(this.root);
     this.fields = fields;
     this.labels = [...new Set([...this.rules.map((rule) => rule.label), ...this.recognizers.map((r) => r.label)])];
     this.inert = this.rules.length === 0 && !this.scanning;
@@ -306,32 +295,31 @@ class MaskingEngine implements PiiMasker {
         // An unparsable grant grants nothing: masking fails closed.
       }
     }
-    const states = any ? [] : undefined;
-    if (states) addClosed(states, root);
+    const states = any ? this.sets.start(root) : undefined;
     const skipLabels = labels.size > 0 ? labels : undefined;
     return { states, disabledRules: disabled.size > 0 ? disabled : undefined, skipLabels };
   }
 
   private walk(
     value: unknown,
-    states: PathNode[],
-    granted: PathNode[] | undefined,
+    states: StateSet,
+    granted: StateSet | undefined,
     depth: number,
     run: Run,
     path: string,
   ): Out | typeof REMOVE {
-    if (granted && ruleOf(granted) !== undefined) return value;
-    if (states.length > 0) {
-      const rule = ruleOf(states);
-      if (rule !== undefined && !run.grant?.disabledRules?.has(rule))
-        return this.applyRule(value, rule, run, path, depth);
-    }
+    if (granted && granted.rule !== undefined) return value;
+    const rule = states.rule;
+    if (rule !== undefined && !run.grant?.disabledRules?.has(rule))
+      return this.applyRule(value, rule, run, path, depth);
     if (typeof value === 'string') return this.scanning ? this.scan(value, run, path) : value;
     if (typeof value !== 'object' || value === null) return value;
-    if (!this.scanning && !canDescend(states)) return value;
+    if (!this.scanning && !states.canDescend) return value;
     if (depth >= this.maxDepth) return this.tooDeep(run, path, value);
     if (Array.isArray(value)) return this.walkArray(value, states, granted, depth, run, path);
-    // Like JSON.stringify: a toJSON method decides what the value is (dates, ObjectIds, documents).
+    // A date serializes to a fixed ISO form that holds no PII: recognizers need not scan it.
+    if (value instanceof Date) return value.toJSON();
+    // Like JSON.stringify: a toJSON method decides what the value is (ObjectIds, documents).
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return this.walk(toJSON.call(value), states, granted, depth + 1, run, path);
     if (isPlainObject(value))
@@ -392,55 +380,42 @@ class MaskingEngine implements PiiMasker {
 
   private walkObject(
     object: Record<string, unknown>,
-    states: PathNode[],
-    granted: PathNode[] | undefined,
+    states: StateSet,
+    granted: StateSet | undefined,
     depth: number,
     run: Run,
     path: string,
   ): Out {
     let out = object;
-    const visit = (key: string) => {
-      const next = stepKey(states, this.caseInsensitive ? key.toLowerCase() : key);
-      if (next.length === 0 && !this.scanning) return;
+    // Look up only the keys a rule names instead of visiting every property, when nothing scans.
+    const keys = !this.scanning && !this.caseInsensitive && states.namedKeys ? states.namedKeys : Object.keys(object);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (!Object.hasOwn(object, key)) continue;
+      const step = this.caseInsensitive ? key.toLowerCase() : key;
+      const next = this.sets.afterKey(states, step);
+      if (next.nodes.length === 0 && !this.scanning) continue;
       const current = object[key];
       const result = this.walk(
         current,
         next,
-        granted && stepKey(granted, this.caseInsensitive ? key.toLowerCase() : key),
+        granted && this.sets.afterKey(granted, step),
         depth + 1,
         run,
         run.annotations ? childPath(path, key) : path,
       );
-      if (result === current || run.annotations) return;
+      if (result === current || run.annotations) continue;
       if (out === object && !this.mutate) out = { ...object };
       if (result === REMOVE) delete out[key];
       else setOwn(out, key, result);
-    };
-    if (!this.scanning && !this.caseInsensitive && onlyNamedKeys(states)) {
-      // Look up only the keys a rule names instead of visiting every property.
-      if (states.length === 1) {
-        for (const key of states[0]!.keys.keys()) if (Object.hasOwn(object, key)) visit(key);
-      } else {
-        const seen = new Set<string>();
-        for (const node of states) {
-          for (const key of node.keys.keys()) {
-            if (!seen.has(key) && Object.hasOwn(object, key)) {
-              seen.add(key);
-              visit(key);
-            }
-          }
-        }
-      }
-    } else {
-      for (const key of Object.keys(object)) visit(key);
     }
     return out;
   }
 
   private walkArray(
     array: unknown[],
-    states: PathNode[],
-    granted: PathNode[] | undefined,
+    states: StateSet,
+    granted: StateSet | undefined,
     depth: number,
     run: Run,
     path: string,
@@ -451,8 +426,8 @@ class MaskingEngine implements PiiMasker {
       const current = array[index];
       const result = this.walk(
         current,
-        stepIndex(states, index),
-        granted && stepIndex(granted, index),
+        this.sets.afterIndex(states, index),
+        granted && this.sets.afterIndex(granted, index),
         depth + 1,
         run,
         run.annotations ? `${path}[${index}]` : path,

@@ -109,9 +109,10 @@ describe('pii masking engine', () => {
       expect(out.when).to.equal('X'.repeat(24));
       const scanned = createMasker({ recognizers: ['email'] }).mask({
         when: new Date(0),
+        invalid: new Date('not a date'),
         box: { toJSON: () => 'me@example.org' },
       });
-      expect(scanned).to.deep.equal({ when: '1970-01-01T00:00:00.000Z', box: 'XXXXXXXXXXXXXX' });
+      expect(scanned).to.deep.equal({ when: '1970-01-01T00:00:00.000Z', invalid: null, box: 'XXXXXXXXXXXXXX' });
     });
 
     it('never pollutes prototypes, even with __proto__ keys in the data', () => {
