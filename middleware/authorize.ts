@@ -64,7 +64,11 @@ const DENIED: Record<string, string> = {
 
 /** The ABAC subject of a principal: its free attributes, then the fields authentication vouches for. */
 export function subjectOf(principal: Principal): Record<string, unknown> {
-  const subject: Record<string, unknown> = { ...principal.attributes };
+  // Copied key by key: adding properties to an object made by spread is pathologically slow in V8 (µs).
+  const subject: Record<string, unknown> = {};
+  for (const key of Object.keys(principal.attributes)) {
+    if (key !== '__proto__') subject[key] = principal.attributes[key];
+  }
   subject.id = principal.id;
   subject.kind = principal.kind;
   subject.groups = [...principal.groups];

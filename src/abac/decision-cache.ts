@@ -49,12 +49,9 @@ export class DecisionCache {
 
   /** The cache key of an inquiry, or `undefined` when it cannot be cached (too large, not JSON data). */
   keyOf(inquiry: unknown): string | undefined {
-    const parts: string[] = [];
-    let length = 0;
-    const ok = canonical(inquiry, parts, 0, () => (length += 1) <= this.#maxKeyLength);
-    if (!ok) return undefined;
-    const key = parts.join('');
-    return key.length <= this.#maxKeyLength ? key : undefined;
+    const walk: KeyWalk = { nodes: 0, maxNodes: this.#maxKeyLength, maxLength: this.#maxKeyLength };
+    const key = canonical(inquiry, 0, walk);
+    return key !== undefined && key.length <= this.#maxKeyLength ? key : undefined;
   }
 
   get(key: string): CachedDecision | undefined {
@@ -95,29 +92,49 @@ export class DecisionCache {
   }
 }
 
-// Canonical JSON: object keys sorted, type-tagged so 1 and "1" never collide. False when not cacheable.
-function canonical(value: unknown, out: string[], depth: number, budget: () => boolean): boolean {
-  if (!budget() || depth > 8) return false;
-  if (value === undefined) out.push('u');
-  else if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'string') {
-    out.push(JSON.stringify(value));
-  } else if (Array.isArray(value)) {
-    out.push('[');
-    for (const item of value) {
-      if (!canonical(item, out, depth + 1, budget)) return false;
-      out.push(',');
-    }
-    out.push(']');
-  } else if (isPlainObject(value)) {
-    out.push('{');
-    for (const key of Object.keys(value).sort()) {
-      out.push(JSON.stringify(key), ':');
-      if (!canonical(value[key], out, depth + 1, budget)) return false;
-      out.push(',');
-    }
-    out.push('}');
-  } else {
-    return false;
+interface KeyWalk {
+  nodes: number;
+  readonly maxNodes: number;
+  readonly maxLength: number;
+}
+
+// Canonical JSON: object keys sorted, strings quoted so 1 and "1" never collide, NaN and Infinity spelt
+// out so they never collide with null. Undefined when not cacheable (too big, too deep, not JSON data).
+function canonical(value: unknown, depth: number, walk: KeyWalk): string | undefined {
+  if (++walk.nodes > walk.maxNodes || depth > 8) return undefined;
+  switch (typeof value) {
+    case 'string':
+      return value.length > walk.maxLength ? undefined : JSON.stringify(value);
+    case 'number':
+      return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'undefined':
+      return 'u';
+    case 'object':
+      break;
+    default:
+      return undefined;
   }
-  return true;
+  if (value === null) return 'null';
+  let out: string;
+  if (Array.isArray(value)) {
+    out = '[';
+    for (let index = 0; index < value.length; index++) {
+      const item = canonical(value[index], depth + 1, walk);
+      if (item === undefined) return undefined;
+      out += `${item},`;
+    }
+    return `${out}]`;
+  }
+  if (!isPlainObject(value)) return undefined;
+  out = '{';
+  const keys = Object.keys(value);
+  if (keys.length > 1) keys.sort();
+  for (const key of keys) {
+    const item = canonical(value[key], depth + 1, walk);
+    if (item === undefined) return undefined;
+    out += `${JSON.stringify(key)}:${item},`;
+  }
+  return `${out}}`;
 }

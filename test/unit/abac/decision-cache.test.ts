@@ -29,6 +29,8 @@ describe('abac decision cache', function () {
     const cache = new DecisionCache({ maxKeyLength: 200 });
     expect(cache.keyOf({ subject: { a: 1, b: 2 } })).to.equal(cache.keyOf({ subject: { b: 2, a: 1 } }));
     expect(cache.keyOf({ subject: [1] })).to.not.equal(cache.keyOf({ subject: ['1'] }));
+    expect(cache.keyOf({ subject: { a: Number.NaN } })).to.not.equal(cache.keyOf({ subject: { a: null } }));
+    expect(cache.keyOf({ subject: { a: undefined } })).to.not.equal(cache.keyOf({ subject: { a: null } }));
     expect(cache.keyOf({ subject: 'x'.repeat(500) })).to.equal(undefined);
     expect(cache.keyOf({ subject: new Date() })).to.equal(undefined);
     expect(cache.keyOf({ subject: () => 1 })).to.equal(undefined);
