@@ -51,6 +51,11 @@ export interface JwtVerifierOptions extends JwtKeyOptions {
   clockToleranceSec?: number;
   /** Refuse tokens without `exp`. Default true. */
   requireExpiry?: boolean;
+  /**
+   * Verified tokens remembered (least recently used dropped), so a client's next request skips the
+   * signature check; `exp` and `nbf` are still checked on every use. 0 turns it off. Default 1000.
+   */
+  cacheSize?: number;
   now?: Clock;
 }
 
@@ -176,6 +181,8 @@ export interface JwtVerifier {
   readonly algorithms: readonly JwtAlgorithm[];
   /** The verified claims; throws `JwtRejected` for any invalid token. */
   verify(token: string): JwtClaims;
+  /** Tokens held in the verified-token cache now. */
+  readonly cachedTokens: number;
 }
 
 /** Builds a verifier; every option is checked and every key object created here, once. */
@@ -189,6 +196,10 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     throw new ConfigError('clockToleranceSec', 'must be between 0 and 600 seconds');
   }
   const requireExpiry = options.requireExpiry ?? true;
+  const cacheSize = options.cacheSize ?? 1000;
+  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new ConfigError('cacheSize', 'must be an integer ≥ 0');
+  // Keyed by the whole token: only a token that verified is stored, so a forged one can never hit.
+  const verified = new Map<string, JwtClaims>();
   const now = options.now ?? systemClock;
   const allowed = new Set<string>(algorithms);
   const issuers = options.issuer === undefined ? undefined : [options.issuer].flat();
@@ -200,12 +211,37 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     clockTolerance: tolerance,
   };
 
+  function remembered(token: string): JwtClaims | undefined {
+    const claims = verified.get(token);
+    if (!claims) return undefined;
+    const time = Math.floor(now() / 1000);
+    if (typeof claims.exp === 'number' && time >= claims.exp + tolerance) {
+      verified.delete(token);
+      throw new JwtRejected('expired');
+    }
+    if (typeof claims.nbf === 'number' && claims.nbf > time + tolerance) throw new JwtRejected('not yet valid');
+    verified.delete(token);
+    verified.set(token, claims);
+    return { ...claims };
+  }
+
+  function remember(token: string, claims: JwtClaims): void {
+    if (cacheSize === 0) return;
+    if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+    verified.set(token, { ...claims });
+  }
+
   return {
     algorithms,
+    get cachedTokens() {
+      return verified.size;
+    },
     verify(token: string): JwtClaims {
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
         throw new JwtRejected('malformed');
       }
+      const known = remembered(token);
+      if (known) return known;
       // Only the header is read here (alg, kid); jsonwebtoken parses the rest once, after the allowlist check.
       const header = decodeHeader(token);
       const alg = header.alg;
@@ -226,6 +262,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         }
       }
       if (requireExpiry && typeof claims.exp !== 'number') throw new JwtRejected('no exp claim');
+      remember(token, claims);
       return claims;
     },
   };

@@ -180,3 +180,57 @@ describe('auth: JWT verifier options are checked at creation', function () {
     fails({ algorithms: ['HS256'], secret: SECRET, clockToleranceSec: -1 }, /^clockToleranceSec/);
   });
 });
+
+describe('auth: JWT verified-token cache', function () {
+  let clock = Date.now();
+  const sign = (claims: object, seconds: number) =>
+    jwt.sign({ ...base, ...claims }, SECRET, { expiresIn: seconds, noTimestamp: true });
+
+  it('answers a repeated token from the cache until it expires, then rejects it', function () {
+    clock = Date.now();
+    const verifier = createJwtVerifier({
+      algorithms: ['HS256'],
+      secret: SECRET,
+      issuer: 'portcullis',
+      audience: 'api',
+      clockToleranceSec: 0,
+      now: () => clock,
+    });
+    const token = sign({}, 60);
+    expect(verifier.verify(token).sub).to.equal('alice');
+    const again = verifier.verify(token);
+    again.sub = 'mallory';
+    expect(verifier.verify(token).sub).to.equal('alice', 'callers get copies');
+    clock = Date.now() + 61_000;
+    expect(() => verifier.verify(token)).to.throw('expired');
+  });
+
+  it('never lets a forged token ride on a cached one', function () {
+    const verifier = createJwtVerifier({
+      algorithms: ['HS256'],
+      secret: SECRET,
+      issuer: 'portcullis',
+      audience: 'api',
+    });
+    const token = sign({}, 60);
+    verifier.verify(token);
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${b64({ ...base, sub: 'admin', exp: Math.floor(Date.now() / 1000) + 60 })}.${signature}`;
+    expect(() => verifier.verify(forged)).to.throw();
+    expect(() => verifier.verify(`${token}x`)).to.throw();
+  });
+
+  it('keeps at most cacheSize tokens, the least recently used dropped; cacheSize 0 keeps none', function () {
+    const options = { algorithms: ['HS256' as const], secret: SECRET, issuer: 'portcullis', audience: 'api' };
+    const tokens = Array.from({ length: 5 }, (_, n) => sign({ n }, 60));
+    const small = createJwtVerifier({ ...options, cacheSize: 2 });
+    for (const token of tokens) small.verify(token);
+    expect(small.cachedTokens).to.equal(2);
+    const none = createJwtVerifier({ ...options, cacheSize: 0 });
+    for (const token of tokens) expect(none.verify(token).n).to.be.a('number');
+    expect(none.cachedTokens).to.equal(0);
+    expect(() => createJwtVerifier({ algorithms: ['HS256'], secret: SECRET, cacheSize: -1 }))
+      .to.throw(ConfigError)
+      .with.property('option', 'cacheSize');
+  });
+});
