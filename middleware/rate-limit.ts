@@ -25,6 +25,11 @@ export interface RateLimitOptions {
   onLimited?: (name: string, req: Request) => void;
   /** Only count failed requests (status >= 400), e.g. for login. Default false. */
   countFailuresOnly?: boolean;
+  /**
+   * Send the IETF draft-8 `RateLimit` and `RateLimit-Policy` headers. Turn off for a limiter clients
+   * should not plan by, such as a failure counter beside the real quota. Default true.
+   */
+  headers?: boolean;
   logger?: Logger;
 }
 
@@ -38,6 +43,7 @@ const KNOWN = [
   'keyGenerator',
   'onLimited',
   'countFailuresOnly',
+  'headers',
   'logger',
 ];
 
@@ -95,6 +101,10 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
   if (!Number.isSafeInteger(ipv6Subnet) || ipv6Subnet < 32 || ipv6Subnet > 128) {
     throw new ConfigError('ipv6Subnet', 'must be between 32 and 128');
   }
+  for (const flag of ['countFailuresOnly', 'headers'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
+      throw new ConfigError(flag, 'must be true or false');
+  }
   if (onStoreError !== 'open' && onStoreError !== 'closed')
     throw new ConfigError('onStoreError', 'must be open or closed');
   const logger = options.logger ?? silentLogger;
@@ -103,7 +113,7 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     store: new CounterStoreAdapter(options.store, name),
     limit,
     windowMs,
-    standardHeaders: 'draft-8',
+    standardHeaders: options.headers === false ? false : 'draft-8',
     legacyHeaders: false,
     identifier: name,
     keyGenerator,

@@ -65,7 +65,7 @@ export function buildDemoApp(parts: DemoParts): Express {
   // Counts failed requests per client address before anyone is known, against credential guessing. In-flight
   // requests count until they succeed, so the limit must stay above a client's concurrency: RATE_LIMIT_MAX.
   const onLimited = (name: string) => metrics.recordRateLimitHit(name);
-  app.use(auth.rateLimit({ name: 'failures', countFailuresOnly: true, onLimited }));
+  app.use(auth.rateLimit({ name: 'failures', countFailuresOnly: true, headers: false, onLimited }));
   app.use(auditTrail({ pipeline, logger }));
   app.use('/auth', auth.authRouter());
   app.use(auth.authenticate());
