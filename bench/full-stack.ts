@@ -1,6 +1,7 @@
 // The demo's list endpoint under load with the whole stack, beside bare Express serving the same data
-// from the same store kind: memory stores, and with --with-servers MongoDB + Redis too.
-// Run: npx tsx bench/full-stack.ts [seconds] [--with-servers]
+// from the same store kind: memory stores, then MongoDB + Redis (MONGODB_URI / REDIS_URL, else throwaway
+// servers; --memory-only skips them).
+// Run: npx tsx bench/full-stack.ts [seconds] [--memory-only]
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -95,24 +96,26 @@ async function scenario(name: string, env: Record<string, string>) {
 const rows = [];
 rows.push(...(await scenario('memory stores', { MONGODB_URI: '', REDIS_URL: '' })));
 
-// The MongoDB + Redis run is opt-in: FerretDB v1 (the server the test setup installs) sorts in its own
-// process and is far slower than MongoDB, so its figures say little about Portcullis.
-const withServers = process.argv.includes('--with-servers');
-const mongo = withServers ? await startMongoServer() : undefined;
-const redis = withServers ? await startRedisServer() : undefined;
-if (mongo && redis)
+// FerretDB v1 (the server the test setup installs when mongod is absent) sorts in its own process and is
+// far slower than MongoDB: its absolute figures say more about FerretDB than about Portcullis.
+const withServers = !process.argv.includes('--memory-only');
+const givenMongo = process.env.MONGODB_URI;
+const givenRedis = process.env.REDIS_URL;
+const mongo = withServers && !givenMongo ? await startMongoServer() : undefined;
+const redis = withServers && !givenRedis ? await startRedisServer() : undefined;
+if (withServers)
   try {
     rows.push(
       ...(await scenario('MongoDB + Redis', {
-        MONGODB_URI: mongo.url.replace('portcullis_test', 'portcullis_bench'),
-        REDIS_URL: redis.url,
+        MONGODB_URI: givenMongo ?? mongo!.url.replace('portcullis_test', 'portcullis_bench'),
+        REDIS_URL: givenRedis ?? redis!.url,
         ENCRYPTION_KEYS: `1:${randomBytes(32).toString('base64')}`,
         BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
       })),
     );
   } finally {
-    await mongo.stop();
-    await redis.stop();
+    await mongo?.stop();
+    await redis?.stop();
   }
 
 console.log(`\nGET /accounts (20 items), ${CONNECTIONS} connections, ${seconds}s per run, Node ${process.version}\n`);

@@ -114,6 +114,9 @@ async function managed(
     child = undefined;
     if (!current || current.exitCode !== null) return;
     const exited = new Promise((resolve) => current.once('exit', resolve));
+    // The guard is unref'd so it never holds a run open; while we wait for it to exit, it must, or a
+    // script with nothing else pending would end with "unsettled top-level await" (exit 13).
+    current.ref();
     current.stdin?.end(options.keepData ? 'keep\n' : 'delete\n');
     await exited;
   };
