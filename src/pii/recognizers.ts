@@ -98,7 +98,7 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
       regex: new RegExp(
         [
           // International: compact E.164, or groups each introduced by one separator (so a split is never guessed).
-          '(?<![\\w+])\\+[1-9](?:\\d{6,14}|\\d{0,2}(?:[ .-]\\(?\\d{1,4}\\)?){2,6})(?![\\w])',
+          '(?<![\\w+])\\+[1-9](?:\\d{6,14}|\\d{0,2}(?:[ .-]\\(?\\d{1,8}\\)?){2,6})(?![\\w])',
           // North American: (555) 123-4567, 555-123-4567, 555.123.4567.
           '(?<![\\w+(-])\\(?[2-9]\\d{2}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
         ].join('|'),
