@@ -16,7 +16,8 @@ import { crudRouter } from '../../../middleware/crud-router.js';
 import { errorHandler } from '../../../middleware/error-handler.js';
 import { maskResponse } from '../../../middleware/mask-response.js';
 
-describe('CRUD router with field encryption and role-aware masking (HTTP)', () => {
+/** People records with the ssn (searchable) and the notes encrypted, on a memory store. */
+function encryptedPeople() {
   const encryption = createFieldEncryption({
     keys: `1:${randomBytes(32).toString('base64')}`,
     blindIndexKey: randomBytes(32),
@@ -26,7 +27,11 @@ describe('CRUD router with field encryption and role-aware masking (HTTP)', () =
     schema: { name: 'string', ssn: 'string', notes: 'string' },
     extraPaths: encryption.derivedFields,
   });
-  const store = new EncryptedRecordStore({ store: inner, encryption });
+  return { encryption, inner, store: new EncryptedRecordStore({ store: inner, encryption }) };
+}
+
+describe('CRUD router with field encryption and role-aware masking (HTTP)', () => {
+  const { encryption, inner, store } = encryptedPeople();
   const principals: Record<string, Principal> = {
     clerk: { id: 'clerk', kind: 'user', groups: ['staff'], attributes: {} },
     auditor: { id: 'auditor', kind: 'user', groups: ['compliance'], attributes: {} },
@@ -98,16 +103,7 @@ describe('CRUD router with field encryption and role-aware masking (HTTP)', () =
 });
 
 describe('EncryptedRecordStore: fields the caller may not see', () => {
-  const encryption = createFieldEncryption({
-    keys: `1:${randomBytes(32).toString('base64')}`,
-    blindIndexKey: randomBytes(32),
-    fields: [{ path: 'ssn', searchable: true }, 'notes'],
-  });
-  const inner = new MemoryRecordStore({
-    schema: { name: 'string', ssn: 'string', notes: 'string' },
-    extraPaths: encryption.derivedFields,
-  });
-  const store = new EncryptedRecordStore({ store: inner, encryption });
+  const { inner, store } = encryptedPeople();
   const query = { where: matchAll, sort: [{ field: 'id', direction: 1 as const }], limit: 10 };
 
   before(async () => {
