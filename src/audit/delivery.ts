@@ -37,6 +37,10 @@ export class ReliableDelivery {
   #tail = -1;
   #nextAttemptAt = 0;
   #primaryDown = false;
+  /** The replay under way: concurrent writers share it, so no queued batch is read and acked twice. */
+  #replaying: Promise<boolean> | undefined;
+  /** Batches queued so far: a replay only declares the queues empty if none was queued while it ran. */
+  #queuedCount = 0;
 
   constructor(options: DeliveryOptions) {
     this.#options = options;
@@ -80,9 +84,15 @@ export class ReliableDelivery {
   }
 
   /** Replays queued batches, oldest first, for about `budgetMs`; true when every queue is empty. */
-  async replay(budgetMs: number): Promise<boolean> {
+  replay(budgetMs: number): Promise<boolean> {
+    this.#replaying ??= this.#replay(budgetMs).finally(() => (this.#replaying = undefined));
+    return this.#replaying;
+  }
+
+  async #replay(budgetMs: number): Promise<boolean> {
     const deadline = performance.now() + budgetMs;
     const { fallbacks } = this.#options;
+    const queuedBefore = this.#queuedCount;
     let skipped = false;
     for (let index = 0; index <= this.#tail && index < fallbacks.length; index++) {
       const tier = fallbacks[index]!;
@@ -109,7 +119,7 @@ export class ReliableDelivery {
         }
       }
     }
-    if (skipped) return false;
+    if (skipped || this.#queuedCount !== queuedBefore) return false;
     this.#tail = -1;
     return true;
   }
@@ -147,7 +157,9 @@ export class ReliableDelivery {
       const tier = fallbacks[index]!;
       try {
         await withDeadline(tier.append(batch), this.#options.writeTimeoutMs);
-        this.#tail = index;
+        // Concurrent writers may queue into different tiers; the tail only ever moves later.
+        this.#tail = Math.max(this.#tail, index);
+        this.#queuedCount++;
         return;
       } catch (error) {
         this.#options.logger.warn({ tier: tier.backend, err: errorForLog(error) }, 'audit fallback refused a batch');

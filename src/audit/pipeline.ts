@@ -6,7 +6,7 @@ import type { ReliabilityQueue } from '../contracts/queue.js';
 import { ConfigError, StoreUnavailableError, didYouMean } from '../errors.js';
 import { errorForLog, silentLogger, type Logger } from '../logger.js';
 import type { Masker } from '../pii/masker.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalCopy, canonicalJson } from './canonical.js';
 import { HashChain, newStreamPrefix } from './chain.js';
 import { auditContext } from './context.js';
 import { ReliableDelivery } from './delivery.js';
@@ -31,6 +31,12 @@ export interface AuditPipelineOptions {
   enabled?: boolean;
   /** Events per write. Default 500. */
   batchSize?: number;
+  /**
+   * Full batches written to the store at once while it is healthy (1 = one write at a time). Batches may
+   * then be stored out of order; every store orders by (time, id) or seq, and the hash chain and digests
+   * only count a stream as stored up to its first missing event. Default 1.
+   */
+  writeConcurrency?: number;
   /** Longest time an event waits in the buffer before a write, in ms. Default 200. */
   flushInterval?: number;
   /** Events buffered in memory before publishers must wait (backpressure). Default 20 000. */
@@ -61,6 +67,7 @@ const KNOWN_OPTIONS = [
   'defaultEnricher',
   'enabled',
   'batchSize',
+  'writeConcurrency',
   'flushInterval',
   'bufferLimit',
   'maxWait',
@@ -174,6 +181,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
   const store = options.store;
   const enabled = options.enabled ?? true;
   const batchSize = positive('batchSize', options.batchSize, 500);
+  const writeConcurrency = Math.floor(positive('writeConcurrency', options.writeConcurrency, 1));
   const flushInterval = positive('flushInterval', options.flushInterval, 200, 0);
   const bufferLimit = positive('bufferLimit', options.bufferLimit, 20_000);
   const maxWait = positive('maxWait', options.maxWait, 5000, 0);
@@ -209,8 +217,10 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
     }
     for (const [stream, range] of ranges) {
       let state = committed.get(stream);
-      // A stream first seen here (e.g. replayed from an earlier run) starts where its events start.
-      if (!state) committed.set(stream, (state = { seq: range.from - 1, hash: '', time: '', ranges: [] }));
+      // This process's streams start at seq 1 (a later batch may be stored first); a stream first seen here
+      // (replayed from an earlier run) starts where its events start.
+      const own = stream.startsWith(`${chain.prefix}.`);
+      if (!state) committed.set(stream, (state = { seq: own ? 0 : range.from - 1, hash: '', time: '', ranges: [] }));
       state.ranges.push(range);
       state.ranges.sort((a, b) => a.from - b.from);
       while (state.ranges.length > 0 && state.ranges[0]!.from <= state.seq + 1) {
@@ -234,6 +244,8 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
   let buffer: AuditEvent[] = [];
   let inFlight = 0;
   let pumping: Promise<void> | undefined;
+  // Wakes the pump while it waits on a write, when a full batch is ready for another concurrent write.
+  let wake: (() => void) | undefined;
   let flushTimer: NodeJS.Timeout | undefined;
   let closed = false;
   const spaceWaiters: (() => void)[] = [];
@@ -283,11 +295,19 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
       const { body: _b, queryParams: _q, pathParams: _p, changes: _c, data: _d, user, ...rest } = event;
       result = { ...rest, ...(user ? { user: { id: user.id } } : {}), data: { maskFailed: true } };
     }
-    let json = canonicalJson({ ...result, id, time, action });
+    let [body, json] = plainAndJson({ ...result, id, time, action });
     if (json.length > maxEventBytes) {
       const { body: _b, changes: _c, queryParams: _q, data: _d, ...rest } = result;
-      json = canonicalJson({ ...rest, id, time, action, data: { truncated: true, bytes: json.length } });
+      [body, json] = plainAndJson({ ...rest, id, time, action, data: { truncated: true, bytes: json.length } });
     }
+    return [body, json];
+  }
+
+  // The body as plain JSON (what a store gives back) and its canonical text, in one walk when possible.
+  function plainAndJson(event: object): [AuditEventBody, string] {
+    const copy = canonicalCopy(event);
+    if (copy !== undefined) return [copy as AuditEventBody, JSON.stringify(copy)];
+    const json = canonicalJson(event);
     return [JSON.parse(json) as AuditEventBody, json];
   }
 
@@ -301,7 +321,10 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
   }
 
   function schedule(): void {
-    if (pumping) return;
+    if (pumping) {
+      if (wake && buffer.length >= batchSize) wake();
+      return;
+    }
     if (buffer.length >= batchSize || flushInterval === 0) {
       kick();
       return;
@@ -325,29 +348,61 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
   }
 
   async function pump(): Promise<void> {
-    while (buffer.length > 0 || delivery.replayDue) {
-      if (buffer.length === 0) {
-        await delivery.replay(writeTimeout);
-        break;
-      }
-      const batch = buffer.length <= batchSize ? buffer : buffer.slice(0, batchSize);
-      buffer = buffer.length <= batchSize ? [] : buffer.slice(batchSize);
-      inFlight = batch.length;
-      try {
-        if ((await delivery.deliver(batch)) === 'queued') stats.queued += batch.length;
-      } catch (error) {
-        // Nothing accepted the batch: keep it first in line and try again after a pause.
-        buffer = batch.concat(buffer);
-        logger.error({ err: errorForLog(error), events: batch.length }, 'audit events kept in memory');
-        inFlight = 0;
+    const writing = new Set<Promise<void>>();
+    let failed = false;
+    // Resolves when a write settles or, when `wakeable`, when record() fills a batch meanwhile.
+    const settled = (wakeable: boolean) => {
+      if (!wakeable) return Promise.race(writing);
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      return Promise.race([...writing, woken]).finally(() => (wake = undefined));
+    };
+    while (buffer.length > 0 || delivery.replayDue || writing.size > 0) {
+      if (failed) {
+        // Nothing accepted a batch: once the other writes settle, pause and try again.
+        await Promise.all(writing);
+        failed = false;
         releaseWaiters();
         await new Promise((resolve) => setTimeout(resolve, retryInterval));
         if (closed) return;
         continue;
-      } finally {
-        inFlight = 0;
       }
-      releaseWaiters();
+      if (buffer.length === 0 && writing.size === 0) {
+        await delivery.replay(writeTimeout);
+        break;
+      }
+      // More than one write only for full batches into a healthy store; while batches are queued in a
+      // fallback, one write at a time keeps the replay order.
+      const lanes = delivery.backlog || delivery.primaryDown ? 1 : writeConcurrency;
+      if (writing.size >= lanes) {
+        await settled(false);
+        continue;
+      }
+      if (buffer.length === 0 || (writing.size > 0 && buffer.length < batchSize)) {
+        await settled(true);
+        continue;
+      }
+      const batch = buffer.length <= batchSize ? buffer : buffer.slice(0, batchSize);
+      buffer = buffer.length <= batchSize ? [] : buffer.slice(batchSize);
+      inFlight += batch.length;
+      const write: Promise<void> = delivery
+        .deliver(batch)
+        .then(
+          (outcome) => {
+            if (outcome === 'queued') stats.queued += batch.length;
+          },
+          (error: unknown) => {
+            // Keep the batch first in line.
+            buffer = batch.concat(buffer);
+            logger.error({ err: errorForLog(error), events: batch.length }, 'audit events kept in memory');
+            failed = true;
+          },
+        )
+        .finally(() => {
+          inFlight -= batch.length;
+          writing.delete(write);
+          releaseWaiters();
+        });
+      writing.add(write);
     }
   }
 

@@ -1,6 +1,7 @@
 // Canonical JSON: key order never matters, and what is hashed is exactly what comes back from a store.
 import { expect } from 'chai';
-import { canonicalJson, eventHash } from '../../../src/audit/canonical.js';
+import { canonicalCopy, canonicalJson, eventHash } from '../../../src/audit/canonical.js';
+import { uuidV7Generator } from '../../../src/audit/enrichers.js';
 import { HashChain } from '../../../src/audit/chain.js';
 
 describe('canonicalJson()', function () {
@@ -34,5 +35,69 @@ describe('canonicalJson()', function () {
     const read = chain.seal({ id: 'e3', time: '2026-01-01T00:00:01.000Z', action: 'GET' });
     expect(read.stream).to.not.equal(second.stream);
     expect(read.seq).to.equal(1);
+  });
+});
+
+describe('canonicalCopy()', function () {
+  // Values where JSON's rules bite: toJSON, dates, undefined, functions, non-finite numbers, -0, bigints,
+  // an own "__proto__" key, escapes and lone surrogates, sparse arrays, toJSON giving nothing.
+  const odd = (): Record<string, unknown> => {
+    const withProto = JSON.parse('{"__proto__":{"polluted":true},"k":1}') as Record<string, unknown>;
+    const sparse: unknown[] = [1];
+    sparse[3] = 'x';
+    return {
+      z: [3, undefined, NaN, { z: 1, a: new Date('2026-01-01T00:00:00Z') }, () => 1, Symbol('s'), sparse],
+      a: { y: undefined, x: -0, w: Infinity, v: 10n, u: 'é"\n\u2028\ud800', t: -Infinity, s: 1e21, r: 5e-7 },
+      c: { toJSON: () => ({ q: 2, p: [new Date(0)] }) },
+      gone: { toJSON: () => undefined },
+      f: () => 1,
+      proto: withProto,
+      nested: { deeper: { list: [{ b: true, a: null }], empty: {}, none: [] } },
+      map: new Map([['a', 1]]),
+    };
+  };
+
+  it('stringifies to exactly canonicalJson and deep-equals what JSON.parse gives back', function () {
+    const value = odd();
+    const copy = canonicalCopy(value);
+    expect(copy).to.not.equal(undefined);
+    const text = canonicalJson(value);
+    expect(JSON.stringify(copy)).to.equal(text);
+    expect(copy).to.deep.equal(JSON.parse(text));
+    // The copy's own "__proto__" is data, never the prototype.
+    const proto = (copy as { proto: object }).proto;
+    expect(Object.getPrototypeOf(proto)).to.equal(Object.prototype);
+    expect(Object.keys(proto)).to.deep.equal(['__proto__', 'k']);
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+  });
+
+  it('gives up (undefined) on array-index keys, which V8 would list before the others', function () {
+    expect(canonicalCopy({ b: 1, a: { 10: 'x', 2: 'y', k: 1 } })).to.equal(undefined);
+    expect(canonicalCopy({ s: new String('ab') })).to.equal(undefined);
+    // The fallback still gives canonicalJson's lexicographic order.
+    expect(canonicalJson({ a: { 10: 'x', 2: 'y', k: 1 } })).to.equal('{"a":{"10":"x","2":"y","k":1}}');
+  });
+
+  it('refuses values nested deeper than 64 levels, like canonicalJson', function () {
+    let deep: unknown = 1;
+    for (let index = 0; index < 100; index++) deep = { d: deep };
+    expect(() => canonicalCopy(deep)).to.throw(TypeError, /nests too deeply/);
+  });
+});
+
+describe('uuidV7Generator()', function () {
+  it('makes well-formed, unique, time-ordered ids across refills of its random pool', function () {
+    let ms = Date.UTC(2026, 0, 1);
+    const next = uuidV7Generator(() => ms);
+    const ids: string[] = [];
+    for (let index = 0; index < 3000; index++) {
+      if (index % 700 === 0) ms += 1;
+      ids.push(next());
+    }
+    for (const id of ids) expect(id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).to.equal(ids.length);
+    expect([...ids].sort()).to.deep.equal(ids);
+    // The random parts differ between ids (the pool is not reused).
+    expect(new Set(ids.map((id) => id.slice(-12))).size).to.equal(ids.length);
   });
 });

@@ -126,6 +126,60 @@ describe('audit pipeline', function () {
     expect(verifyEvents(stored, []).ok).to.equal(true);
   });
 
+  it('writes full batches concurrently (writeConcurrency) and still stores each event once, chain intact', async function () {
+    // A store whose writes take a while and sometimes fail, counting how many run at once.
+    class SlowFlakyStore extends MemoryAuditStore {
+      running = 0;
+      maxRunning = 0;
+      writes = 0;
+      override async write(events: readonly AuditEvent[]): Promise<void> {
+        this.running++;
+        this.maxRunning = Math.max(this.maxRunning, this.running);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 5 + (this.writes % 3) * 7));
+          if (++this.writes % 4 === 0) throw new Error('store hiccup');
+          await super.write(events);
+        } finally {
+          this.running--;
+        }
+      }
+    }
+    const store = new SlowFlakyStore({ maxEvents: 10_000 });
+    const fallback = new MemoryReliabilityQueue();
+    const key = 'unit-test-signing-key-123';
+    const pipeline = await createAuditPipeline({
+      store,
+      fallbacks: [fallback],
+      batchSize: 50,
+      writeConcurrency: 3,
+      flushInterval: 5,
+      retryInterval: 20,
+      signingKey: key,
+      digestInterval: 30,
+    });
+    const published: AuditEvent[] = [];
+    for (let index = 0; index < 3000; index++) {
+      published.push(pipeline.record({ action: index % 3 ? 'UPDATE' : 'GET', resourceId: String(index) })!);
+      if (index % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await pipeline.flush();
+    for (let waited = 0; waited < 5000 && (await fallback.size()) > 0; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await pipeline.close();
+    const stored = (await store.list({ limit: 1000, order: 'asc' })).events;
+    const everything = [];
+    for await (const event of store.scan()) everything.push(event);
+    expect(store.maxRunning, 'writes at once').to.be.within(2, 3);
+    expect(everything.length).to.equal(published.length);
+    expect(new Set(everything.map((event) => event.id)).size).to.equal(published.length);
+    expect(stored.length).to.equal(1000);
+    expect(await fallback.size()).to.equal(0);
+    const report = verifyEvents(everything, await store.digests(), { key });
+    expect(report.ok, JSON.stringify(report.first)).to.equal(true);
+    expect(pipeline.stats()).to.include({ published: 3000 });
+  });
+
   it('signs digests of what the store holds', async function () {
     const store = new MemoryAuditStore();
     const key = 'unit-test-signing-key-123';
