@@ -19,6 +19,13 @@ export interface MongoAuditStoreOptions {
   retention?: number;
   /** How long GET, LIST and SEARCH events are kept, in ms. Default: `retention`. */
   readRetention?: number;
+  /**
+   * Which secondary indexes `init()` builds on the events collection. `'all'`: time, user, action,
+   * resource, stream and expiry indexes. `'auto'` (default): all of them, unless the server cannot use a
+   * secondary index for any query (FerretDB v1 on SQLite only pushes `_id` equality down to SQLite and
+   * filters and sorts everything else in memory), where they would only slow every write.
+   */
+  indexes?: 'auto' | 'all';
   now?: Clock;
 }
 
@@ -61,6 +68,8 @@ export class MongoAuditStore implements AuditStore {
   readonly #retention: number;
   readonly #readRetention: number;
   readonly #now: Clock;
+  readonly #indexMode: 'auto' | 'all';
+  #indexed = true;
   #expiry: 'ttl' | 'sweep' = 'ttl';
   #lastSweep = 0;
 
@@ -71,6 +80,16 @@ export class MongoAuditStore implements AuditStore {
     this.#retention = options.retention ?? YEAR;
     this.#readRetention = Math.min(options.readRetention ?? this.#retention, this.#retention);
     this.#now = options.now ?? systemClock;
+    const indexes = options.indexes ?? 'auto';
+    if (indexes !== 'auto' && indexes !== 'all') {
+      throw new TypeError(`MongoAuditStore: options.indexes must be 'auto' or 'all', not ${JSON.stringify(indexes)}`);
+    }
+    this.#indexMode = indexes;
+  }
+
+  /** After `init()`: whether the secondary indexes were built (see the `indexes` option). */
+  get secondaryIndexes(): boolean {
+    return this.#indexed;
   }
 
   get #events() {
@@ -83,9 +102,15 @@ export class MongoAuditStore implements AuditStore {
 
   async init(): Promise<void> {
     await mongoCall(async () => {
+      await ensureTtlIndex(this.#digests, 'expireAt');
+      this.#indexed = this.#indexMode === 'all' || (await this.#serverUsesIndexes());
+      if (!this.#indexed) {
+        // Such a server (FerretDB v1) has no TTL indexes either: expired events are swept.
+        this.#expiry = 'sweep';
+        return;
+      }
       // expireAt already holds each event's own retention (reads may expire sooner), so expire at that instant.
       this.#expiry = await ensureTtlIndex(this.#events, 'expireAt');
-      await ensureTtlIndex(this.#digests, 'expireAt');
       await this.#events.createIndex({ time: -1, _id: -1 }, { name: 'time_id' });
       await this.#events.createIndex({ 'user.id': 1, time: -1 }, { name: 'user_time' });
       await this.#events.createIndex({ action: 1, time: -1 }, { name: 'action_time' });
@@ -110,8 +135,11 @@ export class MongoAuditStore implements AuditStore {
 
   async get(id: string): Promise<AuditEvent | undefined> {
     if (typeof id !== 'string') return undefined;
-    const document = await mongoCall(() => this.#events.findOne({ _id: id, expireAt: { $gt: this.#date() } }));
-    return document ? fromDocument(document) : undefined;
+    // `_id` alone, so FerretDB too looks it up by key instead of scanning; expiry is checked here.
+    const document = await mongoCall(() => this.#events.findOne({ _id: id }));
+    const expireAt = document?.expireAt;
+    if (!document || !(expireAt instanceof Date) || !(expireAt.getTime() > this.#now())) return undefined;
+    return fromDocument(document);
   }
 
   async list(query: AuditQuery): Promise<AuditPage> {
@@ -186,6 +214,25 @@ export class MongoAuditStore implements AuditStore {
   /** The events collection, for maintenance scripts and tamper tests. */
   collection() {
     return this.#events;
+  }
+
+  /**
+   * False only on FerretDB when an equality filter on an indexed field is not pushed down to its backend
+   * (v1 on SQLite): there no query could use a secondary index. Real MongoDB always uses them.
+   */
+  async #serverUsesIndexes(): Promise<boolean> {
+    const db = this.#connection.db;
+    if (!db) return true;
+    const info = await db.admin().command({ buildInfo: 1 });
+    if (typeof info.ferretdbVersion !== 'string') return true;
+    try {
+      await db.createCollection(this.#name);
+    } catch (error) {
+      // 48: NamespaceExists.
+      if ((error as { code?: unknown }).code !== 48) throw error;
+    }
+    const plan = (await this.#events.find({ action: 'probe' }).explain()) as { filterPushdown?: unknown };
+    return plan.filterPushdown !== false;
   }
 
   #date(): Date {

@@ -32,6 +32,22 @@ contractSuite<AuditStore>(
       },
     },
     {
+      // The full index set whatever the server: the same answers with and without secondary indexes.
+      name: 'mongodb, indexes: all',
+      async create({ mongo, name }) {
+        const connection = await mongo();
+        const store = new MongoAuditStore({ connection, collection: name, now, indexes: 'all' });
+        await store.init();
+        return {
+          store,
+          cleanup: async () => {
+            await connection.dropCollection(name).catch(() => undefined);
+            await connection.dropCollection(`${name}_digests`).catch(() => undefined);
+          },
+        };
+      },
+    },
+    {
       name: 'redis',
       async create({ redis, name }) {
         const client = await redis();
