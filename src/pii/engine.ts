@@ -4,6 +4,7 @@ import { ConfigError, didYouMean } from '../errors.js';
 import type { Masker, UnmaskGrant } from './masker.js';
 import { insertPath, newNode, parsePath, type PathNode, type Segment } from './paths.js';
 import { StateSets, type StateSet } from './state-sets.js';
+import { dateToJson } from '../iso-time.js';
 import {
   compileRecognizers,
   scanText,
@@ -318,7 +319,7 @@ class MaskingEngine implements PiiMasker {
     if (depth >= this.maxDepth) return this.tooDeep(run, path, value);
     if (Array.isArray(value)) return this.walkArray(value, states, granted, depth, run, path);
     // A date serializes to a fixed ISO form that holds no PII: recognizers need not scan it.
-    if (value instanceof Date) return value.toJSON();
+    if (value instanceof Date) return dateToJson(value);
     // Like JSON.stringify: a toJSON method decides what the value is (ObjectIds, documents).
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return this.walk(toJSON.call(value), states, granted, depth + 1, run, path);
