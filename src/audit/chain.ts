@@ -35,15 +35,18 @@ export class HashChain {
 
   /**
    * Seals a plain-JSON event body; calls must happen in the order events are to be chained. `canonical`,
-   * when given, is `canonicalJson(body)`, so the body is not serialized again.
+   * when given, is `canonicalJson(body)`, so the body is not serialized again. With `owned`, the body
+   * (which nothing else holds) becomes the event instead of being copied.
    */
-  seal(body: AuditEventBody, canonical = canonicalJson(body)): AuditEvent {
+  seal(body: AuditEventBody, canonical = canonicalJson(body), owned = false): AuditEvent {
     const stream = this.streamFor(body.action);
     const head = this.#heads.get(stream);
     const seq = (head?.seq ?? 0) + 1;
     const prevHash = head?.hash ?? GENESIS_HASH;
     const hash = sealHash(canonical, stream, seq, prevHash);
-    const event = { ...body, stream, seq, prevHash, hash } as AuditEvent;
+    const event = (
+      owned ? Object.assign(body, { stream, seq, prevHash, hash }) : { ...body, stream, seq, prevHash, hash }
+    ) as AuditEvent;
     const seal = `"stream":${JSON.stringify(stream)},"seq":${seq},"prevHash":"${prevHash}","hash":"${hash}"`;
     rememberJson(event, canonical.length > 2 ? `${canonical.slice(0, -1)},${seal}}` : `{${seal}}`);
     this.#heads.set(stream, { stream, seq: event.seq, hash: event.hash, time: event.time });

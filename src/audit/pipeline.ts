@@ -281,7 +281,8 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
     event.action = typeof event.action === 'string' && event.action ? event.action.slice(0, 128) : 'UNKNOWN';
     if (Object.keys(data).length > 0) event.data = { ...data };
     const [body, json] = masked(event as unknown as AuditEventBody);
-    return chain.seal(body, json);
+    // The body is a fresh copy (canonicalCopy or JSON.parse) that only this event holds.
+    return chain.seal(body, json, true);
   }
 
   function masked(event: AuditEventBody): [AuditEventBody, string] {
