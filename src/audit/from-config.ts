@@ -38,6 +38,7 @@ export async function auditPipelineFromConfig(
     logger: options.logger,
     enabled: config.AUDIT_ENABLED,
     batchSize: config.AUDIT_BATCH_SIZE,
+    writeConcurrency: config.AUDIT_WRITE_CONCURRENCY,
     flushInterval: config.AUDIT_FLUSH_INTERVAL,
     bufferLimit: config.AUDIT_BUFFER_LIMIT,
     writeTimeout: config.AUDIT_WRITE_TIMEOUT,

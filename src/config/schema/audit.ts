@@ -13,6 +13,12 @@ export const auditVariables = defineVariables({
     description: 'How long GET, LIST and SEARCH events are kept, when shorter than `AUDIT_RETENTION`.',
   }),
   AUDIT_BATCH_SIZE: integerVar({ default: 500, min: 1, max: 10_000, description: 'Audit events per store write.' }),
+  AUDIT_WRITE_CONCURRENCY: integerVar({
+    default: 1,
+    min: 1,
+    max: 16,
+    description: 'Full batches of audit events written to the store at once while it is healthy (2 suits MongoDB).',
+  }),
   AUDIT_FLUSH_INTERVAL: durationVar({
     default: 200,
     description: 'Longest time an audit event waits in memory before it is written.',
