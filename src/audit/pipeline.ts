@@ -296,7 +296,10 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
       const { body: _b, queryParams: _q, pathParams: _p, changes: _c, data: _d, user, ...rest } = event;
       result = { ...rest, ...(user ? { user: { id: user.id } } : {}), data: { maskFailed: true } };
     }
-    let [body, json] = plainAndJson({ ...result, id, time, action });
+    // The masker may not change the id, time or action; copying the event to restore them is only needed
+    // when it did (plainAndJson copies it anyway).
+    const kept = result.id === id && result.time === time && result.action === action;
+    let [body, json] = plainAndJson(kept ? result : { ...result, id, time, action });
     if (json.length > maxEventBytes) {
       const { body: _b, changes: _c, queryParams: _q, data: _d, ...rest } = result;
       [body, json] = plainAndJson({ ...rest, id, time, action, data: { truncated: true, bytes: json.length } });

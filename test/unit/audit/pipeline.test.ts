@@ -79,6 +79,25 @@ describe('audit pipeline', function () {
     expect(stored[1]!.user).to.deep.equal({ id: 'u1' });
   });
 
+  it("keeps the event's id, time and action even when the masker rewrites them", async function () {
+    const store = new MemoryAuditStore();
+    const pipeline = await createAuditPipeline({
+      store,
+      masker: {
+        mask<T>(value: T): T {
+          const copy = { ...(value as Record<string, unknown>) };
+          for (const key of Object.keys(copy)) if (typeof copy[key] === 'string') copy[key] = '***';
+          return copy as T;
+        },
+      },
+    });
+    const event = await pipeline.publish({ action: 'UPDATE', resource: 'people', id: 'evt-1' });
+    await pipeline.close();
+    const [stored] = await all(store);
+    expect(stored).to.include({ id: 'evt-1', action: 'UPDATE', time: event!.time, resource: '***' });
+    expect(verifyEvents([stored!], []).ok).to.equal(true);
+  });
+
   it('applies backpressure: publishers wait while the buffer is full, then fail with 503 after maxWait', async function () {
     const store = new ControlledStore();
     store.mode = 'hang';
