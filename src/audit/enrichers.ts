@@ -2,6 +2,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { AuditEventInput } from './event.js';
+import { isoString } from '../iso-time.js';
 
 /**
  * Returns fields to add to an event. Known event fields (`id`, `time`, `resource`, ...) are set when the
@@ -51,6 +52,6 @@ export function defaultEnricher(now: Clock): Enricher {
   const nextId = uuidV7Generator(now);
   return function idAndTime() {
     const time = now();
-    return { id: nextId(), time: new Date(time).toISOString() };
+    return { id: nextId(), time: isoString(time) };
   };
 }

@@ -15,6 +15,7 @@ import { defaultEnricher, type Enricher } from './enrichers.js';
 import type { AuditDigest, AuditEvent, AuditEventBody, AuditEventInput } from './event.js';
 import { createHistory, type HistoryFunction } from './history.js';
 import { withDeadline } from './timeout.js';
+import { isoString } from '../iso-time.js';
 
 export interface AuditPipelineOptions {
   /** The primary store (MongoDB, Redis Streams or memory). Required. */
@@ -276,7 +277,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
     }
     if (typeof event.id !== 'string' || !SAFE_ID.test(event.id)) event.id = randomUUID();
     if (typeof event.time !== 'string' || Number.isNaN(Date.parse(event.time))) {
-      event.time = new Date(now()).toISOString();
+      event.time = isoString(now());
     }
     event.action = typeof event.action === 'string' && event.action ? event.action.slice(0, 128) : 'UNKNOWN';
     if (Object.keys(data).length > 0) event.data = { ...data };
@@ -289,7 +290,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
     const { id, time, action } = event;
     let result: AuditEventBody;
     try {
-      result = masker ? masker.mask(event) : event;
+      result = masker ? withIdentity(masker.mask(payloadOf(event)), event) : event;
     } catch (error) {
       // Never store what could not be masked: keep only the request's shape.
       logger.error({ err: errorForLog(error), eventId: id }, 'audit masking failed; event stored without payload');
@@ -305,6 +306,17 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
       [body, json] = plainAndJson({ ...rest, id, time, action, data: { truncated: true, bytes: json.length } });
     }
     return [body, json];
+  }
+
+  // The id, time and action are the pipeline's own (or checked) values: never masked, so never scanned.
+  function payloadOf(event: AuditEventBody): Partial<AuditEventBody> {
+    const { id: _id, time: _time, action: _action, ...payload } = event;
+    return payload;
+  }
+
+  function withIdentity(payload: Partial<AuditEventBody> | undefined, event: AuditEventBody): AuditEventBody {
+    // The payload has no id, time or action keys (payloadOf removed them): nothing can override them.
+    return Object.assign({ id: event.id, time: event.time, action: event.action }, payload) as AuditEventBody;
   }
 
   // The body as plain JSON (what a store gives back) and its canonical text, in one walk when possible.
