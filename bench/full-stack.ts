@@ -1,7 +1,7 @@
 // The demo's list endpoint under load with the whole stack, beside bare Express serving the same data
 // from the same store kind: memory stores, then MongoDB + Redis (MONGODB_URI / REDIS_URL, else throwaway
 // servers; --memory-only skips them).
-// Run: npx tsx bench/full-stack.ts [seconds] [--memory-only]
+// Run: npx tsx bench/full-stack.ts [seconds per round, default 10] [--memory-only]
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +11,7 @@ import { startMongoServer, startRedisServer } from '../test/support/servers.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const seconds = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 10);
 const CONNECTIONS = 10;
+const ROUNDS = 3;
 
 interface Started {
   child: ChildProcess;
@@ -47,14 +48,23 @@ async function stop(started: Started): Promise<void> {
   await exited;
 }
 
-async function load(url: string, headers: Record<string, string>) {
-  // A short warm-up so the JIT and connection pools settle before the measured run.
-  await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(url: string, headers: Record<string, string>, duration: number): Promise<Run> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration, headers });
   if (result.non2xx > 0) {
     throw new Error(`${url}: ${result.non2xx} non-2xx answers ${JSON.stringify(result.statusCodeStats)}`);
   }
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+/** The run with the median requests/s. */
+function median(runs: Run[]): Run {
+  return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
 }
 
 async function login(base: string): Promise<string> {
@@ -70,23 +80,36 @@ async function login(base: string): Promise<string> {
 async function scenario(name: string, env: Record<string, string>) {
   console.error(`[bench] ${name}`);
   const bare = await start('bench/full-stack-bare-server.ts', env);
-  console.error(`[bench] bare server at ${bare.base}`);
-  const bareResult = await load(`${bare.base}/accounts?limit=20`, {});
-  await stop(bare);
-
   const demo = await start('examples/demo/main.ts', {
     ...env,
     RATE_LIMIT_MAX: '100000000',
     ADMIN_API_KEY: `bench.${randomBytes(24).toString('base64url')}`,
   });
   const token = await login(demo.base);
+  const bareTarget = { url: `${bare.base}/accounts?limit=20`, headers: {} };
   // The analyst's list: authenticate (JWT + session), rate limit, authorize (ABAC), permission filters,
   // the filter language, masking and an audit event per request.
-  const fullResult = await load(`${demo.base}/accounts?limit=20&status=active&sort=-balance`, {
-    authorization: `Bearer ${token}`,
-  });
+  const fullTarget = {
+    url: `${demo.base}/accounts?limit=20&status=active&sort=-balance`,
+    headers: { authorization: `Bearer ${token}` },
+  };
+  // Warm-ups so the JIT and connection pools settle, then alternating rounds: a machine whose load drifts
+  // during the run affects both stacks alike, and the medians say more than any single run.
+  for (const target of [bareTarget, fullTarget]) await load(target.url, target.headers, 2);
+  const bareRuns: Run[] = [];
+  const fullRuns: Run[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    bareRuns.push(await load(bareTarget.url, bareTarget.headers, seconds));
+    fullRuns.push(await load(fullTarget.url, fullTarget.headers, seconds));
+    const ratio = fullRuns.at(-1)!.rps / bareRuns.at(-1)!.rps;
+    console.error(
+      `[bench] round ${round + 1}: bare ${Math.round(bareRuns.at(-1)!.rps)}, full ${Math.round(fullRuns.at(-1)!.rps)} req/s (${ratio.toFixed(2)})`,
+    );
+  }
+  await stop(bare);
   await stop(demo);
-
+  const bareResult = median(bareRuns);
+  const fullResult = median(fullRuns);
   return [
     { stack: `bare Express (${name})`, ...bareResult, ratio: 1 },
     { stack: `full Portcullis stack (${name})`, ...fullResult, ratio: fullResult.rps / bareResult.rps },
@@ -118,7 +141,9 @@ if (withServers)
     await redis?.stop();
   }
 
-console.log(`\nGET /accounts (20 items), ${CONNECTIONS} connections, ${seconds}s per run, Node ${process.version}\n`);
+console.log(
+  `\nGET /accounts (20 items), ${CONNECTIONS} connections, median of ${ROUNDS} alternating ${seconds}s rounds, Node ${process.version}\n`,
+);
 console.log('| stack | requests/s | p50 ms | p99 ms | ratio to bare |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
