@@ -64,15 +64,27 @@ export function createPresenter(
     return grant;
   };
   return (req, record, hidden, projection) => {
-    const { [VERSION_FIELD]: _version, [DELETED_FIELD]: deletedAt, ...fields } = record;
-    let out: Record<string, unknown> = projection ? pickPaths(fields, projection) : fields;
-    if (deletedAt !== undefined && deletedAt !== null && (!projection || projection.includes('deletedAt')))
-      out.deletedAt = deletedAt;
-    if (hidden.size > 0) {
-      out = { ...out };
-      for (const field of hidden) removePath(out, field.split('.'));
+    const deletedAt = record[DELETED_FIELD];
+    let out: Record<string, unknown>;
+    if (projection) {
+      const { [VERSION_FIELD]: _version, [DELETED_FIELD]: _deleted, ...fields } = record;
+      out = pickPaths(fields, projection);
       for (const key of Object.keys(out)) if (isHidden(hidden, key)) delete out[key];
+    } else {
+      // One pass that leaves internal and hidden top-level fields out: copying and then deleting would
+      // leave the object a slow dictionary for the masking and serialization that follow.
+      out = {};
+      for (const key of Object.keys(record)) {
+        if (key === VERSION_FIELD || key === DELETED_FIELD || isHidden(hidden, key)) continue;
+        if (key === '__proto__')
+          Object.defineProperty(out, key, { value: record[key], enumerable: true, writable: true, configurable: true });
+        else out[key] = record[key];
+      }
     }
+    const showDeleted = !projection || projection.includes('deletedAt');
+    if (deletedAt !== undefined && deletedAt !== null && showDeleted && !isHidden(hidden, 'deletedAt'))
+      out.deletedAt = deletedAt;
+    for (const field of hidden) if (field.includes('.')) removePath(out, field.split('.'));
     return masker ? masker.mask(out, grantFor(req)) : out;
   };
 }
