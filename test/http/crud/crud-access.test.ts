@@ -90,6 +90,24 @@ for (const backend of backends) {
       expect((await request(t.app).get(`/people/${ids.A}`).expect(200)).body.secret).to.equal('s-A');
     });
 
+    it('removes an excluded nested field and keeps the rest of its object, in lists and projections', async function () {
+      t.as(undefined);
+      const created = await request(t.app)
+        .post('/people')
+        .send({ name: 'N', country: 'NO', address: { city: 'Oslo' } })
+        .expect(201);
+      t.as(permissions({ excludeFields: ['address.city'] }));
+      const read = await request(t.app).get(`/people/${created.body.id}`).expect(200);
+      expect(read.body).to.include({ name: 'N', country: 'NO' });
+      expect(read.body.address ?? {}).to.not.have.property('city');
+      const listed = await request(t.app).get('/people?name=N&fields=name,country').expect(200);
+      expect(listed.body.items).to.deep.equal([{ id: created.body.id, name: 'N', country: 'NO' }]);
+      t.as(undefined);
+      expect((await request(t.app).get(`/people/${created.body.id}`).expect(200)).body.address).to.deep.equal({
+        city: 'Oslo',
+      });
+    });
+
     it('enforces update-fields-permitted and -restricted', async function () {
       t.as(permissions({ updateFieldsPermitted: ['age', 'status'], updateFieldsRestricted: ['status'] }));
       await request(t.app).patch(`/people/${ids.A}`).send({ age: 31 }).expect(200);
