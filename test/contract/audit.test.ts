@@ -7,46 +7,37 @@ import { MemoryAuditStore } from '../../stores/memory/audit.js';
 import { MongoAuditStore } from '../../stores/mongodb/audit.js';
 import { RedisAuditStore } from '../../stores/redis/audit.js';
 import { sealedEvents } from '../unit/audit/events.js';
+import type { Connection } from 'mongoose';
 import { contractSuite } from './harness.js';
 
 const NOW = Date.parse('2026-01-02T00:00:00.000Z');
 const now = () => NOW;
 
+function mongoImplementation(name: string, indexes: 'auto' | 'all') {
+  return {
+    name,
+    async create({ mongo, name: collection }: { mongo: () => Promise<Connection>; name: string }) {
+      const connection = await mongo();
+      const store = new MongoAuditStore({ connection, collection, now, indexes });
+      await store.init();
+      return {
+        store,
+        cleanup: async () => {
+          await connection.dropCollection(collection).catch(() => undefined);
+          await connection.dropCollection(`${collection}_digests`).catch(() => undefined);
+        },
+      };
+    },
+  };
+}
+
 contractSuite<AuditStore>(
   'audit',
   [
     { name: 'memory', create: async () => ({ store: new MemoryAuditStore({ now }) }) },
-    {
-      name: 'mongodb',
-      async create({ mongo, name }) {
-        const connection = await mongo();
-        const store = new MongoAuditStore({ connection, collection: name, now });
-        await store.init();
-        return {
-          store,
-          cleanup: async () => {
-            await connection.dropCollection(name).catch(() => undefined);
-            await connection.dropCollection(`${name}_digests`).catch(() => undefined);
-          },
-        };
-      },
-    },
-    {
-      // The full index set whatever the server: the same answers with and without secondary indexes.
-      name: 'mongodb, indexes: all',
-      async create({ mongo, name }) {
-        const connection = await mongo();
-        const store = new MongoAuditStore({ connection, collection: name, now, indexes: 'all' });
-        await store.init();
-        return {
-          store,
-          cleanup: async () => {
-            await connection.dropCollection(name).catch(() => undefined);
-            await connection.dropCollection(`${name}_digests`).catch(() => undefined);
-          },
-        };
-      },
-    },
+    mongoImplementation('mongodb', 'auto'),
+    // The full index set whatever the server: the same answers with and without secondary indexes.
+    mongoImplementation('mongodb, indexes: all', 'all'),
     {
       name: 'redis',
       async create({ redis, name }) {
