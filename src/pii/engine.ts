@@ -152,7 +152,7 @@ class MaskingEngine implements PiiMasker {
   readonly fields: readonly string[];
   readonly labels: readonly string[];
   private readonly root: PathNode;
-  private readonly sets = new StateSets();
+  private readonly sets: StateSets;
   private readonly rootStates: StateSet;
   private readonly rules: Rule[] = [];
   private readonly recognizers: Recognizer[];
@@ -178,6 +178,7 @@ class MaskingEngine implements PiiMasker {
       }
     }
     this.caseInsensitive = options.caseInsensitive ?? false;
+    this.sets = new StateSets(this.caseInsensitive);
     this.mutate = options.mutate ?? false;
     this.maxDepth = positiveInteger(options.maxDepth, 64, 'maxDepth');
     this.maxScanLength = positiveInteger(options.maxScanLength, 1_000_000, 'maxScanLength');
@@ -389,18 +390,18 @@ class MaskingEngine implements PiiMasker {
   ): Out {
     let out = object;
     // Look up only the keys a rule names instead of visiting every property, when nothing scans.
-    const keys = !this.scanning && !this.caseInsensitive && states.namedKeys ? states.namedKeys : Object.keys(object);
+    const named = !this.scanning && !this.caseInsensitive ? states.namedKeys : undefined;
+    const keys = named ?? Object.keys(object);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      if (!Object.hasOwn(object, key)) continue;
-      const step = this.caseInsensitive ? key.toLowerCase() : key;
-      const next = this.sets.afterKey(states, step);
+      if (named && !Object.hasOwn(object, key)) continue;
+      const next = this.sets.afterKey(states, key);
       if (next.nodes.length === 0 && !this.scanning) continue;
       const current = object[key];
       const result = this.walk(
         current,
         next,
-        granted && this.sets.afterKey(granted, step),
+        granted && this.sets.afterKey(granted, key),
         depth + 1,
         run,
         run.annotations ? childPath(path, key) : path,

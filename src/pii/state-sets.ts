@@ -25,8 +25,11 @@ export class StateSets {
   readonly #ids = new WeakMap<PathNode, number>();
   #nextId = 0;
   readonly empty: StateSet;
+  readonly #fold: boolean;
 
-  constructor() {
+  /** `caseInsensitive`: keys are matched lower-cased (the tries hold lower-case keys). */
+  constructor(caseInsensitive = false) {
+    this.#fold = caseInsensitive;
     this.empty = this.#intern([]);
   }
 
@@ -37,11 +40,12 @@ export class StateSets {
     return this.#intern(nodes);
   }
 
+  /** The set after an object key, memoized by the key as written (lower-cased only on a miss). */
   afterKey(set: StateSet, key: string): StateSet {
     if (set.nodes.length === 0) return set;
     const known = set.byKey.get(key);
     if (known) return known;
-    const next = this.#intern(stepKey(set.nodes, key));
+    const next = this.#intern(stepKey(set.nodes, this.#fold ? key.toLowerCase() : key));
     if (set.byKey.size < MAX_TRANSITIONS_PER_SET) set.byKey.set(key, next);
     return next;
   }
