@@ -1,5 +1,5 @@
 // Canonical JSON and hashing: one byte-exact form per event, whatever the store did to key order.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const MAX_DEPTH = 64;
 
@@ -119,7 +119,8 @@ function copyValue(value: unknown, depth: number): unknown {
 export const GENESIS_HASH = '0'.repeat(64);
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  // The one-shot form (Node ≥ 20.12) skips the Hash object: about half the time for an event's text.
+  return hash('sha256', text, 'hex');
 }
 
 /**
@@ -133,9 +134,7 @@ export function eventHash(event: Record<string, unknown>): string {
 
 /** `eventHash` when the canonical JSON of the body is already known. */
 export function sealHash(canonicalBody: string, stream: unknown, seq: unknown, prevHash: unknown): string {
-  return createHash('sha256')
-    .update(`${canonicalBody}\n${String(stream)}\n${String(seq)}\n${String(prevHash)}`)
-    .digest('hex');
+  return sha256Hex(`${canonicalBody}\n${String(stream)}\n${String(seq)}\n${String(prevHash)}`);
 }
 
 // The JSON text of sealed events, made once by the pipeline and reused by every store that writes it.
