@@ -4,6 +4,7 @@ import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
 import { READ_ACTIONS } from '../../src/audit/event.js';
 import { checkLimit, compareEvents, encodeCursor, queryPredicate } from '../../src/audit/query.js';
 import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
+import { insertSorted } from './sorted.js';
 
 export interface MemoryAuditStoreOptions {
   /** How long events are kept, in ms. Default: forever. */
@@ -40,14 +41,7 @@ export class MemoryAuditStore implements AuditStore {
         continue;
       }
       // Late events (same millisecond, replayed batches) go to their place by binary search.
-      let low = 0;
-      let high = list.length;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (compareEvents(list[middle]!, event) <= 0) low = middle + 1;
-        else high = middle;
-      }
-      list.splice(low, 0, event);
+      insertSorted(list, event, compareEvents);
     }
     this.#expire();
   }

@@ -7,6 +7,7 @@ import { checkRecord } from '../../src/filter/record-rules.js';
 import { randomId, validateIdPrefix } from '../id.js';
 import { compareForSort, recordComparator } from '../record-order.js';
 import { copyData } from './copy.js';
+import { insertSorted } from './sorted.js';
 
 export interface MemoryRecordStoreOptions {
   /** The fields of the records, with types and rules (required, enum, min, max, lengths, pattern). */
@@ -50,14 +51,7 @@ export class MemoryRecordStore implements RecordStore {
     for (const record of this.#records.values()) {
       if (!matches(record)) continue;
       if (top.length === wanted && compare(record, top[wanted - 1]!) >= 0) continue;
-      let low = 0;
-      let high = top.length;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (compare(top[middle]!, record) <= 0) low = middle + 1;
-        else high = middle;
-      }
-      top.splice(low, 0, record);
+      insertSorted(top, record, compare);
       if (top.length > wanted) top.pop();
     }
     return top.slice(start).map((record) => copyData(record));
