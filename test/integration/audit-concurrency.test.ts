@@ -10,21 +10,7 @@ import { MongoAuditStore } from '../../stores/mongodb/audit.js';
 import { RedisReliabilityQueue } from '../../stores/redis/audit-queue.js';
 import { sharedRedis, uniqueName } from '../support/connections.js';
 import { startMongoServer, type ServerHandle } from '../support/servers.js';
-
-/** The real MongoDB store, counting how many writes run at once. */
-class CountingStore extends MongoAuditStore {
-  running = 0;
-  maxRunning = 0;
-  override async write(events: readonly AuditEvent[]): Promise<void> {
-    this.running++;
-    this.maxRunning = Math.max(this.maxRunning, this.running);
-    try {
-      await super.write(events);
-    } finally {
-      this.running--;
-    }
-  }
-}
+import { countConcurrentWrites } from '../support/write-counter.js';
 
 describe('audit writeConcurrency through a MongoDB outage (real servers)', function () {
   this.timeout(120_000);
@@ -41,7 +27,8 @@ describe('audit writeConcurrency through a MongoDB outage (real servers)', funct
   });
 
   it('stores every event exactly once with 3 writes in flight, chain and digests intact', async function () {
-    const store = new CountingStore({ connection: mongo, collection: 'concurrent_events' });
+    const store = new MongoAuditStore({ connection: mongo, collection: 'concurrent_events' });
+    const writes = countConcurrentWrites(store);
     await store.init();
     const key = 'concurrency-test-signing-key-123';
     const redis = await sharedRedis();
@@ -81,7 +68,7 @@ describe('audit writeConcurrency through a MongoDB outage (real servers)', funct
     const events: AuditEvent[] = [];
     for await (const event of store.scan()) events.push(event);
     const ids = new Set(events.map((event) => event.id));
-    expect(store.maxRunning, 'writes at once').to.equal(3);
+    expect(writes.maxRunning, 'writes at once').to.equal(3);
     expect(pipeline.stats().queued, 'events queued during the outage').to.be.greaterThan(0);
     expect(events.length, 'events stored').to.equal(published.length);
     expect(ids.size, 'distinct ids').to.equal(published.length);
