@@ -1,13 +1,13 @@
-// MongoDB audit store: one document per event keyed by its id (idempotent), indexed fields plus the sealed JSON.
+// MongoDB audit store: one document per event keyed by its id (idempotent); see audit-document.ts for its form.
 import type { Connection } from 'mongoose';
 import type { Filter } from 'mongodb';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
 import { READ_ACTIONS } from '../../src/audit/event.js';
-import { eventJson } from '../../src/audit/canonical.js';
 import { checkLimit, checkWhere, decodeCursor, encodeCursor } from '../../src/audit/query.js';
 import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
 import { isDuplicateKey, mongoCall } from '../errors.js';
+import { fromDocument, toDocument, type AuditDocument } from './audit-document.js';
 import { ensureTtlIndex, sweepExpired } from './ttl.js';
 
 export interface MongoAuditStoreOptions {
@@ -29,35 +29,11 @@ export interface MongoAuditStoreOptions {
   now?: Clock;
 }
 
-/** The stored form: the fields queries use, and the sealed event as JSON (what the hash covers). */
-interface AuditDocument {
-  _id: string;
-  time: Date;
-  expireAt: Date;
-  action: string;
-  resource?: string;
-  resourceId?: string;
-  outcome?: string;
-  status?: number;
-  method?: string;
-  path?: string;
-  requestId?: string;
-  stream: string;
-  seq: number;
-  hash: string;
-  user?: { id?: string; name?: string; kind?: string; apiKeyId?: string };
-  json: string;
-}
-
 interface DigestDocument extends Omit<AuditDigest, 'id'> {
   _id: string;
   expireAt: Date;
 }
 
-// Indexed copies of event fields; a copy that differs from the JSON is reflected in what we return,
-// so editing either one breaks the event's hash.
-const COPIED = ['action', 'resource', 'resourceId', 'outcome', 'status', 'method', 'path', 'requestId', 'stream'];
-const COPIED_USER = ['id', 'name', 'kind', 'apiKeyId'];
 const YEAR = 365 * 24 * 3600 * 1000;
 const SWEEP_EVERY = 60_000;
 
@@ -249,65 +225,9 @@ export class MongoAuditStore implements AuditStore {
   }
 
   #toDocument(event: AuditEvent): AuditDocument {
-    const time = Date.parse(event.time);
     const retention = READ_ACTIONS.has(event.action) ? this.#readRetention : this.#retention;
-    const document: AuditDocument = {
-      _id: event.id,
-      time: new Date(time),
-      expireAt: new Date(time + retention),
-      action: event.action,
-      stream: event.stream,
-      seq: event.seq,
-      hash: event.hash,
-      json: eventJson(event),
-    };
-    for (const key of COPIED) {
-      const value = (event as unknown as Record<string, unknown>)[key];
-      if (value !== undefined) (document as unknown as Record<string, unknown>)[key] = value;
-    }
-    if (event.user) {
-      const user: Record<string, unknown> = {};
-      for (const key of COPIED_USER) {
-        const value = (event.user as unknown as Record<string, unknown>)[key];
-        if (value !== undefined) user[key] = value;
-      }
-      document.user = user;
-    }
-    return document;
+    return toDocument(event, Date.parse(event.time) + retention);
   }
-}
-
-function fromDocument(document: AuditDocument): AuditEvent {
-  let event: Record<string, unknown>;
-  try {
-    event = JSON.parse(document.json) as Record<string, unknown>;
-  } catch {
-    event = {};
-  }
-  // Queries see the indexed copies, verification the JSON: any disagreement is named on the event,
-  // which also breaks its hash, so editing either copy is caught.
-  const mismatched: string[] = [];
-  const overlay = (target: Record<string, unknown>, key: string, value: unknown, name = key) => {
-    if (value === target[key]) return;
-    mismatched.push(name);
-    if (value === undefined) delete target[key];
-    else target[key] = value;
-  };
-  overlay(event, 'id', document._id);
-  overlay(event, 'seq', document.seq);
-  overlay(event, 'hash', document.hash);
-  const time = document.time instanceof Date && !Number.isNaN(document.time.getTime()) ? document.time : undefined;
-  overlay(event, 'time', time?.toISOString());
-  for (const key of COPIED) overlay(event, key, (document as unknown as Record<string, unknown>)[key]);
-  if (document.user || event.user) {
-    const user = { ...(event.user as Record<string, unknown>) };
-    for (const key of COPIED_USER) {
-      overlay(user, key, (document.user as Record<string, unknown> | undefined)?.[key], `user.${key}`);
-    }
-    event.user = user;
-  }
-  if (mismatched.length > 0) event.storageMismatch = mismatched;
-  return event as unknown as AuditEvent;
 }
 
 function onlyDuplicates(error: unknown): boolean {

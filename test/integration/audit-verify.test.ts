@@ -5,6 +5,7 @@ import { eventHash } from '../../src/audit/canonical.js';
 import { createAuditPipeline } from '../../src/audit/pipeline.js';
 import { runCli } from '../../src/cli/run.js';
 import { MongoAuditStore } from '../../stores/mongodb/audit.js';
+import { fromDocument, type AuditDocument } from '../../stores/mongodb/audit-document.js';
 import { requireEnv, sharedMongo, uniqueName } from '../support/connections.js';
 
 const KEY = 'integration-signing-key-0123456789';
@@ -30,7 +31,7 @@ describe('portcullis audit verify (MongoDB)', function () {
   }
 
   function docs() {
-    return connection.collection<{ _id: string; seq: number; json: string; stream: string; hash: string }>(collection);
+    return connection.collection<AuditDocument>(collection);
   }
 
   beforeEach(async function () {
@@ -41,7 +42,12 @@ describe('portcullis audit verify (MongoDB)', function () {
     const pipeline = await createAuditPipeline({ store, signingKey: KEY, batchSize: 4, flushInterval: 0 });
     ids = [];
     for (let index = 0; index < 12; index++) {
-      const event = await pipeline.publish({ action: 'UPDATE', resource: 'accounts', resourceId: String(index) });
+      const event = await pipeline.publish({
+        action: 'UPDATE',
+        resource: 'accounts',
+        resourceId: String(index),
+        body: { seats: index },
+      });
       ids.push(event!.id);
     }
     await pipeline.close();
@@ -58,16 +64,15 @@ describe('portcullis audit verify (MongoDB)', function () {
     expect(report.digests).to.be.at.least(1);
   });
 
-  it('names an event edited in the database (payload or indexed field)', async function () {
-    const doc = await docs().findOne({ _id: ids[4] });
-    const event = JSON.parse(doc!.json);
-    event.resourceId = 'changed';
-    await docs().updateOne({ _id: ids[4] }, { $set: { json: JSON.stringify(event) } });
+  it('names an event edited in the database (payload or queryable field)', async function () {
+    await docs().updateOne({ _id: ids[4] }, { $set: { rest: JSON.stringify({ body: { seats: 40 } }) } });
     await docs().updateOne({ _id: ids[7] }, { $set: { action: 'DELETE' } });
+    await docs().updateOne({ _id: ids[9] }, { $set: { 'user.id': 'someone-else' } });
     const { status, report } = await verify();
     expect(status).to.equal(1);
     expect(report.first, JSON.stringify(report)).to.include({ kind: 'modified', eventId: ids[4], seq: 5 });
-    expect(report.problems.map((p: { eventId: string }) => p.eventId)).to.include(ids[7]);
+    const named = report.problems.map((p: { eventId: string }) => p.eventId);
+    expect(named).to.include.members([ids[7], ids[9]]);
   });
 
   it('names the gap left by a deleted event, and a deleted last event through the digest', async function () {
@@ -94,12 +99,12 @@ describe('portcullis audit verify (MongoDB)', function () {
     const all = await docs().find().sort({ seq: 1 }).toArray();
     let prevHash = '';
     for (const [index, doc] of all.entries()) {
-      const event = JSON.parse(doc.json);
+      const event = fromDocument(doc);
       if (index === 8) event.resourceId = 'forged';
       if (index > 8) event.prevHash = prevHash;
       if (index >= 8) {
-        event.hash = eventHash(event);
-        const fields = { json: JSON.stringify(event), hash: event.hash, resourceId: event.resourceId };
+        event.hash = eventHash(event as never);
+        const fields = { hash: event.hash, prevHash: event.prevHash, resourceId: event.resourceId };
         await docs().updateOne({ _id: doc._id }, { $set: fields });
       }
       prevHash = event.hash;
