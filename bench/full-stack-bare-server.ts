@@ -1,8 +1,10 @@
-// The baseline of bench/full-stack.ts: bare Express serving the demo's accounts from the same store kind.
+// The baseline of bench/full-stack.ts: bare Express serving the demo's accounts from the same store kind,
+// the same page the analyst gets from the demo: her countries only, filtered and sorted as asked. What a
+// hand-written app does instead of Portcullis: read two query parameters, trust them, query the store.
 import express from 'express';
 import mongoose from 'mongoose';
 import { createServer } from 'node:http';
-import { MemoryRecordStore, matchAll, type RecordStore } from 'portcullis';
+import { MemoryRecordStore, type FilterNode, type RecordStore, type SortKey } from 'portcullis';
 import { MongoRecordStore, connectMongo, mongooseSchemaFor } from 'portcullis/stores/mongodb';
 import { accountFields, seedAccounts } from '../examples/demo/accounts.js';
 
@@ -22,9 +24,21 @@ for (const { id, ...fields } of seedAccounts())
   await store.insert(id, { ...fields, createdAt: new Date(), updatedAt: new Date() });
 
 const app = express();
+// The analyst's row restriction in the demo (her group's permission filter).
+const ANALYST_COUNTRIES = ['DE', 'FR'];
+
 app.get('/accounts', async (req, res) => {
   const limit = Math.min(Number(req.query.limit ?? 20) || 20, 100);
-  const items = await store.find({ where: matchAll, sort: [{ field: 'id', direction: 1 }], limit });
+  const nodes: FilterNode[] = [{ kind: 'cond', op: 'in', field: 'country', values: ANALYST_COUNTRIES }];
+  if (typeof req.query.status === 'string')
+    nodes.push({ kind: 'cond', op: 'eq', field: 'status', value: req.query.status });
+  const sort: SortKey[] = [];
+  if (typeof req.query.sort === 'string') {
+    const descending = req.query.sort.startsWith('-');
+    sort.push({ field: descending ? req.query.sort.slice(1) : req.query.sort, direction: descending ? -1 : 1 });
+  }
+  sort.push({ field: 'id', direction: 1 });
+  const items = await store.find({ where: { kind: 'and', nodes }, sort, limit });
   res.json({ items });
 });
 const server = createServer(app).listen(0, '127.0.0.1', () => {
