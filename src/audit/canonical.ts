@@ -136,16 +136,3 @@ export function eventHash(event: Record<string, unknown>): string {
 export function sealHash(canonicalBody: string, stream: unknown, seq: unknown, prevHash: unknown): string {
   return sha256Hex(`${canonicalBody}\n${String(stream)}\n${String(seq)}\n${String(prevHash)}`);
 }
-
-// The JSON text of sealed events, made once by the pipeline and reused by every store that writes it.
-const serialized = new WeakMap<object, string>();
-
-/** Remembers `json` as the serialization of `event` (which must not be mutated afterwards). */
-export function rememberJson(event: object, json: string): void {
-  serialized.set(event, json);
-}
-
-/** The event as JSON: the text the pipeline made when it sealed the event, or a fresh one. */
-export function eventJson(event: object): string {
-  return serialized.get(event) ?? JSON.stringify(event);
-}

@@ -1,6 +1,6 @@
 // The hash chain: seals each event with its stream, sequence number and the previous event's hash.
 import { randomBytes } from 'node:crypto';
-import { GENESIS_HASH, canonicalJson, rememberJson, sealHash } from './canonical.js';
+import { GENESIS_HASH, canonicalJson, sealHash } from './canonical.js';
 import { READ_ACTIONS, type AuditEvent, type AuditEventBody } from './event.js';
 
 export interface ChainHead {
@@ -44,11 +44,11 @@ export class HashChain {
     const seq = (head?.seq ?? 0) + 1;
     const prevHash = head?.hash ?? GENESIS_HASH;
     const hash = sealHash(canonical, stream, seq, prevHash);
-    const event = (
-      owned ? Object.assign(body, { stream, seq, prevHash, hash }) : { ...body, stream, seq, prevHash, hash }
-    ) as AuditEvent;
-    const seal = `"stream":${JSON.stringify(stream)},"seq":${seq},"prevHash":"${prevHash}","hash":"${hash}"`;
-    rememberJson(event, canonical.length > 2 ? `${canonical.slice(0, -1)},${seal}}` : `{${seal}}`);
+    const event = (owned ? body : { ...body }) as AuditEvent;
+    event.stream = stream;
+    event.seq = seq;
+    event.prevHash = prevHash;
+    event.hash = hash;
     this.#heads.set(stream, { stream, seq: event.seq, hash: event.hash, time: event.time });
     return event;
   }

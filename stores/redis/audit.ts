@@ -3,7 +3,6 @@ import type { Redis } from 'ioredis';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
 import { READ_ACTIONS } from '../../src/audit/event.js';
-import { eventJson } from '../../src/audit/canonical.js';
 import { checkLimit, queryPredicate } from '../../src/audit/query.js';
 import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
 import { ValidationError } from '../../src/errors.js';
@@ -79,7 +78,7 @@ export class RedisAuditStore implements AuditStore {
       Math.ceil(this.#retention / 1000),
       `${Math.max(0, this.#now() - this.#retention)}-0`,
     ];
-    for (const event of events) args.push(event.id, eventJson(event));
+    for (const event of events) args.push(event.id, JSON.stringify(event));
     await redisCall(() => this.#client.eval(WRITE, 1, this.#stream, ...args));
   }
 
