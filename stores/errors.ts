@@ -50,3 +50,11 @@ export async function redisCall<T>(operation: () => Promise<T>): Promise<T> {
 export function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
+
+/** An insert error that is only duplicate keys: a retried batch whose other documents were inserted. */
+export function onlyDuplicateKeys(error: unknown): boolean {
+  if (!isDuplicateKey(error)) return false;
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  if (!Array.isArray(writeErrors)) return true;
+  return writeErrors.every((writeError) => (writeError as { code?: unknown }).code === 11000);
+}

@@ -1,6 +1,6 @@
 // How an audit event is stored in MongoDB: its queryable fields as fields, everything else as one JSON
 // string, and each field only once, so what verification hashes is exactly what the document holds.
-import type { AuditEvent } from '../../src/audit/event.js';
+import { READ_ACTIONS, type AuditEvent } from '../../src/audit/event.js';
 import { isoString } from '../../src/iso-time.js';
 
 /** The stored form. Documents written before `rest` existed hold the whole event in `json` instead. */
@@ -33,7 +33,14 @@ const STRING_FIELDS = ['action', 'resource', 'resourceId', 'outcome', 'method', 
 const SEAL_STRINGS = ['prevHash', 'hash'];
 const NUMBER_FIELDS = ['status', 'seq'];
 const USER_FIELDS = new Set(['id', 'name', 'kind', 'apiKeyId', 'sourceIp', 'userAgent']);
-const NATIVE = new Set(['id', 'time', ...STRING_FIELDS, ...SEAL_STRINGS, ...NUMBER_FIELDS, 'user']);
+// How toDocument places each top-level key: `id` and `time` have their own fields, others go to `rest`.
+const PLACEMENT = new Map<string, 'string' | 'number' | 'user' | 'own'>([
+  ...[...STRING_FIELDS, ...SEAL_STRINGS].map((key) => [key, 'string'] as const),
+  ...NUMBER_FIELDS.map((key) => [key, 'number'] as const),
+  ['user', 'user'],
+  ['id', 'own'],
+  ['time', 'own'],
+]);
 
 /**
  * A string that comes back from BSON unchanged: a lone surrogate would be replaced in UTF-8, and some
@@ -43,41 +50,66 @@ function storable(value: unknown): value is string {
   return typeof value === 'string' && value.isWellFormed() && !value.includes('\u0000');
 }
 
+/** How long events are kept: reads (GET, LIST, SEARCH) may expire sooner than changes. */
+export interface AuditRetention {
+  retention: number;
+  readRetention: number;
+}
+
+/** When an event may be deleted, in ms since the epoch. */
+export function expiryOf(event: AuditEvent, { retention, readRetention }: AuditRetention): number {
+  return Date.parse(event.time) + (READ_ACTIONS.has(event.action) ? readRetention : retention);
+}
+
 /** The document for a sealed event; `expireAt` is when it may be deleted. */
 export function toDocument(event: AuditEvent, expireAt: number): AuditDocument {
   const source = event as unknown as Record<string, unknown>;
-  const time = Date.parse(event.time);
-  const document = { _id: event.id, time: new Date(time), expireAt: new Date(expireAt) } as AuditDocument;
-  const target = document as unknown as Record<string, unknown>;
+  const time = new Date(Date.parse(event.time));
+  const document: Record<string, unknown> = { _id: event.id, time, expireAt: new Date(expireAt) };
   const rest: Record<string, unknown> = {};
   // A time that is not in its canonical ISO form would come back changed from the date: kept as written.
-  if (isoString(document.time) !== event.time) rest.time = event.time;
-  for (const key of STRING_FIELDS) placeValue(key, storable(source[key]));
-  for (const key of SEAL_STRINGS) placeValue(key, storable(source[key]));
-  for (const key of NUMBER_FIELDS) placeValue(key, Number.isFinite(source[key]));
-  const user = source.user;
-  if (user !== null && typeof user === 'object' && !Array.isArray(user)) {
-    const native: Record<string, string> = {};
-    const other: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(user)) {
-      if (USER_FIELDS.has(key) && storable(value)) native[key] = value;
-      else setOwn(other, key, value);
+  if (isoString(time) !== event.time) rest.time = event.time;
+  // One pass over the event's own keys, each placed once.
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    if (value === undefined) continue;
+    switch (PLACEMENT.get(key)) {
+      case 'own':
+        break;
+      case 'string':
+        if (storable(value)) document[key] = value;
+        else rest[key] = value;
+        break;
+      case 'number':
+        if (Number.isFinite(value)) document[key] = value;
+        else rest[key] = value;
+        break;
+      case 'user':
+        placeUser(value, document, rest);
+        break;
+      default:
+        setOwn(rest, key, value);
     }
-    document.user = native;
-    if (Object.keys(other).length > 0) rest.user = other;
-  } else if (user !== undefined) rest.user = user;
-  for (const key in source) {
-    if (!NATIVE.has(key) && Object.hasOwn(source, key)) setOwn(rest, key, source[key]);
   }
   document.rest = JSON.stringify(rest);
-  return document;
+  return document as unknown as AuditDocument;
+}
 
-  function placeValue(key: string, native: boolean): void {
-    const value = source[key];
-    if (value === undefined) return;
-    if (native) target[key] = value;
-    else rest[key] = value;
+/** The user's string fields queries use as a `user` field; anything else about the user in `rest.user`. */
+function placeUser(user: unknown, document: Record<string, unknown>, rest: Record<string, unknown>): void {
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) {
+    rest.user = user;
+    return;
   }
+  const native: Record<string, string> = {};
+  let other: Record<string, unknown> | undefined;
+  for (const key of Object.keys(user)) {
+    const value = (user as Record<string, unknown>)[key];
+    if (USER_FIELDS.has(key) && storable(value)) native[key] = value;
+    else setOwn((other ??= {}), key, value);
+  }
+  document.user = native;
+  if (other) rest.user = other;
 }
 
 /** The event a document holds, whichever form it was written in. */

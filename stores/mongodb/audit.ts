@@ -3,11 +3,10 @@ import type { Connection } from 'mongoose';
 import type { Filter } from 'mongodb';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
-import { READ_ACTIONS } from '../../src/audit/event.js';
 import { checkLimit, checkWhere, decodeCursor, encodeCursor } from '../../src/audit/query.js';
 import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
-import { isDuplicateKey, mongoCall } from '../errors.js';
-import { fromDocument, toDocument, type AuditDocument } from './audit-document.js';
+import { isDuplicateKey, mongoCall, onlyDuplicateKeys } from '../errors.js';
+import { expiryOf, fromDocument, toDocument, type AuditDocument } from './audit-document.js';
 import { ensureTtlIndex, sweepExpired } from './ttl.js';
 
 export interface MongoAuditStoreOptions {
@@ -97,14 +96,15 @@ export class MongoAuditStore implements AuditStore {
 
   async write(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const documents = events.map((event) => this.#toDocument(event));
+    const retention = { retention: this.#retention, readRetention: this.#readRetention };
+    const documents = events.map((event) => toDocument(event, expiryOf(event, retention)));
     await mongoCall(async () => {
       await this.#sweepIfDue();
       try {
         await this.#events.insertMany(documents, { ordered: false });
       } catch (error) {
         // A retried batch: the events already stored are skipped, the others were inserted.
-        if (!onlyDuplicates(error)) throw error;
+        if (!onlyDuplicateKeys(error)) throw error;
       }
     });
   }
@@ -223,20 +223,6 @@ export class MongoAuditStore implements AuditStore {
     await sweepExpired(this.#events, 'expireAt', new Date(now));
     await sweepExpired(this.#digests, 'expireAt', new Date(now));
   }
-
-  #toDocument(event: AuditEvent): AuditDocument {
-    const retention = READ_ACTIONS.has(event.action) ? this.#readRetention : this.#retention;
-    return toDocument(event, Date.parse(event.time) + retention);
-  }
-}
-
-function onlyDuplicates(error: unknown): boolean {
-  if (isDuplicateKey(error)) {
-    const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-    if (!Array.isArray(writeErrors)) return true;
-    return writeErrors.every((writeError) => (writeError as { code?: unknown }).code === 11000);
-  }
-  return false;
 }
 
 /** The public field `id` is `_id` in the collection; other names are stored as they are. */
