@@ -63,7 +63,10 @@ export class EncryptedRecordStore implements RecordStore {
     // Fields the caller may not see are dropped undecrypted: less work, and less plaintext in memory.
     const omitted = query.omit?.filter((path) => this.#encryption.isEncrypted(path));
     const omit = omitted && omitted.length > 0 ? new Set(omitted) : undefined;
-    return (await this.#inner.find(query)).map((record) => this.#decrypt(record, omit));
+    // The inner store may leave out the derived fields (blind indexes, key version) as well: then the
+    // records need no second copy to strip them. Either way they are stripped below.
+    const inner = { ...query, omit: [...(query.omit ?? []), ...this.#encryption.derivedFields] };
+    return (await this.#inner.find(inner)).map((record) => this.#decrypt(record, omit));
   }
 
   count(where: FilterNode): Promise<number> {

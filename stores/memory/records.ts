@@ -54,7 +54,8 @@ export class MemoryRecordStore implements RecordStore {
       insertSorted(top, record, compare);
       if (top.length > wanted) top.pop();
     }
-    return top.slice(start).map((record) => copyData(record));
+    const omit = topLevelOmissions(query.omit);
+    return top.slice(start).map((record) => copyData(record, omit));
   }
 
   async count(where: FilterNode): Promise<number> {
@@ -119,4 +120,10 @@ export class MemoryRecordStore implements RecordStore {
     if (!current || (expectedVersion !== undefined && current._version !== expectedVersion)) return false;
     return this.#records.delete(id);
   }
+}
+
+/** The query's omitted fields that are whole top-level fields (dotted paths are left to the caller). */
+function topLevelOmissions(omit: readonly string[] | undefined): ReadonlySet<string> | undefined {
+  const top = omit?.filter((path) => !path.includes('.') && path !== 'id');
+  return top && top.length > 0 ? new Set(top) : undefined;
 }

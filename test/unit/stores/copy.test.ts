@@ -39,3 +39,23 @@ describe('memory stores: copyData', () => {
     expect(copy.map.get('k')).to.equal('v');
   });
 });
+
+describe('memory record store: a query that omits fields', () => {
+  it('leaves omitted top-level fields out of the copies and keeps them stored', async () => {
+    const { MemoryRecordStore } = await import('../../../stores/memory/records.js');
+    const { matchAll } = await import('../../../src/filter/ast.js');
+    const store = new MemoryRecordStore({
+      schema: { name: 'string', email: 'string', 'address.city': 'string', 'address.zip': 'string' },
+      idPrefix: 'r_',
+    });
+    await store.insert('r_1', { name: 'Ada', email: 'ada@example.com', address: { city: 'London', zip: 'N1' } });
+    const query = { where: matchAll, sort: [{ field: 'id', direction: 1 as const }], limit: 10 };
+    const [omitted] = await store.find({ ...query, omit: ['email', 'address.zip', 'id'] });
+    expect(omitted).to.include({ id: 'r_1', name: 'Ada' });
+    expect(omitted).not.to.have.property('email');
+    // Dotted paths and the id are the caller's to remove: the store copies them.
+    expect(omitted!.address).to.deep.equal({ city: 'London', zip: 'N1' });
+    const [full] = await store.find(query);
+    expect(full).to.include({ email: 'ada@example.com' });
+  });
+});
