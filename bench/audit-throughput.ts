@@ -41,7 +41,6 @@ async function throughput(name: string, store: AuditStore, writeConcurrency = 1,
     batchSize: BATCH,
     writeConcurrency,
     flushInterval: 20,
-    bufferLimit: 50_000,
   });
   const started = performance.now();
   for (let n = 0; n < events; n++) {
