@@ -122,8 +122,11 @@ export class MemoryRecordStore implements RecordStore {
   }
 }
 
-/** The query's omitted fields that are whole top-level fields (dotted paths are left to the caller). */
+/**
+ * The query's omitted fields that are whole top-level fields; dotted paths, and the store's own `id` and
+ * `_version`, are left to the caller.
+ */
 function topLevelOmissions(omit: readonly string[] | undefined): ReadonlySet<string> | undefined {
-  const top = omit?.filter((path) => !path.includes('.') && path !== 'id');
+  const top = omit?.filter((path) => !path.includes('.') && path !== 'id' && path !== '_version');
   return top && top.length > 0 ? new Set(top) : undefined;
 }
