@@ -27,6 +27,7 @@ export const DECRYPTION_ERROR_FIELD = '_decryptionError';
 export class EncryptedRecordStore implements RecordStore {
   readonly #inner: RecordStore;
   readonly #encryption: FieldEncryption;
+  readonly #derivedFields: readonly string[];
   readonly #logger: Logger;
 
   constructor(options: EncryptedRecordStoreOptions) {
@@ -34,6 +35,7 @@ export class EncryptedRecordStore implements RecordStore {
     if (!options.encryption) throw new TypeError('EncryptedRecordStore: options.encryption is required');
     this.#inner = options.store;
     this.#encryption = options.encryption;
+    this.#derivedFields = options.encryption.derivedFields;
     this.#logger = options.logger ?? silentLogger;
   }
 
@@ -65,7 +67,7 @@ export class EncryptedRecordStore implements RecordStore {
     const omit = omitted && omitted.length > 0 ? new Set(omitted) : undefined;
     // The inner store may leave out the derived fields (blind indexes, key version) as well: then the
     // records need no second copy to strip them. Either way they are stripped below.
-    const inner = { ...query, omit: [...(query.omit ?? []), ...this.#encryption.derivedFields] };
+    const inner = { ...query, omit: [...(query.omit ?? []), ...this.#derivedFields] };
     return (await this.#inner.find(inner)).map((record) => this.#decrypt(record, omit));
   }
 

@@ -32,6 +32,7 @@ export interface AuditDocument {
 const STRING_FIELDS = ['action', 'resource', 'resourceId', 'outcome', 'method', 'path', 'requestId', 'stream'];
 const SEAL_STRINGS = ['prevHash', 'hash'];
 const NUMBER_FIELDS = ['status', 'seq'];
+const FIELDS = [...STRING_FIELDS, ...SEAL_STRINGS, ...NUMBER_FIELDS];
 const USER_FIELDS = new Set(['id', 'name', 'kind', 'apiKeyId', 'sourceIp', 'userAgent']);
 // How toDocument places each top-level key: `id` and `time` have their own fields, others go to `rest`.
 const PLACEMENT = new Map<string, 'string' | 'number' | 'user' | 'own'>([
@@ -124,7 +125,7 @@ function fromFieldsAndRest(document: AuditDocument): AuditEvent {
   const rest = parseObject(document.rest);
   const event: Record<string, unknown> = { id: document._id };
   if (document.time instanceof Date && !Number.isNaN(document.time.getTime())) event.time = isoString(document.time);
-  for (const key of [...STRING_FIELDS, ...SEAL_STRINGS, ...NUMBER_FIELDS]) {
+  for (const key of FIELDS) {
     if (stored[key] !== undefined) event[key] = stored[key];
   }
   const restUser = rest.user;
