@@ -1,7 +1,7 @@
 // Shapes records for responses: internal fields out, hidden fields out, projection, masking.
 import type { Request } from 'express';
 import { DELETED_FIELD, VERSION_FIELD, type StoredRecord } from '../../src/contracts/records.js';
-import type { Masker, UnmaskGrant } from '../../src/pii/masker.js';
+import { maskOwned, type Masker, type UnmaskGrant } from '../../src/pii/masker.js';
 import { isHidden } from './access.js';
 
 export interface Presenter {
@@ -85,6 +85,7 @@ export function createPresenter(
     if (deletedAt !== undefined && deletedAt !== null && showDeleted && !isHidden(hidden, 'deletedAt'))
       out.deletedAt = deletedAt;
     for (const field of hidden) if (field.includes('.')) removePath(out, field.split('.'));
-    return masker ? masker.mask(out, grantFor(req)) : out;
+    // `out` is this call's own object: the masker need not copy it again.
+    return masker ? maskOwned(masker, out, grantFor(req)) : out;
   };
 }

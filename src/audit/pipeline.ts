@@ -5,7 +5,7 @@ import type { AuditStore } from '../contracts/audit.js';
 import type { ReliabilityQueue } from '../contracts/queue.js';
 import { ConfigError, StoreUnavailableError, didYouMean } from '../errors.js';
 import { errorForLog, silentLogger, type Logger } from '../logger.js';
-import type { Masker } from '../pii/masker.js';
+import { maskOwned, type Masker } from '../pii/masker.js';
 import { canonicalCopy, canonicalJson } from './canonical.js';
 import { HashChain, newStreamPrefix } from './chain.js';
 import { auditContext } from './context.js';
@@ -290,7 +290,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
     const { id, time, action } = event;
     let result: AuditEventBody;
     try {
-      result = masker ? withIdentity(masker.mask(payloadOf(event)), event) : event;
+      result = masker ? withIdentity(maskOwned(masker, payloadOf(event)), event) : event;
     } catch (error) {
       // Never store what could not be masked: keep only the request's shape.
       logger.error({ err: errorForLog(error), eventId: id }, 'audit masking failed; event stored without payload');

@@ -111,6 +111,8 @@ interface GrantState {
 interface Run {
   grant: GrantState | undefined;
   annotations: Annotations | undefined;
+  /** The caller owns the root object or array: it may be changed in place. */
+  ownsRoot: boolean;
 }
 
 const NO_GRANT: GrantState = { states: undefined, disabledRules: undefined, skipLabels: undefined };
@@ -241,19 +243,27 @@ class MaskingEngine implements PiiMasker {
   }
 
   mask<T>(value: T, grant?: UnmaskGrant): T {
+    return this.maskRoot(value, grant, false);
+  }
+
+  maskOwned<T>(value: T, grant?: UnmaskGrant): T {
+    return this.maskRoot(value, grant, true);
+  }
+
+  private maskRoot<T>(value: T, grant: UnmaskGrant | undefined, ownsRoot: boolean): T {
     if (this.inert) return value;
     if (this.plan && !grant) {
-      const out = this.walkPlan(value, this.plan, 0);
+      const out = this.walkPlan(value, this.plan, 0, ownsRoot);
       return (out === REMOVE ? undefined : out) as T;
     }
-    const run: Run = { grant: this.grantState(grant), annotations: undefined };
+    const run: Run = { grant: this.grantState(grant), annotations: undefined, ownsRoot };
     const out = this.walk(value, this.rootStates, run.grant?.states, 0, run, '');
     return (out === REMOVE ? undefined : out) as T;
   }
 
   maskText(text: string, grant?: UnmaskGrant): string {
     if (!this.scanning || typeof text !== 'string') return text;
-    return this.scan(text, { grant: this.grantState(grant), annotations: undefined }, '');
+    return this.scan(text, { grant: this.grantState(grant), annotations: undefined, ownsRoot: false }, '');
   }
 
   serialize(value: unknown, grant?: UnmaskGrant): string {
@@ -263,7 +273,7 @@ class MaskingEngine implements PiiMasker {
   annotate(value: unknown, grant?: UnmaskGrant): Annotations {
     const annotations: Annotations = {};
     if (this.inert) return annotations;
-    const run: Run = { grant: this.grantState(grant), annotations };
+    const run: Run = { grant: this.grantState(grant), annotations, ownsRoot: false };
     this.walk(value, this.rootStates, run.grant?.states, 0, run, '');
     return annotations;
   }
@@ -330,13 +340,14 @@ class MaskingEngine implements PiiMasker {
   }
 
   /** The walk of the fast plan: same results as `walk` for the configurations `planFits` accepts. */
-  private walkPlan(value: unknown, plan: PlanNode, depth: number): Out | typeof REMOVE {
+  private walkPlan(value: unknown, plan: PlanNode, depth: number, ownsRoot = false): Out | typeof REMOVE {
     if (plan.rule !== undefined) {
       const rule = this.rules[plan.rule]!;
       return rule.strategy.removes ? REMOVE : this.maskWhole(value, rule, depth);
     }
     if (typeof value !== 'object' || value === null) return value;
     if (depth >= this.maxDepth) return TOO_DEEP;
+    const inPlace = this.mutate || (ownsRoot && depth === 0);
     if (Array.isArray(value)) {
       const elements = plan.elements;
       if (!elements) return value;
@@ -346,12 +357,12 @@ class MaskingEngine implements PiiMasker {
         const current: unknown = value[index];
         const result = this.walkPlan(current, elements, depth + 1);
         if (result === current) continue;
-        out ??= this.mutate ? value : value.slice();
+        out ??= inPlace ? value : value.slice();
         out[index] = result;
         if (result === REMOVE) removed = true;
       }
       if (!out) return value;
-      return removed ? this.dropRemoved(value, out) : out;
+      return removed ? dropRemoved(value, out, inPlace) : out;
     }
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return this.walkPlan(toJSON.call(value), plan, depth + 1);
@@ -365,19 +376,16 @@ class MaskingEngine implements PiiMasker {
       const current = object[key];
       const result = this.walkPlan(current, child, depth + 1);
       if (result === current) continue;
-      if (out === object && !this.mutate) out = { ...object };
+      if (out === object && !inPlace) out = { ...object };
       if (result === REMOVE) delete out[key];
       else setOwn(out, key, result);
     }
     return out;
   }
 
-  private dropRemoved(original: unknown[], out: unknown[]): unknown[] {
-    const kept = out.filter((item) => item !== REMOVE);
-    if (!this.mutate) return kept;
-    original.length = 0;
-    original.push(...kept);
-    return original;
+  /** Whether the walk may change this value in place rather than copy it on the first change. */
+  private inPlace(run: Run, depth: number): boolean {
+    return this.mutate || (run.ownsRoot && depth === 0);
   }
 
   private walkObject(
@@ -389,6 +397,7 @@ class MaskingEngine implements PiiMasker {
     path: string,
   ): Out {
     let out = object;
+    const inPlace = this.inPlace(run, depth);
     // Look up only the keys a rule names instead of visiting every property, when nothing scans.
     const named = !this.scanning && !this.caseInsensitive ? states.namedKeys : undefined;
     const keys = named ?? Object.keys(object);
@@ -407,7 +416,7 @@ class MaskingEngine implements PiiMasker {
         run.annotations ? childPath(path, key) : path,
       );
       if (result === current || run.annotations) continue;
-      if (out === object && !this.mutate) out = { ...object };
+      if (out === object && !inPlace) out = { ...object };
       if (result === REMOVE) delete out[key];
       else setOwn(out, key, result);
     }
@@ -435,12 +444,12 @@ class MaskingEngine implements PiiMasker {
         run.annotations ? `${path}[${index}]` : path,
       );
       if (result === current || run.annotations) continue;
-      out ??= this.mutate ? array : array.slice();
+      out ??= this.inPlace(run, depth) ? array : array.slice();
       out[index] = result;
       if (result === REMOVE) removed = true;
     }
     if (!out) return array;
-    return removed ? this.dropRemoved(array, out) : out;
+    return removed ? dropRemoved(array, out, this.inPlace(run, depth)) : out;
   }
 
   private tooDeep(run: Run, path: string, value: unknown): Out {
@@ -515,6 +524,14 @@ class MaskingEngine implements PiiMasker {
     }
     return out + text.slice(last);
   }
+}
+
+function dropRemoved(original: unknown[], out: unknown[], inPlace: boolean): unknown[] {
+  const kept = out.filter((item) => item !== REMOVE);
+  if (!inPlace) return kept;
+  original.length = 0;
+  original.push(...kept);
+  return original;
 }
 
 function positiveInteger(value: number | undefined, fallback: number, option: string): number {

@@ -9,4 +9,14 @@ export interface UnmaskGrant {
 /** Masks a value (object, array or string) and returns a masked copy; never mutates its input by default. */
 export interface Masker {
   mask<T>(value: T, grant?: UnmaskGrant): T;
+  /**
+   * Like `mask`, but may change the top-level object or array of `value` in place (never a nested value):
+   * for a caller that has just built that object and would otherwise pay for a second copy of it.
+   */
+  maskOwned?<T>(value: T, grant?: UnmaskGrant): T;
+}
+
+/** Masks a value the caller has just built, in place at its top level when the masker can. */
+export function maskOwned<T>(masker: Masker, value: T, grant?: UnmaskGrant): T {
+  return masker.maskOwned ? masker.maskOwned(value, grant) : masker.mask(value, grant);
 }

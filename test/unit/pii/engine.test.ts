@@ -134,6 +134,26 @@ describe('pii masking engine', () => {
       expect(input.cards[1]!.number).to.equal('X'.repeat(16));
     });
 
+    it('maskOwned changes only the top-level object or array in place, for the plan walk and the scanning walk', () => {
+      for (const options of [{ paths: ['ssn', 'cards[*].number'] }, { paths: ['ssn'], recognizers: ['card' as const] }]) {
+        const input = record();
+        const cards = input.cards;
+        const firstCard = cards[0];
+        const out = createMasker(options).maskOwned(input);
+        expect(out).to.equal(input, 'the owned root is reused');
+        expect(input.ssn).to.equal('XXXXXXXXXXX');
+        expect(out.cards).to.not.equal(cards, 'a nested array is copied, not changed');
+        expect(firstCard!.number).to.equal('4111111111111111', 'nested values are untouched');
+      }
+      const list = [{ ssn: '1' }, 'me@example.org'];
+      const first = list[0];
+      const masked = createMasker({ keys: ['ssn'], recognizers: ['email'] }).maskOwned(list);
+      expect(masked).to.equal(list);
+      expect(list[1]).to.equal('XXXXXXXXXXXXXX');
+      expect(first).to.deep.equal({ ssn: '1' }, 'the element object was copied');
+      expect(createMasker({ keys: ['ssn'], strategy: 'remove' }).maskOwned(list)).to.deep.equal([{}, 'XXXXXXXXXXXXXX']);
+    });
+
     it('fails closed below maxDepth when rules or recognizers could reach deeper', () => {
       let deep: unknown = { ssn: 'secret' };
       for (let i = 0; i < 100; i++) deep = { next: deep };
