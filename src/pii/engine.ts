@@ -159,6 +159,8 @@ class MaskingEngine implements PiiMasker {
   private readonly rules: Rule[] = [];
   private readonly recognizers: Recognizer[];
   private readonly scanning: boolean;
+  /** Strings shorter than every recognizer's shortest match are not scanned. */
+  private readonly minScanLength: number;
   private readonly caseInsensitive: boolean;
   private readonly mutate: boolean;
   private readonly maxDepth: number;
@@ -191,6 +193,7 @@ class MaskingEngine implements PiiMasker {
     }
     this.recognizers = compileRecognizers(options.recognizers ?? []);
     this.scanning = this.recognizers.length > 0;
+    this.minScanLength = Math.min(...this.recognizers.map((recognizer) => recognizer.minLength ?? 1));
 
     this.root = newNode();
     const fields: string[] = [];
@@ -324,7 +327,8 @@ class MaskingEngine implements PiiMasker {
     const rule = states.rule;
     if (rule !== undefined && !run.grant?.disabledRules?.has(rule))
       return this.applyRule(value, rule, run, path, depth);
-    if (typeof value === 'string') return this.scanning ? this.scan(value, run, path) : value;
+    if (typeof value === 'string')
+      return this.scanning && value.length >= this.minScanLength ? this.scan(value, run, path) : value;
     if (typeof value !== 'object' || value === null) return value;
     if (!this.scanning && !states.canDescend) return value;
     if (depth >= this.maxDepth) return this.tooDeep(run, path, value);

@@ -24,9 +24,12 @@ export interface Recognizer {
   validate: ((match: string) => boolean) | undefined;
   /**
    * A cheap necessary condition: when it returns false the regex cannot match, so it is not run. Most
-   * strings in a record (names, statuses, dates) fail it for every recognizer; `hasDigit` is computed once.
+   * strings in a record (names, statuses, dates) fail it for every recognizer; `digits`, the number of
+   * ASCII digits in the text, is counted once for all of them.
    */
-  mayMatch?: (text: string, hasDigit: boolean) => boolean;
+  mayMatch?: (text: string, digits: number) => boolean;
+  /** No match is shorter: a shorter text is not scanned at all. Default 1. */
+  minLength?: number;
 }
 
 // Every built-in pattern starts with a look-behind that excludes its own first character class, so a run
@@ -38,6 +41,7 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
       regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,8192}\.eyJ[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}/g,
       validate: undefined,
       mayMatch: (text) => text.includes('eyJ'),
+      minLength: 12,
     },
     secret: {
       regex: new RegExp(
@@ -62,37 +66,47 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
           text.includes('xox') ||
           text.includes('AIza') ||
           text.includes('-----BEGIN')),
+      minLength: 15,
     },
     iban: {
       regex: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
       validate: ibanValid,
-      mayMatch: (text, hasDigit) => hasDigit && text.length >= 12,
+      // Two check digits follow the country code; the rest may be letters.
+      mayMatch: (text, digits) => digits >= 2 && text.length >= 12,
+      minLength: 12,
     },
     card: {
       regex: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d])/g,
       validate: cardValid,
-      mayMatch: (text, hasDigit) => hasDigit && text.length >= 13,
+      mayMatch: (_text, digits) => digits >= 13,
+      minLength: 13,
     },
     ssn: {
       regex: /(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])/g,
       validate: ssnValid,
-      mayMatch: (text, hasDigit) => hasDigit && text.length >= 11,
+      mayMatch: (_text, digits) => digits >= 9,
+      minLength: 11,
     },
     email: {
       regex:
         /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
       validate: undefined,
       mayMatch: (text) => text.includes('@'),
+      // a@b.cd
+      minLength: 6,
     },
     ipv6: {
       regex: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g,
       validate: (match) => isIPv6(match) && match !== '::',
       mayMatch: (text) => text.includes(':'),
+      // ::1
+      minLength: 3,
     },
     ipv4: {
       regex: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g,
       validate: undefined,
-      mayMatch: (text, hasDigit) => hasDigit && text.length >= 7 && text.includes('.'),
+      mayMatch: (text, digits) => digits >= 4 && text.includes('.'),
+      minLength: 7,
     },
     phone: {
       regex: new RegExp(
@@ -108,7 +122,9 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
         const digits = match.replace(/\D/g, '').length;
         return digits >= 8 && digits <= 15;
       },
-      mayMatch: (text, hasDigit) => hasDigit && text.length >= 8,
+      // The validator wants at least 8 digits in the match.
+      mayMatch: (_text, digits) => digits >= 8,
+      minLength: 8,
     },
   };
 
@@ -120,6 +136,7 @@ export function builtinRecognizer(label: BuiltinLabel): Recognizer {
     regex: new RegExp(builtin.regex.source, builtin.regex.flags),
     validate: builtin.validate,
     mayMatch: builtin.mayMatch,
+    minLength: builtin.minLength,
   };
 }
 
@@ -184,7 +201,15 @@ function compileCustom(spec: RecognizerSpec, option: string): Recognizer {
   return { label: spec.label, regex, validate: spec.validate };
 }
 
-const DIGIT = /\d/;
+/** ASCII digits, what `\d` matches in a regex without the `v` flag's classes. */
+export function countDigits(text: string): number {
+  let digits = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code >= 48 && code <= 57) digits++;
+  }
+  return digits;
+}
 
 /** One detection in a text: a label and the half-open range `[begin, end)`. */
 export interface Detection {
@@ -203,10 +228,11 @@ export function scanText(
   skipLabels?: ReadonlySet<string>,
 ): Detection[] {
   let accepted: Detection[] = [];
-  let hasDigit: boolean | undefined;
+  let digits: number | undefined;
   for (const recognizer of recognizers) {
     if (skipLabels?.has(recognizer.label)) continue;
-    if (recognizer.mayMatch && !recognizer.mayMatch(text, (hasDigit ??= DIGIT.test(text)))) continue;
+    if (recognizer.minLength !== undefined && text.length < recognizer.minLength) continue;
+    if (recognizer.mayMatch && !recognizer.mayMatch(text, (digits ??= countDigits(text)))) continue;
     const regex = recognizer.regex;
     regex.lastIndex = 0;
     let fresh: Detection[] | undefined;

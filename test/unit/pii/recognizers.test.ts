@@ -1,7 +1,13 @@
 // Each built-in recognizer on true and false positives, the checksums, custom recognizers and hostile input.
 import { expect } from 'chai';
 import { ConfigError } from '../../../src/errors.js';
-import { builtinRecognizer, compileRecognizers, scanText, type BuiltinLabel } from '../../../src/pii/recognizers.js';
+import {
+  builtinRecognizer,
+  compileRecognizers,
+  countDigits,
+  scanText,
+  type BuiltinLabel,
+} from '../../../src/pii/recognizers.js';
 import { checkPatternSafety } from '../../../src/pii/safe-pattern.js';
 import { cardValid, ibanValid, luhnValid, ssnValid } from '../../../src/pii/validators.js';
 import { createMasker } from '../../../src/pii/engine.js';
@@ -134,14 +140,23 @@ describe('pii recognizers', () => {
       `${text} ${texts[0]}`,
     ]);
     const all = compileRecognizers('all');
-    const unfiltered = all.map(({ mayMatch: _skip, ...recognizer }) => recognizer);
+    const unfiltered = all.map(({ mayMatch: _skip, minLength: _shortest, ...recognizer }) => recognizer);
     expect(all.every((recognizer) => typeof recognizer.mayMatch === 'function')).to.equal(true);
+    expect(all.every((recognizer) => typeof recognizer.minLength === 'number')).to.equal(true);
     let skipped = 0;
     for (const text of variants) {
       expect(scanText(text, all), text).to.deep.equal(scanText(text, unfiltered));
-      skipped += all.filter((recognizer) => !recognizer.mayMatch!(text, /\d/.test(text))).length;
+      skipped += all.filter(
+        (recognizer) => text.length < recognizer.minLength! || !recognizer.mayMatch!(text, countDigits(text)),
+      ).length;
     }
     expect(skipped).to.be.greaterThan(variants.length);
+  });
+
+  it('counts ASCII digits only, and still scans one-character strings for a custom recognizer', () => {
+    expect(countDigits('a1b22 ٣')).to.equal(3);
+    const masker = createMasker({ recognizers: ['email', { label: 'grade', pattern: /\bK\b/ }] });
+    expect(masker.mask({ grade: 'K', country: 'DE' })).to.deep.equal({ grade: 'X', country: 'DE' });
   });
 
   it('gives overlaps to the recognizer listed first', () => {
