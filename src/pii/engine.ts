@@ -61,6 +61,8 @@ export type Annotations = Record<string, Annotation[]>;
 /** The masking engine's full interface; `Masker` is the part other areas depend on. */
 export interface PiiMasker extends Masker {
   mask<T>(value: T, grant?: UnmaskGrant): T;
+  /** Like `mask`, but changes the top-level object or array of `value` in place (never a nested value). */
+  maskOwned<T>(value: T, grant?: UnmaskGrant): T;
   /** Masks recognizer matches in a text. */
   maskText(text: string, grant?: UnmaskGrant): string;
   /** Reports what would be masked, without changing anything. */
