@@ -182,6 +182,8 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     const params = capture.params;
     const changes = changedFields(draft.before, draft.after);
     const userAgent = req.headers['user-agent'];
+    // Express 5 parses the querystring again on every read of `req.query`.
+    const query = req.query as Record<string, unknown> | undefined;
     return {
       action: draft.action ?? defaultAction(req.method, params),
       resource: draft.resource ?? resourceOf?.(req) ?? firstSegment(capture.routePath),
@@ -191,7 +193,7 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
       method: req.method,
       path,
       pathParams: params,
-      queryParams: req.query && Object.keys(req.query).length > 0 ? { ...req.query } : undefined,
+      queryParams: query && Object.keys(query).length > 0 ? { ...query } : undefined,
       body: captureBody && req.body !== undefined && Object.keys(req.body ?? {}).length > 0 ? req.body : undefined,
       user: principal
         ? {
