@@ -5,11 +5,16 @@ import { maskOwned, type Masker, type UnmaskGrant } from '../../src/pii/masker.j
 import { isHidden } from './access.js';
 
 export interface Presenter {
+  /**
+   * `owned`: the record came straight from the store, so it is the caller's own (the RecordStore contract)
+   * and is shaped and masked in place rather than copied.
+   */
   (
     req: Request,
     record: StoredRecord,
     hidden: ReadonlySet<string>,
     projection?: readonly string[],
+    owned?: boolean,
   ): Record<string, unknown>;
 }
 
@@ -63,10 +68,16 @@ export function createPresenter(
     grants.set(req, grant);
     return grant;
   };
-  return (req, record, hidden, projection) => {
+  return (req, record, hidden, projection, owned = false) => {
     const deletedAt = record[DELETED_FIELD];
     let out: Record<string, unknown>;
-    if (projection) {
+    if (owned && !projection) {
+      out = record;
+      // The version is the store's last-added key: deleting it keeps the object's fast shape.
+      delete out[VERSION_FIELD];
+      if (deletedAt !== undefined) delete out[DELETED_FIELD];
+      if (hidden.size > 0) for (const key of Object.keys(out)) if (isHidden(hidden, key)) delete out[key];
+    } else if (projection) {
       const { [VERSION_FIELD]: _version, [DELETED_FIELD]: _deleted, ...fields } = record;
       out = pickPaths(fields, projection);
       for (const key of Object.keys(out)) if (isHidden(hidden, key)) delete out[key];

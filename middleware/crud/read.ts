@@ -31,9 +31,11 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
     });
     const more = found.length > query.limit;
     const page = more ? found.slice(0, query.limit) : found;
+    // The cursor first: presenting masks and trims the store's records in place.
+    const nextCursor = more && query.offset === undefined ? query.nextCursor(page.at(-1)!) : null;
     const body: Record<string, unknown> = {
-      items: page.map((record) => state.present(req, record, hidden, query.projection)),
-      nextCursor: more && query.offset === undefined ? query.nextCursor(page.at(-1)!) : null,
+      items: page.map((record) => state.present(req, record, hidden, query.projection, true)),
+      nextCursor,
     };
     if (query.offset !== undefined) body.nextOffset = more ? query.offset + query.limit : null;
     if (query.count) body.count = await state.store.count(query.where);
@@ -57,7 +59,7 @@ export function getRoute(state: CrudState) {
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     audit(req, state, { action: 'GET', resourceId: id });
     res.setHeader('ETag', etagOf(record._version));
-    res.json(state.present(req, record, hiddenFields(permissionsOf(req)), undefined));
+    res.json(state.present(req, record, hiddenFields(permissionsOf(req)), undefined, true));
   };
 }
 

@@ -37,6 +37,11 @@ export interface PreparedRecord {
   problems: FieldProblem[];
 }
 
+/**
+ * Every record a store returns is the caller's own: a fresh object whose values (nested objects, arrays,
+ * dates) are shared with nothing the store keeps, so the caller may change it in place. The CRUD router
+ * relies on this to shape and mask list and get results without copying them again.
+ */
 export interface RecordStore extends ManagedStore {
   readonly backend: 'memory' | 'mongodb';
   /** Field names and types (from the memory declaration or the mongoose schema). */

@@ -154,6 +154,33 @@ contractSuite('records', recordImplementations(), (store) => {
       expect(await store().remove(id)).to.equal(false);
     });
 
+    it("hands out records that are the caller's own: changing them changes nothing stored", async function () {
+      const born = new Date('1990-05-06T00:00:00Z');
+      await store().insert('own', { name: 'Own', tags: ['a'], address: { city: 'Oslo' }, born });
+      const spoil = (record: Record<string, unknown> | undefined) => {
+        expect(record).to.not.equal(undefined);
+        (record!.tags as string[]).push('spoiled');
+        (record!.address as Record<string, unknown>).city = 'spoiled';
+        (record!.born as Date).setTime(0);
+        record!.name = 'spoiled';
+        delete record!._version;
+      };
+      spoil(
+        (await store().find({ where: matchAll, sort: [{ field: 'id', direction: 1 }], limit: 100 })).find(
+          (r) => r.id === 'own',
+        ),
+      );
+      spoil(await store().get('own'));
+      born.setTime(1);
+      expect(await store().get('own')).to.deep.include({
+        name: 'Own',
+        tags: ['a'],
+        address: { city: 'Oslo' },
+        born: new Date('1990-05-06T00:00:00Z'),
+        _version: 1,
+      });
+    });
+
     it('refuses a duplicate id with ConflictError', async function () {
       await store().insert('dup', { name: 'a' });
       let caught: unknown;

@@ -41,4 +41,24 @@ describe('crudRouter masking', function () {
     for (const item of other.body.items) expect(item.email).to.not.include('@example.com');
     expect(asked).to.deep.equal(['trusted', 'someone']);
   });
+
+  it('pages by a masked sort field with cursors built from the stored values, and never masks the store', async function () {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: request.Response = await request(app)
+        .get(`/people?limit=2&sort=-email${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+        .set('x-caller', 'someone')
+        .expect(200);
+      for (const item of page.body.items as { id: string; email: string }[]) {
+        expect(item.email).to.not.include('@example.com');
+        seen.push(item.id);
+      }
+      cursor = page.body.nextCursor as string | null;
+    } while (cursor);
+    expect(seen).to.deep.equal(['p4', 'p3', 'p2', 'p1', 'p0']);
+    expect((await store.get('p4'))?.email).to.equal('p4@example.com');
+    const trusted = await request(app).get('/people/p4').set('x-caller', 'trusted').expect(200);
+    expect(trusted.body).to.deep.equal({ id: 'p4', name: 'P4', email: 'p4@example.com' });
+  });
 });
