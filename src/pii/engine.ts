@@ -34,6 +34,11 @@ export interface MaskerOptions {
   caseInsensitive?: boolean;
   /** Recognizers scanning every string not already masked: built-in labels, `'all'`, or custom specs. Default none. */
   recognizers?: (BuiltinLabel | RecognizerSpec)[] | 'all';
+  /**
+   * Where recognizers scan: only strings at or below these paths (the syntax of `paths`, e.g. `notes`,
+   * `**.comment`), for data whose free text lives in known fields. Default: every string.
+   */
+  scanPaths?: string[];
   /** The strategy when neither the path nor `strategies[label]` names one. Default `'redact'`. */
   strategy?: StrategySpec;
   /** Strategies by label (path labels and recognizer labels). Default none. */
@@ -82,6 +87,7 @@ const OPTION_NAMES = [
   'keys',
   'caseInsensitive',
   'recognizers',
+  'scanPaths',
   'strategy',
   'strategies',
   'pseudonymKey',
@@ -163,6 +169,8 @@ class MaskingEngine implements PiiMasker {
   private readonly scanning: boolean;
   /** Strings shorter than every recognizer's shortest match are not scanned. */
   private readonly minScanLength: number;
+  /** Trie states of `scanPaths`; null when recognizers scan every string. */
+  private readonly scanStart: StateSet | null;
   private readonly caseInsensitive: boolean;
   private readonly mutate: boolean;
   private readonly maxDepth: number;
@@ -237,10 +245,23 @@ class MaskingEngine implements PiiMasker {
       addRule(spec.key, segments, [spec.key, `**.${spec.key}`, label], label, spec.strategy, option);
     }
     this.rootStates = this.sets.start(this.root);
+    this.scanStart = this.compileScanPaths(options.scanPaths);
     this.fields = fields;
     this.labels = [...new Set([...this.rules.map((rule) => rule.label), ...this.recognizers.map((r) => r.label)])];
     this.inert = this.rules.length === 0 && !this.scanning;
     this.plan = !this.scanning && !this.caseInsensitive && planFits(this.root) ? compilePlan(this.root) : undefined;
+  }
+
+  private compileScanPaths(scanPaths: string[] | undefined): StateSet | null {
+    if (scanPaths === undefined) return null;
+    if (!Array.isArray(scanPaths) || scanPaths.length === 0)
+      throw new ConfigError('scanPaths', 'must be a non-empty list of paths (leave it out to scan every string)');
+    if (!this.scanning) throw new ConfigError('scanPaths', 'needs recognizers to scan with');
+    const root = newNode();
+    scanPaths.forEach((path, index) =>
+      insertPath(root, parsePath(path, `scanPaths[${index}]`), 0, this.caseInsensitive),
+    );
+    return this.sets.start(root);
   }
 
   private strategyFor(label: string): Strategy {
@@ -262,7 +283,7 @@ class MaskingEngine implements PiiMasker {
       return (out === REMOVE ? undefined : out) as T;
     }
     const run: Run = { grant: this.grantState(grant), annotations: undefined, ownsRoot };
-    const out = this.walk(value, this.rootStates, run.grant?.states, 0, run, '');
+    const out = this.walk(value, this.rootStates, run.grant?.states, this.scanStart, 0, run, '');
     return (out === REMOVE ? undefined : out) as T;
   }
 
@@ -279,7 +300,7 @@ class MaskingEngine implements PiiMasker {
     const annotations: Annotations = {};
     if (this.inert) return annotations;
     const run: Run = { grant: this.grantState(grant), annotations, ownsRoot: false };
-    this.walk(value, this.rootStates, run.grant?.states, 0, run, '');
+    this.walk(value, this.rootStates, run.grant?.states, this.scanStart, 0, run, '');
     return annotations;
   }
 
@@ -317,10 +338,12 @@ class MaskingEngine implements PiiMasker {
     return { states, disabledRules: disabled.size > 0 ? disabled : undefined, skipLabels };
   }
 
+  /** `scanAt`: the states of `scanPaths` here; null once inside one of them (or when there are none). */
   private walk(
     value: unknown,
     states: StateSet,
     granted: StateSet | undefined,
+    scanAt: StateSet | null,
     depth: number,
     run: Run,
     path: string,
@@ -329,20 +352,29 @@ class MaskingEngine implements PiiMasker {
     const rule = states.rule;
     if (rule !== undefined && !run.grant?.disabledRules?.has(rule))
       return this.applyRule(value, rule, run, path, depth);
+    if (scanAt !== null && scanAt.rule !== undefined) scanAt = null;
     if (typeof value === 'string')
-      return this.scanning && value.length >= this.minScanLength ? this.scan(value, run, path) : value;
+      return this.scanning && scanAt === null && value.length >= this.minScanLength
+        ? this.scan(value, run, path)
+        : value;
     if (typeof value !== 'object' || value === null) return value;
-    if (!this.scanning && !states.canDescend) return value;
+    if (!states.canDescend && !this.mayScanBelow(scanAt)) return value;
     if (depth >= this.maxDepth) return this.tooDeep(run, path, value);
-    if (Array.isArray(value)) return this.walkArray(value, states, granted, depth, run, path);
+    if (Array.isArray(value)) return this.walkArray(value, states, granted, scanAt, depth, run, path);
     // A date serializes to a fixed ISO form that holds no PII: recognizers need not scan it.
     if (value instanceof Date) return dateToJson(value);
     // Like JSON.stringify: a toJSON method decides what the value is (ObjectIds, documents).
     const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return this.walk(toJSON.call(value), states, granted, depth + 1, run, path);
+    if (typeof toJSON === 'function')
+      return this.walk(toJSON.call(value), states, granted, scanAt, depth + 1, run, path);
     if (isPlainObject(value))
-      return this.walkObject(value as Record<string, unknown>, states, granted, depth, run, path);
+      return this.walkObject(value as Record<string, unknown>, states, granted, scanAt, depth, run, path);
     return value;
+  }
+
+  /** Whether some string at or below here may be scanned. */
+  private mayScanBelow(scanAt: StateSet | null): boolean {
+    return this.scanning && (scanAt === null || scanAt.nodes.length > 0);
   }
 
   /** The walk of the fast plan: same results as `walk` for the configurations `planFits` accepts. */
@@ -398,6 +430,7 @@ class MaskingEngine implements PiiMasker {
     object: Record<string, unknown>,
     states: StateSet,
     granted: StateSet | undefined,
+    scanAt: StateSet | null,
     depth: number,
     run: Run,
     path: string,
@@ -405,18 +438,20 @@ class MaskingEngine implements PiiMasker {
     let out = object;
     const inPlace = this.inPlace(run, depth);
     // Look up only the keys a rule names instead of visiting every property, when nothing scans.
-    const named = !this.scanning && !this.caseInsensitive ? states.namedKeys : undefined;
+    const named = !this.caseInsensitive && !this.mayScanBelow(scanAt) ? states.namedKeys : undefined;
     const keys = named ?? Object.keys(object);
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       if (named && !Object.hasOwn(object, key)) continue;
       const next = this.sets.afterKey(states, key);
-      if (next.nodes.length === 0 && !this.scanning) continue;
+      const nextScan = scanAt && this.sets.afterKey(scanAt, key);
+      if (next.nodes.length === 0 && !this.mayScanBelow(nextScan)) continue;
       const current = object[key];
       const result = this.walk(
         current,
         next,
         granted && this.sets.afterKey(granted, key),
+        nextScan,
         depth + 1,
         run,
         run.annotations ? childPath(path, key) : path,
@@ -433,6 +468,7 @@ class MaskingEngine implements PiiMasker {
     array: unknown[],
     states: StateSet,
     granted: StateSet | undefined,
+    scanAt: StateSet | null,
     depth: number,
     run: Run,
     path: string,
@@ -445,6 +481,7 @@ class MaskingEngine implements PiiMasker {
         current,
         this.sets.afterIndex(states, index),
         granted && this.sets.afterIndex(granted, index),
+        scanAt && this.sets.afterIndex(scanAt, index),
         depth + 1,
         run,
         run.annotations ? `${path}[${index}]` : path,

@@ -135,7 +135,10 @@ describe('pii masking engine', () => {
     });
 
     it('maskOwned changes only the top-level object or array in place, for the plan walk and the scanning walk', () => {
-      for (const options of [{ paths: ['ssn', 'cards[*].number'] }, { paths: ['ssn'], recognizers: ['card' as const] }]) {
+      for (const options of [
+        { paths: ['ssn', 'cards[*].number'] },
+        { paths: ['ssn'], recognizers: ['card' as const] },
+      ]) {
         const input = record();
         const cards = input.cards;
         const firstCard = cards[0];
@@ -162,6 +165,50 @@ describe('pii masking engine', () => {
       const cyclic: Record<string, unknown> = { name: 'me@example.org' };
       cyclic.self = cyclic;
       expect(() => createMasker({ recognizers: ['email'] }).mask(cyclic)).to.not.throw();
+    });
+  });
+
+  describe('scanPaths', () => {
+    const data = () => ({
+      name: 'a@b.cd',
+      notes: 'mail a@b.cd',
+      ssn: '123-45-6789',
+      deep: { comment: 'x a@b.cd', other: 'a@b.cd', when: new Date(0) },
+      list: [{ comment: 'a@b.cd' }, { Comment: 'a@b.cd' }],
+    });
+
+    it('scans only the strings at or below the given paths; path rules still apply everywhere', () => {
+      const masker = createMasker({ keys: ['ssn'], recognizers: ['email'], scanPaths: ['notes', '**.comment'] });
+      const input = data();
+      expect(masker.mask(input)).to.deep.equal({
+        name: 'a@b.cd',
+        notes: 'mail XXXXXX',
+        ssn: 'XXXXXXXXXXX',
+        deep: { comment: 'x XXXXXX', other: 'a@b.cd', when: '1970-01-01T00:00:00.000Z' },
+        list: [{ comment: 'XXXXXX' }, { Comment: 'a@b.cd' }],
+      });
+      expect(input).to.deep.equal(data(), 'the input is unchanged');
+      expect(Object.keys(masker.annotate(input)).sort()).to.deep.equal([
+        'deep.comment',
+        'list[0].comment',
+        'notes',
+        'ssn',
+      ]);
+    });
+
+    it('matches scan paths regardless of case when the masker does, and scans whole subtrees', () => {
+      const masker = createMasker({ recognizers: ['email'], scanPaths: ['list'], caseInsensitive: true });
+      expect(masker.mask(data()).list).to.deep.equal([{ comment: 'XXXXXX' }, { Comment: 'XXXXXX' }]);
+      expect(masker.mask({ LIST: 'a@b.cd', name: 'a@b.cd' })).to.deep.equal({ LIST: 'XXXXXX', name: 'a@b.cd' });
+    });
+
+    it('refuses scan paths without recognizers, an empty list and a bad path, naming the option', () => {
+      expect(() => createMasker({ scanPaths: ['notes'] })).to.throw(ConfigError, /scanPaths/);
+      expect(() => createMasker({ recognizers: ['email'], scanPaths: [] })).to.throw(ConfigError, /scanPaths/);
+      expect(() => createMasker({ recognizers: ['email'], scanPaths: ['a..b'] })).to.throw(
+        ConfigError,
+        /scanPaths\[0\]/,
+      );
     });
   });
 
