@@ -35,7 +35,10 @@ export interface DemoParts {
   auth: Auth;
   guard: Guard;
   pipeline: AuditPipeline;
+  /** Masks audit events and logs: recognizers scan every string. */
   masker: PiiMasker;
+  /** Masks account responses: the PII fields' rules, recognizers in `notes` only. */
+  accountsMasker: PiiMasker;
   metrics: Metrics;
   /** The accounts collection (memory or MongoDB), with the national id encrypted. */
   accounts: RecordStore;
@@ -92,7 +95,7 @@ export function buildDemoApp(parts: DemoParts): Express {
       idPrefix: 'acc_',
       validators: accountValidators,
       authorize: (action) => can(action, 'accounts'),
-      masker,
+      masker: parts.accountsMasker,
       unmask,
       history: createHistory(stores.audit),
       blindIndex: parts.blindIndex,

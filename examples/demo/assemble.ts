@@ -16,6 +16,7 @@ import {
   matchAll,
   parsePolicies,
   type Config,
+  type MaskerOptions,
   type Logger,
   type Stores,
 } from 'portcullis';
@@ -63,7 +64,7 @@ function encryptionFor(config: Config, logger: Logger, randomKey: () => string) 
 export async function assembleDemo(options: AssembleOptions): Promise<DemoParts & { close(): Promise<void> }> {
   const { config, stores, logger } = options;
 
-  const masker = createMasker({
+  const maskerOptions: MaskerOptions = {
     paths: [
       { path: 'email', label: 'email', strategy: { kind: 'partial', keepLast: 12 } },
       { path: 'phone', label: 'phone', strategy: { kind: 'partial', keepLast: 2 } },
@@ -72,7 +73,11 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
     keys: config.PII_MASK_KEYS,
     caseInsensitive: true,
     recognizers: ['email', 'phone', 'card', 'iban', 'ssn', 'jwt', 'secret'],
-  });
+  };
+  // Audit events and logs may carry free text anywhere: recognizers scan every string in them.
+  const masker = createMasker(maskerOptions);
+  // An account keeps its free text in `notes`; its other PII fields have rules of their own.
+  const accountsMasker = createMasker({ ...maskerOptions, scanPaths: ['notes'] });
 
   const encryption = encryptionFor(config, logger, options.randomKey);
   const extraPaths = encryption.derivedFields;
@@ -130,6 +135,7 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
     guard,
     pipeline,
     masker,
+    accountsMasker,
     metrics,
     accounts,
     blindIndex: encryption,
