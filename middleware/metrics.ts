@@ -68,6 +68,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  // Both series exist from the start (at 0), and each decision skips prom-client's label hashing.
+  const decisionCounts = { allow: decisions.labels({ effect: 'allow' }), deny: decisions.labels({ effect: 'deny' }) };
+
   return {
     registry,
     middleware: function portcullisMetrics(req: Request, res: Response, next: NextFunction) {
@@ -89,7 +92,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       }
     },
     recordDecision(decision) {
-      decisions.inc({ effect: decision.allowed ? 'allow' : 'deny' });
+      (decision.allowed ? decisionCounts.allow : decisionCounts.deny).inc();
     },
     recordRateLimitHit(scope) {
       rateLimitHits.inc({ scope });
