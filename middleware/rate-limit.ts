@@ -1,8 +1,10 @@
-// rateLimit(): express-rate-limit over a Portcullis counter store, keyed by API key, user, or client IP.
+// rateLimit(): a fixed-window limit over a Portcullis counter store, keyed by API key, user, or client IP.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit as expressRateLimit, type Options, type Store } from 'express-rate-limit';
+import { Address6 } from 'ip-address';
+import { hash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { RateLimitStore } from '../src/contracts/rate-limit.js';
-import { ConfigError, RateLimitedError, didYouMean } from '../src/errors.js';
+import { ConfigError, PortcullisError, RateLimitedError, StoreUnavailableError, didYouMean } from '../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
 
@@ -47,43 +49,39 @@ const KNOWN = [
   'logger',
 ];
 
+/**
+ * The address a client is counted under: IPv4 as is, IPv6 as its network of `ipv6Subnet` bits (one
+ * customer usually holds a whole /56 or /64, and would otherwise get a fresh counter per address).
+ */
+export function clientAddress(ip: string, ipv6Subnet = 56): string {
+  if (!isIPv6(ip)) return ip;
+  const address = new Address6(ip);
+  // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) clients count as the IPv4 address.
+  if (address.isMapped4() || (address.is4() && address.isInSubnet(IPV4_COMPATIBLE))) return address.to4().correctForm();
+  return new Address6(`${ip}/${ipv6Subnet}`).networkForm();
+}
+const IPV4_COMPATIBLE = new Address6('::/96');
+
 /** The default client key: the authenticated credential when there is one, else the (grouped) IP. */
 export function clientKey(req: Request, ipv6Subnet = 56): string {
   const principal = contextOf(req).principal;
   if (principal?.apiKeyId) return `key:${principal.apiKeyId}`;
   if (principal && principal.kind !== 'anonymous') return `user:${principal.id}`;
-  return `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown', ipv6Subnet)}`;
+  return `ip:${clientAddress(req.ip ?? req.socket.remoteAddress ?? 'unknown', ipv6Subnet)}`;
 }
 
-class CounterStoreAdapter implements Store {
-  readonly localKeys: boolean;
-  readonly prefix: string;
-  #windowMs = 60_000;
-  constructor(
-    readonly counters: RateLimitStore,
-    name: string,
-  ) {
-    this.localKeys = counters.backend === 'memory';
-    this.prefix = `${name}:`;
-  }
-  init(options: Options): void {
-    this.#windowMs = options.windowMs;
-  }
-  get(key: string) {
-    return this.counters.get(this.prefix + key);
-  }
-  increment(key: string) {
-    return this.counters.increment(this.prefix + key, this.#windowMs);
-  }
-  decrement(key: string) {
-    return this.counters.decrement(this.prefix + key);
-  }
-  resetKey(key: string) {
-    return this.counters.reset(this.prefix + key);
-  }
+/** Adds a header value after any a previous limiter set (`res.append` without Express's re-validation). */
+function appendHeader(res: Response, name: string, value: string): void {
+  const previous = res.getHeader(name);
+  if (previous === undefined) res.setHeader(name, value);
+  else res.setHeader(name, Array.isArray(previous) ? [...previous, value] : [String(previous), value]);
 }
 
-/** A fixed-window rate limit; refusals are 429 problem+json with `Retry-After` and the standard `RateLimit` headers. */
+/**
+ * A fixed-window rate limit; refusals are 429 problem+json with `Retry-After` and the standard `RateLimit`
+ * headers (IETF draft 8). One counter increment per request; with `countFailuresOnly` a successful response
+ * takes its hit back, so requests in flight count until they succeed.
+ */
 export function rateLimit(options: RateLimitOptions): RequestHandler {
   for (const key of Object.keys(options ?? {})) {
     if (!KNOWN.includes(key))
@@ -107,34 +105,66 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
   }
   if (onStoreError !== 'open' && onStoreError !== 'closed')
     throw new ConfigError('onStoreError', 'must be open or closed');
+  if (options.keyGenerator !== undefined && typeof options.keyGenerator !== 'function')
+    throw new ConfigError('keyGenerator', 'must be a function (req) => string');
+  const store = options.store;
   const logger = options.logger ?? silentLogger;
   const keyGenerator = options.keyGenerator ?? ((req: Request) => clientKey(req, ipv6Subnet));
-  return expressRateLimit({
-    store: new CounterStoreAdapter(options.store, name),
-    limit,
-    windowMs,
-    standardHeaders: options.headers === false ? false : 'draft-8',
-    legacyHeaders: false,
-    identifier: name,
-    keyGenerator,
-    passOnStoreError: onStoreError === 'open',
-    skipSuccessfulRequests: options.countFailuresOnly ?? false,
-    // The default-key validations are about req.ip use we already handle (ipKeyGenerator).
-    validate: { keyGeneratorIpFallback: false },
-    logger: {
-      error: (error: unknown) =>
-        logger.warn(
-          { code: 'rate_limit.store_error', limit: name, err: errorForLog(error).name },
-          'rate limit not applied',
-        ),
-      warn: (error: unknown) =>
-        logger.warn({ code: 'rate_limit.warning', err: errorForLog(error).message }, 'rate limit'),
-    },
-    handler(req: Request, _res: Response, next: NextFunction) {
-      options.onLimited?.(name, req);
-      const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = resetTime ? (resetTime.getTime() - Date.now()) / 1000 : windowMs / 1000;
-      next(new RateLimitedError(seconds, 'Too many requests; try again later.', { code: 'rate_limited' }));
-    },
-  });
+  const prefix = `${name}:`;
+  const sendHeaders = options.headers !== false;
+  const countFailuresOnly = options.countFailuresOnly ?? false;
+  const windowSeconds = Math.ceil(windowMs / 1000);
+
+  function setHeaders(res: Response, key: string, remaining: number, resetTime: Date): void {
+    if (res.headersSent) return;
+    const resetSeconds = Math.max(0, Math.ceil((resetTime.getTime() - Date.now()) / 1000));
+    // The partition key tells a client which of its counters a policy is about, without revealing the key.
+    const partitionKey = Buffer.from(hash('sha256', key, 'hex').slice(0, 12)).toString('base64');
+    appendHeader(res, 'RateLimit', `"${name}"; r=${remaining}; t=${resetSeconds}`);
+    appendHeader(res, 'RateLimit-Policy', `"${name}"; q=${limit}; w=${windowSeconds}; pk=:${partitionKey}:`);
+  }
+
+  function takeBackOnSuccess(res: Response, counterKey: string, resetTime: Date): void {
+    res.once('finish', () => {
+      // A window that has ended took its hits with it; a failure keeps its hit.
+      if (res.statusCode >= 400 || Date.now() >= resetTime.getTime()) return;
+      store.decrement(counterKey).catch((error: unknown) => storeFailed(error));
+    });
+  }
+
+  function storeFailed(error: unknown): void {
+    logger.warn(
+      { code: 'rate_limit.store_error', limit: name, err: errorForLog(error).name },
+      'rate limit not applied',
+    );
+  }
+
+  return function portcullisRateLimit(req: Request, res: Response, next: NextFunction) {
+    let key: string;
+    try {
+      key = String(keyGenerator(req));
+    } catch (error) {
+      next(error);
+      return;
+    }
+    const counterKey = prefix + key;
+    store.increment(counterKey, windowMs).then(
+      ({ totalHits, resetTime }) => {
+        if (sendHeaders) setHeaders(res, key, Math.max(limit - totalHits, 0), resetTime);
+        if (countFailuresOnly) takeBackOnSuccess(res, counterKey, resetTime);
+        if (totalHits <= limit) {
+          next();
+          return;
+        }
+        options.onLimited?.(name, req);
+        const seconds = (resetTime.getTime() - Date.now()) / 1000;
+        next(new RateLimitedError(seconds, 'Too many requests; try again later.', { code: 'rate_limited' }));
+      },
+      (error: unknown) => {
+        storeFailed(error);
+        if (onStoreError === 'open') next();
+        else next(error instanceof PortcullisError ? error : new StoreUnavailableError('rate-limit'));
+      },
+    );
+  };
 }

@@ -8,11 +8,11 @@ export interface RateLimitHit {
   resetTime: Date;
 }
 
-/** Fixed-window hit counters behind `rateLimit()` (adapted to an express-rate-limit `Store`). */
+/** Fixed-window hit counters behind `rateLimit()`. */
 export interface RateLimitStore extends ManagedStore {
   /** Counts one hit; starts a window of `windowMs` when none is open. Every key it writes expires. */
   increment(key: string, windowMs: number): Promise<RateLimitHit>;
-  /** Takes one hit back (express-rate-limit's `skipSuccessfulRequests`). */
+  /** Takes one hit back (`countFailuresOnly`: a request that succeeded). */
   decrement(key: string): Promise<void>;
   /** The current window, if one is open. */
   get(key: string): Promise<RateLimitHit | undefined>;

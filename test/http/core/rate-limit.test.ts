@@ -1,0 +1,100 @@
+// rateLimit(): draft-8 headers, refusals, client keys by address, and what a failing counter store does.
+import { expect } from 'chai';
+import express from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
+import request from 'supertest';
+import type { RateLimitStore } from '../../../src/contracts/rate-limit.js';
+import { errorHandler } from '../../../middleware/error-handler.js';
+import { clientAddress, rateLimit } from '../../../middleware/rate-limit.js';
+import { MemoryRateLimitStore } from '../../../stores/memory/rate-limit.js';
+import type { Logger } from '../../../src/logger.js';
+
+const POLICY = /^"(\w+)"; q=(\d+); w=(\d+); pk=:([A-Za-z0-9+/=]+):$/;
+
+describe('rateLimit', function () {
+  it('sends the draft-8 headers on every answer, refuses past the limit with Retry-After, per client', async function () {
+    const app = express();
+    app.set('trust proxy', true);
+    app.use(rateLimit({ store: new MemoryRateLimitStore(), limit: 3, windowMs: 60_000 }));
+    app.get('/', (_req, res) => res.json({ ok: true }));
+    app.use(errorHandler());
+    const remaining: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      const ok = await request(app).get('/').set('X-Forwarded-For', '192.0.2.1').expect(200);
+      expect(ok.headers['ratelimit-policy']).to.match(POLICY);
+      remaining.push(/r=(\d+)/.exec(ok.headers.ratelimit as string)![1]!);
+      expect(ok.headers.ratelimit).to.match(/^"global"; r=\d+; t=(60|59)$/);
+    }
+    expect(remaining).to.deep.equal(['2', '1', '0']);
+    const refused = await request(app).get('/').set('X-Forwarded-For', '192.0.2.1').expect(429);
+    expect(refused.type).to.equal('application/problem+json');
+    expect(refused.body.code).to.equal('rate_limited');
+    expect(Number(refused.headers['retry-after'])).to.be.within(1, 60);
+    expect(refused.headers.ratelimit).to.match(/^"global"; r=0; t=\d+$/);
+    // Another client has its own counter, and its own partition key.
+    const other = await request(app).get('/').set('X-Forwarded-For', '192.0.2.2').expect(200);
+    expect(POLICY.exec(other.headers['ratelimit-policy'] as string)![4]).to.not.equal(
+      POLICY.exec(refused.headers['ratelimit-policy'] as string)![4],
+    );
+  });
+
+  it('lets two limiters each add their own header values', async function () {
+    const store = new MemoryRateLimitStore();
+    const app = express();
+    app.use(rateLimit({ store, name: 'ip', limit: 10 }), rateLimit({ store, name: 'api', limit: 5 }));
+    app.get('/', (_req, res) => res.json({ ok: true }));
+    const ok = await request(app).get('/').expect(200);
+    expect(ok.headers.ratelimit).to.match(/^"ip"; r=9; t=\d+, "api"; r=4; t=\d+$/);
+    expect(ok.headers['ratelimit-policy']).to.match(/^"ip"; q=10; w=60; pk=:.+:, "api"; q=5; w=60; pk=:.+:$/);
+  });
+
+  it('counts IPv6 clients per subnet and IPv4-mapped clients as IPv4, like express-rate-limit', function () {
+    const samples = [
+      '192.0.2.7',
+      '::ffff:192.0.2.7',
+      '::192.0.2.7',
+      '::1',
+      '::',
+      '2001:db8::1',
+      '2001:db8:0:1:2:3:4:5',
+      '2001:db8:abcd:12ff::1',
+      'fe80::1%eth0',
+      'not an address',
+    ];
+    for (const subnet of [32, 48, 56, 64, 128])
+      for (const ip of samples)
+        expect(clientAddress(ip, subnet), `${ip}/${subnet}`).to.equal(ipKeyGenerator(ip, subnet));
+    expect(clientAddress('2001:db8:0:1::1')).to.equal(clientAddress('2001:db8:0:ff::9'));
+    expect(clientAddress('2001:db8:0:1::1')).to.not.equal(clientAddress('2001:db8:0:100::1'));
+  });
+
+  describe('when the counter store fails', function () {
+    const failing: RateLimitStore = {
+      backend: 'memory',
+      increment: () => Promise.reject(new Error('counter store down')),
+      decrement: () => Promise.resolve(),
+      get: () => Promise.resolve(undefined),
+      reset: () => Promise.resolve(),
+    };
+    const warnings: unknown[] = [];
+    const logger = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Logger;
+    const app = express();
+    app.get('/open', rateLimit({ store: failing, name: 'open', logger }), (_req, res) => res.json({ ok: true }));
+    app.get('/closed', rateLimit({ store: failing, name: 'closed', onStoreError: 'closed', logger }), (_req, res) =>
+      res.json({ ok: true }),
+    );
+    app.use(errorHandler());
+
+    it('serves unlimited when open, answers 503 problem+json when closed, and logs each time', async function () {
+      await request(app).get('/open').expect(200);
+      const closed = await request(app).get('/closed').expect(503);
+      expect(closed.type).to.equal('application/problem+json');
+      expect(closed.body.code).to.equal('store_unavailable');
+      expect(closed.text).to.not.include('counter store down');
+      expect(warnings).to.deep.equal([
+        { code: 'rate_limit.store_error', limit: 'open', err: 'Error' },
+        { code: 'rate_limit.store_error', limit: 'closed', err: 'Error' },
+      ]);
+    });
+  });
+});
