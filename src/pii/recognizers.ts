@@ -24,10 +24,10 @@ export interface Recognizer {
   validate: ((match: string) => boolean) | undefined;
   /**
    * A cheap necessary condition: when it returns false the regex cannot match, so it is not run. Most
-   * strings in a record (names, statuses, dates) fail it for every recognizer; `digits`, the number of
-   * ASCII digits in the text, is counted once for all of them.
+   * strings in a record (names, statuses, dates, ids) fail it for every recognizer; the text's digit
+   * counts are taken once, in one pass, for all of them.
    */
-  mayMatch?: (text: string, digits: number) => boolean;
+  mayMatch?: (text: string, digits: DigitCounts) => boolean;
   /** No match is shorter: a shorter text is not scanned at all. Default 1. */
   minLength?: number;
 }
@@ -72,19 +72,20 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
       regex: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
       validate: ibanValid,
       // Two check digits follow the country code; the rest may be letters.
-      mayMatch: (text, digits) => digits >= 2 && text.length >= 12,
+      mayMatch: (text, digits) => digits.total >= 2 && text.length >= 12,
       minLength: 12,
     },
     card: {
       regex: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d])/g,
       validate: cardValid,
-      mayMatch: (_text, digits) => digits >= 13,
+      // Thirteen digits or more with single spaces or dashes between them.
+      mayMatch: (_text, digits) => digits.inDashedRun >= 13,
       minLength: 13,
     },
     ssn: {
       regex: /(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])/g,
       validate: ssnValid,
-      mayMatch: (_text, digits) => digits >= 9,
+      mayMatch: (_text, digits) => digits.inDashedRun >= 9,
       minLength: 11,
     },
     email: {
@@ -105,7 +106,7 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
     ipv4: {
       regex: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g,
       validate: undefined,
-      mayMatch: (text, digits) => digits >= 4 && text.includes('.'),
+      mayMatch: (text, digits) => digits.total >= 4 && text.includes('.'),
       minLength: 7,
     },
     phone: {
@@ -122,8 +123,8 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
         const digits = match.replace(/\D/g, '').length;
         return digits >= 8 && digits <= 15;
       },
-      // The validator wants at least 8 digits in the match.
-      mayMatch: (_text, digits) => digits >= 8,
+      // The validator wants at least 8 digits in the match, which holds only digits, spaces and . - + ( ).
+      mayMatch: (_text, digits) => digits.inPhoneRun >= 8,
       minLength: 8,
     },
   };
@@ -201,14 +202,39 @@ function compileCustom(spec: RecognizerSpec, option: string): Recognizer {
   return { label: spec.label, regex, validate: spec.validate };
 }
 
-/** ASCII digits, what `\d` matches in a regex without the `v` flag's classes. */
-export function countDigits(text: string): number {
-  let digits = 0;
+/** ASCII digits (what `\d` matches) in a text, and the most of them in one run of number-like characters. */
+export interface DigitCounts {
+  total: number;
+  /** The most digits in one run of digits, spaces and dashes (card numbers, SSNs). */
+  inDashedRun: number;
+  /** The most digits in one run of digits, spaces and `. - + ( )` (phone numbers). */
+  inPhoneRun: number;
+}
+
+/** One pass over the text: a UUID or a timestamp has digits, but never 8 of them in one such run. */
+export function countDigits(text: string): DigitCounts {
+  let total = 0;
+  let dashed = 0;
+  let phone = 0;
+  let inDashedRun = 0;
+  let inPhoneRun = 0;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
-    if (code >= 48 && code <= 57) digits++;
+    if (code >= 48 && code <= 57) {
+      total++;
+      if (++dashed > inDashedRun) inDashedRun = dashed;
+      if (++phone > inPhoneRun) inPhoneRun = phone;
+    } else if (code === 32 || code === 45) {
+      // space, -: both runs go on
+    } else if (code === 46 || code === 43 || code === 40 || code === 41) {
+      // . + ( ): only a phone number's run goes on
+      dashed = 0;
+    } else {
+      dashed = 0;
+      phone = 0;
+    }
   }
-  return digits;
+  return { total, inDashedRun, inPhoneRun };
 }
 
 /** One detection in a text: a label and the half-open range `[begin, end)`. */
@@ -228,7 +254,7 @@ export function scanText(
   skipLabels?: ReadonlySet<string>,
 ): Detection[] {
   let accepted: Detection[] = [];
-  let digits: number | undefined;
+  let digits: DigitCounts | undefined;
   for (const recognizer of recognizers) {
     if (skipLabels?.has(recognizer.label)) continue;
     if (recognizer.minLength !== undefined && text.length < recognizer.minLength) continue;

@@ -154,7 +154,13 @@ describe('pii recognizers', () => {
   });
 
   it('counts ASCII digits only, and still scans one-character strings for a custom recognizer', () => {
-    expect(countDigits('a1b22 ٣')).to.equal(3);
+    expect(countDigits('a1b22 ٣')).to.deep.equal({ total: 3, inDashedRun: 2, inPhoneRun: 2 });
+    expect(countDigits('call +1 (555) 123-4567.x 12')).to.deep.equal({ total: 13, inDashedRun: 7, inPhoneRun: 11 });
+    // A UUID has many digits, but never a run that a card, SSN or phone number needs.
+    const uuid = countDigits('2c87978f-4afc-4777-aed2-9fd6678391e8');
+    expect(uuid.total).to.be.greaterThan(13);
+    expect(uuid.inDashedRun).to.be.lessThan(9);
+    expect(uuid.inPhoneRun).to.be.lessThan(8);
     const masker = createMasker({ recognizers: ['email', { label: 'grade', pattern: /\bK\b/ }] });
     expect(masker.mask({ grade: 'K', country: 'DE' })).to.deep.equal({ grade: 'X', country: 'DE' });
   });
