@@ -68,7 +68,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
-  // Both series exist from the start (at 0), and each decision skips prom-client's label hashing.
+  // Both series exist from the start, at 0, so a rate of denials is defined before the first one.
   const decisionCounts = { allow: decisions.labels({ effect: 'allow' }), deny: decisions.labels({ effect: 'deny' }) };
 
   return {
