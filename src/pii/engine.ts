@@ -447,6 +447,11 @@ class MaskingEngine implements PiiMasker {
       const nextScan = scanAt && this.sets.afterKey(scanAt, key);
       if (next.nodes.length === 0 && !this.mayScanBelow(nextScan)) continue;
       const current = object[key];
+      // Most values are primitives no rule names and no recognizer scans: settled here, without a call.
+      if (next.rule === undefined && (typeof current !== 'object' || current === null)) {
+        if (typeof current !== 'string') continue;
+        if (!this.scanning || (nextScan !== null && nextScan.rule === undefined)) continue;
+      }
       const result = this.walk(
         current,
         next,
