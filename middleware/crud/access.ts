@@ -28,7 +28,9 @@ export function hiddenFields(permissions: EffectivePermissions | undefined): Rea
 export function isHidden(hidden: ReadonlySet<string>, path: string): boolean {
   if (hidden.size === 0) return false;
   if (hidden.has(path)) return true;
-  for (const field of hidden) if (path.startsWith(`${field}.`)) return true;
+  // Below a hidden field: `field.` starts the path (checked without building that string, per key and record).
+  for (const field of hidden)
+    if (path.length > field.length && path.charCodeAt(field.length) === 46 && path.startsWith(field)) return true;
   return false;
 }
 

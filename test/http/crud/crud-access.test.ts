@@ -7,6 +7,7 @@ import { ForbiddenError } from '../../../src/errors.js';
 import type { AuditEventDraft } from '../../../src/audit/event-ref.js';
 import type { Masker } from '../../../src/pii/masker.js';
 import { contextOf } from '../../../middleware/context.js';
+import { isHidden } from '../../../middleware/crud/access.js';
 import { backends, buildApp, permissions, type TestApp } from './app.js';
 
 for (const backend of backends) {
@@ -187,3 +188,18 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('isHidden', function () {
+  it('hides a field and everything below it, never a field that merely starts with its name', function () {
+    const hidden = new Set(['salary', 'address.zip']);
+    expect(isHidden(hidden, 'salary')).to.equal(true);
+    expect(isHidden(hidden, 'salary.bonus')).to.equal(true);
+    expect(isHidden(hidden, 'address.zip')).to.equal(true);
+    expect(isHidden(hidden, 'address.zip.plus4')).to.equal(true);
+    expect(isHidden(hidden, 'salaryBand')).to.equal(false);
+    expect(isHidden(hidden, 'salary_')).to.equal(false);
+    expect(isHidden(hidden, 'address')).to.equal(false);
+    expect(isHidden(hidden, 'address.zipper')).to.equal(false);
+    expect(isHidden(new Set(), 'salary')).to.equal(false);
+  });
+});
