@@ -6,6 +6,7 @@ import type { AuditEventDraft } from '../src/audit/event-ref.js';
 import type { AuditEventInput, AuditOutcome } from '../src/audit/event.js';
 import type { AuditPipeline } from '../src/audit/pipeline.js';
 import { ConfigError, didYouMean } from '../src/errors.js';
+import { plainCopy } from '../src/own.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
 
@@ -182,7 +183,7 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     const params = capture.params;
     const changes = changedFields(draft.before, draft.after);
     const userAgent = req.headers['user-agent'];
-    // Express 5 parses the querystring again on every read of `req.query`.
+    // Express 5 parses the querystring again on every read of `req.query`, into a null-prototype dictionary.
     const query = req.query as Record<string, unknown> | undefined;
     return {
       action: draft.action ?? defaultAction(req.method, params),
@@ -193,7 +194,7 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
       method: req.method,
       path,
       pathParams: params,
-      queryParams: query && Object.keys(query).length > 0 ? { ...query } : undefined,
+      queryParams: query && Object.keys(query).length > 0 ? plainCopy(query) : undefined,
       body: captureBody && req.body !== undefined && Object.keys(req.body ?? {}).length > 0 ? req.body : undefined,
       user: principal
         ? {

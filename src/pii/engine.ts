@@ -5,6 +5,7 @@ import type { Masker, UnmaskGrant } from './masker.js';
 import { insertPath, newNode, parsePath, type PathNode, type Segment } from './paths.js';
 import { StateSets, type StateSet } from './state-sets.js';
 import { dateToJson } from '../iso-time.js';
+import { setOwn } from '../own.js';
 import {
   compileRecognizers,
   scanText,
@@ -138,12 +139,6 @@ function toKey(key: string | Buffer | KeyObject | undefined): KeyObject | undefi
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__')
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

@@ -1,5 +1,6 @@
 // Field encryption for records: encrypt/decrypt codecs, blind indexes for equality search, filter rewriting.
 import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import { setOwn } from '../own.js';
 import { ConfigError, ValidationError, didYouMean } from '../errors.js';
 import type { BlindIndexer } from './blind-index.js';
 import { DecryptionError, decryptField, encryptField, isCiphertext, keyVersionOf } from './field-cipher.js';
@@ -69,12 +70,6 @@ export function getPath(record: Doc, parts: readonly string[]): unknown {
     value = (value as Doc)[part];
   }
   return value;
-}
-
-function setOwnValue(target: Doc, key: string, value: unknown): void {
-  if (key === '__proto__')
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
 
 /** Writes a dotted path into a copy-on-write record; returns the new root. */
@@ -302,7 +297,7 @@ export class FieldEncryption implements BlindIndexer {
       out = {};
       for (const key of Object.keys(record)) {
         if (key === this.versionField || this.topIndexFields.has(key) || omit?.has(key)) continue;
-        setOwnValue(out, key, record[key]);
+        setOwn(out, key, record[key]);
       }
     }
     for (const field of this.fields) {

@@ -1,6 +1,7 @@
 // How an audit event is stored in MongoDB: its queryable fields as fields, everything else as one JSON
 // string, and each field only once, so what verification hashes is exactly what the document holds.
 import { READ_ACTIONS, type AuditEvent } from '../../src/audit/event.js';
+import { setOwn } from '../../src/own.js';
 import { isoString } from '../../src/iso-time.js';
 
 /** The stored form. Documents written before `rest` existed hold the whole event in `json` instead. */
@@ -168,13 +169,6 @@ function fromLegacyDocument(document: AuditDocument): AuditEvent {
   }
   if (mismatched.length > 0) event.storageMismatch = mismatched;
   return event as unknown as AuditEvent;
-}
-
-/** `target[key] = value`, except that an own `__proto__` key stays data instead of replacing the prototype. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  } else target[key] = value;
 }
 
 function parseObject(json: string | undefined): Record<string, unknown> {

@@ -86,6 +86,17 @@ describe('auditTrail() over HTTP', function () {
     expect(JSON.stringify(recorded)).not.to.contain('example');
   });
 
+  it('keeps querystring keys such as __proto__ as data in the event, never as its prototype', async function () {
+    await request(app).get('/accounts?__proto__=x&constructor=y&plan=free').set('x-user', 'alice').expect(200);
+    const [list] = await events();
+    const query = list!.queryParams as Record<string, unknown>;
+    expect(Object.getPrototypeOf(query)).to.equal(Object.prototype);
+    // This app's query parser (qs) drops __proto__ itself; plainCopy keeps it as data (unit test).
+    expect(Object.keys(query).sort()).to.deep.equal(['constructor', 'plan']);
+    expect(query.constructor).to.equal('y');
+    expect(({} as Record<string, unknown>).x).to.equal(undefined);
+  });
+
   it('records a denied request as a denied event with the deciding policy (403 through the error handler)', async function () {
     await request(app).put('/accounts/7').set('x-user', 'mallory').send({ ssn: '123-45-6789' }).expect(403);
     const [event] = await events();
