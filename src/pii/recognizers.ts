@@ -58,21 +58,19 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
       ),
       validate: undefined,
       // Every alternative holds one of these; the shortest (`xoxb-` and ten more) is 15 characters.
-      mayMatch: (text) =>
-        text.length >= 15 &&
-        (text.includes('_') ||
-          text.includes('AKIA') ||
-          text.includes('ASIA') ||
-          text.includes('xox') ||
-          text.includes('AIza') ||
-          text.includes('-----BEGIN')),
+      mayMatch: (text, counts) =>
+        text.includes('_') ||
+        text.includes('xox') ||
+        // AKIA, ASIA, AIza and BEGIN each hold two capitals in a row.
+        (counts.upperRun >= 2 &&
+          (text.includes('AKIA') || text.includes('ASIA') || text.includes('AIza') || text.includes('-----BEGIN'))),
       minLength: 15,
     },
     iban: {
       regex: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
       validate: ibanValid,
-      // Two check digits follow the country code; the rest may be letters.
-      mayMatch: (text, digits) => digits.total >= 2 && text.length >= 12,
+      // A two-capital country code, then two check digits; the rest may be letters.
+      mayMatch: (_text, counts) => counts.total >= 2 && counts.upperRun >= 2,
       minLength: 12,
     },
     card: {
@@ -202,24 +200,34 @@ function compileCustom(spec: RecognizerSpec, option: string): Recognizer {
   return { label: spec.label, regex, validate: spec.validate };
 }
 
-/** ASCII digits (what `\d` matches) in a text, and the most of them in one run of number-like characters. */
+/** ASCII digits (what `\d` matches) in a text, the most of them in one run of number-like characters, capitals. */
 export interface DigitCounts {
   total: number;
   /** The most digits in one run of digits, spaces and dashes (card numbers, SSNs). */
   inDashedRun: number;
   /** The most digits in one run of digits, spaces and `. - + ( )` (phone numbers). */
   inPhoneRun: number;
+  /** The longest run of ASCII capitals (IBAN country codes, key prefixes). */
+  upperRun: number;
 }
 
-/** One pass over the text: a UUID or a timestamp has digits, but never 8 of them in one such run. */
+/**
+ * One pass over the text: a UUID or a timestamp has digits, but never 8 of them in one such run, nor two
+ * capitals in a row.
+ */
 export function countDigits(text: string): DigitCounts {
   let total = 0;
   let dashed = 0;
   let phone = 0;
   let inDashedRun = 0;
   let inPhoneRun = 0;
+  let upper = 0;
+  let upperRun = 0;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
+    if (code >= 65 && code <= 90) {
+      if (++upper > upperRun) upperRun = upper;
+    } else upper = 0;
     if (code >= 48 && code <= 57) {
       total++;
       if (++dashed > inDashedRun) inDashedRun = dashed;
@@ -234,7 +242,7 @@ export function countDigits(text: string): DigitCounts {
       phone = 0;
     }
   }
-  return { total, inDashedRun, inPhoneRun };
+  return { total, inDashedRun, inPhoneRun, upperRun };
 }
 
 /** One detection in a text: a label and the half-open range `[begin, end)`. */

@@ -154,8 +154,14 @@ describe('pii recognizers', () => {
   });
 
   it('counts ASCII digits only, and still scans one-character strings for a custom recognizer', () => {
-    expect(countDigits('a1b22 ٣')).to.deep.equal({ total: 3, inDashedRun: 2, inPhoneRun: 2 });
-    expect(countDigits('call +1 (555) 123-4567.x 12')).to.deep.equal({ total: 13, inDashedRun: 7, inPhoneRun: 11 });
+    expect(countDigits('a1b22 ٣')).to.deep.equal({ total: 3, inDashedRun: 2, inPhoneRun: 2, upperRun: 0 });
+    expect(countDigits('call +1 (555) 123-4567.x 12')).to.deep.equal({
+      total: 13,
+      inDashedRun: 7,
+      inPhoneRun: 11,
+      upperRun: 0,
+    });
+    expect(countDigits('DE89 3704 AKIAx').upperRun).to.equal(4);
     // A UUID has many digits, but never a run that a card, SSN or phone number needs.
     const uuid = countDigits('2c87978f-4afc-4777-aed2-9fd6678391e8');
     expect(uuid.total).to.be.greaterThan(13);
