@@ -42,30 +42,24 @@ export function isoString(date: Date | number): string {
   const month = monthFromMarch < 10 ? monthFromMarch + 3 : monthFromMarch - 9;
   const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
   const hours = Math.floor(minutes / 60);
-  const minute = minutes % 60;
-  const second = seconds % 60;
   const milli = msOfDay % 1000;
-  const out = FORMAT;
-  out[0] = 48 + Math.floor(year / 1000);
-  out[1] = 48 + (Math.floor(year / 100) % 10);
-  out[2] = 48 + (Math.floor(year / 10) % 10);
-  out[3] = 48 + (year % 10);
-  out[5] = 48 + Math.floor(month / 10);
-  out[6] = 48 + (month % 10);
-  out[8] = 48 + Math.floor(day / 10);
-  out[9] = 48 + (day % 10);
-  out[11] = 48 + Math.floor(hours / 10);
-  out[12] = 48 + (hours % 10);
-  out[14] = 48 + Math.floor(minute / 10);
-  out[15] = 48 + (minute % 10);
-  out[17] = 48 + Math.floor(second / 10);
-  out[18] = 48 + (second % 10);
-  out[20] = 48 + Math.floor(milli / 100);
-  out[21] = 48 + (Math.floor(milli / 10) % 10);
-  out[22] = 48 + (milli % 10);
+  putTwoDigits(0, Math.floor(year / 100));
+  putTwoDigits(2, year % 100);
+  putTwoDigits(5, month);
+  putTwoDigits(8, day);
+  putTwoDigits(11, hours);
+  putTwoDigits(14, minutes % 60);
+  putTwoDigits(17, seconds % 60);
+  FORMAT[20] = 48 + Math.floor(milli / 100);
+  putTwoDigits(21, milli % 100);
   // One flat string from bytes: a template literal would build a rope of a dozen parts that
   // JSON.stringify then has to flatten, which costs more than the formatting.
   return FORMAT.latin1Slice(0, 24);
+}
+
+function putTwoDigits(at: number, value: number): void {
+  FORMAT[at] = 48 + Math.floor(value / 10);
+  FORMAT[at + 1] = 48 + (value % 10);
 }
 
 /** What `JSON.stringify` makes of a date: its ISO form, or null when it is invalid. */
