@@ -3,7 +3,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Address6 } from 'ip-address';
 import { hash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import type { RateLimitStore } from '../src/contracts/rate-limit.js';
+import type { RateLimitHit, RateLimitStore } from '../src/contracts/rate-limit.js';
 import { ConfigError, PortcullisError, RateLimitedError, StoreUnavailableError, didYouMean } from '../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
@@ -148,7 +148,14 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
       return;
     }
     const counterKey = prefix + key;
-    store.increment(counterKey, windowMs).then(
+    let counted: Promise<RateLimitHit>;
+    try {
+      counted = store.increment(counterKey, windowMs);
+    } catch (error) {
+      // A store that throws instead of rejecting is treated like one that rejects.
+      counted = Promise.reject(error);
+    }
+    counted.then(
       ({ totalHits, resetTime }) => {
         if (sendHeaders) setHeaders(res, key, Math.max(limit - totalHits, 0), resetTime);
         if (countFailuresOnly) takeBackOnSuccess(res, counterKey, resetTime);

@@ -78,8 +78,17 @@ describe('rateLimit', function () {
     };
     const warnings: unknown[] = [];
     const logger = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Logger;
+    const throwing: RateLimitStore = {
+      ...failing,
+      increment: () => {
+        throw new Error('thrown, not rejected');
+      },
+    };
     const app = express();
     app.get('/open', rateLimit({ store: failing, name: 'open', logger }), (_req, res) => res.json({ ok: true }));
+    app.get('/throwing', rateLimit({ store: throwing, name: 'throwing', onStoreError: 'closed' }), (_req, res) =>
+      res.json({ ok: true }),
+    );
     app.get('/closed', rateLimit({ store: failing, name: 'closed', onStoreError: 'closed', logger }), (_req, res) =>
       res.json({ ok: true }),
     );
@@ -91,6 +100,8 @@ describe('rateLimit', function () {
       expect(closed.type).to.equal('application/problem+json');
       expect(closed.body.code).to.equal('store_unavailable');
       expect(closed.text).to.not.include('counter store down');
+      const thrown = await request(app).get('/throwing').expect(503);
+      expect(thrown.body.code).to.equal('store_unavailable');
       expect(warnings).to.deep.equal([
         { code: 'rate_limit.store_error', limit: 'open', err: 'Error' },
         { code: 'rate_limit.store_error', limit: 'closed', err: 'Error' },
