@@ -35,7 +35,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 /** Parses `a.b[0]["x.y"].*.**` into segments; throws `ConfigError` naming `option` on bad syntax. */
 export function parsePath(path: string, option: string): Segment[] {
   const fail = (why: string): never => {
-    throw new ConfigError(option, `path "${path.slice(0, 80)}" ${why}`, { code: 'pii.invalid_path' });
+    throw new ConfigError(option, `path ${JSON.stringify(String(path).slice(0, 80))} ${why}`, {
+      code: 'pii.invalid_path',
+    });
   };
   if (typeof path !== 'string' || path.length === 0) fail('must be a non-empty string');
   if (path.length > MAX_PATH_LENGTH) fail(`is longer than ${MAX_PATH_LENGTH} characters`);

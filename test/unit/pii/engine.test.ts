@@ -205,6 +205,12 @@ describe('pii masking engine', () => {
     it('refuses scan paths without recognizers, an empty list and a bad path, naming the option', () => {
       expect(() => createMasker({ scanPaths: ['notes'] })).to.throw(ConfigError, /scanPaths/);
       expect(() => createMasker({ recognizers: ['email'], scanPaths: [] })).to.throw(ConfigError, /scanPaths/);
+      for (const bad of [42, null, {}])
+        expect(() => createMasker({ recognizers: ['email'], scanPaths: [bad as unknown as string] })).to.throw(
+          ConfigError,
+          /scanPaths\[0\]: path .* must be a non-empty string/,
+        );
+      expect(() => createMasker({ paths: [{ path: 42 as unknown as string }] })).to.throw(ConfigError, /paths\[0\]/);
       expect(() => createMasker({ recognizers: ['email'], scanPaths: ['a..b'] })).to.throw(
         ConfigError,
         /scanPaths\[0\]/,
