@@ -3,7 +3,7 @@
 // milliseconds (the days-to-civil algorithm of H. Hinnant, "chrono-compatible low-level date algorithms")
 // and its digits written into bytes.
 
-/** `YYYY-MM-DDTHH:MM:SS.mmmZ`, its digits overwritten by each call (synchronous, so never shared). */
+// `YYYY-MM-DDTHH:MM:SS.mmmZ`, its digits overwritten by each call (synchronous, so never shared).
 // latin1Slice is what toString('latin1') calls after checking its arguments; it has been on Buffer since
 // Node 0.x and is typed here because @types/node leaves it out.
 const FORMAT = Buffer.from('0000-00-00T00:00:00.000Z', 'latin1') as Buffer & {

@@ -73,7 +73,7 @@ export function createPresenter(
     let out: Record<string, unknown>;
     if (owned && !projection) {
       out = record;
-      // The version is the store's last-added key: deleting it keeps the object's fast shape.
+      // The memory store adds the version last, and deleting the last-added key keeps a fast object shape.
       delete out[VERSION_FIELD];
       if (deletedAt !== undefined) delete out[DELETED_FIELD];
       if (hidden.size > 0) for (const key of Object.keys(out)) if (isHidden(hidden, key)) delete out[key];
