@@ -57,6 +57,11 @@ export function canonicalJson(value: unknown, depth = 0): string {
 const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
 const NOT_PLAIN = Symbol('not plain');
 
+function startsWithDigit(key: string): boolean {
+  const code = key.charCodeAt(0);
+  return code >= 48 && code <= 57;
+}
+
 /**
  * The plain-JSON copy of `value` with object keys inserted in sorted order, so that
  * `JSON.stringify(copy) === canonicalJson(value)` and the copy deep-equals `JSON.parse` of that text.
@@ -101,7 +106,7 @@ function copyValue(value: unknown, depth: number): unknown {
   const keys = Object.keys(value).sort();
   const out: Record<string, unknown> = {};
   for (const key of keys) {
-    if (INDEX_KEY.test(key)) return NOT_PLAIN;
+    if (startsWithDigit(key) && INDEX_KEY.test(key)) return NOT_PLAIN;
     const raw = (value as Record<string, unknown>)[key];
     if (raw === undefined || typeof raw === 'function' || typeof raw === 'symbol') continue;
     let item = copyValue(raw, depth + 1);

@@ -11,7 +11,7 @@ import { HashChain, newStreamPrefix } from './chain.js';
 import { auditContext } from './context.js';
 import { ReliableDelivery } from './delivery.js';
 import { signDigest } from './digest.js';
-import { defaultEnricher, type Enricher } from './enrichers.js';
+import { uuidV7Generator, type Enricher } from './enrichers.js';
 import type { AuditDigest, AuditEvent, AuditEventBody, AuditEventInput } from './event.js';
 import { createHistory, type HistoryFunction } from './history.js';
 import { withDeadline } from './timeout.js';
@@ -191,10 +191,9 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
   const digestInterval = positive('digestInterval', options.digestInterval, 60_000);
   const maxEventBytes = positive('maxEventBytes', options.maxEventBytes, 65_536, 1024);
   const masker = options.masker;
-  const enrichers = [
-    ...(options.defaultEnricher === false ? [] : [defaultEnricher(now)]),
-    ...(options.enrichers ?? []),
-  ];
+  // The default enricher's work (cased's default plugin), done inline: its ids and times need no checks.
+  const nextId = options.defaultEnricher === false ? undefined : uuidV7Generator(now);
+  const enrichers = options.enrichers ?? [];
   const chain = new HashChain(options.streamPrefix ?? newStreamPrefix(now()));
   const stats: AuditPipelineStats = { published: 0, stored: 0, queued: 0, digests: 0 };
 
@@ -252,71 +251,91 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
   const spaceWaiters: (() => void)[] = [];
 
   function build(input: AuditEventInput): AuditEvent {
-    const event: Record<string, unknown> = {};
+    // The id, time and action stay out of the payload: they are the pipeline's own (or checked) values,
+    // never masked, so the masker need not see them and the payload needs no copy without them.
+    let id: unknown, time: unknown, action: unknown;
+    const payload: Record<string, unknown> = {};
     const data: Record<string, unknown> = auditContext.get();
     for (const key of Object.keys(input ?? {})) {
       if (UNSAFE_KEYS.has(key)) continue;
       const value = (input as Record<string, unknown>)[key];
       if (key === 'data' && value && typeof value === 'object') Object.assign(data, value);
-      else if (BODY_FIELDS.has(key)) event[key] = value;
+      else if (key === 'id') id = value;
+      else if (key === 'time') time = value;
+      else if (key === 'action') action = value;
+      else if (BODY_FIELDS.has(key)) payload[key] = value;
       else data[key] = value;
     }
+    // Ids and times made here are valid by construction; only given ones are checked.
+    const madeId = nextId !== undefined && id === undefined;
+    const madeTime = nextId !== undefined && time === undefined;
+    if (madeId) id = nextId!();
+    if (madeTime) time = isoString(now());
+    if (enrichers.length > 0) {
+      const view = { ...payload, id, time, action };
+      enrich(view, payload, data);
+      ({ id, time, action } = view);
+    }
+    if (!madeId && (typeof id !== 'string' || !SAFE_ID.test(id))) id = randomUUID();
+    if (!madeTime && (typeof time !== 'string' || Number.isNaN(Date.parse(time)))) time = isoString(now());
+    action = typeof action === 'string' && action ? action.slice(0, 128) : 'UNKNOWN';
+    // `data` is a fresh null-prototype copy of the context; the canonical copy below makes it plain.
+    if (Object.keys(data).length > 0) payload.data = data;
+    const [body, json] = masked(payload as Partial<AuditEventBody>, id as string, time as string, action as string);
+    // The body is a fresh copy (canonicalCopy or JSON.parse) that only this event holds.
+    return chain.seal(body, json, true);
+  }
+
+  /** Runs the extra enrichers; each fills only fields the event lacks. `view` is the event so far. */
+  function enrich(view: Record<string, unknown>, payload: Record<string, unknown>, data: Record<string, unknown>) {
     for (const enricher of enrichers) {
       let additions: Record<string, unknown> | undefined;
       try {
-        additions = enricher(event as AuditEventInput);
+        additions = enricher(view as AuditEventInput);
       } catch (error) {
         logger.warn({ err: errorForLog(error) }, 'audit enricher failed; skipped');
         continue;
       }
       for (const key of Object.keys(additions ?? {})) {
         if (UNSAFE_KEYS.has(key)) continue;
-        const target = BODY_FIELDS.has(key) ? event : data;
-        if (target[key] === undefined) target[key] = additions![key];
+        const value = additions![key];
+        if (key === 'id' || key === 'time' || key === 'action') {
+          if (view[key] === undefined) view[key] = value;
+        } else if (BODY_FIELDS.has(key)) {
+          if (payload[key] === undefined) view[key] = payload[key] = value;
+        } else if (data[key] === undefined) data[key] = value;
       }
     }
-    if (typeof event.id !== 'string' || !SAFE_ID.test(event.id)) event.id = randomUUID();
-    if (typeof event.time !== 'string' || Number.isNaN(Date.parse(event.time))) {
-      event.time = isoString(now());
-    }
-    event.action = typeof event.action === 'string' && event.action ? event.action.slice(0, 128) : 'UNKNOWN';
-    if (Object.keys(data).length > 0) event.data = { ...data };
-    const [body, json] = masked(event as unknown as AuditEventBody);
-    // The body is a fresh copy (canonicalCopy or JSON.parse) that only this event holds.
-    return chain.seal(body, json, true);
   }
 
-  function masked(event: AuditEventBody): [AuditEventBody, string] {
-    const { id, time, action } = event;
-    let result: AuditEventBody;
+  function masked(
+    payload: Partial<AuditEventBody>,
+    id: string,
+    time: string,
+    action: string,
+  ): [AuditEventBody, string] {
+    let result: Record<string, unknown>;
     try {
-      result = masker ? withIdentity(maskOwned(masker, payloadOf(event)), event) : event;
+      result = masker ? maskOwned(masker, payload) : payload;
+      if (typeof result !== 'object' || result === null || Array.isArray(result)) {
+        throw new TypeError('the masker did not return an object for the event');
+      }
     } catch (error) {
       // Never store what could not be masked: keep only the request's shape.
       logger.error({ err: errorForLog(error), eventId: id }, 'audit masking failed; event stored without payload');
-      const { body: _b, queryParams: _q, pathParams: _p, changes: _c, data: _d, user, ...rest } = event;
+      const { body: _b, queryParams: _q, pathParams: _p, changes: _c, data: _d, user, ...rest } = payload;
       result = { ...rest, ...(user ? { user: { id: user.id } } : {}), data: { maskFailed: true } };
     }
-    // The masker may not change the id, time or action; copying the event to restore them is only needed
-    // when it did (plainAndJson copies it anyway).
-    const kept = result.id === id && result.time === time && result.action === action;
-    let [body, json] = plainAndJson(kept ? result : { ...result, id, time, action });
+    // Set after masking: the masker can neither see nor change them.
+    result.id = id;
+    result.time = time;
+    result.action = action;
+    let [body, json] = plainAndJson(result);
     if (json.length > maxEventBytes) {
       const { body: _b, changes: _c, queryParams: _q, data: _d, ...rest } = result;
-      [body, json] = plainAndJson({ ...rest, id, time, action, data: { truncated: true, bytes: json.length } });
+      [body, json] = plainAndJson({ ...rest, data: { truncated: true, bytes: json.length } });
     }
     return [body, json];
-  }
-
-  // The id, time and action are the pipeline's own (or checked) values: never masked, so never scanned.
-  function payloadOf(event: AuditEventBody): Partial<AuditEventBody> {
-    const { id: _id, time: _time, action: _action, ...payload } = event;
-    return payload;
-  }
-
-  function withIdentity(payload: Partial<AuditEventBody> | undefined, event: AuditEventBody): AuditEventBody {
-    // The payload has no id, time or action keys (payloadOf removed them): nothing can override them.
-    return Object.assign({ id: event.id, time: event.time, action: event.action }, payload) as AuditEventBody;
   }
 
   // The body as plain JSON (what a store gives back) and its canonical text, in one walk when possible.

@@ -51,6 +51,62 @@ describe('audit pipeline', function () {
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
   });
 
+  it('checks ids and times it did not make itself; enrichers see the event so far and fill only what it lacks', async function () {
+    const store = new MemoryAuditStore();
+    const seen: Record<string, unknown>[] = [];
+    const pipeline = await createAuditPipeline({
+      store,
+      defaultEnricher: false,
+      enrichers: [
+        (event) => {
+          seen.push({ ...event });
+          return event.resource === 'bad' ? { id: 'not a safe id!', time: 'yesterday' } : { id: 'from-enricher' };
+        },
+        () => ({ id: 'second', action: 'ignored', resource: 'second', tenant: 't1' }),
+      ],
+    });
+    const fromEnricher = await pipeline.publish({ action: 'custom', resource: 'people' });
+    const replaced = await pipeline.publish({ action: 'custom', resource: 'bad' });
+    const given = await pipeline.publish({ action: '', id: 'caller-id', time: '2026-01-02T03:04:05.006Z' });
+    const badGiven = await pipeline.publish({ action: 'custom', id: 'x'.repeat(200), time: 'soon' });
+    await pipeline.close();
+    expect(seen[0]).to.deep.include({ action: 'custom', resource: 'people', id: undefined, time: undefined });
+    expect(fromEnricher).to.include({ id: 'from-enricher', action: 'custom', resource: 'people' });
+    expect(fromEnricher!.data).to.deep.equal({ tenant: 't1' });
+    expect(Number.isNaN(Date.parse(fromEnricher!.time))).to.equal(false);
+    expect(replaced!.id).to.match(/^[0-9a-f-]{36}$/);
+    expect(replaced!.time).not.to.equal('yesterday');
+    expect(Number.isNaN(Date.parse(replaced!.time))).to.equal(false);
+    expect(given).to.include({ id: 'caller-id', time: '2026-01-02T03:04:05.006Z', action: 'UNKNOWN' });
+    expect(badGiven!.id).to.match(/^[0-9a-f-]{36}$/);
+    expect(Number.isNaN(Date.parse(badGiven!.time))).to.equal(false);
+    expect(verifyEvents(await all(store), []).ok).to.equal(true);
+  });
+
+  it('never shows the masker the id, time or action; a masker that returns no object fails closed', async function () {
+    const store = new MemoryAuditStore();
+    const shown: unknown[] = [];
+    let broken = false;
+    const pipeline = await createAuditPipeline({
+      store,
+      masker: {
+        mask<T>(value: T): T {
+          shown.push({ ...(value as object) });
+          return (broken ? 'nothing' : value) as T;
+        },
+      },
+    });
+    await pipeline.publish({ action: 'UPDATE', resource: 'people', body: { a: 1 } });
+    broken = true;
+    await pipeline.publish({ action: 'UPDATE', resource: 'people', body: { a: 1 } });
+    await pipeline.close();
+    expect(shown[0]).to.deep.equal({ resource: 'people', body: { a: 1 } });
+    const stored = await all(store);
+    expect(stored[0]).to.deep.include({ action: 'UPDATE', body: { a: 1 } });
+    expect(stored[1]).to.deep.include({ action: 'UPDATE', resource: 'people', data: { maskFailed: true } });
+    expect(stored[1]!.body).to.equal(undefined);
+  });
+
   it('publishes nothing when disabled (cased disable_publishing)', async function () {
     const store = new MemoryAuditStore();
     const pipeline = await createAuditPipeline({ store, enabled: false });
