@@ -40,6 +40,12 @@ export interface Strategy {
 
 const KINDS = ['redact', 'partial', 'pseudonym', 'replace', 'remove'];
 
+/** `length` copies of `char`; short ones are made once and reused, being the same strings every time. */
+function fillOf(char: string): (length: number) => string {
+  const cache: string[] = [];
+  return (length) => (length <= 256 ? (cache[length] ??= char.repeat(length)) : char.repeat(length));
+}
+
 export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey: KeyObject | undefined): Strategy {
   if (typeof spec === 'function') {
     return { removes: false, apply: (text, label) => String(spec(text, { label })) };
@@ -55,17 +61,11 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
   };
   switch (kind) {
     case 'redact': {
-      const char = charOf();
-      // Short masks are reused: the same strings every time are cheaper to build and to serialize.
-      const cache: string[] = [];
-      return {
-        removes: false,
-        apply: (text) =>
-          text.length <= 256 ? (cache[text.length] ??= char.repeat(text.length)) : char.repeat(text.length),
-      };
+      const fill = fillOf(charOf());
+      return { removes: false, apply: (text) => fill(text.length) };
     }
     case 'partial': {
-      const char = charOf();
+      const fill = fillOf(charOf());
       const keepLast = options.keepLast ?? 4;
       if (!Number.isInteger(keepLast) || (keepLast as number) < 0 || (keepLast as number) > 64) {
         throw new ConfigError(`${option}.keepLast`, 'must be an integer from 0 to 64', {
@@ -78,7 +78,7 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
         removes: false,
         apply: (text) => {
           const shown = Math.min(keep, Math.floor(text.length / 2));
-          return char.repeat(text.length - shown) + text.slice(text.length - shown);
+          return fill(text.length - shown) + text.slice(text.length - shown);
         },
       };
     }

@@ -71,6 +71,25 @@ describe('canonicalCopy()', function () {
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
   });
 
+  it('orders keys like sort() in small and large objects (mixed case, digits, symbols, non-ASCII)', function () {
+    const alphabet = ['a', 'B', 'b', 'Z', '_', '-', 'é', 'Ä', '中', '😀', '$', 'x1', 'a0'];
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    for (const size of [0, 1, 2, 5, 16, 31, 32, 33, 70]) {
+      const object: Record<string, number> = {};
+      while (Object.keys(object).length < size) {
+        const length = 1 + Math.floor(random() * 4);
+        let key = '';
+        for (let i = 0; i < length; i++) key += alphabet[Math.floor(random() * alphabet.length)];
+        // Keys starting with a digit would make the copy give up (tested below).
+        object[key] = Object.keys(object).length;
+      }
+      const copy = canonicalCopy({ nested: object, ...object });
+      expect(Object.keys((copy as { nested: object }).nested)).to.deep.equal(Object.keys(object).sort());
+      expect(JSON.stringify(copy)).to.equal(canonicalJson({ nested: object, ...object }));
+    }
+  });
+
   it('gives up (undefined) on array-index keys, which V8 would list before the others', function () {
     expect(canonicalCopy({ b: 1, a: { 10: 'x', 2: 'y', k: 1 } })).to.equal(undefined);
     expect(canonicalCopy({ s: new String('ab') })).to.equal(undefined);
