@@ -84,11 +84,12 @@ interface Capture {
 }
 
 // Express restores req.params and req.baseUrl when a router is left, which happens before error
-// handlers answer a denied request; the accessors remember what the matched route saw.
+// handlers answer a denied request; the accessor remembers what the matched route saw. The router sets
+// req.route just before req.params for a route, so one accessor sees both.
 function captureRouting(req: Request): Capture {
   const capture: Capture = { params: {} };
   let params = req.params;
-  let route = (req as { route?: { path?: unknown } }).route;
+  let seenRoute: unknown = (req as { route?: unknown }).route;
   Object.defineProperty(req, 'params', {
     configurable: true,
     enumerable: true,
@@ -96,15 +97,11 @@ function captureRouting(req: Request): Capture {
     set(value: Record<string, string>) {
       params = value;
       if (value && Object.keys(value).length > 0) capture.params = { ...value };
-    },
-  });
-  Object.defineProperty(req, 'route', {
-    configurable: true,
-    enumerable: true,
-    get: () => route,
-    set(value: { path?: unknown }) {
-      route = value;
-      if (typeof value?.path === 'string') capture.routePath = `${req.baseUrl ?? ''}${value.path}`;
+      const route = (req as { route?: { path?: unknown } }).route;
+      if (route !== seenRoute) {
+        seenRoute = route;
+        if (typeof route?.path === 'string') capture.routePath = `${req.baseUrl ?? ''}${route.path}`;
+      }
     },
   });
   return capture;

@@ -122,6 +122,37 @@ describe('auditTrail() over HTTP', function () {
     expect(recorded[1]!.user).to.include({ id: 'anonymous' });
   });
 
+  it('keeps the route and params of a plain route in a sub-router that fails through the error handler', async function () {
+    const { default: express } = await import('express');
+    const plain = express();
+    plain.use(auditTrail({ pipeline }));
+    plain.use((_req, _res, next) => next()); // a middleware layer matched before the route
+    const things = express.Router();
+    things.get('/:thingId/parts/:part', (_req, _res, next) => next(Object.assign(new Error('busy'), { status: 409 })));
+    plain.use('/things', things);
+    plain.use((_req: unknown, _res: unknown, next: () => void) => next()); // matched after leaving the router
+    plain.use(
+      (
+        error: { status: number },
+        _req: unknown,
+        res: { status(code: number): { json(body: unknown): void } },
+        _next: unknown,
+      ) => res.status(error.status).json({ error: 'busy' }),
+    );
+    await request(plain).get('/things/t-1/parts/p-9?x=1').expect(409);
+    await request(plain).get('/elsewhere').expect(404);
+    const recorded = await events();
+    expect(recorded).to.have.length(1);
+    expect(recorded[0]).to.include({
+      action: 'GET',
+      resource: 'things',
+      outcome: 'failed',
+      status: 409,
+      path: '/things/t-1/parts/p-9',
+    });
+    expect(recorded[0]!.pathParams).to.deep.equal({ thingId: 't-1', part: 'p-9' });
+  });
+
   it('chains every event to the previous one of its stream', async function () {
     await request(app).post('/accounts').set('x-user', 'a').send({ n: 1 }).expect(201);
     await request(app).post('/accounts').set('x-user', 'a').send({ n: 2 }).expect(201);
