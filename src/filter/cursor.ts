@@ -1,5 +1,6 @@
 // Opaque, signed keyset cursors: the sort values of the last item, bound to the resource and sort order.
-import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { hmacSha256 } from '../hmac.js';
 import { ObjectIdRef, and, matchNone, or, type FilterNode, type FilterValue, type SortKey } from './ast.js';
 import { kindOf } from './compare.js';
 import type { ScalarType } from './schema.js';
@@ -47,11 +48,8 @@ function decodeValue(encoded: unknown, type: ScalarType): FilterValue | null | u
 
 /** HMAC-SHA256 signed cursors. Without a secret, one random key per process (cursors die on restart). */
 export function createCursorCodec(secret?: string | Buffer): CursorCodec {
-  // A KeyObject made once and one update per signature: about a fifth less time per cursor than a raw key
-  // and three updates, for the same bytes.
-  const key = createSecretKey(secret === undefined ? randomBytes(32) : Buffer.from(secret));
-  const sign = (binding: string, body: string) =>
-    createHmac('sha256', key).update(`${binding}\n${body}`).digest().subarray(0, 18);
+  const hmac = hmacSha256(secret === undefined ? randomBytes(32) : Buffer.from(secret));
+  const sign = (binding: string, body: string) => hmac(`${binding}\n${body}`).subarray(0, 18);
   return {
     encode(values, binding) {
       const body = Buffer.from(JSON.stringify(values.map(encodeValue))).toString('base64url');
