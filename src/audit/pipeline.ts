@@ -320,6 +320,8 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
       if (typeof result !== 'object' || result === null || Array.isArray(result)) {
         throw new TypeError('the masker did not return an object for the event');
       }
+      // A masker's own object (frozen, or kept elsewhere) is copied rather than changed below.
+      if (result !== payload) result = { ...result };
     } catch (error) {
       // Never store what could not be masked: keep only the request's shape.
       logger.error({ err: errorForLog(error), eventId: id }, 'audit masking failed; event stored without payload');

@@ -97,14 +97,20 @@ describe('audit pipeline', function () {
       },
     });
     await pipeline.publish({ action: 'UPDATE', resource: 'people', body: { a: 1 } });
+    const frozen = Object.freeze({ resource: 'frozen' });
+    const withFrozen = await createAuditPipeline({ store, masker: { mask: <T>() => frozen as T } });
+    await withFrozen.publish({ action: 'DELETE', resource: 'people' });
+    await withFrozen.close();
+    expect(frozen).to.deep.equal({ resource: 'frozen' });
     broken = true;
     await pipeline.publish({ action: 'UPDATE', resource: 'people', body: { a: 1 } });
     await pipeline.close();
     expect(shown[0]).to.deep.equal({ resource: 'people', body: { a: 1 } });
     const stored = await all(store);
     expect(stored[0]).to.deep.include({ action: 'UPDATE', body: { a: 1 } });
-    expect(stored[1]).to.deep.include({ action: 'UPDATE', resource: 'people', data: { maskFailed: true } });
-    expect(stored[1]!.body).to.equal(undefined);
+    expect(stored[1]).to.deep.include({ action: 'DELETE', resource: 'frozen' });
+    expect(stored[2]).to.deep.include({ action: 'UPDATE', resource: 'people', data: { maskFailed: true } });
+    expect(stored[2]!.body).to.equal(undefined);
   });
 
   it('publishes nothing when disabled (cased disable_publishing)', async function () {
