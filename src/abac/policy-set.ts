@@ -134,6 +134,10 @@ export class PolicySet {
   };
   readonly #listeners = new Set<(change: PolicySetChange) => void>();
   #stamp = 0;
+  // Bucket lists reused by candidates(), which runs synchronously to the end: the lists of the best field
+  // so far and of the field being collected, swapped instead of allocated per field and decision.
+  #bestBuckets: Set<Entry>[] = [];
+  #nextBuckets: Set<Entry>[] = [];
   #revision = 0;
 
   constructor(policies: Iterable<Policy> = []) {
@@ -211,26 +215,34 @@ export class PolicySet {
     const mode = indexModeFor(checker.name);
     if (!mode) return this.#scan(checker.policyType);
     const index = this.#indexes[mode];
-    let best: Set<Entry>[] | undefined;
+    let best = this.#bestBuckets;
+    let next = this.#nextBuckets;
+    best.length = 0;
     let bestTotal = Infinity;
     for (const field of POLICY_FIELDS) {
-      const buckets: Set<Entry>[] = [];
-      const total = index[field].collect(inquiry[FIELD_VALUE[field]], buckets);
+      next.length = 0;
+      const total = index[field].collect(inquiry[FIELD_VALUE[field]], next);
       if (total < bestTotal) {
-        best = buckets;
+        [best, next] = [next, best];
         bestTotal = total;
-        if (total === 0) return [];
+        if (total === 0) break;
       }
     }
-    const stamp = ++this.#stamp;
+    this.#bestBuckets = best;
+    this.#nextBuckets = next;
     const result: Policy[] = [];
-    for (const set of best!) {
+    if (bestTotal === 0) return result;
+    const stamp = ++this.#stamp;
+    for (const set of best) {
       for (const entry of set) {
         if (entry.stamp === stamp) continue;
         entry.stamp = stamp;
         result.push(entry.policy);
       }
     }
+    // The lists must not keep removed policies' buckets alive.
+    best.length = 0;
+    next.length = 0;
     return result;
   }
 
