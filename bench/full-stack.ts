@@ -3,7 +3,8 @@
 // servers; --memory-only skips them).
 // Run: npx tsx bench/full-stack.ts [seconds per round, default 10] [--memory-only]
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startMongoServer, startRedisServer } from '../test/support/servers.js';
@@ -52,14 +53,35 @@ interface Run {
   rps: number;
   p50: number;
   p99: number;
+  /** The server's CPU time (user + system) per answered request, in µs; NaN without /proc (Linux only). */
+  cpuPerRequest: number;
 }
 
-async function load(url: string, headers: Record<string, string>, duration: number): Promise<Run> {
+// Requests per second depend on how the machine shares its cores between the server and autocannon; the
+// server's own CPU time per request does not, so it is reported beside them.
+const CLOCK_TICKS = existsSync('/proc/self/stat') ? Number(execFileSync('getconf', ['CLK_TCK']).toString()) : NaN;
+
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined || Number.isNaN(CLOCK_TICKS)) return NaN;
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+async function load(server: Started, url: string, headers: Record<string, string>, duration: number): Promise<Run> {
+  const cpuBefore = cpuSeconds(server.child.pid);
   const result = await autocannon({ url, connections: CONNECTIONS, duration, headers });
+  const cpu = cpuSeconds(server.child.pid) - cpuBefore;
   if (result.non2xx > 0) {
     throw new Error(`${url}: ${result.non2xx} non-2xx answers ${JSON.stringify(result.statusCodeStats)}`);
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuPerRequest: (cpu / result.requests.total) * 1e6,
+  };
 }
 
 /** The run with the median requests/s. */
@@ -110,15 +132,17 @@ async function scenario(name: string, env: Record<string, string>) {
   items = await sameRecords(bareTarget, fullTarget);
   // Warm-ups so the JIT and connection pools settle, then alternating rounds: a machine whose load drifts
   // during the run affects both stacks alike, and the medians say more than any single run.
-  for (const target of [bareTarget, fullTarget]) await load(target.url, target.headers, 2);
+  await load(bare, bareTarget.url, bareTarget.headers, 2);
+  await load(demo, fullTarget.url, fullTarget.headers, 2);
   const bareRuns: Run[] = [];
   const fullRuns: Run[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    bareRuns.push(await load(bareTarget.url, bareTarget.headers, seconds));
-    fullRuns.push(await load(fullTarget.url, fullTarget.headers, seconds));
-    const ratio = fullRuns.at(-1)!.rps / bareRuns.at(-1)!.rps;
+    bareRuns.push(await load(bare, bareTarget.url, bareTarget.headers, seconds));
+    fullRuns.push(await load(demo, fullTarget.url, fullTarget.headers, seconds));
+    const [b, f] = [bareRuns.at(-1)!, fullRuns.at(-1)!];
     console.error(
-      `[bench] round ${round + 1}: bare ${Math.round(bareRuns.at(-1)!.rps)}, full ${Math.round(fullRuns.at(-1)!.rps)} req/s (${ratio.toFixed(2)})`,
+      `[bench] round ${round + 1}: bare ${Math.round(b.rps)}, full ${Math.round(f.rps)} req/s (${(f.rps / b.rps).toFixed(2)}); ` +
+        `server CPU bare ${Math.round(b.cpuPerRequest)}, full ${Math.round(f.cpuPerRequest)} µs/request`,
     );
   }
   await stop(bare);
@@ -126,13 +150,22 @@ async function scenario(name: string, env: Record<string, string>) {
   // Each round's two runs are neighbours in time: the ratio is the median of the rounds' ratios.
   const ratios = fullRuns.map((run, index) => run.rps / bareRuns[index]!.rps).sort((a, b) => a - b);
   const ratio = ratios[Math.floor(ratios.length / 2)]!;
+  // The same for CPU: bare's CPU per request over the full stack's, round by round (1 = as cheap as bare).
+  const cpuRatios = fullRuns
+    .map((run, index) => bareRuns[index]!.cpuPerRequest / run.cpuPerRequest)
+    .sort((a, b) => a - b);
+  const cpuRatio = cpuRatios[Math.floor(cpuRatios.length / 2)]!;
+  const cpuOf = (runs: Run[]) =>
+    [...runs].map((run) => run.cpuPerRequest).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
   return [
-    { stack: `bare Express (${name})`, ...median(bareRuns), ratio: 1, range: '' },
+    { stack: `bare Express (${name})`, ...median(bareRuns), ratio: 1, range: '', cpu: cpuOf(bareRuns), cpuRatio: 1 },
     {
       stack: `full Portcullis stack (${name})`,
       ...median(fullRuns),
       ratio,
       range: `${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}`,
+      cpu: cpuOf(fullRuns),
+      cpuRatio,
     },
   ];
 }
@@ -166,10 +199,12 @@ if (withServers)
 console.log(
   `\nGET /accounts?limit=20&sort=-balance (${items} items), ${CONNECTIONS} connections, median of ${ROUNDS} alternating ${seconds}s rounds, Node ${process.version}\n`,
 );
-console.log('| stack | requests/s | p50 ms | p99 ms | ratio to bare (median of rounds) | range over rounds |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+console.log(
+  '| stack | requests/s | p50 ms | p99 ms | ratio to bare (median of rounds) | range over rounds | server CPU µs/request (median) | bare CPU / this CPU (median of rounds) |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
   console.log(
-    `| ${row.stack} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${row.ratio.toFixed(2)} | ${row.range} |`,
+    `| ${row.stack} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${row.ratio.toFixed(2)} | ${row.range} | ${Math.round(row.cpu)} | ${row.cpuRatio.toFixed(2)} |`,
   );
 }
