@@ -59,7 +59,17 @@ interface Run {
 
 // Requests per second depend on how the machine shares its cores between the server and autocannon; the
 // server's own CPU time per request does not, so it is reported beside them.
-const CLOCK_TICKS = existsSync('/proc/self/stat') ? Number(execFileSync('getconf', ['CLK_TCK']).toString()) : NaN;
+const CLOCK_TICKS = existsSync('/proc/self/stat') ? clockTicks() : NaN;
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString());
+  } catch {
+    return 100; // USER_HZ on every Linux architecture Node supports
+  }
+}
+
+const figure = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined || Number.isNaN(CLOCK_TICKS)) return NaN;
@@ -142,7 +152,7 @@ async function scenario(name: string, env: Record<string, string>) {
     const [b, f] = [bareRuns.at(-1)!, fullRuns.at(-1)!];
     console.error(
       `[bench] round ${round + 1}: bare ${Math.round(b.rps)}, full ${Math.round(f.rps)} req/s (${(f.rps / b.rps).toFixed(2)}); ` +
-        `server CPU bare ${Math.round(b.cpuPerRequest)}, full ${Math.round(f.cpuPerRequest)} µs/request`,
+        `server CPU bare ${figure(b.cpuPerRequest)}, full ${figure(f.cpuPerRequest)} µs/request`,
     );
   }
   await stop(bare);
@@ -205,6 +215,6 @@ console.log(
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const row of rows) {
   console.log(
-    `| ${row.stack} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${row.ratio.toFixed(2)} | ${row.range} | ${Math.round(row.cpu)} | ${row.cpuRatio.toFixed(2)} |`,
+    `| ${row.stack} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ${row.ratio.toFixed(2)} | ${row.range} | ${figure(row.cpu)} | ${figure(row.cpuRatio, 2)} |`,
   );
 }
