@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { DELETED_FIELD, VERSION_FIELD, type StoredRecord } from '../../src/contracts/records.js';
 import { maskOwned, type Masker, type UnmaskGrant } from '../../src/pii/masker.js';
 import { isHidden } from './access.js';
+import { setOwn } from '../../src/own.js';
 
 export interface Presenter {
   /**
@@ -87,9 +88,7 @@ export function createPresenter(
       out = {};
       for (const key of Object.keys(record)) {
         if (key === VERSION_FIELD || key === DELETED_FIELD || isHidden(hidden, key)) continue;
-        if (key === '__proto__')
-          Object.defineProperty(out, key, { value: record[key], enumerable: true, writable: true, configurable: true });
-        else out[key] = record[key];
+        setOwn(out, key, record[key]);
       }
     }
     const showDeleted = !projection || projection.includes('deletedAt');

@@ -1,5 +1,6 @@
 // Canonical JSON and hashing: one byte-exact form per event, whatever the store did to key order.
 import { hash } from 'node:crypto';
+import { setOwn } from '../own.js';
 
 const MAX_DEPTH = 64;
 
@@ -130,9 +131,7 @@ function copyValue(value: unknown, depth: number): unknown {
     // Like canonicalJson: a value whose toJSON() gives nothing prints as null.
     if (item === undefined) item = null;
     // An own "__proto__" property, as JSON.parse makes it, not the prototype.
-    if (key === '__proto__')
-      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
-    else out[key] = item;
+    setOwn(out, key, item);
   }
   return out;
 }

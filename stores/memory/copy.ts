@@ -1,4 +1,5 @@
 // Deep copies of stored data: what memory stores hand out and take in, so callers never share their state.
+import { setOwn } from '../../src/own.js';
 
 /**
  * A deep copy of JSON-like data (plain objects, arrays, dates, primitives). Several times faster than
@@ -22,9 +23,7 @@ export function copyData<T>(value: T, omitTop?: ReadonlySet<string>): T {
     if (omitTop?.has(key)) continue;
     const item = copyData((value as Record<string, unknown>)[key]);
     // An own `__proto__` key (JSON.parse makes them) must stay data, never become the prototype.
-    if (key === '__proto__')
-      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
-    else out[key] = item;
+    setOwn(out, key, item);
   }
   return out as T;
 }
