@@ -61,6 +61,7 @@ export function clientAddress(ip: string, ipv6Subnet = 56): string {
   return new Address6(`${ip}/${ipv6Subnet}`).networkForm();
 }
 const IPV4_COMPATIBLE = new Address6('::/96');
+const MAX_PARTITION_KEYS = 10_000;
 
 /** The default client key: the authenticated credential when there is one, else the (grouped) IP. */
 export function clientKey(req: Request, ipv6Subnet = 56): string {
@@ -118,10 +119,22 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
   function setHeaders(res: Response, key: string, remaining: number, resetTime: Date): void {
     if (res.headersSent) return;
     const resetSeconds = Math.max(0, Math.ceil((resetTime.getTime() - Date.now()) / 1000));
-    // The partition key tells a client which of its counters a policy is about, without revealing the key.
-    const partitionKey = Buffer.from(hash('sha256', key, 'hex').slice(0, 12)).toString('base64');
+    const partitionKey = partitionKeyOf(key);
     appendHeader(res, 'RateLimit', `"${name}"; r=${remaining}; t=${resetSeconds}`);
     appendHeader(res, 'RateLimit-Policy', `"${name}"; q=${limit}; w=${windowSeconds}; pk=:${partitionKey}:`);
+  }
+
+  // The partition key tells a client which of its counters a policy is about, without revealing the key.
+  // A client sends many requests: its hash is kept (a bounded map, emptied when full) instead of redone.
+  const partitionKeys = new Map<string, string>();
+  function partitionKeyOf(key: string): string {
+    let partitionKey = partitionKeys.get(key);
+    if (partitionKey === undefined) {
+      partitionKey = Buffer.from(hash('sha256', key, 'hex').slice(0, 12)).toString('base64');
+      if (partitionKeys.size >= MAX_PARTITION_KEYS) partitionKeys.clear();
+      partitionKeys.set(key, partitionKey);
+    }
+    return partitionKey;
   }
 
   function takeBackOnSuccess(res: Response, counterKey: string, resetTime: Date): void {
