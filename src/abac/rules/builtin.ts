@@ -1,6 +1,6 @@
 // Every built-in rule family of vakt: comparison, logic, list, network, string and inquiry rules.
 import { didYouMean } from '../../errors.js';
-import { cidrContains, parseCidr, type Cidr } from '../cidr.js';
+import { IpRanges, parseIpRange, type IpRange } from '../../ip.js';
 import type { InquiryField, NormalizedInquiry } from '../inquiry.js';
 import { compileSafeRegex, MAX_REGEX_INPUT } from '../safe-regex.js';
 import {
@@ -230,13 +230,13 @@ export const cidrRule: RuleDefinition<{ cidr: string }> = {
   parse(fields) {
     only(fields, ['cidr']);
     const cidr = stringField(fields, 'cidr');
-    if (!parseCidr(cidr))
+    if (!parseIpRange(cidr))
       throw new RuleArgumentError(`"${cidr.slice(0, 60)}" is not a valid IPv4 or IPv6 CIDR`, 'cidr');
     return { cidr };
   },
   compile({ cidr }) {
-    const block = parseCidr(cidr) as Cidr;
-    return (what) => cidrContains(block, what);
+    const ranges = new IpRanges([parseIpRange(cidr) as IpRange]);
+    return (what) => ranges.has(what);
   },
 };
 
