@@ -7,6 +7,7 @@ import {
   createLogger,
   createStores,
   describeConfig,
+  gracefulShutdown,
   handleClientErrors,
   loadConfig,
   type Config,
@@ -72,22 +73,20 @@ server.listen(config.PORT, config.HOST, () => {
   );
 });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+// Audit events of answered requests are flushed before the stores close, even when a client holds its
+// connection past the drain deadline: none is lost on SIGTERM.
+const shutdown = gracefulShutdown(server, {
+  timeoutMs: config.SHUTDOWN_TIMEOUT,
+  logger,
+  close: async () => {
+    await parts.close();
+    await stores.close();
+  },
+});
+async function stop(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
-  const timer = setTimeout(() => {
-    logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT }, 'shutdown timed out');
-    process.exit(1);
-  }, config.SHUTDOWN_TIMEOUT);
-  timer.unref();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
-  // Audit events of the last requests are flushed before the stores close: none is lost on SIGTERM.
-  await parts.close();
-  await stores.close();
-  process.exit(0);
+  const { closed } = await shutdown();
+  process.exit(closed ? 0 : 1);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

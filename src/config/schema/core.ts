@@ -68,7 +68,8 @@ export const coreVariables = defineVariables({
   }),
   SHUTDOWN_TIMEOUT: durationVar({
     default: 10_000,
-    description: 'How long a graceful shutdown waits for requests and flushes before exiting.',
+    description:
+      'The whole budget of a graceful shutdown: keep-alive connections are drained in the first two thirds, then audit events are flushed and the stores closed.',
   }),
   ADMIN_API_KEY: stringVar({
     secret: true,
