@@ -1,24 +1,30 @@
-// Maps driver failures to StoreUnavailableError (503) by error class, never by message text.
+// Maps driver failures to StoreUnavailableError (503) by error class and documented label, never by name or text.
 import { ReplyError } from 'ioredis';
+import mongoose from 'mongoose';
 import { StoreUnavailableError } from '../src/errors.js';
 
-// Classes the MongoDB driver and mongoose throw when no server can be reached or a connection broke.
-const mongoUnavailableNames = new Set([
-  'MongoServerSelectionError',
-  'MongooseServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongoPoolClearedError',
-  'MongoExpiredSessionError',
-]);
+const { mongo } = mongoose;
+
+// The driver's classes for "no server could be reached or a connection broke", matched with instanceof so
+// that subclasses count too (PoolClearedOnNetworkError is a MongoNetworkError; a by-name list missed it).
+// They come from mongoose's own copy of the driver: the one whose errors the stores see.
+const mongoUnavailableClasses = [
+  mongo.MongoNetworkError,
+  mongo.MongoServerSelectionError,
+  mongo.MongoTopologyClosedError,
+  mongo.MongoNotConnectedError,
+  mongo.MongoServerClosedError,
+  mongo.MongoExpiredSessionError,
+  mongoose.Error.MongooseServerSelectionError,
+];
+
+// Labels the driver documents for failures of the server or the link rather than of the request: the
+// pool was reset, or a write may be retried once a primary is back.
+const mongoUnavailableLabels = ['ResetPool', 'RetryableWriteError'];
 
 export function isMongoUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (mongoUnavailableNames.has(error.name)) return true;
-  const labels = (error as { errorLabelSet?: Set<string> }).errorLabelSet;
-  return labels instanceof Set && labels.has('ResetPool');
+  if (mongoUnavailableClasses.some((kind) => error instanceof kind)) return true;
+  return error instanceof mongo.MongoError && mongoUnavailableLabels.some((label) => error.hasErrorLabel(label));
 }
 
 /** Redis answered with an error reply (a bug on our side) versus could not be reached (503). */

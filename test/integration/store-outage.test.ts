@@ -84,5 +84,29 @@ for (const kind of ['mongodb', 'redis'] as const) {
       expect(after.status).to.equal(kind === 'mongodb' ? 200 : 404);
       expect((await request(app).get('/health')).status).to.equal(200);
     });
+
+    it('serves 503, never 500, while the server is frozen (SIGSTOP), and recovers after it thaws', async function () {
+      await until('the store to answer', 45_000, async () => {
+        const response = await request(app).get('/sessions/outage-session-1');
+        return response.status === 503 ? undefined : response;
+      });
+      server.pause();
+      try {
+        const started = Date.now();
+        // Requests in flight when the driver gives up on the frozen server fail with its pool-cleared error.
+        const answers = await Promise.all(
+          Array.from({ length: 3 }, () => request(app).get('/sessions/outage-session-1').timeout(30_000)),
+        );
+        expect(answers.map((answer) => answer.status)).to.deep.equal([503, 503, 503]);
+        expect(answers[0]!.headers['content-type']).to.match(/^application\/problem\+json/);
+        expect(Date.now() - started, 'a frozen server must not hold requests for long').to.be.lessThan(20_000);
+      } finally {
+        server.resume();
+      }
+      await until('the store to answer after the thaw', 45_000, async () => {
+        const response = await request(app).get('/sessions/outage-session-1');
+        return response.status === 503 ? undefined : response;
+      });
+    });
   });
 }

@@ -1,6 +1,6 @@
 // Starts throwaway MongoDB-compatible and Redis servers on free ports, with data dirs removed on stop.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -15,6 +15,10 @@ export interface ServerHandle {
   stop(options?: { keepData?: boolean }): Promise<void>;
   /** Starts it again on the same port and data dir (after `stop({ keepData: true })`). */
   start(): Promise<void>;
+  /** Freezes the server process (SIGSTOP): connections stay open and nothing answers, as on a hung host. */
+  pause(): void;
+  /** Thaws it (SIGCONT). */
+  resume(): void;
 }
 
 const INSTALL_HINT = {
@@ -75,6 +79,7 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number,
 const GUARD = `
 "$@" >"$PORTCULLIS_LOG" 2>&1 &
 pid=$!
+echo "$pid" >"$PORTCULLIS_DATA.pid"
 read -r word
 kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
@@ -122,8 +127,11 @@ async function managed(
     current.stdin?.end(options.keepData ? 'keep\n' : 'delete\n');
     await exited;
   };
+  const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
+    process.kill(Number(readFileSync(`${dataDir}.pid`, 'utf8').trim()), name);
+  };
   await start();
-  return { kind, url, port, description, stop, start };
+  return { kind, url, port, description, stop, start, pause: () => signal('SIGSTOP'), resume: () => signal('SIGCONT') };
 }
 
 function versionOf(binary: string, args: string[]): string {
