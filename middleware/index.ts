@@ -28,7 +28,7 @@ export {
   type PrincipalAdminRouterOptions,
   type BootstrapAdminOptions,
 } from './principal-admin-router.js';
-export { rateLimit, clientKey, clientAddress, type RateLimitOptions } from './rate-limit.js';
+export { rateLimit, clientKey, addressKey, type RateLimitOptions } from './rate-limit.js';
 export { quota, type QuotaOptions } from './quota.js';
 export { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
 export { handleClientErrors } from './client-error.js';

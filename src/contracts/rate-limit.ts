@@ -8,15 +8,33 @@ export interface RateLimitHit {
   resetTime: Date;
 }
 
-/** Fixed-window hit counters behind `rateLimit()`. */
+/**
+ * Fixed-window hit counters behind `rateLimit()`: express-rate-limit's `Store` contract (so its community
+ * stores, such as rate-limit-redis, serve `rateLimit()` too), plus the store lifecycle of Portcullis.
+ * express-rate-limit gives a store to one limiter only; `forLimiter` lets one configured store serve many.
+ */
 export interface RateLimitStore extends ManagedStore {
-  /** Counts one hit; starts a window of `windowMs` when none is open. Every key it writes expires. */
-  increment(key: string, windowMs: number): Promise<RateLimitHit>;
-  /** Takes one hit back (`countFailuresOnly`: a request that succeeded). */
+  /** Prepended to every key; express-rate-limit's double-count check tells limiters apart by it. */
+  readonly prefix: string;
+  /** True when counts live in this process only (express-rate-limit's `localKeys`). */
+  readonly localKeys: boolean;
+  /**
+   * express-rate-limit calls it once with the limiter's options: the window comes from them (60 000 ms until
+   * then). Called without options by `createStores()`, where it has nothing to do.
+   */
+  init(options?: { windowMs: number }): Promise<void>;
+  /** Counts one hit; starts a window when none is open. Every key it writes expires. */
+  increment(key: string): Promise<RateLimitHit>;
+  /** Takes one hit back (`countFailuresOnly`: a request that succeeded); never creates a counter. */
   decrement(key: string): Promise<void>;
   /** The current window, if one is open. */
   get(key: string): Promise<RateLimitHit | undefined>;
-  reset(key: string): Promise<void>;
+  resetKey(key: string): Promise<void>;
+  /**
+   * A store for one more limiter over the same counters (memory or connection): its own window, and its keys
+   * prefixed with `name:`, so limiters sharing a configured store never share a counter.
+   */
+  forLimiter(name: string): RateLimitStore;
 }
 
 export interface QuotaUse {

@@ -1,7 +1,12 @@
 // The in-process store implementations: the embedded default, held to the same contracts as the others.
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions.js';
 export { MemoryPrincipalStore } from './principals.js';
-export { MemoryRateLimitStore, MemoryQuotaStore, type MemoryCounterOptions } from './rate-limit.js';
+export {
+  MemoryRateLimitStore,
+  MemoryQuotaStore,
+  type MemoryCounterOptions,
+  type MemoryRateLimitOptions,
+} from './rate-limit.js';
 export { MemoryRecordStore, type MemoryRecordStoreOptions } from './records.js';
 export { MemoryAuditStore, type MemoryAuditStoreOptions } from './audit.js';
 export { MemoryReliabilityQueue } from './audit-queue.js';

@@ -13,6 +13,11 @@ export interface MemoryCounterOptions {
   maxKeys?: number;
 }
 
+export interface MemoryRateLimitOptions extends MemoryCounterOptions {
+  /** Prepended to every key. Default none. */
+  prefix?: string;
+}
+
 class Counters {
   readonly #map = new Map<string, Counter>();
   readonly #now: Clock;
@@ -50,25 +55,38 @@ class Counters {
 
 export class MemoryRateLimitStore implements RateLimitStore {
   readonly backend = 'memory' as const;
-  readonly #counters: Counters;
-  constructor(options: MemoryCounterOptions = {}) {
+  readonly localKeys = true;
+  readonly prefix: string;
+  #counters: Counters;
+  #windowMs = 60_000;
+  constructor(options: MemoryRateLimitOptions = {}) {
     this.#counters = new Counters(options);
+    this.prefix = options.prefix ?? '';
   }
-  async increment(key: string, windowMs: number): Promise<RateLimitHit> {
-    const counter = this.#counters.live(key) ?? this.#counters.open(key, windowMs);
+  async init(options?: { windowMs: number }): Promise<void> {
+    if (options) this.#windowMs = options.windowMs;
+  }
+  forLimiter(name: string): MemoryRateLimitStore {
+    const view = new MemoryRateLimitStore({ prefix: `${this.prefix}${name}:` });
+    view.#counters = this.#counters;
+    return view;
+  }
+  async increment(key: string): Promise<RateLimitHit> {
+    const full = this.prefix + key;
+    const counter = this.#counters.live(full) ?? this.#counters.open(full, this.#windowMs);
     counter.count += 1;
     return { totalHits: counter.count, resetTime: new Date(counter.expiresAt) };
   }
   async decrement(key: string): Promise<void> {
-    const counter = this.#counters.live(key);
+    const counter = this.#counters.live(this.prefix + key);
     if (counter) counter.count = Math.max(0, counter.count - 1);
   }
   async get(key: string): Promise<RateLimitHit | undefined> {
-    const counter = this.#counters.live(key);
+    const counter = this.#counters.live(this.prefix + key);
     return counter && { totalHits: counter.count, resetTime: new Date(counter.expiresAt) };
   }
-  async reset(key: string): Promise<void> {
-    this.#counters.delete(key);
+  async resetKey(key: string): Promise<void> {
+    this.#counters.delete(this.prefix + key);
   }
 }
 

@@ -67,32 +67,45 @@ export interface RedisCounterOptions {
 
 export class RedisRateLimitStore implements RateLimitStore {
   readonly backend = 'redis' as const;
+  readonly localKeys = false;
+  /** The full key prefix: the option's prefix, `rl:`, then the limiter names of `forLimiter`. */
+  readonly prefix: string;
   readonly #client: ScriptClient;
-  readonly #prefix: string;
   readonly #now: Clock;
+  #windowMs = 60_000;
 
   constructor(options: RedisCounterOptions) {
     if (!options?.client) throw new TypeError('RedisRateLimitStore: options.client is required');
     this.#client = withScripts(options.client);
-    this.#prefix = `${options.prefix ?? 'portcullis:'}rl:`;
+    this.prefix = `${options.prefix ?? 'portcullis:'}rl:`;
     this.#now = options.now ?? systemClock;
   }
 
-  async increment(key: string, windowMs: number): Promise<RateLimitHit> {
-    const [hits, ttl] = await redisCall(() => this.#client.portcullisRateIncrement(this.#prefix + key, windowMs));
+  async init(options?: { windowMs: number }): Promise<void> {
+    if (options) this.#windowMs = options.windowMs;
+  }
+
+  forLimiter(name: string): RedisRateLimitStore {
+    const view = new RedisRateLimitStore({ client: this.#client, now: this.#now });
+    (view as { prefix: string }).prefix = `${this.prefix}${name}:`;
+    return view;
+  }
+
+  async increment(key: string): Promise<RateLimitHit> {
+    const [hits, ttl] = await redisCall(() => this.#client.portcullisRateIncrement(this.prefix + key, this.#windowMs));
     return { totalHits: Number(hits), resetTime: new Date(this.#now() + Number(ttl)) };
   }
 
   async decrement(key: string): Promise<void> {
-    await redisCall(() => this.#client.portcullisRateDecrement(this.#prefix + key));
+    await redisCall(() => this.#client.portcullisRateDecrement(this.prefix + key));
   }
 
   async get(key: string): Promise<RateLimitHit | undefined> {
     const results = await redisCall(() =>
       this.#client
         .multi()
-        .get(this.#prefix + key)
-        .pttl(this.#prefix + key)
+        .get(this.prefix + key)
+        .pttl(this.prefix + key)
         .exec(),
     );
     const hits = results?.[0]?.[1] as string | null;
@@ -101,8 +114,8 @@ export class RedisRateLimitStore implements RateLimitStore {
     return { totalHits: Number(hits), resetTime: new Date(this.#now() + ttl) };
   }
 
-  async reset(key: string): Promise<void> {
-    await redisCall(() => this.#client.del(this.#prefix + key));
+  async resetKey(key: string): Promise<void> {
+    await redisCall(() => this.#client.del(this.prefix + key));
   }
 }
 

@@ -29,37 +29,55 @@ const limiters: Implementation<RateLimitStore>[] = [
 ];
 
 contractSuite('rate-limit', limiters, (store) => {
-  it('counts hits in a window and resets after it', async function () {
-    const first = await store().increment('k', 300);
+  it('counts hits in the window init() gave it and resets after it', async function () {
+    await store().init({ windowMs: 300 });
+    const first = await store().increment('k');
     expect(first.totalHits).to.equal(1);
     expect(first.resetTime.getTime()).to.be.within(Date.now() + 100, Date.now() + 301);
-    expect((await store().increment('k', 300)).totalHits).to.equal(2);
+    expect((await store().increment('k')).totalHits).to.equal(2);
     expect((await store().get('k'))?.totalHits).to.equal(2);
     await sleep(400);
     expect(await store().get('k')).to.equal(undefined);
-    expect((await store().increment('k', 300)).totalHits).to.equal(1);
+    expect((await store().increment('k')).totalHits).to.equal(1);
   });
 
   it('decrement takes a hit back and never creates a counter', async function () {
-    await store().increment('d', 10_000);
-    await store().increment('d', 10_000);
+    await store().increment('d');
+    await store().increment('d');
     await store().decrement('d');
     expect((await store().get('d'))?.totalHits).to.equal(1);
     await store().decrement('never');
     expect(await store().get('never')).to.equal(undefined);
   });
 
-  it('reset forgets a key', async function () {
-    await store().increment('r', 10_000);
-    await store().reset('r');
+  it('resetKey forgets a key', async function () {
+    await store().increment('r');
+    await store().resetKey('r');
     expect(await store().get('r')).to.equal(undefined);
   });
 
   it('counts concurrent hits exactly', async function () {
-    const results = await Promise.all(Array.from({ length: 50 }, () => store().increment('c', 10_000)));
+    const results = await Promise.all(Array.from({ length: 50 }, () => store().increment('c')));
     expect(results.map((r) => r.totalHits).sort((a, b) => a - b)).to.deep.equal(
       Array.from({ length: 50 }, (_, i) => i + 1),
     );
+  });
+
+  it('forLimiter: each limiter has its own window and counters, under its own prefix', async function () {
+    const short = store().forLimiter('short');
+    const long = store().forLimiter('long');
+    await short.init({ windowMs: 300 });
+    await long.init({ windowMs: 10_000 });
+    expect(short.prefix).to.equal(`${store().prefix}short:`);
+    expect(short.prefix).to.not.equal(long.prefix);
+    expect((await short.increment('k')).totalHits).to.equal(1);
+    expect((await short.increment('k')).totalHits).to.equal(2);
+    const other = await long.increment('k');
+    expect(other.totalHits).to.equal(1);
+    expect(other.resetTime.getTime()).to.be.greaterThan(Date.now() + 5000);
+    expect(await store().get('k')).to.equal(undefined);
+    // A second view of the same name shares the counter (two processes, or a limiter built again).
+    expect((await store().forLimiter('short').get('k'))?.totalHits).to.equal(2);
   });
 });
 
