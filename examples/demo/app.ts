@@ -22,6 +22,7 @@ import {
   type Logger,
   type Metrics,
   type PiiMasker,
+  type PolicyStore,
   type RecordStore,
   type Stores,
   type UnmaskGrant,
@@ -34,6 +35,8 @@ export interface DemoParts {
   logger: Logger;
   auth: Auth;
   guard: Guard;
+  /** The policies the guard decides with (a mirror of the policy store); the admin routes write here. */
+  policies: PolicyStore;
   pipeline: AuditPipeline;
   /** Masks audit events and logs: recognizers scan every string. */
   masker: PiiMasker;
@@ -110,7 +113,8 @@ export function buildDemoApp(parts: DemoParts): Express {
 
   const adminOnly = can('admin', 'admin');
   app.use('/admin', adminOnly, auth.principalAdminRouter());
-  app.use('/admin', adminOnly, policyAdminRouter({ store: stores.policies }));
+  // Writes go through the mirror the guard decides with, so this process enforces a policy before its 201.
+  app.use('/admin', adminOnly, policyAdminRouter({ store: parts.policies }));
 
   app.use(notFound());
   app.use(errorHandler({ logger }));

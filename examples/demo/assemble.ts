@@ -133,6 +133,7 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
     logger,
     auth,
     guard,
+    policies: mirror,
     pipeline,
     masker,
     accountsMasker,

@@ -73,19 +73,22 @@ export class PolicyMirror implements PolicyStore {
     await this.#queue;
   }
 
+  // A write is applied locally through the same queue as the feed, after whatever reload is in flight: a
+  // reload that read its snapshot before the write would otherwise put the old state back after it, and
+  // this process would keep deciding without a policy it had just answered 201 for.
   async add(policy: Policy): Promise<void> {
     await this.#store.add(policy);
-    this.policySet.put(policy);
+    await this.#enqueue(async () => this.policySet.put(policy));
   }
 
   async update(policy: Policy): Promise<void> {
     await this.#store.update(policy);
-    this.policySet.put(policy);
+    await this.#enqueue(async () => this.policySet.put(policy));
   }
 
   async delete(uid: string): Promise<boolean> {
     const deleted = await this.#store.delete(uid);
-    this.policySet.delete(uid);
+    await this.#enqueue(async () => void this.policySet.delete(uid));
     return deleted;
   }
 

@@ -1,5 +1,5 @@
 // MongoDB policy store: one document per policy with its index keys, so candidates are narrowed on the
-// server for every checker; a revision counter and change log tell other processes what changed.
+// server for every checker; a change log, whose unique ids are the revisions, tells other processes what changed.
 import type { Connection } from 'mongoose';
 import type { CheckerName } from '../../src/abac/checkers.js';
 import type { Inquiry } from '../../src/abac/inquiry.js';
@@ -24,7 +24,7 @@ import {
 export interface MongoPolicyStoreOptions {
   /** A connected mongoose connection; the store never opens or closes it. */
   connection: Connection;
-  /** Collection name. Default `portcullis_policies` (plus `_meta`, `_changes`, `_migrations`). */
+  /** Collection name. Default `portcullis_policies` (plus `_changes` and `_migrations`). */
   collection?: string;
   /** How often subscribers poll the revision counter. Default 250 ms. */
   pollIntervalMs?: number;
@@ -39,7 +39,6 @@ interface PolicyDocument {
   effect: 'allow' | 'deny';
   ix: IndexKeys;
   raw: Record<string, string[]>;
-  rev: number;
 }
 
 interface ChangeDocument {
@@ -88,6 +87,8 @@ const MIGRATIONS: Migration[] = [
 ];
 
 const CHANGE_RETENTION_MS = 60 * 60 * 1000;
+// Concurrent writers that each lose the race for a revision this many times get the error (a 503 or 500).
+const MAX_REVISION_CLAIMS = 64;
 
 export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMigrations {
   readonly backend = 'mongodb' as const;
@@ -108,9 +109,6 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
 
   get #policies() {
     return this.#connection.collection<PolicyDocument>(this.#name);
-  }
-  get #meta() {
-    return this.#connection.collection<{ _id: string; value: number }>(`${this.#name}_meta`);
   }
   get #changes() {
     return this.#connection.collection<ChangeDocument>(`${this.#name}_changes`);
@@ -178,14 +176,13 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
 
   async add(input: Policy): Promise<void> {
     const policy = asPolicy(input);
-    const rev = await this.#nextRevision();
     try {
-      await mongoCall(() => this.#policies.insertOne(this.#document(policy, rev)));
+      await mongoCall(() => this.#policies.insertOne(this.#document(policy)));
     } catch (error) {
       if (isDuplicateKey(error)) throw new ConflictError(`A policy with uid "${policy.uid}" already exists.`);
       throw error;
     }
-    await this.#logChange(rev, policy.uid, 'add');
+    await this.#logChange(policy.uid, 'add');
   }
 
   async get(uid: string): Promise<Policy | undefined> {
@@ -228,18 +225,17 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
 
   async update(input: Policy): Promise<void> {
     const policy = asPolicy(input);
-    const rev = await this.#nextRevision();
-    const { _id, ...fields } = this.#document(policy, rev);
+    const { _id, ...fields } = this.#document(policy);
     const result = await mongoCall(() => this.#policies.replaceOne({ _id }, fields));
     if (result.matchedCount === 0) throw new NotFoundError(`No policy with uid "${policy.uid}".`);
-    await this.#logChange(rev, policy.uid, 'update');
+    await this.#logChange(policy.uid, 'update');
   }
 
   async delete(uid: string): Promise<boolean> {
     if (typeof uid !== 'string') return false;
     const result = await mongoCall(() => this.#policies.deleteOne({ _id: uid }));
     if (result.deletedCount === 0) return false;
-    await this.#logChange(await this.#nextRevision(), uid, 'delete');
+    await this.#logChange(uid, 'delete');
     return true;
   }
 
@@ -305,7 +301,7 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     };
   }
 
-  #document(policy: Policy, rev: number): PolicyDocument {
+  #document(policy: Policy): PolicyDocument {
     return {
       _id: policy.uid,
       doc: serializePolicy(policy),
@@ -313,31 +309,43 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
       effect: policy.effect,
       ix: indexKeysOf(policy),
       raw: rawStringsOf(policy),
-      rev,
     };
   }
 
+  /** The newest logged change; the log always keeps it, so revisions never go back. */
   async #currentRevision(): Promise<number> {
-    const meta = await mongoCall(() => this.#meta.findOne({ _id: 'revision' }));
-    return meta?.value ?? 0;
-  }
-
-  async #nextRevision(): Promise<number> {
-    const result = await mongoCall(() =>
-      this.#meta.findOneAndUpdate(
-        { _id: 'revision' },
-        { $inc: { value: 1 } },
-        { upsert: true, returnDocument: 'after', includeResultMetadata: false },
-      ),
+    const newest = await mongoCall(() =>
+      this.#changes
+        .find({}, { projection: { _id: 1 } })
+        .sort({ _id: -1 })
+        .limit(1)
+        .toArray(),
     );
-    return result?.value ?? 1;
+    return newest[0]?._id ?? 0;
   }
 
-  async #logChange(rev: number, uid: string, kind: ChangeDocument['kind']): Promise<void> {
+  /**
+   * Logs a change under the next free revision, claimed by inserting it: the unique `_id` makes the claim
+   * atomic on every server. A counter document bumped with `findOneAndUpdate` + `$inc` handed the same
+   * value to concurrent writers on FerretDB, and the second insert of that revision failed the write.
+   */
+  async #logChange(uid: string, kind: ChangeDocument['kind']): Promise<void> {
     const at = new Date();
-    await mongoCall(() => this.#changes.insertOne({ _id: rev, uid, kind, at }));
+    for (let attempt = 0; ; attempt++) {
+      const rev = (await this.#currentRevision()) + 1;
+      try {
+        await mongoCall(() => this.#changes.insertOne({ _id: rev, uid, kind, at }));
+        break;
+      } catch (error) {
+        if (!isDuplicateKey(error) || attempt >= MAX_REVISION_CLAIMS) throw error;
+        // Another writer took this revision: back off a little so that a crowd does not collide again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+      }
+    }
     if (++this.#writes % 100 === 0) {
-      await mongoCall(() => this.#changes.deleteMany({ at: { $lt: new Date(at.getTime() - CHANGE_RETENTION_MS) } }));
+      const newest = await this.#currentRevision();
+      const cutoff = new Date(at.getTime() - CHANGE_RETENTION_MS);
+      await mongoCall(() => this.#changes.deleteMany({ at: { $lt: cutoff }, _id: { $lt: newest } }));
     }
   }
 }

@@ -226,6 +226,28 @@ contractSuite('policies', implementations, (store) => {
     ]);
   });
 
+  it('takes 40 concurrent writes without a failure and reports each once, with revisions that never collide', async function () {
+    this.timeout(60_000);
+    const changes: PolicyChange[] = [];
+    const stop = await store().subscribe((change) => changes.push(change));
+    const policies = numbered(40);
+    try {
+      const results = await Promise.allSettled(policies.map((policy) => store().add(policy)));
+      expect(results.filter((result) => result.status === 'rejected')).to.deep.equal([]);
+      const updates = await Promise.allSettled(policies.slice(0, 16).map((policy) => store().update(policy)));
+      expect(updates.filter((result) => result.status === 'rejected')).to.deep.equal([]);
+      const deadline = Date.now() + 10_000;
+      while (changes.length < 56 && Date.now() < deadline) await sleep(50);
+    } finally {
+      await stop();
+    }
+    const revisions = changes.map((change) => change.revision).filter((revision) => revision !== undefined);
+    expect(new Set(revisions).size, 'distinct revisions').to.equal(revisions.length);
+    const added = changes.flatMap((change) => (change.kind === 'add' ? [change.uid] : []));
+    expect(added.sort()).to.deep.equal(policies.map((policy) => policy.uid));
+    expect(changes.filter((change) => change.kind === 'update')).to.have.length(16);
+  });
+
   it('a mirror loads every policy, decides synchronously and follows changes made through the store', async function () {
     for (const policy of numbered(5)) await store().add(policy);
     const mirror = new PolicyMirror({ store: store() });
