@@ -181,7 +181,8 @@ export function jwtStrategy(options: JwtStrategyOptions): AuthStrategy {
         const time = now();
         if (throttle.due(session.id, time)) sessions.touch(session.id).catch(() => undefined);
       }
-      const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : undefined;
+      const scopes = scopesClaim(claims.scope);
+      if (scopes === null) throw invalidCredentials(challenge, 'jwt scope claim invalid', logger, req);
       const extra = { ...(sessionId ? { sessionId } : {}), ...(scopes ? { scopes } : {}) };
       const record = await store.getPrincipal(sub);
       if (record) {
@@ -283,4 +284,18 @@ export function proxyStrategy(options: ProxyStrategyOptions): AuthStrategy {
       };
     },
   };
+}
+
+/**
+ * The `scope` claim: a space-separated string (RFC 8693, RFC 9068) or a list of strings; absent is
+ * `undefined` (no restriction). Anything else is `null`: refused rather than read as unscoped.
+ */
+const MAX_CLAIM_SCOPES = 256;
+
+function scopesClaim(claim: unknown): string[] | undefined | null {
+  if (claim === undefined) return undefined;
+  const scopes = typeof claim === 'string' ? claim.split(' ').filter(Boolean) : claim;
+  if (!Array.isArray(scopes) || scopes.length > MAX_CLAIM_SCOPES) return null;
+  // Identity providers name scopes freely (URLs included): only the shape is checked.
+  return scopes.every((scope) => typeof scope === 'string' && scope.length > 0 && scope.length <= 256) ? scopes : null;
 }

@@ -1,6 +1,7 @@
 // Guards a route with the principal's permitted endpoints (scoutr's check before any action) and API-key scopes.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isEndpointPermitted } from '../src/auth/permissions.js';
+import { SCOPE_PATTERN, scopeGrants } from '../src/auth/scopes.js';
 import { AuthenticationError, ConfigError, ForbiddenError } from '../src/errors.js';
 import { contextOf } from './context.js';
 
@@ -21,15 +22,21 @@ export function requirePermittedEndpoint(): RequestHandler {
   };
 }
 
-/** 403 unless the credential carries `scope` (or `*`); principals without scopes (full grants) pass. */
+/**
+ * The 403 for a request whose credential's scopes do not grant `scope`; `undefined` when they do (or when
+ * the credential has none: sessions, tokens without a `scope` claim, keys created without scopes).
+ */
+export function scopeDenial(req: Request, scope: string): ForbiddenError | undefined {
+  if (scopeGrants(contextOf(req).principal?.scopes, scope)) return undefined;
+  return new ForbiddenError(`This credential lacks the scope ${scope}.`, { code: 'forbidden.scope' });
+}
+
+/** 403 `forbidden.scope` unless the credential's scopes grant `scope` (see `scopeGrants`). */
 export function requireScope(scope: string): RequestHandler {
-  if (typeof scope !== 'string' || scope.length === 0) throw new ConfigError('scope', 'must be a non-empty string');
+  if (typeof scope !== 'string' || !SCOPE_PATTERN.test(scope)) {
+    throw new ConfigError('scope', 'must be a scope name (letters, digits, "_", ":", ".", "*", "-"; 1-128 characters)');
+  }
   return function portcullisRequireScope(req: Request, _res: Response, next: NextFunction) {
-    const scopes = contextOf(req).principal?.scopes;
-    if (scopes && scopes.length > 0 && !scopes.includes(scope) && !scopes.includes('*')) {
-      next(new ForbiddenError(`This credential lacks the scope ${scope}.`, { code: 'forbidden.scope' }));
-      return;
-    }
-    next();
+    next(scopeDenial(req, scope));
   };
 }

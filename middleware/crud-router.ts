@@ -3,6 +3,8 @@
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { RecordStore } from '../src/contracts/records.js';
 import { ConfigError } from '../src/errors.js';
+import type { CrudAction } from '../src/auth/scopes.js';
+import { requireScope } from './authorize-endpoint.js';
 import { endpointGuard } from './crud/access.js';
 import { validateOptions, type CrudRouterOptions } from './crud/options.js';
 import { getRoute, historyRoute, listRoute, searchRoute, uniqueRoute } from './crud/read.js';
@@ -51,13 +53,19 @@ export function crudRouter(input: CrudRouterOptions): CrudRouter {
   const guard = endpointGuard();
   const json = express.json({ limit: options.bodyLimit ?? '100kb' });
   const guards = new Map<string, RequestHandler[]>();
-  const authorize = (action: string): RequestHandler[] => {
-    if (!options.authorize) return [];
+  // The credential's scope first (it only narrows), then the caller's own rights through `authorize`.
+  const authorize = (action: CrudAction): RequestHandler[] => {
     let handlers = guards.get(action);
     if (!handlers) {
-      const handler = options.authorize(`${options.resource}:${action}`);
-      if (typeof handler !== 'function') throw new ConfigError('crudRouter.authorize', 'must return a request handler');
-      handlers = [handler];
+      handlers = [];
+      const scope = state.scopes[action];
+      if (scope !== undefined) handlers.push(requireScope(scope));
+      if (options.authorize) {
+        const handler = options.authorize(`${options.resource}:${action}`);
+        if (typeof handler !== 'function')
+          throw new ConfigError('crudRouter.authorize', 'must return a request handler');
+        handlers.push(handler);
+      }
       guards.set(action, handlers);
     }
     return handlers;

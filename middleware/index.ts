@@ -20,7 +20,7 @@ export {
   type ProxyStrategyOptions,
   type ProxyHeaders,
 } from './auth-strategies.js';
-export { requirePermittedEndpoint, requireScope } from './authorize-endpoint.js';
+export { requirePermittedEndpoint, requireScope, scopeDenial } from './authorize-endpoint.js';
 export { authRouter, type AuthRouterOptions } from './auth-router.js';
 export {
   principalAdminRouter,

@@ -1,6 +1,7 @@
 // Options of crudRouter: types with defaults, validated once at creation.
 import type { RequestHandler, Request } from 'express';
 import type { RecordStore } from '../../src/contracts/records.js';
+import { CRUD_SCOPE_LEVELS, SCOPE_PATTERN, type CrudAction } from '../../src/auth/scopes.js';
 import { ConfigError, didYouMean } from '../../src/errors.js';
 import type { SchemaInput } from '../../src/filter/index.js';
 import type { Masker, UnmaskGrant } from '../../src/pii/masker.js';
@@ -57,6 +58,12 @@ export interface CrudRouterOptions {
   validators?: Record<string, FieldValidator>;
   /** An authorization guard per action (`<resource>:list|read|create|update|delete|restore|purge`). */
   authorize?: (action: string) => RequestHandler;
+  /**
+   * The credential scope each action needs (403 `forbidden.scope` without it), replacing the default
+   * `<resource>:read` (list, read), `<resource>:write` (create, update, restore) and `<resource>:delete`
+   * (delete, purge) action by action; `false` for an action (or for all) needs none.
+   */
+  scopes?: false | Partial<Record<CrudAction, string | false>>;
   /** Masks every item before it is sent. */
   masker?: Masker;
   /** What the caller may see unmasked. Default: nothing. */
@@ -93,6 +100,7 @@ export const optionNames: readonly (keyof CrudRouterOptions)[] = [
   'timestamps',
   'validators',
   'authorize',
+  'scopes',
   'masker',
   'unmask',
   'history',
@@ -179,8 +187,40 @@ export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
         throw new ConfigError(`crudRouter.validators.${field}`, 'must be a function');
     }
   }
+  validateScopes(options.scopes);
   if (options.staticPathFilters !== undefined && !Array.isArray(options.staticPathFilters)) {
     throw new ConfigError('crudRouter.staticPathFilters', 'must be a list of field names');
   }
   return options;
+}
+
+function validateScopes(scopes: CrudRouterOptions['scopes']): void {
+  if (scopes === undefined || scopes === false) return;
+  if (typeof scopes !== 'object' || scopes === null || Array.isArray(scopes)) {
+    throw new ConfigError('crudRouter.scopes', 'must be false or map actions to scopes (or false)');
+  }
+  const actions = Object.keys(CRUD_SCOPE_LEVELS);
+  for (const [action, scope] of Object.entries(scopes)) {
+    if (!actions.includes(action)) {
+      const hint = didYouMean(action, actions);
+      throw new ConfigError(
+        `crudRouter.scopes.${action}`,
+        `is not an action (${actions.join(', ')})`,
+        hint ? { hint } : {},
+      );
+    }
+    if (scope !== false && (typeof scope !== 'string' || !SCOPE_PATTERN.test(scope))) {
+      throw new ConfigError(`crudRouter.scopes.${action}`, 'must be a scope name or false');
+    }
+  }
+}
+
+/** The scope each action needs (`undefined`: none), from the defaults and the `scopes` option. */
+export function crudScopes(options: CrudRouterOptions): Readonly<Record<CrudAction, string | undefined>> {
+  const result = {} as Record<CrudAction, string | undefined>;
+  for (const [action, level] of Object.entries(CRUD_SCOPE_LEVELS) as [CrudAction, string][]) {
+    const chosen = options.scopes === false ? false : options.scopes?.[action];
+    result[action] = chosen === false ? undefined : (chosen ?? `${options.resource}:${level}`);
+  }
+  return result;
 }

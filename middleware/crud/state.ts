@@ -17,7 +17,9 @@ import { MongoRecordStore } from '../../stores/mongodb/records.js';
 import { EncryptedRecordStore } from '../../stores/encrypted-records.js';
 import { contextOf } from '../context.js';
 import { hiddenFields, permissionsOf } from './access.js';
-import type { CrudRouterOptions } from './options.js';
+import type { CrudAction } from '../../src/auth/scopes.js';
+import { scopeDenial } from '../authorize-endpoint.js';
+import { crudScopes, type CrudRouterOptions } from './options.js';
 import { createPresenter, type Presenter } from './present.js';
 
 export interface CrudState {
@@ -33,8 +35,10 @@ export interface CrudState {
   live: FilterNode;
   /** Trashed records. */
   trashed: FilterNode;
-  /** Runs the authorize guard of `action`, when one is configured, inside a handler. */
-  authorizeInline(action: string, req: Request, res: Response): Promise<void>;
+  /** The credential scope each action needs (`undefined`: none). */
+  scopes: Readonly<Record<CrudAction, string | undefined>>;
+  /** Runs the scope check and the authorize guard of `action`, when one is configured, inside a handler. */
+  authorizeInline(action: CrudAction, req: Request, res: Response): Promise<void>;
 }
 
 export const liveNode: FilterNode = { kind: 'cond', op: 'null', field: DELETED_FIELD, value: true };
@@ -77,6 +81,7 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
     ...((options.blindIndex ?? options.encryption) ? { blindIndex: options.blindIndex ?? options.encryption } : {}),
   });
   const guards = new Map<string, RequestHandler>();
+  const scopes = crudScopes(options);
   return {
     options,
     resource: options.resource,
@@ -88,7 +93,11 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
     now,
     live: liveNode,
     trashed: trashedNode,
+    scopes,
     async authorizeInline(action, req, res) {
+      const scope = scopes[action];
+      const denial = scope === undefined ? undefined : scopeDenial(req, scope);
+      if (denial) throw denial;
       if (!options.authorize) return;
       let guard = guards.get(action);
       if (!guard) {

@@ -36,3 +36,12 @@ export {
   type JwtSigner,
 } from './jwt.js';
 export { createProxyTrust, type ProxyTrust } from './proxy-trust.js';
+export {
+  CRUD_SCOPE_LEVELS,
+  defaultScope,
+  methodLevel,
+  scopeGrants,
+  verbLevel,
+  type CrudAction,
+  type ScopeLevel,
+} from './scopes.js';

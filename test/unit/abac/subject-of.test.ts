@@ -19,9 +19,10 @@ describe('abac: subjectOf', () => {
       id: 'ana',
       kind: 'user',
       groups: ['analysts'],
-      scopes: ['read'],
       name: 'Ana',
     });
+    // Scopes only narrow the owner's rights (checked apart from the policies): no policy may widen them.
+    expect(subject).to.not.have.property('scopes');
     (subject.groups as string[]).push('admins');
     expect(principal.groups).to.deep.equal(['analysts'], 'the principal is not shared');
   });
