@@ -1,6 +1,7 @@
 // The framework-free core: configuration, errors, logging, the request-context type and store contracts.
 export * from './config/index.js';
 export * from './errors.js';
+export { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 export * from './logger.js';
 export * from './clock.js';
 export type { RequestContext, CoreRequestContext } from './context.js';

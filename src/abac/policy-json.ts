@@ -2,6 +2,7 @@
 // validation that names the policy and the path of every problem, and writing.
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { didYouMean, ValidationError, type FieldProblem } from '../errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import { isRule, RuleArgumentError, type Rule, type RuleJson, type RuleRegistry } from './rules/index.js';
 import {
   COMPILED,
@@ -78,6 +79,12 @@ export function policyFromJSON(json: unknown, options: ReadPolicyOptions = {}): 
     ]);
   }
   const uidGuess = typeof data.uid === 'string' || typeof data.uid === 'number' ? String(data.uid) : undefined;
+  // One walk bounds everything below (vakt conversion, rule parsing, interning keys): none of it recurses past this.
+  if (nestsDeeperThan(data, MAX_JSON_DEPTH)) {
+    throw new PolicyValidationError(uidGuess, [
+      { field: '', message: `nests deeper than ${MAX_JSON_DEPTH} levels`, code: 'validation.too_deep' },
+    ]);
+  }
   if ((options.detectVakt ?? true) && looksLikeVakt(data)) {
     try {
       data = fromVaktJson(data) as Record<string, unknown>;

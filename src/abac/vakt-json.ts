@@ -1,5 +1,6 @@
 // Imports vakt's `to_json` output (jsonpickle: `py/object`, `py/tuple`, `py/set`, `re.Pattern`) into the
 // Portcullis policy format, so vakt users migrate their policies unchanged.
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import { RuleArgumentError } from './rules/index.js';
 import { isPlainObject } from './values.js';
 
@@ -44,17 +45,25 @@ export function looksLikeVakt(value: unknown, depth = 0): boolean {
  * sets become lists, compiled patterns become their source. Throws `RuleArgumentError` with the path.
  */
 export function fromVaktJson(value: unknown, path = ''): unknown {
-  if (Array.isArray(value)) return value.map((item, i) => fromVaktJson(item, `${path}[${i}]`));
+  // The conversion recurses once per level: bound the levels first.
+  if (nestsDeeperThan(value, MAX_JSON_DEPTH)) {
+    throw new RuleArgumentError(`nests deeper than ${MAX_JSON_DEPTH} levels`, path);
+  }
+  return convert(value, path);
+}
+
+function convert(value: unknown, path: string): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => convert(item, `${path}[${i}]`));
   if (!isPlainObject(value)) return value;
   if ('py/id' in value || 'py/ref' in value) {
     throw new RuleArgumentError('jsonpickle references (py/id) are not supported: encode with make_refs=False', path);
   }
-  if ('py/tuple' in value) return fromVaktJson(value['py/tuple'], path);
-  if ('py/set' in value) return fromVaktJson(value['py/set'], path);
+  if ('py/tuple' in value) return convert(value['py/tuple'], path);
+  if ('py/set' in value) return convert(value['py/set'], path);
   if ('py/object' in value) return fromVaktObject(value, path);
   if ('py/reduce' in value) return fromReduce(value, path);
   const result = Object.create(null) as Json;
-  for (const [key, item] of Object.entries(value)) result[key] = fromVaktJson(item, path ? `${path}.${key}` : key);
+  for (const [key, item] of Object.entries(value)) result[key] = convert(item, path ? `${path}.${key}` : key);
   return result;
 }
 
@@ -66,7 +75,7 @@ function fromVaktObject(value: Json, path: string): unknown {
   }
   if (className === 'vakt.policy.Policy' || className === 'vakt.Policy') {
     const { 'py/object': _ignored, ...fields } = value;
-    return fromVaktJson(fields, path);
+    return convert(fields, path);
   }
   const name = className.slice(className.lastIndexOf('.') + 1);
   const mapping = className.startsWith('vakt.') ? RULES[name] : undefined;
@@ -76,7 +85,7 @@ function fromVaktObject(value: Json, path: string): unknown {
     if (field === 'py/object' || field.startsWith('_')) continue;
     const target = mapping.fields[field];
     if (!target) throw new RuleArgumentError(`unknown field "${field}" of vakt rule ${name}`, path);
-    rule[target] = fromVaktJson(item, path ? `${path}.${target}` : target);
+    rule[target] = convert(item, path ? `${path}.${target}` : target);
   }
   return rule;
 }
@@ -85,7 +94,7 @@ function fromVaktObject(value: Json, path: string): unknown {
 function fromReduce(value: Json, path: string): unknown {
   const reduce = value['py/reduce'];
   if (Array.isArray(reduce) && isPlainObject(reduce[0]) && String(reduce[0]['py/function']).endsWith('_compile')) {
-    const args = fromVaktJson(reduce[1], path);
+    const args = convert(reduce[1], path);
     if (Array.isArray(args) && typeof args[0] === 'string') return args[0];
   }
   throw new RuleArgumentError('unsupported jsonpickle py/reduce value', path);

@@ -1,8 +1,10 @@
 // Canonical JSON and hashing: one byte-exact form per event, whatever the store did to key order.
 import { hash } from 'node:crypto';
+import { MAX_JSON_DEPTH } from '../json-depth.js';
 import { setOwn } from '../own.js';
 
-const MAX_DEPTH = 64;
+// An event holds a request body (at most MAX_JSON_DEPTH levels) one level below its top.
+const MAX_DEPTH = MAX_JSON_DEPTH;
 
 /**
  * JSON with object keys sorted at every level, following `JSON.stringify`'s rules for everything else

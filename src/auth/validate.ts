@@ -1,6 +1,7 @@
 // Input checks for principals, groups and grants, shared by every store and the admin routes.
 import type { FieldFilterRule, Grants, GroupRecord, PrincipalRecord } from '../contracts/principals.js';
 import { ValidationError, type FieldProblem } from '../errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepError } from '../json-depth.js';
 import { validateEndpoint } from './endpoints.js';
 
 export const ID_PATTERN = /^[A-Za-z0-9_.@:-]{1,128}$/;
@@ -82,6 +83,8 @@ function checkId(problems: FieldProblem[], id: unknown): void {
 }
 
 export function validatePrincipal(record: PrincipalRecord): void {
+  // Before anything walks the record: attributes are free-form, and stores copy them recursively.
+  if (nestsDeeperThan(record, MAX_JSON_DEPTH)) throw tooDeepError(MAX_JSON_DEPTH, 'principal', 'attributes');
   const problems: FieldProblem[] = [];
   checkId(problems, record?.id);
   if (record?.type !== 'user' && record?.type !== 'oidcGroup') {
@@ -126,6 +129,7 @@ export function validatePrincipal(record: PrincipalRecord): void {
 }
 
 export function validateGroup(record: GroupRecord): void {
+  if (nestsDeeperThan(record, MAX_JSON_DEPTH)) throw tooDeepError(MAX_JSON_DEPTH, 'group');
   const problems: FieldProblem[] = [];
   checkId(problems, record?.id);
   for (const key of ['name', 'description'] as const) {

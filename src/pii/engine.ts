@@ -48,7 +48,7 @@ export interface MaskerOptions {
   pseudonymKey?: string | Buffer | KeyObject;
   /** Mask in place instead of returning a copy. Default false: the input is never changed. */
   mutate?: boolean;
-  /** Deeper values are replaced by `"[MASKED: too deep]"` when a rule or recognizer could reach them. Default 64. */
+  /** Deeper values are replaced by `"[MASKED: too deep]"` when a rule or recognizer could reach them. 1 to 1 000; default 64. */
   maxDepth?: number;
   /** Longer strings are replaced by `"[MASKED: too long to scan]"` when recognizers are on. Default 1 000 000. */
   maxScanLength?: number;
@@ -99,6 +99,7 @@ const OPTION_NAMES = [
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 const TOO_DEEP = '[MASKED: too deep]';
+const MAX_MASK_DEPTH = 1000;
 const TOO_LONG = '[MASKED: too long to scan]';
 const REMOVE: unique symbol = Symbol('remove');
 type Out = unknown;
@@ -190,6 +191,8 @@ class MaskingEngine implements PiiMasker {
     this.sets = new StateSets(this.caseInsensitive);
     this.mutate = options.mutate ?? false;
     this.maxDepth = positiveInteger(options.maxDepth, 64, 'maxDepth');
+    // The walks recurse once per level: the bound must stay well inside the stack.
+    if (this.maxDepth > MAX_MASK_DEPTH) throw new ConfigError('maxDepth', `must be at most ${MAX_MASK_DEPTH}`);
     this.maxScanLength = positiveInteger(options.maxScanLength, 1_000_000, 'maxScanLength');
     const pseudonymKey = toKey(options.pseudonymKey);
     this.defaultStrategy = compileStrategy(options.strategy ?? 'redact', 'strategy', pseudonymKey);

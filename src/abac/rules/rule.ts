@@ -1,5 +1,6 @@
 // The Rule contract, rule definitions and the registry that turns rule JSON back into rules.
 import { didYouMean } from '../../errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../json-depth.js';
 import type { NormalizedInquiry } from '../inquiry.js';
 import type { Primitive } from '../values.js';
 
@@ -98,6 +99,8 @@ export class RuleRegistry {
   // Rules are immutable, so equal rule JSON can share one compiled rule: large policy sets repeat
   // the same rules (`In('read','get')`, one CIDR) thousands of times.
   readonly #interned = new Map<string, Rule>();
+  // How many rule objects the current (synchronous) parse is inside of: nested rules parse recursively.
+  #nesting = 0;
 
   register<A extends Record<string, unknown>>(definition: RuleDefinition<A>): void {
     if (typeof definition?.type !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(definition.type)) {
@@ -128,6 +131,10 @@ export class RuleRegistry {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       throw absolute(new RuleArgumentError('must be a rule object like {"type": "Eq", "value": 1}', path));
     }
+    // One iterative walk at the outermost rule bounds every nested parse (and the interning key) below it.
+    if (this.#nesting === 0 && nestsDeeperThan(json, MAX_JSON_DEPTH)) {
+      throw absolute(new RuleArgumentError(`nests deeper than ${MAX_JSON_DEPTH} levels`, path));
+    }
     let key: string | undefined;
     try {
       key = JSON.stringify(json);
@@ -136,7 +143,13 @@ export class RuleRegistry {
     }
     const interned = key === undefined ? undefined : this.#interned.get(key);
     if (interned) return interned;
-    const rule = this.#parseUncached(json as Record<string, unknown>, path);
+    let rule: Rule;
+    this.#nesting++;
+    try {
+      rule = this.#parseUncached(json as Record<string, unknown>, path);
+    } finally {
+      this.#nesting--;
+    }
     if (key !== undefined && key.length <= 2048) {
       if (this.#interned.size >= 50_000) this.#interned.clear();
       this.#interned.set(key, rule);
