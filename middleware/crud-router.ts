@@ -1,6 +1,6 @@
 // crudRouter(options): list, get, create, update, delete, trash, unique values, search and history routes
 // for one resource, with the caller's permissions applied inside every query.
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { RecordStore } from '../src/contracts/records.js';
 import { ConfigError } from '../src/errors.js';
 import type { CrudAction } from '../src/auth/scopes.js';
@@ -10,6 +10,7 @@ import { validateOptions, type CrudRouterOptions } from './crud/options.js';
 import { getRoute, historyRoute, listRoute, searchRoute, uniqueRoute } from './crud/read.js';
 import { createState } from './crud/state.js';
 import { createRoute, deleteRoute, purgeRoute, restoreRoute, updateRoute } from './crud/write.js';
+import { checkBodyLimit, jsonBody } from './json-body.js';
 
 export type { CrudRouterOptions, FieldValidator } from './crud/options.js';
 
@@ -51,7 +52,7 @@ export function crudRouter(input: CrudRouterOptions): CrudRouter {
   }
   const router = Router();
   const guard = endpointGuard();
-  const json = express.json({ limit: options.bodyLimit ?? '100kb' });
+  const json = jsonBody({ limit: checkBodyLimit(options.bodyLimit, 'crudRouter.bodyLimit') });
   const guards = new Map<string, RequestHandler[]>();
   // The credential's scope first (it only narrows), then the caller's own rights through `authorize`.
   const authorize = (action: CrudAction): RequestHandler[] => {

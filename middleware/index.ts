@@ -33,6 +33,7 @@ export { quota, type QuotaOptions } from './quota.js';
 export { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
 export { handleClientErrors } from './client-error.js';
 export { gracefulShutdown, type ShutdownOptions, type ShutdownResult } from './shutdown.js';
+export { jsonBody, type JsonBodyOptions } from './json-body.js';
 export { createAuth, type Auth, type CreateAuthOptions } from './auth-setup.js';
 export { auditRouter, type AuditRouterOptions } from './audit-router.js';
 export { authorize, subjectOf, type AuthorizeOptions, type DecisionMaker } from './authorize.js';

@@ -9,6 +9,7 @@ import {
   crudRouter,
   errorHandler,
   healthHandler,
+  jsonBody,
   notFound,
   policyAdminRouter,
   requestContext,
@@ -63,7 +64,7 @@ export function buildDemoApp(parts: DemoParts): Express {
   app.use(securityHeaders());
   app.use(metrics.middleware);
   app.use(requestContext());
-  app.use(express.json({ limit: config.BODY_LIMIT }));
+  app.use(jsonBody({ limit: config.BODY_LIMIT, maxDepth: config.BODY_MAX_DEPTH }));
 
   app.get('/health', healthHandler({ stores, version }));
   app.get('/metrics', metrics.handler);

@@ -15,8 +15,13 @@ export function objectBody(body: unknown): Record<string, unknown> {
 
 /** Every key at every depth: no `$` operators, no dots, no prototype names. */
 export function unsafeKeys(value: unknown, prefix = '', depth = 0, problems: FieldProblem[] = []): FieldProblem[] {
-  if (depth > MAX_DEPTH) {
-    problems.push({ field: prefix || '(body)', code: 'validation.depth', message: 'The body is nested too deeply.' });
+  // Containers count as levels (the body is level 1, at depth 0); scalars at any level are fine.
+  if (depth >= MAX_DEPTH && typeof value === 'object' && value !== null) {
+    problems.push({
+      field: prefix || '(body)',
+      code: 'validation.too_deep',
+      message: `The body nests deeper than ${MAX_DEPTH} levels.`,
+    });
     return problems;
   }
   if (Array.isArray(value)) {

@@ -66,6 +66,12 @@ export const coreVariables = defineVariables({
     pattern: /^\d+(b|kb|mb)$/,
     description: 'Largest accepted JSON body; larger ones get 413.',
   }),
+  BODY_MAX_DEPTH: integerVar({
+    min: 1,
+    max: 64,
+    default: 64,
+    description: 'Deepest nesting of arrays and objects in a JSON body (`{}` is one level); deeper ones get 400.',
+  }),
   SHUTDOWN_TIMEOUT: durationVar({
     default: 10_000,
     description:

@@ -1,0 +1,48 @@
+// JSON request bodies with a size and a nesting bound: express.json, then one iterative depth check.
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { ConfigError } from '../src/errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepError } from '../src/json-depth.js';
+import { rejectUnknownOptions } from './options.js';
+
+const SIZE = /^\d+(\.\d+)?(b|kb|mb|gb)$/i;
+
+export interface JsonBodyOptions {
+  /** Largest body (bytes, or `100kb`, `1mb`); larger ones get 413 `payload_too_large`. Default `100kb`. */
+  limit?: string | number;
+  /**
+   * Deepest nesting of arrays and objects (`{}` is one level); deeper bodies get 400 `validation.too_deep`.
+   * 1 to 64 (`MAX_JSON_DEPTH`: audit events and stores refuse anything deeper). Default 64.
+   */
+  maxDepth?: number;
+}
+
+/** A body size limit, or a `ConfigError` naming `option`. Default `100kb`. */
+export function checkBodyLimit(value: string | number | undefined, option: string): string | number {
+  const limit = value ?? '100kb';
+  // body-parser reads `10xb` as 10 bytes and -1 as "refuse everything": accept only what says what it means.
+  if (typeof limit === 'number' ? !Number.isSafeInteger(limit) || limit < 1 : !SIZE.test(String(limit))) {
+    throw new ConfigError(option, 'must be a positive number of bytes or a size such as 100kb or 1mb');
+  }
+  return limit;
+}
+
+/**
+ * `express.json()` with bounds on size and nesting, so no route behind it walks a body deep enough to
+ * overflow the stack or stall the event loop. Mount it once, before the routers; a body another parser
+ * already read is still checked for depth.
+ */
+export function jsonBody(options: JsonBodyOptions = {}): RequestHandler {
+  rejectUnknownOptions('jsonBody', options, ['limit', 'maxDepth']);
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
+  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_JSON_DEPTH) {
+    throw new ConfigError('maxDepth', `must be an integer from 1 to ${MAX_JSON_DEPTH}`);
+  }
+  const parse = express.json({ limit: checkBodyLimit(options.limit, 'limit') });
+  return function portcullisJsonBody(req: Request, res: Response, next: NextFunction) {
+    parse(req, res, (error?: unknown) => {
+      if (error) next(error);
+      else if (nestsDeeperThan(req.body, maxDepth)) next(tooDeepError(maxDepth, 'request body'));
+      else next();
+    });
+  };
+}
