@@ -36,7 +36,7 @@ const queries: [portcullis: string, apiQueryParams: string][] = [
   ],
 ];
 
-const compiler = createQueryCompiler({ schema, cursorSecret: 'bench' });
+const compiler = createQueryCompiler({ schema, cursorSecret: 'bench-cursor-secret-of-32-characters!' });
 
 type Run = (i: number) => { filter?: unknown };
 

@@ -35,7 +35,10 @@ export interface CrudRouterOptions {
   allowOffset?: boolean;
   /** Largest `offset`. Default 10 000. */
   maxOffset?: number;
-  /** Key signing cursors; the same on every process. Default: random per process. */
+  /**
+   * Secret (at least 32 bytes) that list cursors are encrypted with; the same on every process (`CURSOR_SECRET`).
+   * Default: random per process, so a cursor works only in the process that made it.
+   */
   cursorSecret?: string | Buffer;
   /** Blind indexes of encrypted fields (equality and `in` search). Default: `encryption` when given. */
   blindIndex?: BlindIndexer;

@@ -5,7 +5,7 @@ import { and, matchAll, type FilterNode } from '../../src/filter/index.js';
 import { contextOf } from '../context.js';
 import { isHidden, permissionsOf, hiddenFields } from './access.js';
 import { etagOf } from './etag.js';
-import { audit, rawQuery, scopeFor, type CrudState } from './state.js';
+import { audit, cursorView, rawQuery, scopeFor, type CrudState } from './state.js';
 
 export type PathFilterOf = (req: Request) => Record<string, string> | undefined;
 
@@ -20,6 +20,7 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
       ...(pathFilters ? { pathFilters } : {}),
       ...(permissions ? { filters: permissions.filters } : {}),
       where: scope,
+      view: cursorView(req, hidden),
     });
     contextOf(req).query = query;
     const found = await state.store.find({

@@ -121,6 +121,16 @@ export function hiddenOf(req: Request): ReadonlySet<string> {
   return hiddenFields(permissionsOf(req));
 }
 
+/**
+ * The caller's view that list cursors are bound to: who asks and which fields are hidden from them, so a
+ * cursor handed to someone else, or kept after the caller's permissions changed, is refused.
+ */
+export function cursorView(req: Request, hidden: ReadonlySet<string>): string {
+  const principal = contextOf(req).principal;
+  const who = principal ? `${principal.kind}:${principal.id}` : 'anonymous';
+  return hidden.size === 0 ? who : `${who}\n${[...hidden].sort().join('\n')}`;
+}
+
 /** The raw querystring, read from the URL so the app's query parser (simple or qs) does not matter. */
 export function rawQuery(req: Request): string {
   const url = req.originalUrl ?? req.url;

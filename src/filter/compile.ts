@@ -43,7 +43,10 @@ export interface QueryCompilerOptions {
   maxQueryLength?: number;
   /** Most sort keys. Default 4. */
   maxSortKeys?: number;
-  /** Key signing cursors; share it between processes behind one load balancer. Default: random per process. */
+  /**
+   * Secret (at least 32 bytes) the cursors' encryption key is derived from; the same on every process behind
+   * one load balancer. Default: random per process, so cursors work only in the process that made them.
+   */
   cursorSecret?: string | Buffer;
   /** Blind indexes of encrypted fields: equality and `in` compile to the index field. */
   blindIndex?: BlindIndexer;
@@ -60,6 +63,11 @@ export interface CompileContext {
   filters?: readonly FieldFilter[];
   /** A further condition AND'd in (e.g. "not in the trash"). */
   where?: FilterNode;
+  /**
+   * Who asks and what they may see, as an opaque string (e.g. the principal id and a fingerprint of the
+   * fields visible to it): a cursor made for one view is refused under another. Default `''`.
+   */
+  view?: string;
 }
 
 export interface CompiledListQuery extends ParsedListQuery {
@@ -102,10 +110,18 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 const INTEGER = /^\d{1,9}$/;
 const UNSAFE_HINT = /[[\]$]|__proto__|constructor|prototype/;
 
-function bindingOf(resource: string, sortKeys: readonly SortKey[]): string {
-  let text = resource;
-  for (const key of sortKeys) text += key.direction === 1 ? `\n${key.field}` : `\n-${key.field}`;
-  return text;
+function invalid(problems: FieldProblem[]): ValidationError {
+  return new ValidationError(
+    problems.length === 1
+      ? problems[0]!.message
+      : `The query has ${problems.length} problems: ${problems.map((p) => p.message).join(' ')}`,
+    { code: problems[0]!.code ?? 'filter.invalid', errors: problems },
+  );
+}
+
+/** What a cursor is bound to: the resource, the sort, the caller's view and every condition of the query. */
+function bindingOf(resource: string, sortKeys: readonly SortKey[], view: string, where: FilterNode): string {
+  return JSON.stringify([resource, sortKeys, view, where]);
 }
 
 /** The compiled query; the MongoDB filter and the predicate are built on first use. */
@@ -119,7 +135,9 @@ class CompiledQuery implements CompiledListQuery {
   readonly offset?: number;
   readonly projection?: string[];
   readonly #codec: CursorCodec;
-  readonly #binding: string;
+  readonly #resource: string;
+  readonly #view: string;
+  #binding: string | undefined;
   #filter: MongoFilter | undefined;
   #sort: Record<string, 1 | -1> | undefined;
   #predicate: Predicate | undefined;
@@ -134,7 +152,9 @@ class CompiledQuery implements CompiledListQuery {
     offset: number | undefined,
     projection: string[] | undefined,
     codec: CursorCodec,
-    binding: string,
+    resource: string,
+    view: string,
+    binding: string | undefined,
   ) {
     this.where = where;
     this.page = page;
@@ -145,6 +165,8 @@ class CompiledQuery implements CompiledListQuery {
     if (offset !== undefined) this.offset = offset;
     if (projection !== undefined) this.projection = projection;
     this.#codec = codec;
+    this.#resource = resource;
+    this.#view = view;
     this.#binding = binding;
   }
 
@@ -168,6 +190,7 @@ class CompiledQuery implements CompiledListQuery {
       const value = readPath(last, key.field.split('.'));
       return typeof value === 'symbol' ? null : value;
     });
+    this.#binding ??= bindingOf(this.#resource, this.sortKeys, this.#view, this.where);
     return this.#codec.encode(values, this.#binding);
   }
 
@@ -593,35 +616,42 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
         });
       }
     }
-    const binding = bindingOf(resource, sortKeys);
-    let keyset: FilterNode | undefined;
-    if (control.cursor !== undefined && problems.length === 0) {
-      const types = sortKeys.map((key) => lookup(key.field)!.type);
-      const values = codec.decode(control.cursor, binding, types);
-      if (!values) {
-        problems.push({
-          field: 'cursor',
-          code: 'filter.invalid_cursor',
-          message: 'The cursor is invalid, altered, or belongs to a different sort; start again without it.',
-        });
-      } else {
-        keyset = keysetAfter(sortKeys, values);
-      }
-    }
-
-    if (problems.length > 0) {
-      throw new ValidationError(
-        problems.length === 1
-          ? problems[0]!.message
-          : `The query has ${problems.length} problems: ${problems.map((p) => p.message).join(' ')}`,
-        { code: problems[0]!.code ?? 'filter.invalid', errors: problems },
-      );
-    }
+    if (problems.length > 0) throw invalid(problems);
 
     const scope = context.filters && context.filters.length > 0 ? permissionFilter(context.filters) : matchAll;
     const where = and(and(...conditions), scope, context.where ?? matchAll);
-    const page = keyset ? and(where, keyset) : where;
-    return new CompiledQuery(where, page, sortKeys, limit, count, control.cursor, offset, projection, codec, binding);
+    const view = context.view ?? '';
+    let page = where;
+    let binding: string | undefined;
+    if (control.cursor !== undefined) {
+      binding = bindingOf(resource, sortKeys, view, where);
+      const types = sortKeys.map((key) => lookup(key.field)!.type);
+      const values = codec.decode(control.cursor, binding, types);
+      if (!values) {
+        throw invalid([
+          {
+            field: 'cursor',
+            code: 'filter.invalid_cursor',
+            message: 'The cursor is invalid, altered, or belongs to a different query; start again without it.',
+          },
+        ]);
+      }
+      page = and(where, keysetAfter(sortKeys, values));
+    }
+    return new CompiledQuery(
+      where,
+      page,
+      sortKeys,
+      limit,
+      count,
+      control.cursor,
+      offset,
+      projection,
+      codec,
+      resource,
+      view,
+      binding,
+    );
   }
 
   function parseInteger(

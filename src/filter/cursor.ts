@@ -1,6 +1,6 @@
-// Opaque, signed keyset cursors: the sort values of the last item, bound to the resource and sort order.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { hmacSha256 } from '../hmac.js';
+// Opaque keyset cursors: the sort values of the last item, encrypted and bound to the query that made them.
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { ConfigError } from '../errors.js';
 import { ObjectIdRef, and, matchNone, or, type FilterNode, type FilterValue, type SortKey } from './ast.js';
 import { kindOf } from './compare.js';
 import type { ScalarType } from './schema.js';
@@ -8,12 +8,27 @@ import type { ScalarType } from './schema.js';
 type Encoded = string | number | boolean | null | { d: number } | { o: string };
 
 export interface CursorCodec {
+  /** An opaque token for `values`; `binding` is authenticated with it but not carried in it. */
   encode(values: readonly unknown[], binding: string): string;
   /** The decoded values, or undefined when the token is malformed, forged or bound to another query. */
   decode(token: string, binding: string, types: readonly ScalarType[]): (FilterValue | null)[] | undefined;
 }
 
+/** Shortest accepted cursor secret, in bytes: a 256-bit key is derived from it. */
+export const MIN_CURSOR_SECRET_BYTES = 32;
+
 const MAX_TOKEN = 2048;
+const VERSION = 1;
+const SALT = 12;
+const IV = 12;
+const TAG = 16;
+const HEADER = 1 + SALT + IV;
+// Plaintexts are padded to a multiple of this, so a cursor's length says little about its values' lengths.
+const PAD = 32;
+const INFO = 'portcullis cursor v1';
+// Keys of other processes' salts that produced a valid cursor; a forged salt is never kept.
+const MAX_PEER_KEYS = 64;
+const TOKEN = /^[A-Za-z0-9_-]+$/;
 
 function encodeValue(value: unknown): Encoded {
   const kind = kindOf(value);
@@ -46,26 +61,85 @@ function decodeValue(encoded: unknown, type: ScalarType): FilterValue | null | u
   }
 }
 
-/** HMAC-SHA256 signed cursors. Without a secret, one random key per process (cursors die on restart). */
+function secretBytes(secret: string | Buffer | undefined): Buffer {
+  if (secret === undefined) return randomBytes(MIN_CURSOR_SECRET_BYTES);
+  const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
+  if (!Buffer.isBuffer(bytes) || bytes.length < MIN_CURSOR_SECRET_BYTES) {
+    throw new ConfigError('cursorSecret', `must be at least ${MIN_CURSOR_SECRET_BYTES} bytes (CURSOR_SECRET)`, {
+      code: 'config.weak_secret',
+    });
+  }
+  return bytes;
+}
+
+/**
+ * AES-256-GCM cursors. Each codec draws a random salt and derives its own key from the secret with HKDF, so
+ * its IVs can be a counter: no (key, IV) pair repeats however many cursors the processes sharing a secret
+ * make, where random 96-bit IVs would wear a single key out after 2^32 cursors. The salt travels in the
+ * cursor, so every process with the same secret can read every other's. Without a secret, one random secret
+ * per process: cursors then work only in the process that made them.
+ */
 export function createCursorCodec(secret?: string | Buffer): CursorCodec {
-  const hmac = hmacSha256(secret === undefined ? randomBytes(32) : Buffer.from(secret));
-  const sign = (binding: string, body: string) => hmac(`${binding}\n${body}`).subarray(0, 18);
+  const ikm = secretBytes(secret);
+  const deriveKey = (salt: Buffer): KeyObject => createSecretKey(Buffer.from(hkdfSync('sha256', ikm, salt, INFO, 32)));
+  const salt = randomBytes(SALT);
+  const key = deriveKey(salt);
+  const peers = new Map<string, KeyObject>();
+  let counter = 0;
+
+  function keyFor(tokenSalt: Buffer): { key: KeyObject; known: boolean } {
+    if (tokenSalt.equals(salt)) return { key, known: true };
+    const id = tokenSalt.toString('latin1');
+    const peer = peers.get(id);
+    return peer ? { key: peer, known: true } : { key: deriveKey(tokenSalt), known: false };
+  }
+
   return {
     encode(values, binding) {
-      const body = Buffer.from(JSON.stringify(values.map(encodeValue))).toString('base64url');
-      return `${body}.${sign(binding, body).toString('base64url')}`;
+      const json = JSON.stringify(values.map(encodeValue));
+      const length = Math.ceil(Buffer.byteLength(json) / PAD) * PAD;
+      const token = Buffer.allocUnsafe(HEADER + length + TAG);
+      token[0] = VERSION;
+      salt.copy(token, 1);
+      // The IV: four zero bytes, then the counter as a 64-bit big-endian number (2^53 cursors per codec).
+      counter++;
+      token.writeUInt32BE(0, 1 + SALT);
+      token.writeUInt32BE(Math.floor(counter / 0x1_0000_0000), 1 + SALT + 4);
+      token.writeUInt32BE(counter >>> 0, 1 + SALT + 8);
+      const plain = Buffer.alloc(length, 0x20);
+      plain.write(json, 0, 'utf8');
+      const cipher = createCipheriv('aes-256-gcm', key, token.subarray(1 + SALT, HEADER), { authTagLength: TAG });
+      cipher.setAAD(Buffer.from(binding, 'utf8'));
+      let offset = HEADER + cipher.update(plain).copy(token, HEADER);
+      offset += cipher.final().copy(token, offset);
+      cipher.getAuthTag().copy(token, offset);
+      return token.toString('base64url');
     },
-    decode(token, binding, types) {
-      if (typeof token !== 'string' || token.length > MAX_TOKEN) return undefined;
-      const dot = token.indexOf('.');
-      if (dot <= 0) return undefined;
-      const body = token.slice(0, dot);
-      const signature = Buffer.from(token.slice(dot + 1), 'base64url');
-      const expected = sign(binding, body);
-      if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return undefined;
+    decode(text, binding, types) {
+      if (typeof text !== 'string' || text.length > MAX_TOKEN || !TOKEN.test(text)) return undefined;
+      const token = Buffer.from(text, 'base64url');
+      if (token.length < HEADER + PAD + TAG || token[0] !== VERSION) return undefined;
+      const tokenSalt = token.subarray(1, 1 + SALT);
+      const { key: tokenKey, known } = keyFor(tokenSalt);
+      let plain: Buffer;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', tokenKey, token.subarray(1 + SALT, HEADER), {
+          authTagLength: TAG,
+        });
+        decipher.setAAD(Buffer.from(binding, 'utf8'));
+        decipher.setAuthTag(token.subarray(token.length - TAG));
+        const body = decipher.update(token.subarray(HEADER, token.length - TAG));
+        plain = Buffer.concat([body, decipher.final()]);
+      } catch {
+        return undefined;
+      }
+      if (!known) {
+        if (peers.size >= MAX_PEER_KEYS) peers.delete(peers.keys().next().value!);
+        peers.set(Buffer.from(tokenSalt).toString('latin1'), tokenKey);
+      }
       let parsed: unknown;
       try {
-        parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+        parsed = JSON.parse(plain.toString('utf8'));
       } catch {
         return undefined;
       }

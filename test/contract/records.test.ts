@@ -6,7 +6,7 @@ import { createQueryCompiler, matchAll, type FilterNode } from '../../src/filter
 import { contractSuite } from './harness.js';
 import { peopleSchema, recordImplementations, seed } from './records-fixtures.js';
 
-const compiler = createQueryCompiler({ schema: peopleSchema, cursorSecret: 'contract' });
+const compiler = createQueryCompiler({ schema: peopleSchema, cursorSecret: 'contract-tests-cursor-secret-32-bytes' });
 
 async function ids(store: RecordStore, qs: string): Promise<string[]> {
   const query = compiler.compile(qs);

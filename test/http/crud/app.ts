@@ -69,7 +69,7 @@ export async function buildApp(
   } else {
     source = { schema };
   }
-  const router = crudRouter({ resource: 'people', cursorSecret: 'http-tests', ...source, ...options });
+  const router = crudRouter({ resource: 'people', cursorSecret: 'http-tests'.repeat(4), ...source, ...options });
   app.use('/people', router);
   app.use(errorHandler());
   return {
