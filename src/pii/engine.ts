@@ -173,6 +173,8 @@ class MaskingEngine implements PiiMasker {
   private readonly maxScanLength: number;
   private readonly labelStrategies = new Map<string, Strategy>();
   private readonly defaultStrategy: Strategy;
+  /** By label (configured or a recognizer's): the strategy as that label's values get it. */
+  private readonly resolvedStrategies = new Map<string, Strategy>();
   private readonly grants = new WeakMap<UnmaskGrant, GrantState>();
   /** Set when only named keys and `[*]` are configured and nothing scans: a state-free walk. */
   private readonly plan: PlanNode | undefined;
@@ -214,7 +216,9 @@ class MaskingEngine implements PiiMasker {
       option: string,
     ) => {
       const strategy =
-        spec === undefined ? this.strategyFor(label) : compileStrategy(spec, `${option}.strategy`, pseudonymKey);
+        spec === undefined
+          ? this.strategyFor(label)
+          : compileStrategy(spec, `${option}.strategy`, pseudonymKey).forLabel(label);
       this.rules.push({ names, label, strategy });
       insertPath(this.root, segments, this.rules.length - 1, this.caseInsensitive);
       fields.push(pattern);
@@ -263,7 +267,12 @@ class MaskingEngine implements PiiMasker {
   }
 
   private strategyFor(label: string): Strategy {
-    return this.labelStrategies.get(label) ?? this.defaultStrategy;
+    let strategy = this.resolvedStrategies.get(label);
+    if (!strategy) {
+      strategy = (this.labelStrategies.get(label) ?? this.defaultStrategy).forLabel(label);
+      this.resolvedStrategies.set(label, strategy);
+    }
+    return strategy;
   }
 
   mask<T>(value: T, grant?: UnmaskGrant): T {

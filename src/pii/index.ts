@@ -17,6 +17,7 @@ export {
   type Detection,
 } from './recognizers.js';
 export type { StrategySpec, CustomStrategy, StrategyContext } from './strategies.js';
+export { isSecretLabel, SECRET_MASK_LENGTH } from './strategies.js';
 export { luhnValid, cardValid, ibanValid, ssnValid } from './validators.js';
 export { createKeyRing, parseKeyRing, type KeyRing, type KeyRingEntry } from './key-ring.js';
 export {

@@ -14,6 +14,8 @@ export type CustomStrategy = (text: string, context: StrategyContext) => string;
  * How a sensitive value (or a matched part of a text) is masked:
  * - `'redact'` / `{kind: 'redact', char}`: every character becomes `char` (default `X`), keeping the length;
  * - `{kind: 'partial', keepLast, char}`: like redact but the last `keepLast` characters (default 4) stay;
+ *   both give a secret's label (password, token, API key, ... see `isSecretLabel`) `SECRET_MASK_LENGTH`
+ *   characters of `char` instead, so its mask does not tell its length;
  * - `'pseudonym'` / `{kind: 'pseudonym', prefix, length}`: a stable keyed hash (HMAC-SHA256 with the
  *   masker's `pseudonymKey`), base64url, `length` characters (default 16, 8–43);
  * - `{kind: 'replace', with}`: a fixed text such as `[REDACTED]`;
@@ -36,6 +38,36 @@ export interface Strategy {
   /** True when the masked value is dropped rather than replaced. */
   removes: boolean;
   apply(text: string, label: string): string;
+  /** The strategy for values of one label: the length-keeping ones give secrets a fixed-length mask. */
+  forLabel(label: string): Strategy;
+}
+
+/** Length of the mask of a secret's value, whatever the value's length. */
+export const SECRET_MASK_LENGTH = 8;
+
+// Labels (rule labels default to the key or path) of values whose length alone helps whoever guesses them.
+const SECRET_LABEL =
+  /pass(?:word|wd|phrase|code)|pwd|secret|token|api[-_]?key|authorization|cookie|credential|cvc|cvv|private[-_]?key|jwt/i;
+
+/** True for the label of a secret (password, token, API key, ...): its mask never tells its length. */
+export function isSecretLabel(label: string): boolean {
+  return SECRET_LABEL.test(label);
+}
+
+// `forLabel` of strategies whose output never depends on the value's length.
+function fixedFor(this: Strategy): Strategy {
+  return this;
+}
+
+/** A length-keeping strategy whose `forLabel` hides the length of secrets. */
+function lengthKeeping(apply: (text: string) => string, fill: (length: number) => string): Strategy {
+  const secret: Strategy = { removes: false, apply: () => fill(SECRET_MASK_LENGTH), forLabel: fixedFor };
+  const strategy: Strategy = {
+    removes: false,
+    apply,
+    forLabel: (label) => (isSecretLabel(label) ? secret : strategy),
+  };
+  return strategy;
 }
 
 const KINDS = ['redact', 'partial', 'pseudonym', 'replace', 'remove'];
@@ -48,7 +80,7 @@ function fillOf(char: string): (length: number) => string {
 
 export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey: KeyObject | undefined): Strategy {
   if (typeof spec === 'function') {
-    return { removes: false, apply: (text, label) => String(spec(text, { label })) };
+    return { removes: false, apply: (text, label) => String(spec(text, { label })), forLabel: fixedFor };
   }
   const kind = typeof spec === 'string' ? spec : (spec as { kind?: unknown } | null)?.kind;
   const options = typeof spec === 'object' && spec !== null ? (spec as Record<string, unknown>) : {};
@@ -62,7 +94,7 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
   switch (kind) {
     case 'redact': {
       const fill = fillOf(charOf());
-      return { removes: false, apply: (text) => fill(text.length) };
+      return lengthKeeping((text) => fill(text.length), fill);
     }
     case 'partial': {
       const fill = fillOf(charOf());
@@ -74,13 +106,10 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
       }
       const keep = keepLast as number;
       // A short value would be shown whole; always hide at least half of it.
-      return {
-        removes: false,
-        apply: (text) => {
-          const shown = Math.min(keep, Math.floor(text.length / 2));
-          return fill(text.length - shown) + text.slice(text.length - shown);
-        },
-      };
+      return lengthKeeping((text) => {
+        const shown = Math.min(keep, Math.floor(text.length / 2));
+        return fill(text.length - shown) + text.slice(text.length - shown);
+      }, fill);
     }
     case 'pseudonym': {
       if (!pseudonymKey) {
@@ -101,6 +130,7 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
       const key = pseudonymKey;
       return {
         removes: false,
+        forLabel: fixedFor,
         apply: (text) =>
           prefix +
           createHmac('sha256', key)
@@ -114,10 +144,10 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
       if (typeof replacement !== 'string') {
         throw new ConfigError(`${option}.with`, 'must be a string', { code: 'pii.invalid_strategy' });
       }
-      return { removes: false, apply: () => replacement };
+      return { removes: false, apply: () => replacement, forLabel: fixedFor };
     }
     case 'remove':
-      return { removes: true, apply: () => '' };
+      return { removes: true, apply: () => '', forLabel: fixedFor };
     default:
       throw new ConfigError(option, `is not a strategy (${KINDS.join(', ')} or a function)`, {
         code: 'pii.invalid_strategy',

@@ -233,6 +233,39 @@ describe('pii masking engine', () => {
       });
     });
 
+    it('masks secrets (passwords, tokens, keys) to a fixed length, whatever their length', () => {
+      const masker = createMasker({
+        keys: ['password', 'newPassword', 'apiKey', 'email'],
+        paths: [{ path: 'auth.token', strategy: { kind: 'partial', keepLast: 4 } }],
+        recognizers: ['jwt', 'email'],
+        caseInsensitive: true,
+      });
+      const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
+      for (const secret of ['pw', 'hunter2', 'analyst-demo-password', 'x'.repeat(300)]) {
+        expect(
+          masker.mask({
+            password: secret,
+            PASSWORD: secret,
+            body: { newPassword: secret, apiKey: secret },
+            auth: { token: secret },
+            note: `Bearer ${jwt}`,
+          }),
+          secret,
+        ).to.deep.equal({
+          password: 'XXXXXXXX',
+          PASSWORD: 'XXXXXXXX',
+          body: { newPassword: 'XXXXXXXX', apiKey: 'XXXXXXXX' },
+          auth: { token: 'XXXXXXXX' },
+          note: 'Bearer XXXXXXXX',
+        });
+      }
+      // Other values keep their length: it is part of what a masked value shows.
+      expect(masker.mask({ email: 'ada@example.org', passport: 'P123' })).to.deep.equal({
+        email: 'XXXXXXXXXXXXXXX',
+        passport: 'P123',
+      });
+    });
+
     it('pseudonym is stable, keyed and differs by key', () => {
       const a = createMasker({ keys: ['email'], strategy: { kind: 'pseudonym', prefix: 'u_' }, pseudonymKey });
       const b = createMasker({
