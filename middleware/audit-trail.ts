@@ -26,6 +26,8 @@ export interface AuditTrailOptions {
 }
 
 const KNOWN = ['pipeline', 'captureBody', 'resource', 'skip', 'recordUnmatched', 'logger'];
+/** What a list cursor becomes in an event: it is a key to data, and the hash chain would keep it forever. */
+export const CURSOR_MARKER = '[cursor]';
 const USER_AGENT_MAX = 512;
 
 /** How a route names its event: set on the request before the response, or use `auditAs()`. */
@@ -182,6 +184,8 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     const userAgent = req.headers['user-agent'];
     // Express 5 parses the querystring again on every read of `req.query`, into a null-prototype dictionary.
     const query = req.query as Record<string, unknown> | undefined;
+    const queryParams = query && Object.keys(query).length > 0 ? plainCopy(query) : undefined;
+    if (queryParams?.cursor !== undefined) queryParams.cursor = CURSOR_MARKER;
     return {
       action: draft.action ?? defaultAction(req.method, params),
       resource: draft.resource ?? resourceOf?.(req) ?? firstSegment(capture.routePath),
@@ -191,7 +195,7 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
       method: req.method,
       path,
       pathParams: params,
-      queryParams: query && Object.keys(query).length > 0 ? plainCopy(query) : undefined,
+      queryParams,
       body: captureBody && req.body !== undefined && Object.keys(req.body ?? {}).length > 0 ? req.body : undefined,
       user: principal
         ? {

@@ -104,6 +104,7 @@ export function buildDemoApp(parts: DemoParts): Express {
       history: createHistory(stores.audit),
       blindIndex: parts.blindIndex,
       bodyLimit: config.BODY_LIMIT,
+      ...(config.CURSOR_SECRET ? { cursorSecret: config.CURSOR_SECRET } : {}),
     }),
   );
 

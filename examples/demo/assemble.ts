@@ -11,6 +11,7 @@ import {
   auditPipelineFromConfig,
   createAuth,
   createFieldEncryption,
+  createLogger,
   createMasker,
   createMetrics,
   matchAll,
@@ -61,10 +62,9 @@ function encryptionFor(config: Config, logger: Logger, randomKey: () => string) 
   return createFieldEncryption({ keys: `1:${randomKey()}`, blindIndexKey: randomKey(), fields: ENCRYPTED_FIELDS });
 }
 
-export async function assembleDemo(options: AssembleOptions): Promise<DemoParts & { close(): Promise<void> }> {
-  const { config, stores, logger } = options;
-
-  const maskerOptions: MaskerOptions = {
+/** Masking rules of the demo: the account PII fields' own rules, sensitive keys and recognizers for the rest. */
+function maskerOptionsFor(config: Config): MaskerOptions {
+  return {
     paths: [
       { path: 'email', label: 'email', strategy: { kind: 'partial', keepLast: 12 } },
       { path: 'phone', label: 'phone', strategy: { kind: 'partial', keepLast: 2 } },
@@ -74,12 +74,33 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
     caseInsensitive: true,
     recognizers: ['email', 'phone', 'card', 'iban', 'ssn', 'jwt', 'secret'],
   };
+}
+
+/** The demo's logger: every object, child binding and message passes the masker audit events pass. */
+export function createDemoLogger(config: Config, destination?: NodeJS.WritableStream): Logger {
+  return createLogger({
+    level: config.LOG_LEVEL,
+    masker: createMasker(maskerOptionsFor(config)),
+    ...(destination ? { destination } : {}),
+  });
+}
+
+export async function assembleDemo(options: AssembleOptions): Promise<DemoParts & { close(): Promise<void> }> {
+  const { config, stores, logger } = options;
+
+  const maskerOptions = maskerOptionsFor(config);
   // Audit events and logs may carry free text anywhere: recognizers scan every string in them.
   const masker = createMasker(maskerOptions);
   // An account keeps its free text in `notes`; its other PII fields have rules of their own.
   const accountsMasker = createMasker({ ...maskerOptions, scanPaths: ['notes'] });
 
   const encryption = encryptionFor(config, logger, options.randomKey);
+  if (!config.CURSOR_SECRET) {
+    logger.warn(
+      { code: 'demo.ephemeral_cursor_secret' },
+      'CURSOR_SECRET is not set: list cursors are encrypted with a random per-process secret (one process only; they die on restart)',
+    );
+  }
   const extraPaths = encryption.derivedFields;
   const inner =
     stores.backends.records === 'mongodb'

@@ -4,7 +4,6 @@ import { createServer } from 'node:http';
 import {
   ConfigErrors,
   ConfigError,
-  createLogger,
   createStores,
   describeConfig,
   gracefulShutdown,
@@ -13,7 +12,7 @@ import {
   type Config,
   type Stores,
 } from 'portcullis';
-import { assembleDemo } from './assemble.js';
+import { assembleDemo, createDemoLogger } from './assemble.js';
 import { buildDemoApp } from './app.js';
 
 function configOrExit(): Config {
@@ -29,7 +28,7 @@ function configOrExit(): Config {
 }
 
 const config = configOrExit();
-const logger = createLogger({ level: config.LOG_LEVEL });
+const logger = createDemoLogger(config);
 logger.info({ config: describeConfig(config) }, 'starting the Portcullis demo');
 
 let stores: Stores;

@@ -28,16 +28,19 @@ function finish<R>(spec: VariableSpec<never> | VariableSpec<unknown>): R {
 /** A spec that remembers, in its type, whether a default was given (then the value is never undefined). */
 export type Spec<T, O> = VariableSpec<T> & (O extends { default: T } ? { default: T } : unknown);
 
-export function stringVar<const O extends Common<string> & { pattern?: RegExp; maxLength?: number }>(
-  options: O,
-): Spec<string, O> {
+export function stringVar<
+  const O extends Common<string> & { pattern?: RegExp; minLength?: number; maxLength?: number },
+>(options: O): Spec<string, O> {
+  const minLength = options.minLength ?? 0;
   const maxLength = options.maxLength ?? 4096;
+  const text = minLength > 0 ? `text of at least ${minLength} characters` : 'text';
   return finish({
     ...options,
     type: 'string',
-    accepts: options.pattern ? `text matching ${options.pattern.source}` : 'text',
+    accepts: options.pattern ? `${text} matching ${options.pattern.source}` : text,
     parse(raw) {
       if (raw.length > maxLength) throw new Error(`must be at most ${maxLength} characters`);
+      if (raw.length < minLength) throw new Error(`must be at least ${minLength} characters`);
       if (options.pattern && !options.pattern.test(raw)) {
         throw new Error(options.secret ? 'has an invalid format' : `must match ${options.pattern.source}`);
       }

@@ -77,6 +77,12 @@ export const coreVariables = defineVariables({
     description:
       'The whole budget of a graceful shutdown: keep-alive connections are drained in the first two thirds, then audit events are flushed and the stores closed.',
   }),
+  CURSOR_SECRET: stringVar({
+    secret: true,
+    minLength: 32,
+    description:
+      'Secret the CRUD list cursors are encrypted with (AES-256-GCM); the same on every process. Unset: a random one per process, so a cursor works only in the process that made it.',
+  }),
   ADMIN_API_KEY: stringVar({
     secret: true,
     pattern: /^[A-Za-z0-9._~-]{16,256}$/,

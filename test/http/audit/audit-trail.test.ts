@@ -97,6 +97,14 @@ describe('auditTrail() over HTTP', function () {
     expect(({} as Record<string, unknown>).x).to.equal(undefined);
   });
 
+  it('records a list cursor as a marker, never its value', async function () {
+    const token = 'AV_6YfuvVG7KrG9PLQAAAAAAAAAAAAAABgC5T-opaque-cursor';
+    await request(app).get(`/accounts?plan=free&cursor=${token}`).set('x-user', 'alice');
+    const [list] = await events();
+    expect(list!.queryParams).to.deep.equal({ plan: 'free', cursor: '[cursor]' });
+    expect(JSON.stringify(list)).to.not.include(token);
+  });
+
   it('records a denied request as a denied event with the deciding policy (403 through the error handler)', async function () {
     await request(app).put('/accounts/7').set('x-user', 'mallory').send({ ssn: '123-45-6789' }).expect(403);
     const [event] = await events();

@@ -52,6 +52,14 @@ describe('loadConfig', function () {
     expect(problems.join('\n')).to.match(/ADMIN_API_KEY: has an invalid format/);
   });
 
+  it('refuses a CURSOR_SECRET shorter than 32 characters without echoing it', function () {
+    const problems = problemsOf({ CURSOR_SECRET: 'hunter2-cursor-secret' });
+    expect(problems).to.deep.equal(['CURSOR_SECRET: must be at least 32 characters']);
+    const secret = 'a-cursor-secret-of-at-least-32-characters';
+    expect(loadConfig({ CURSOR_SECRET: secret }).CURSOR_SECRET).to.equal(secret);
+    expect(describeConfig(loadConfig({ CURSOR_SECRET: secret })).CURSOR_SECRET).to.equal('[secret]');
+  });
+
   it('flags misspelt *_BACKEND variables with a suggestion', function () {
     const problems = problemsOf({ SESSION_BACKEND: 'redis' });
     expect(problems).to.have.length(1);
