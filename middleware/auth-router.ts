@@ -9,6 +9,7 @@ import type { SessionRecord, SessionStore } from '../src/contracts/sessions.js';
 import { AuthenticationError, ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
+import type { FailureLimit } from './failure-limit.js';
 import { rejectUnknownOptions } from './options.js';
 
 export interface AuthRouterOptions {
@@ -20,8 +21,13 @@ export interface AuthRouterOptions {
   authenticate: RequestHandler;
   /** Session and token lifetime. Default 12 h. */
   sessionTtlMs?: number;
-  /** Run before `POST /login`, e.g. a strict `rateLimit()` against password guessing. */
+  /** Run before `POST /login`, e.g. a `rateLimit()` per address against floods. Default none. */
   loginLimiter?: RequestHandler;
+  /**
+   * Counts failed logins per (address, username) and per address (`failureLimit()`); a username over its
+   * limit from an address is refused there (429) before its password is checked. Default none.
+   */
+  failures?: FailureLimit;
   logger?: Logger;
 }
 
@@ -37,6 +43,7 @@ export function authRouter(options: AuthRouterOptions): Router {
     'authenticate',
     'sessionTtlMs',
     'loginLimiter',
+    'failures',
     'logger',
   ]);
   for (const name of ['principals', 'sessions', 'signer', 'authenticate'] as const) {
@@ -44,19 +51,22 @@ export function authRouter(options: AuthRouterOptions): Router {
   }
   const ttlMs = options.sessionTtlMs ?? 12 * 3_600_000;
   if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000) throw new ConfigError('sessionTtlMs', 'must be at least 1000');
-  const { principals, sessions, signer, authenticate } = options;
+  const { principals, sessions, signer, authenticate, failures } = options;
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
   const login: RequestHandler[] = options.loginLimiter ? [options.loginLimiter] : [];
 
   router.post('/login', ...login, async (req, res) => {
     const { username, password } = loginBody(req.body);
+    const account = `user:${username}`;
+    await failures?.check(req, account);
     const record = await principals.getPrincipal(username);
     // A missing user costs the same scrypt as a wrong password, so timing does not reveal who exists.
     const hash = record?.passwordHash ?? DUMMY_PASSWORD_HASH;
     const ok =
       (await verifySecret(password, hash)) && record !== undefined && !record.disabled && record.type === 'user';
     if (!ok) {
+      await failures?.failed(req, account);
       logger.info({ code: 'auth.login_failed' }, 'login failed');
       throw new AuthenticationError('Invalid username or password.', { code: 'authentication.login_failed' });
     }

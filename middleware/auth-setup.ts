@@ -21,6 +21,7 @@ import { silentLogger, type Logger } from '../src/logger.js';
 import { authRouter } from './auth-router.js';
 import { apiKeyStrategy, jwtStrategy, proxyStrategy, type AuthStrategy } from './auth-strategies.js';
 import { authenticate, type AuthenticateOptions } from './authenticate.js';
+import { failureLimit, type FailureLimit } from './failure-limit.js';
 import { bootstrapAdmin, principalAdminRouter } from './principal-admin-router.js';
 import { rateLimit, type RateLimitOptions } from './rate-limit.js';
 
@@ -47,6 +48,7 @@ type AuthConfig = Pick<
   | 'RATE_LIMIT_WINDOW'
   | 'RATE_LIMIT_MAX'
   | 'RATE_LIMIT_LOGIN_MAX'
+  | 'RATE_LIMIT_FAILURES_MAX'
   | 'RATE_LIMIT_ON_STORE_ERROR'
   | 'RATE_LIMIT_IPV6_SUBNET'
 >;
@@ -63,6 +65,8 @@ export interface Auth {
   /** Undefined when tokens cannot be signed (public-key algorithms without JWT_PRIVATE_KEY_FILE). */
   readonly signer: JwtSigner | undefined;
   readonly hasher: ApiKeyHasher;
+  /** Failed credential checks per (address, account) and per address, shared by the strategies and login. */
+  readonly failures: FailureLimit;
   /** `authenticate()` with the configured strategies. */
   authenticate(options?: Pick<AuthenticateOptions, 'allowAnonymous' | 'anonymousPermissions'>): RequestHandler;
   /** `rateLimit()` on the configured store with the RATE_LIMIT_* defaults. */
@@ -173,16 +177,27 @@ export function createAuth(options: CreateAuthOptions): Auth {
     if (privatePem) signer = createJwtSigner({ algorithm: algorithms[0]!, privateKey: privatePem, ...common });
   });
 
+  const failures = failureLimit({
+    store: stores.rateLimit,
+    accountLimit: config.RATE_LIMIT_LOGIN_MAX,
+    addressLimit: config.RATE_LIMIT_FAILURES_MAX,
+    windowMs: config.RATE_LIMIT_WINDOW,
+    onStoreError: config.RATE_LIMIT_ON_STORE_ERROR,
+    ipv6Subnet: config.RATE_LIMIT_IPV6_SUBNET,
+    logger,
+  });
+
   const strategies: AuthStrategy[] = config.AUTH_STRATEGIES.map((name) => {
     switch (name) {
       case 'apiKey':
-        return apiKeyStrategy({ store: stores.principals, hasher, header: config.API_KEY_HEADER, logger });
+        return apiKeyStrategy({ store: stores.principals, hasher, header: config.API_KEY_HEADER, failures, logger });
       case 'jwt':
         return jwtStrategy({
           verifier: verifier!,
           store: stores.principals,
           sessions: stores.sessions,
           requireSession: config.SESSION_REQUIRED,
+          failures,
           logger,
         });
       case 'proxy':
@@ -216,6 +231,7 @@ export function createAuth(options: CreateAuthOptions): Auth {
     verifier,
     signer,
     hasher,
+    failures,
     authenticate: (extra = {}) => (Object.keys(extra).length === 0 ? required : authenticate({ strategies, ...extra })),
     rateLimit: (extra = {}) => rateLimit({ ...limiterDefaults, limit: config.RATE_LIMIT_MAX, ...extra }),
     authRouter() {
@@ -228,13 +244,7 @@ export function createAuth(options: CreateAuthOptions): Auth {
         signer,
         authenticate: required,
         sessionTtlMs: config.SESSION_TTL,
-        // Login is counted per IP and only failures count, so a user who types correctly is never locked out.
-        loginLimiter: rateLimit({
-          ...limiterDefaults,
-          name: 'login',
-          limit: config.RATE_LIMIT_LOGIN_MAX,
-          countFailuresOnly: true,
-        }),
+        failures,
         logger,
       });
     },

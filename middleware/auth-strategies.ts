@@ -11,6 +11,7 @@ import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { SessionStore } from '../src/contracts/sessions.js';
 import { AuthenticationError, ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
+import type { FailureLimit } from './failure-limit.js';
 import { rejectUnknownOptions } from './options.js';
 
 export interface AuthResult {
@@ -41,6 +42,17 @@ export function invalidCredentials(
   });
 }
 
+/** Counts a rejected credential with the failure limit, if there is one, and gives the error back to throw. */
+async function counted(
+  failures: FailureLimit | undefined,
+  req: Request,
+  account: string | undefined,
+  error: AuthenticationError,
+): Promise<AuthenticationError> {
+  await failures?.failed(req, account);
+  return error;
+}
+
 function singleHeader(req: Request, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value.join(',') : value;
@@ -67,12 +79,25 @@ export interface ApiKeyStrategyOptions {
   header?: string;
   /** Least time between two "last used" writes of one key. Default 60 000. */
   touchIntervalMs?: number;
+  /**
+   * Counts rejected keys per (address, key id) and per address (`failureLimit()`); a key id over its limit
+   * is refused before its secret is hashed, unless this secret already verified for it. Default none.
+   */
+  failures?: FailureLimit;
   now?: Clock;
   logger?: Logger;
 }
 
 export function apiKeyStrategy(options: ApiKeyStrategyOptions): AuthStrategy {
-  rejectUnknownOptions('apiKeyStrategy', options, ['store', 'hasher', 'header', 'touchIntervalMs', 'now', 'logger']);
+  rejectUnknownOptions('apiKeyStrategy', options, [
+    'store',
+    'hasher',
+    'header',
+    'touchIntervalMs',
+    'failures',
+    'now',
+    'logger',
+  ]);
   if (!options?.store) throw new ConfigError('store', 'apiKeyStrategy needs a principal store');
   const header = (options.header ?? 'x-api-key').toLowerCase();
   if (!/^[a-z0-9-]{1,64}$/.test(header)) throw new ConfigError('header', 'must be a valid HTTP header name');
@@ -81,22 +106,29 @@ export function apiKeyStrategy(options: ApiKeyStrategyOptions): AuthStrategy {
   const now = options.now ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const throttle = new TouchThrottle(options.touchIntervalMs ?? 60_000);
+  const failures = options.failures;
   const challenge = `ApiKey realm="portcullis", header="${header}"`;
   return {
     name: 'apiKey',
     async authenticate(req) {
       const presented = singleHeader(req, header);
       if (presented === undefined) return undefined;
-      if (presented.length > MAX_API_KEY_LENGTH) throw invalidCredentials(challenge, 'api key too long', logger, req);
+      const reject = (reason: string, account?: string) =>
+        counted(failures, req, account, invalidCredentials(challenge, reason, logger, req));
+      if (presented.length > MAX_API_KEY_LENGTH) throw await reject('api key too long');
       const parsed = parseApiKey(presented.trim());
-      if (!parsed) throw invalidCredentials(challenge, 'api key malformed', logger, req);
+      if (!parsed) throw await reject('api key malformed');
+      const account = `key:${parsed.id}`;
       const record = await store.getApiKey(parsed.id);
-      if (!record) throw invalidCredentials(challenge, 'api key unknown', logger, req);
+      if (!record) throw await reject('api key unknown', account);
       const time = now();
       const unusable = apiKeyUnusable(record, time);
-      if (unusable) throw invalidCredentials(challenge, `api key ${unusable}`, logger, req);
-      if (!(await hasher.verify(parsed.secret, record))) {
-        throw invalidCredentials(challenge, 'api key secret mismatch', logger, req);
+      if (unusable) throw await reject(`api key ${unusable}`, account);
+      // A secret that verified before skips the failure limit: guesses at this key from a shared address never
+      // lock its holder out, and the usual request reads no counter.
+      if (!hasher.verifiedBefore(parsed.secret, record)) {
+        await failures?.check(req, account);
+        if (!(await hasher.verify(parsed.secret, record))) throw await reject('api key secret mismatch', account);
       }
       const owner = await store.getPrincipal(record.principalId);
       if (!owner || owner.disabled)
@@ -127,6 +159,8 @@ export interface JwtStrategyOptions {
   requireSession?: boolean;
   /** Least time between two `lastSeenAt` writes of one session. Default 30 000. */
   touchIntervalMs?: number;
+  /** Counts rejected tokens per address (`failureLimit()`). Default none. */
+  failures?: FailureLimit;
   now?: Clock;
   logger?: Logger;
 }
@@ -140,6 +174,7 @@ export function jwtStrategy(options: JwtStrategyOptions): AuthStrategy {
     'sessions',
     'requireSession',
     'touchIntervalMs',
+    'failures',
     'now',
     'logger',
   ]);
@@ -152,7 +187,8 @@ export function jwtStrategy(options: JwtStrategyOptions): AuthStrategy {
   const now = options.now ?? systemClock;
   const throttle = new TouchThrottle(options.touchIntervalMs ?? 30_000);
   const challenge = 'Bearer realm="portcullis", error="invalid_token"';
-  return {
+  const failures = options.failures;
+  const strategy: AuthStrategy = {
     name: 'jwt',
     async authenticate(req) {
       const authorization = singleHeader(req, 'authorization');
@@ -205,6 +241,20 @@ export function jwtStrategy(options: JwtStrategyOptions): AuthStrategy {
         ...extra,
       };
       return { principal, permissions: await permissionsOfOidcUser(store, undefined, groups) };
+    },
+  };
+  if (!failures) return strategy;
+  const verify = strategy.authenticate;
+  return {
+    name: 'jwt',
+    async authenticate(req) {
+      try {
+        return await verify(req);
+      } catch (error) {
+        // A token names no account an address could guess at: its failures count for the address only.
+        if (error instanceof AuthenticationError) await failures.failed(req);
+        throw error;
+      }
     },
   };
 }

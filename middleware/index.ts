@@ -29,6 +29,7 @@ export {
   type BootstrapAdminOptions,
 } from './principal-admin-router.js';
 export { rateLimit, clientKey, addressKey, type RateLimitOptions } from './rate-limit.js';
+export { failureLimit, type FailureLimit, type FailureLimitOptions } from './failure-limit.js';
 export { quota, type QuotaOptions } from './quota.js';
 export { securityHeaders, type SecurityHeadersOptions } from './security-headers.js';
 export { handleClientErrors } from './client-error.js';

@@ -44,6 +44,10 @@ export interface ApiKeyHasherOptions {
   cacheSize?: number;
 }
 
+function verifiedDigest(secret: string, record: ApiKeyRecord): string {
+  return createHash('sha256').update(`${record.id}\u0000${secret}\u0000${record.secretHash}`).digest('hex');
+}
+
 /** Hashes new secrets and verifies presented ones; successful scrypt checks are cached by a digest. */
 export class ApiKeyHasher {
   readonly #pepper: KeyObject | undefined;
@@ -60,8 +64,13 @@ export class ApiKeyHasher {
     return this.#pepper ? Promise.resolve(hmacHash(secret, this.#pepper)) : scryptHash(secret);
   }
 
+  /** True when this secret was verified against this stored key before (no hashing work beyond a SHA-256). */
+  verifiedBefore(secret: string, record: ApiKeyRecord): boolean {
+    return this.#verified.has(verifiedDigest(secret, record));
+  }
+
   async verify(secret: string, record: ApiKeyRecord): Promise<boolean> {
-    const digest = createHash('sha256').update(`${record.id}\u0000${secret}\u0000${record.secretHash}`).digest('hex');
+    const digest = verifiedDigest(secret, record);
     if (this.#verified.has(digest)) return true;
     const ok = await verifySecret(secret, record.secretHash, this.#pepper);
     if (ok) {

@@ -83,7 +83,18 @@ export const authVariables = defineVariables({
   }),
   RATE_LIMIT_WINDOW: durationVar({ default: 60_000, min: 1000, description: 'Rate-limit window.' }),
   RATE_LIMIT_MAX: integerVar({ default: 300, min: 1, description: 'Requests per window per API key, user or IP.' }),
-  RATE_LIMIT_LOGIN_MAX: integerVar({ default: 10, min: 1, description: 'Login attempts per window per IP.' }),
+  RATE_LIMIT_LOGIN_MAX: integerVar({
+    default: 10,
+    min: 1,
+    description:
+      'Failed logins or API-key checks per window for one account (username, key id) from one address; past it that account is refused from that address.',
+  }),
+  RATE_LIMIT_FAILURES_MAX: integerVar({
+    default: 300,
+    min: 1,
+    description:
+      'Failed credential checks per window from one address, all accounts together; past it each account may fail once more there. Valid credentials still pass.',
+  }),
   RATE_LIMIT_ON_STORE_ERROR: enumVar({
     values: ['open', 'closed'],
     default: 'open',

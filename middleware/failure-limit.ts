@@ -1,0 +1,137 @@
+// failureLimit(): failed credential checks counted per (address, account) and per address, to stop guessing without locking others out.
+import type { Request } from 'express';
+import type { RateLimitHit, RateLimitStore } from '../src/contracts/rate-limit.js';
+import { ConfigError, PortcullisError, RateLimitedError, StoreUnavailableError } from '../src/errors.js';
+import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
+import { rejectUnknownOptions } from './options.js';
+import { addressKey } from './rate-limit.js';
+
+export interface FailureLimitOptions {
+  /** Counter store (`stores.rateLimit`); two views of it, `failures-account` and `failures-address`. Required. */
+  store: RateLimitStore;
+  /** Failed checks of one account (username, API key id) from one address per window before that account is refused from that address. Default 10. */
+  accountLimit?: number;
+  /**
+   * Failed checks from one address per window, all accounts together, before every account that has failed
+   * from it is refused from it. Accounts without a failure there, and so a valid credential, still pass.
+   * Default 300.
+   */
+  addressLimit?: number;
+  /** Window in ms. Default 60 000. */
+  windowMs?: number;
+  /** When the store is down: `open` checks credentials without limits (logged), `closed` answers 503. Default `open`. */
+  onStoreError?: 'open' | 'closed';
+  /** IPv6 clients are counted per subnet of this prefix length. Default 56. */
+  ipv6Subnet?: number;
+  /** Called when a check is refused (e.g. `metrics.recordRateLimitHit`). */
+  onLimited?: (name: string, req: Request) => void;
+  logger?: Logger;
+}
+
+/**
+ * Where a credential check is about to run (`check`) and where one failed (`failed`). An account is whatever
+ * names the guessed credential (`user:<username>`, `key:<key id>`); a failure without one (a malformed or
+ * forged token) counts for the address only.
+ */
+export interface FailureLimit {
+  /** Throws a 429 `RateLimitedError` when `account` may not be tried from this request's address now. */
+  check(req: Request, account: string): Promise<void>;
+  /** Counts one failed check; never throws (a store failure is logged). */
+  failed(req: Request, account?: string): Promise<void>;
+}
+
+const NAME = 'failures';
+
+/**
+ * The failure limit of the credential checks. A per-address limit alone lets anyone sharing an address (an
+ * office, a NAT) lock everyone else there out, so the hard limit is per (address, account): guesses at one
+ * account from one address stop there, while other accounts, and that account from elsewhere, go on. The
+ * address limit, higher, catches spraying one guess over many accounts: past it, each account may fail only
+ * once from that address per window.
+ */
+export function failureLimit(options: FailureLimitOptions): FailureLimit {
+  rejectUnknownOptions('failureLimit', options, [
+    'store',
+    'accountLimit',
+    'addressLimit',
+    'windowMs',
+    'onStoreError',
+    'ipv6Subnet',
+    'onLimited',
+    'logger',
+  ]);
+  if (typeof options?.store?.forLimiter !== 'function' || typeof options.store.get !== 'function')
+    throw new ConfigError('store', 'must be a Portcullis RateLimitStore (stores.rateLimit)');
+  const accountLimit = options.accountLimit ?? 10;
+  const addressLimit = options.addressLimit ?? 300;
+  const windowMs = options.windowMs ?? 60_000;
+  const ipv6Subnet = options.ipv6Subnet ?? 56;
+  const onStoreError = options.onStoreError ?? 'open';
+  for (const [option, value] of [
+    ['accountLimit', accountLimit],
+    ['addressLimit', addressLimit],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(option, 'must be a positive integer');
+  }
+  if (!Number.isSafeInteger(windowMs) || windowMs < 1000) throw new ConfigError('windowMs', 'must be at least 1000');
+  if (!Number.isSafeInteger(ipv6Subnet) || ipv6Subnet < 32 || ipv6Subnet > 128)
+    throw new ConfigError('ipv6Subnet', 'must be between 32 and 128');
+  if (onStoreError !== 'open' && onStoreError !== 'closed')
+    throw new ConfigError('onStoreError', 'must be open or closed');
+  if (options.onLimited !== undefined && typeof options.onLimited !== 'function')
+    throw new ConfigError('onLimited', 'must be a function');
+  const logger = options.logger ?? silentLogger;
+  const onLimited = options.onLimited;
+  const accounts = options.store.forLimiter(`${NAME}-account`);
+  const addresses = options.store.forLimiter(`${NAME}-address`);
+  void accounts.init({ windowMs });
+  void addresses.init({ windowMs });
+
+  function storeFailed(error: unknown): void {
+    logger.warn(
+      { code: 'rate_limit.store_error', limit: NAME, err: errorForLog(error).name },
+      'failure limit not applied',
+    );
+  }
+
+  function refuse(req: Request, hit: RateLimitHit): never {
+    onLimited?.(NAME, req);
+    throw new RateLimitedError(
+      (hit.resetTime.getTime() - Date.now()) / 1000,
+      'Too many failed attempts for this account from this address; try again later.',
+      { code: 'rate_limited.failures' },
+    );
+  }
+
+  return {
+    async check(req, account) {
+      const address = addressKey(req, ipv6Subnet);
+      let pair: RateLimitHit | undefined;
+      let all: RateLimitHit | undefined;
+      try {
+        pair = await accounts.get(`${address}|${account}`);
+        // An account that never failed from here is never refused: that is what keeps others from locking it out.
+        if (pair && pair.totalHits < accountLimit) all = await addresses.get(address);
+      } catch (error) {
+        storeFailed(error);
+        if (onStoreError === 'open') return;
+        throw error instanceof PortcullisError ? error : new StoreUnavailableError('rate-limit', { cause: error });
+      }
+      if (!pair) return;
+      if (pair.totalHits >= accountLimit) refuse(req, pair);
+      if (all && all.totalHits >= addressLimit) refuse(req, all);
+    },
+
+    async failed(req, account) {
+      const address = addressKey(req, ipv6Subnet);
+      try {
+        await Promise.all([
+          addresses.increment(address),
+          account === undefined ? undefined : accounts.increment(`${address}|${account}`),
+        ]);
+      } catch (error) {
+        storeFailed(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// Failure limits on the demo: guesses from a shared address stop per account, and never lock out a valid credential.
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { createLogger, createStores, loadConfig, type Stores } from 'portcullis';
+import { buildDemoApp } from '../../../examples/demo/app.js';
+import { assembleDemo } from '../../../examples/demo/assemble.js';
+
+const ADMIN_KEY = 'admin-key-for-the-failure-limit-test-0123456789';
+const OFFICE = '203.0.113.77';
+const ELSEWHERE = '198.51.100.23';
+const CAFE = '192.0.2.140';
+
+describe('failure limits: no lockout of valid credentials from a shared address', function () {
+  this.timeout(120_000);
+  let stores: Stores;
+  let close: () => Promise<void>;
+  let app: ReturnType<typeof buildDemoApp>;
+
+  before(async function () {
+    const config = loadConfig({ LOG_LEVEL: 'silent', ADMIN_API_KEY: ADMIN_KEY, TRUST_PROXY: 'loopback' });
+    stores = await createStores(config);
+    const parts = await assembleDemo({
+      config,
+      stores,
+      logger: createLogger({ level: 'silent' }),
+      randomKey: () => randomBytes(32).toString('base64'),
+    });
+    close = parts.close;
+    app = buildDemoApp(parts);
+    for (const user of ['carol', 'dave', 'erin']) {
+      await request(app)
+        .put(`/admin/principals/${user}`)
+        .set('X-API-Key', ADMIN_KEY)
+        .send({ password: `${user}-password-1` })
+        .expect(201);
+    }
+  });
+
+  after(async function () {
+    await close?.();
+    await stores?.close();
+  });
+
+  const login = (from: string, username: string, password: string) =>
+    request(app).post('/auth/login').set('X-Forwarded-For', from).send({ username, password });
+
+  it('after 300 bad API keys from one address, the admin key and a correct login from it still succeed', async function () {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 300; i++) {
+      const guess =
+        i % 3 === 0 ? 'short' : i % 3 === 1 ? `pc_${randomBytes(8).toString('hex')}.x` : `guess-${i}-xyz-abc-def`;
+      statuses.add((await request(app).get('/auth/me').set('X-Forwarded-For', OFFICE).set('X-API-Key', guess)).status);
+    }
+    expect([...statuses]).to.deep.equal([401]);
+    await request(app).get('/auth/me').set('X-Forwarded-For', OFFICE).set('X-API-Key', ADMIN_KEY).expect(200);
+    await request(app).get('/admin/principals').set('X-Forwarded-For', OFFICE).set('X-API-Key', ADMIN_KEY).expect(200);
+    expect((await login(OFFICE, 'carol', 'carol-password-1')).status).to.equal(201);
+  });
+
+  it('guesses at one username from one address stop at RATE_LIMIT_LOGIN_MAX; others, and that user elsewhere, go on', async function () {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await login(CAFE, 'dave', `guess-${i}`)).status);
+    expect(statuses).to.deep.equal([...Array<number>(10).fill(401), 429, 429]);
+    const refused = await login(CAFE, 'dave', 'dave-password-1');
+    expect(refused.status, 'the right password is not even checked from this address now').to.equal(429);
+    expect(refused.type).to.equal('application/problem+json');
+    expect(refused.body.code).to.equal('rate_limited.failures');
+    expect(Number(refused.headers['retry-after'])).to.be.within(1, 60);
+    expect((await login(ELSEWHERE, 'dave', 'dave-password-1')).status).to.equal(201);
+    expect((await login(CAFE, 'carol', 'carol-password-1')).status).to.equal(201);
+    await request(app).get('/auth/me').set('X-Forwarded-For', CAFE).set('X-API-Key', ADMIN_KEY).expect(200);
+  });
+
+  it('past RATE_LIMIT_FAILURES_MAX from an address, an account that failed there once is refused there; a fresh one is not', async function () {
+    // The office address has 300 failures from the first test: the default bound.
+    expect((await login(OFFICE, 'erin', 'wrong-once')).status).to.equal(401);
+    expect((await login(OFFICE, 'erin', 'erin-password-1')).status).to.equal(429);
+    expect((await login(ELSEWHERE, 'erin', 'erin-password-1')).status).to.equal(201);
+    expect((await login(OFFICE, 'carol', 'carol-password-1')).status).to.equal(201);
+  });
+});
