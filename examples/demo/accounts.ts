@@ -16,14 +16,17 @@ export const accountFields = {
   updatedAt: 'date',
 } satisfies SchemaInput;
 
-/** scoutr-style validators: each returns true, or `{ result: false, message }`. */
+/**
+ * scoutr-style validators: each returns true, or `{ result: false, message }`. They see the record as it will
+ * be stored, so closing an account with money on it fails whichever of the two fields a request changes.
+ */
 export const accountValidators = {
   age: (value: unknown) =>
     value === undefined || value === null || (Number.isInteger(value) && (value as number) >= 18)
       ? true
       : { result: false, message: 'account holders must be adults (18+)' },
-  balance: (value: unknown, item: Record<string, unknown>) =>
-    item.status !== 'closed' || value === 0 || value === undefined
+  balance: (value: unknown, record: Record<string, unknown>) =>
+    record.status !== 'closed' || value === 0 || value === undefined
       ? true
       : { result: false, message: 'a closed account must have a zero balance' },
 };

@@ -102,26 +102,27 @@ function readField(record: Record<string, unknown>, path: string): unknown {
 }
 
 /**
- * Runs scoutr validators. On create every validated field is required; on update only the fields the
- * body touches are validated. A validator that throws counts as a failure, never as a 500.
+ * Runs scoutr validators on `record`, the record as it will be stored (a create's body, or the merge of the
+ * stored record and the update), so that a rule spanning fields holds whichever of them a request touches.
+ * Every validated field is required; `previous` is the stored record on updates. A validator that throws
+ * counts as a failure, never as a 500.
  */
 export async function runValidators(
   validators: Record<string, FieldValidator> | undefined,
-  body: Record<string, unknown>,
-  existing: Record<string, unknown> | undefined,
-  mode: 'create' | 'update',
+  record: Record<string, unknown>,
+  previous: Record<string, unknown> | undefined,
 ): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];
   if (!validators) return problems;
   for (const [field, validate] of Object.entries(validators)) {
-    const value = readField(body, field);
+    const value = readField(record, field);
     if (value === undefined) {
-      if (mode === 'create') problems.push({ field, code: 'validation.required', message: `"${field}" is required.` });
+      problems.push({ field, code: 'validation.required', message: `"${field}" is required.` });
       continue;
     }
     let outcome: Awaited<ReturnType<FieldValidator>>;
     try {
-      outcome = await validate(value, body, existing);
+      outcome = await validate(value, record, previous);
     } catch {
       outcome = false;
     }

@@ -9,11 +9,15 @@ import type { BlindIndexer } from '../../src/pii/blind-index.js';
 import type { AnyModel } from '../../stores/mongodb/records-schema.js';
 import type { FieldEncryption } from '../../src/pii/field-encryption.js';
 
-/** scoutr-style field validator: `true`/`false`, or `{ result, message }`; may be async. */
+/**
+ * scoutr-style field validator: `true`/`false`, or `{ result, message }`; may be async. It sees the record as
+ * it will be stored: `value` is the field's value in `record` (a create's body, or the stored record merged
+ * with the PATCH / replaced by the PUT), and `previous` is the stored record on updates (undefined on create).
+ */
 export type FieldValidator = (
   value: unknown,
-  item: Record<string, unknown>,
-  existing: Record<string, unknown> | undefined,
+  record: Record<string, unknown>,
+  previous: Record<string, unknown> | undefined,
 ) => boolean | { result: boolean; message?: string } | Promise<boolean | { result: boolean; message?: string }>;
 
 export interface CrudRouterOptions {
@@ -57,7 +61,7 @@ export interface CrudRouterOptions {
   softDelete?: boolean;
   /** Maintain `createdAt` / `updatedAt`. Default true. */
   timestamps?: boolean;
-  /** scoutr field validators, run on create (each field then required) and on updates touching the field. */
+  /** scoutr field validators, run on every write against the record as it will be stored; each field required. */
   validators?: Record<string, FieldValidator>;
   /** An authorization guard per action (`<resource>:list|read|create|update|delete|restore|purge`). */
   authorize?: (action: string) => RequestHandler;

@@ -80,6 +80,21 @@ function bodyProblems(state: CrudState, body: Record<string, unknown>, hidden: R
   return problems;
 }
 
+/**
+ * An update is checked on the whole record, so a rule on a field the caller cannot see may fail; it is
+ * reported without the field's name or the validator's message, which could quote the hidden value.
+ */
+function withoutHiddenNames(problems: FieldProblem[], hidden: ReadonlySet<string>): FieldProblem[] {
+  const visible = problems.filter((problem) => !isHidden(hidden, problem.field));
+  if (visible.length === problems.length) return problems;
+  visible.push({
+    field: '(record)',
+    code: 'validation.hidden_field',
+    message: 'The record would break a rule on a field you cannot see.',
+  });
+  return visible;
+}
+
 function outsideScope(): ForbiddenError {
   return new ForbiddenError('The record would fall outside the records you may access.', {
     code: 'forbidden.record_scope',
@@ -97,7 +112,7 @@ export function createRoute(state: CrudState) {
     const hidden = hiddenFields(permissions);
     const problems = bodyProblems(state, body, hidden);
     throwProblems(problems);
-    problems.push(...(await runValidators(state.options.validators, body, undefined, 'create')));
+    problems.push(...(await runValidators(state.options.validators, body, undefined)));
     const prepared = await state.store.prepare(body);
     problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
     throwProblems(problems);
@@ -151,15 +166,12 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
             errors: forbidden,
           });
       }
-      const problems = await runValidators(
-        state.options.validators,
-        body,
-        fieldsOf(existing),
-        mode === 'put' ? 'create' : 'update',
-      );
+      // Validated on the merge of the version read here; `replace` below is conditional on that version, so
+      // the state validated is the state stored (a concurrent write makes it fail and the loop re-reads).
+      const problems = await runValidators(state.options.validators, next, fieldsOf(existing));
       const prepared = await state.store.prepare(next);
       problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
-      throwProblems(problems);
+      throwProblems(withoutHiddenNames(problems, hidden));
       const record: Record<string, unknown> = { ...prepared.record };
       if (state.timestamps) {
         if (existing.createdAt !== undefined) record.createdAt = existing.createdAt;

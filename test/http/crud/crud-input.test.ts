@@ -72,12 +72,21 @@ for (const backend of backends) {
       );
     });
 
-    it('runs validators with the item and the existing record, on touched fields only when updating', async function () {
+    it('runs validators on the record as it will be stored when updating', async function () {
       const created = await request(t.app)
         .post('/people')
         .send({ name: 'A', email: 'a@x', age: 20, country: 'NO', status: 'closed' })
         .expect(201);
       await request(t.app).patch(`/people/${created.body.id}`).send({ name: 'B' }).expect(200);
+      // The age rule spans two fields: a PATCH touching only status is checked against the stored age.
+      const minor = await request(t.app)
+        .post('/people')
+        .send({ name: 'M', email: 'm@x', age: 16, country: 'NO', status: 'active' })
+        .expect(201);
+      const closing = await request(t.app).patch(`/people/${minor.body.id}`).send({ status: 'closed' }).expect(400);
+      expect(closing.body.errors).to.deep.equal([
+        { field: 'age', code: 'validation.field', message: 'Closed accounts need an adult age.' },
+      ]);
       const bad = await request(t.app)
         .patch(`/people/${created.body.id}`)
         .send({ country: 'Norway', email: 'x' })
