@@ -5,6 +5,8 @@ import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepError } from '../src/json-depth
 import { rejectUnknownOptions } from './options.js';
 
 const SIZE = /^\d+(\.\d+)?(b|kb|mb|gb)$/i;
+// Bodies already found within a bound, with that bound.
+const measured = new WeakMap<object, number>();
 
 export interface JsonBodyOptions {
   /** Largest body (bytes, or `100kb`, `1mb`); larger ones get 413 `payload_too_large`. Default `100kb`. */
@@ -40,9 +42,15 @@ export function jsonBody(options: JsonBodyOptions = {}): RequestHandler {
   const parse = express.json({ limit: checkBodyLimit(options.limit, 'limit') });
   return function portcullisJsonBody(req: Request, res: Response, next: NextFunction) {
     parse(req, res, (error?: unknown) => {
-      if (error) next(error);
-      else if (nestsDeeperThan(req.body, maxDepth)) next(tooDeepError(maxDepth, 'request body'));
-      else next();
+      if (error) return next(error);
+      const body: unknown = req.body;
+      if (typeof body !== 'object' || body === null) return next();
+      // An app-level jsonBody already measured it (the CRUD router parses again): once is enough.
+      const passed = measured.get(body);
+      if (passed !== undefined && passed <= maxDepth) return next();
+      if (nestsDeeperThan(body, maxDepth)) return next(tooDeepError(maxDepth, 'request body'));
+      measured.set(body, maxDepth);
+      next();
     });
   };
 }

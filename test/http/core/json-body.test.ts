@@ -72,19 +72,23 @@ describe('jsonBody', function () {
     expect(response.body).to.include({ status: 413, code: 'payload_too_large' });
   });
 
-  it('checks the depth of a body an earlier parser already read', async function () {
-    const app = express();
-    app.use(express.json(), jsonBody({ maxDepth: 2 }));
-    app.post('/echo', (_req, res) => {
-      res.json({ ok: true });
-    });
-    app.use(errorHandler());
-    const response = await request(app)
-      .post('/echo')
-      .set('Content-Type', 'application/json')
-      .send(nestedText(3))
-      .expect(400);
-    expect(response.body.code).to.equal('validation.too_deep');
+  it('checks the depth of a body an earlier parser already read, under its own bound', async function () {
+    for (const first of [express.json(), jsonBody({ maxDepth: 64 })]) {
+      const app = express();
+      app.use(first, jsonBody({ maxDepth: 2 }));
+      app.post('/echo', (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.use(errorHandler());
+      const response = await request(app)
+        .post('/echo')
+        .set('Content-Type', 'application/json')
+        .send(nestedText(3))
+        .expect(400);
+      expect(response.body.code).to.equal('validation.too_deep');
+      expect(response.body.detail).to.contain('2 levels');
+      await request(app).post('/echo').set('Content-Type', 'application/json').send(nestedText(2)).expect(200);
+    }
   });
 
   it('validates its options at creation, naming the option', function () {
