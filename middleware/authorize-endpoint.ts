@@ -1,12 +1,24 @@
 // Guards a route with the principal's permitted endpoints (scoutr's check before any action) and API-key scopes.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isEndpointPermitted } from '../src/auth/permissions.js';
-import { SCOPE_PATTERN, scopeGrants } from '../src/auth/scopes.js';
+import { methodLevel, SCOPE_PATTERN, scopeGrants } from '../src/auth/scopes.js';
 import { AuthenticationError, ConfigError, ForbiddenError } from '../src/errors.js';
 import { contextOf } from './context.js';
 
+export interface PermittedEndpointOptions {
+  /**
+   * With a name, the credential's scopes must also grant `<name>:read` (GET, HEAD, OPTIONS), `<name>:delete`
+   * (DELETE) or `<name>:write` (any other method): 403 `forbidden.scope`. Default: no scope check.
+   */
+  scopePrefix?: string;
+}
+
 /** 403 unless the principal may call `METHOD <mounted path>`; 401 when `authenticate()` did not run. */
-export function requirePermittedEndpoint(): RequestHandler {
+export function requirePermittedEndpoint(options: PermittedEndpointOptions = {}): RequestHandler {
+  const prefix = options.scopePrefix;
+  if (prefix !== undefined && (typeof prefix !== 'string' || !SCOPE_PATTERN.test(`${prefix}:delete`))) {
+    throw new ConfigError('scopePrefix', 'must be a scope name (letters, digits, "_", ":", ".", "-")');
+  }
   return function portcullisPermittedEndpoint(req: Request, _res: Response, next: NextFunction) {
     const { principal, permissions } = contextOf(req);
     if (!principal || principal.kind === 'anonymous') {
@@ -18,7 +30,7 @@ export function requirePermittedEndpoint(): RequestHandler {
       next(new ForbiddenError(`You may not call ${req.method} ${path}.`, { code: 'forbidden.endpoint' }));
       return;
     }
-    next();
+    next(prefix === undefined ? undefined : scopeDenial(req, `${prefix}:${methodLevel(req.method)}`));
   };
 }
 

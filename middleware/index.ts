@@ -20,7 +20,12 @@ export {
   type ProxyStrategyOptions,
   type ProxyHeaders,
 } from './auth-strategies.js';
-export { requirePermittedEndpoint, requireScope, scopeDenial } from './authorize-endpoint.js';
+export {
+  requirePermittedEndpoint,
+  requireScope,
+  scopeDenial,
+  type PermittedEndpointOptions,
+} from './authorize-endpoint.js';
 export { authRouter, type AuthRouterOptions } from './auth-router.js';
 export {
   principalAdminRouter,

@@ -63,7 +63,7 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
   const hasher = options.hasher ?? new ApiKeyHasher();
   const now = options.now ?? systemClock;
   const router = express.Router();
-  router.use(options.authenticate, requirePermittedEndpoint());
+  router.use(options.authenticate, requirePermittedEndpoint({ scopePrefix: 'admin' }));
 
   router.get('/principals', async (req, res) => {
     const type = req.query.type;

@@ -8,12 +8,14 @@ import { createLogger, createStores, loadConfig, type Stores } from 'portcullis'
 import { assembleDemo } from '../../../examples/demo/assemble.js';
 import { buildDemoApp } from '../../../examples/demo/app.js';
 import { authenticate } from '../../../middleware/authenticate.js';
-import { jwtStrategy } from '../../../middleware/auth-strategies.js';
-import { requireScope } from '../../../middleware/authorize-endpoint.js';
+import { apiKeyStrategy, jwtStrategy } from '../../../middleware/auth-strategies.js';
+import { requirePermittedEndpoint, requireScope } from '../../../middleware/authorize-endpoint.js';
 import { authorize, type AuthorizeOptions } from '../../../middleware/authorize.js';
 import { contextOf } from '../../../middleware/context.js';
 import { crudRouter, type CrudRouterOptions } from '../../../middleware/crud-router.js';
 import { errorHandler } from '../../../middleware/error-handler.js';
+import { bootstrapAdmin, principalAdminRouter } from '../../../middleware/principal-admin-router.js';
+import { ApiKeyHasher } from '../../../src/auth/api-keys.js';
 import { createJwtVerifier } from '../../../src/auth/jwt.js';
 import type { Principal } from '../../../src/auth/principal.js';
 import { allow, ConfigError, Guard, PolicySet, rules } from '../../../src/index.js';
@@ -317,5 +319,56 @@ describe('scopes: the JWT scope claim', function () {
         .set('Authorization', `Bearer ${token({ scope })}`);
       expect(response.status, JSON.stringify(scope)).to.equal(401);
     }
+  });
+});
+
+describe('scopes: the principal admin routes on their own', function () {
+  this.timeout(30_000);
+  let app: Express;
+
+  before(async function () {
+    const store = new MemoryPrincipalStore();
+    const hasher = new ApiKeyHasher();
+    await bootstrapAdmin({ principals: store, apiKey: ADMIN_KEY, hasher });
+    app = express();
+    app.use(express.json());
+    const auth = authenticate({ strategies: [apiKeyStrategy({ store, hasher })] });
+    // Mounted without authorize(): the router's own check must hold scoped keys to admin:<level>.
+    app.use('/admin', principalAdminRouter({ principals: store, authenticate: auth, hasher }));
+    app.use(errorHandler());
+  });
+
+  async function adminKey(scopes: string[]): Promise<string> {
+    const response = await request(app)
+      .post('/admin/principals/admin/api-keys')
+      .set('X-API-Key', ADMIN_KEY)
+      .send({ scopes })
+      .expect(201);
+    return response.body.key as string;
+  }
+
+  it('keeps an administrator key scoped to accounts from administering (no unscoped key minted)', async function () {
+    const key = await adminKey(['accounts:read']);
+    expectScopeDenied(await request(app).get('/admin/principals').set('X-API-Key', key), 'admin:read');
+    expectScopeDenied(
+      await request(app).post('/admin/principals/admin/api-keys').set('X-API-Key', key).send({}),
+      'admin:write',
+    );
+    expectScopeDenied(
+      await request(app).delete('/admin/api-keys/pc_0000000000000001').set('X-API-Key', key),
+      'admin:delete',
+    );
+  });
+
+  it('lets admin:read read and admin:* do everything the owner may', async function () {
+    const reader = await adminKey(['admin:read']);
+    await request(app).get('/admin/principals').set('X-API-Key', reader).expect(200);
+    expectScopeDenied(
+      await request(app).post('/admin/principals/admin/api-keys').set('X-API-Key', reader).send({}),
+      'admin:write',
+    );
+    const all = await adminKey(['admin:*']);
+    await request(app).post('/admin/principals/admin/api-keys').set('X-API-Key', all).send({}).expect(201);
+    expect(() => requirePermittedEndpoint({ scopePrefix: 'bad prefix' })).to.throw(ConfigError, /scopePrefix/);
   });
 });
