@@ -6,6 +6,14 @@ import { setOwn } from '../own.js';
 // An event holds a request body (at most MAX_JSON_DEPTH levels) one level below its top.
 const MAX_DEPTH = MAX_JSON_DEPTH;
 
+/** A value nested past the bound: a TypeError, like `JSON.stringify`'s own refusals, with a class to test. */
+export class NestingError extends TypeError {
+  constructor() {
+    super('audit event nests too deeply');
+    this.name = 'NestingError';
+  }
+}
+
 /**
  * JSON with object keys sorted at every level, following `JSON.stringify`'s rules for everything else
  * (`toJSON`, undefined and functions dropped from objects and nulled in arrays, non-finite numbers as
@@ -28,7 +36,7 @@ export function canonicalJson(value: unknown, depth = 0): string {
       return 'null';
   }
   if (value === null) return 'null';
-  if (depth > MAX_DEPTH) throw new TypeError('audit event nests too deeply');
+  if (depth > MAX_DEPTH) throw new NestingError();
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     return canonicalJson((value as { toJSON(): unknown }).toJSON(), depth + 1);
   }
@@ -109,7 +117,7 @@ function copyValue(value: unknown, depth: number): unknown {
       return undefined;
   }
   if (value === null) return null;
-  if (depth > MAX_DEPTH) throw new TypeError('audit event nests too deeply');
+  if (depth > MAX_DEPTH) throw new NestingError();
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     return copyValue((value as { toJSON(): unknown }).toJSON(), depth + 1);
   }

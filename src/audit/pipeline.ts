@@ -6,7 +6,7 @@ import type { ReliabilityQueue } from '../contracts/queue.js';
 import { ConfigError, StoreUnavailableError, didYouMean } from '../errors.js';
 import { errorForLog, silentLogger, type Logger } from '../logger.js';
 import { maskOwned, type Masker } from '../pii/masker.js';
-import { canonicalCopy, canonicalJson } from './canonical.js';
+import { canonicalCopy, canonicalJson, NestingError } from './canonical.js';
 import { HashChain, newStreamPrefix } from './chain.js';
 import { auditContext } from './context.js';
 import { ReliableDelivery } from './delivery.js';
@@ -332,7 +332,16 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
     result.id = id;
     result.time = time;
     result.action = action;
-    let [body, json] = plainAndJson(result);
+    let body: AuditEventBody;
+    let json: string;
+    try {
+      [body, json] = plainAndJson(result);
+    } catch (error) {
+      if (!(error instanceof NestingError)) throw error;
+      // A payload nested past the bound (a body no jsonBody() measured) is dropped; the event is kept.
+      const { body: _b, changes: _c, queryParams: _q, data: _d, ...rest } = result;
+      [body, json] = plainAndJson({ ...rest, data: { truncated: true, tooDeep: true } });
+    }
     if (json.length > maxEventBytes) {
       const { body: _b, changes: _c, queryParams: _q, data: _d, ...rest } = result;
       [body, json] = plainAndJson({ ...rest, data: { truncated: true, bytes: json.length } });

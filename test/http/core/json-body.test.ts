@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { ConfigError } from '../../../src/errors.js';
-import { MemoryPolicyStore } from '../../../stores/memory/index.js';
+import { createAuditPipeline } from '../../../src/audit/pipeline.js';
+import { MemoryAuditStore, MemoryPolicyStore } from '../../../stores/memory/index.js';
+import { auditTrail } from '../../../middleware/audit-trail.js';
 import { errorHandler, notFound } from '../../../middleware/error-handler.js';
 import { jsonBody, type JsonBodyOptions } from '../../../middleware/json-body.js';
 import { policyAdminRouter } from '../../../middleware/policy-admin-router.js';
@@ -154,5 +156,27 @@ describe('policyAdminRouter behind a plain express.json()', function () {
     expect(policy.elapsed).to.be.below(500);
     expect(health.response.status).to.equal(200);
     expect(health.elapsed).to.be.below(500);
+  });
+});
+
+describe('auditTrail behind a plain express.json()', function () {
+  it('records the event of a request whose body nests past the audit bound, without the body', async function () {
+    const store = new MemoryAuditStore();
+    const pipeline = await createAuditPipeline({ store, flushInterval: 0 });
+    try {
+      const app = express();
+      app.use(requestContext(), express.json(), auditTrail({ pipeline }));
+      app.post('/things', (_req, res) => {
+        res.status(201).json({ ok: true });
+      });
+      await request(app).post('/things').set('Content-Type', 'application/json').send(nestedText(100)).expect(201);
+      await pipeline.flush();
+      const { events } = await store.list({ limit: 10, order: 'asc' });
+      expect(events).to.have.length(1);
+      expect(events[0]).to.include({ method: 'POST', path: '/things', status: 201 });
+      expect(events[0]!.data).to.deep.equal({ truncated: true, tooDeep: true });
+    } finally {
+      await pipeline.close();
+    }
   });
 });

@@ -2,13 +2,14 @@
 import { expect } from 'chai';
 import { fromVaktJson, parsePolicies, policy, policyFromJSON, PolicyValidationError } from '../../../src/abac/index.js';
 import { RuleArgumentError } from '../../../src/abac/rules/index.js';
-import { canonicalCopy, canonicalJson } from '../../../src/audit/canonical.js';
+import { canonicalCopy, canonicalJson, NestingError } from '../../../src/audit/canonical.js';
+import { createAuditPipeline } from '../../../src/audit/pipeline.js';
 import { validatePrincipal } from '../../../src/auth/validate.js';
 import { ConfigError, ValidationError } from '../../../src/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepError } from '../../../src/json-depth.js';
 import { createMasker } from '../../../src/pii/index.js';
 import { copyData } from '../../../stores/memory/copy.js';
-import { MemoryPrincipalStore, MemoryRecordStore } from '../../../stores/memory/index.js';
+import { MemoryAuditStore, MemoryPrincipalStore, MemoryRecordStore } from '../../../stores/memory/index.js';
 
 /** `levels` nested containers: objects `{a: …}` (or arrays) around `leaf`. */
 function nested(levels: number, leaf: unknown = 1, array = false): unknown {
@@ -133,8 +134,26 @@ describe('JSON nesting bounds', function () {
     it('refuses 8 000 levels with its TypeError, not a RangeError', function () {
       for (const walk of [canonicalCopy, canonicalJson]) {
         const error = thrown(() => walk(nested(8000)));
-        expect(error).to.be.instanceOf(TypeError);
+        expect(error).to.be.instanceOf(NestingError).and.instanceOf(TypeError);
         expect((error as Error).message).to.match(/nests too deeply/);
+      }
+    });
+
+    it('an audit pipeline keeps the event of a too-deep payload, without the payload', async function () {
+      const store = new MemoryAuditStore();
+      const pipeline = await createAuditPipeline({ store, flushInterval: 0 });
+      try {
+        const kept = await pipeline.publish({ action: 'deep', resource: 'things', body: nested(8000) as object });
+        expect(kept).to.not.equal(undefined);
+        await pipeline.flush();
+        const [event] = (await store.list({ limit: 10, order: 'asc' })).events;
+        expect(event).to.include({ action: 'deep', resource: 'things' });
+        expect(event!.body).to.equal(undefined);
+        expect(event!.data).to.deep.equal({ truncated: true, tooDeep: true });
+        const edge = await pipeline.publish({ action: 'edge', body: nested(MAX_JSON_DEPTH) as object });
+        expect(JSON.stringify(edge!.body)).to.equal(JSON.stringify(nested(MAX_JSON_DEPTH)));
+      } finally {
+        await pipeline.close();
       }
     });
 
