@@ -6,6 +6,7 @@ import type { Inquiry } from '../src/abac/inquiry.js';
 import type { Decision } from '../src/abac/decision.js';
 import type { Principal } from '../src/auth/principal.js';
 import { systemClock, type Clock } from '../src/clock.js';
+import { normalizeIp } from '../src/ip.js';
 import { AuthenticationError, ConfigError, didYouMean, ForbiddenError } from '../src/errors.js';
 import { defaultScope, SCOPE_PATTERN } from '../src/auth/scopes.js';
 import { scopeDenial } from './authorize-endpoint.js';
@@ -40,7 +41,7 @@ export interface AuthorizeOptions {
   scope?: string | false | ((req: Request) => string | undefined);
   /** The subject. Default: the principal's attributes plus `id`, `kind`, `groups`, `apiKeyId`, `name`, `email`. */
   subject?: (principal: Principal, req: Request) => unknown;
-  /** The context. Default: `{ ip, time, ...allowlisted headers }` (see `headers`). */
+  /** The context. Default: `{ ip, time, ...allowlisted headers }` (see `headers`); `ip` is `req.ip`, IPv4-mapped as IPv4. */
   context?: (req: Request, defaults: Record<string, unknown>) => Record<string, unknown>;
   /** Request headers copied into the context under their lower-case names. Default: none. */
   headers?: string[];
@@ -158,7 +159,8 @@ export function authorize(options: AuthorizeOptions): RequestHandler {
           return;
         }
       }
-      const defaults: Record<string, unknown> = { ip: req.ip, time: now() };
+      // One form per client: an IPv4 client on a dual-stack listener is `127.0.0.1`, not `::ffff:127.0.0.1`.
+      const defaults: Record<string, unknown> = { ip: normalizeIp(req.ip), time: now() };
       for (const header of headers) {
         const value = req.headers[header];
         if (value !== undefined && !Object.hasOwn(defaults, header)) defaults[header] = value;

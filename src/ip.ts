@@ -33,7 +33,11 @@ export function parseIpAddress(value: unknown): IpAddress | undefined {
   if (family === 4) return { address: value, family: 4 };
   // isIP accepts zone ids (`fe80::1%eth0`); a zone is local to one host and never names a client.
   if (family !== 6 || value.includes('%')) return undefined;
-  // Every spelling of a mapped address holds `ffff`; the others skip the canonical form's cost.
+  // node's own spelling of an IPv4 client on a dual-stack socket, the common case, needs no canonical form.
+  if (value.startsWith(MAPPED_PREFIX) && isIP(value.slice(MAPPED_PREFIX.length)) === 4) {
+    return { address: value.slice(MAPPED_PREFIX.length), family: 4 };
+  }
+  // Every other spelling of a mapped address holds `ffff`; the others skip the canonical form's cost.
   if (!/ffff/i.test(value)) return { address: value, family: 6 };
   const canonical = new SocketAddress({ address: value, family: 'ipv6' }).address;
   if (canonical.startsWith(MAPPED_PREFIX)) {
@@ -129,4 +133,9 @@ export function ipRangesFrom(entries: readonly string[], option: string): IpRang
     );
   });
   return new IpRanges(ranges);
+}
+
+/** The address as rules should see it (mapped IPv4 as IPv4); anything that is not a literal address unchanged. */
+export function normalizeIp<T>(value: T): T | string {
+  return parseIpAddress(value)?.address ?? value;
 }

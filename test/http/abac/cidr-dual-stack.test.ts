@@ -26,6 +26,13 @@ describe('CIDR rules on a dual-stack listener', function () {
           resources: [Any()],
           context: { ip: CIDR('127.0.0.0/8') },
         }),
+        deny({
+          uid: 'no-puts-from-this-host',
+          subjects: [Any()],
+          actions: [Eq('put')],
+          resources: [Any()],
+          context: { ip: Eq('127.0.0.1') },
+        }),
       ]),
     });
     const app = express();
@@ -35,8 +42,8 @@ describe('CIDR rules on a dual-stack listener', function () {
       contextOf(req).principal = { id: 'alice', kind: 'user', groups: [], attributes: {} };
       next();
     });
-    app.all('/things/:id', authorize({ guard }), (_req, res) => {
-      res.json({ ok: true });
+    app.all('/things/:id', authorize({ guard }), (req, res) => {
+      res.json({ ip: contextOf(req).decision?.inquiry.context.ip });
     });
     app.use(errorHandler());
     // '::' is Express's and node's default listener where IPv6 exists: IPv4 clients arrive IPv4-mapped.
@@ -64,5 +71,8 @@ describe('CIDR rules on a dual-stack listener', function () {
     const response = await fetch(`http://127.0.0.1:${port}/things/1`);
     expect(seenIps.at(-1)).to.equal('::ffff:127.0.0.1');
     expect(response.status).to.equal(200);
+    // The inquiry's context carries one form per client, so every rule (not only CIDR) sees 127.0.0.1.
+    expect(await response.json()).to.deep.equal({ ip: '127.0.0.1' });
+    expect((await fetch(`http://127.0.0.1:${port}/things/1`, { method: 'PUT' })).status).to.equal(403);
   });
 });

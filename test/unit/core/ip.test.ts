@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { createProxyTrust } from '../../../src/auth/proxy-trust.js';
 import { ConfigError, normalizeInquiry, rules } from '../../../src/index.js';
-import { ipRangesFrom, IpRanges, parseIpAddress, parseIpRange } from '../../../src/ip.js';
+import { ipRangesFrom, IpRanges, normalizeIp, parseIpAddress, parseIpRange } from '../../../src/ip.js';
 
 const inquiry = normalizeInquiry({ subject: {}, action: 'a', resource: {}, context: {} });
 
@@ -81,6 +81,14 @@ describe('ip module', function () {
     ]) {
       expect(parseIpRange(bad), bad).to.equal(undefined);
     }
+  });
+
+  it('normalizeIp gives the compared form and leaves anything else as it is', function () {
+    expect(normalizeIp('::ffff:10.0.0.1')).to.equal('10.0.0.1');
+    expect(normalizeIp('::ffff:a00:1')).to.equal('10.0.0.1');
+    expect(normalizeIp('::1')).to.equal('::1');
+    expect(normalizeIp('not an address')).to.equal('not an address');
+    expect(normalizeIp(undefined)).to.equal(undefined);
   });
 
   it('names the configuration entry that is wrong', function () {
