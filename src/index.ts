@@ -19,3 +19,11 @@ export { VERSION_FIELD, DELETED_FIELD } from './contracts/records.js';
 export * from './audit/index.js';
 export * from './abac/index.js';
 export * from './pii/index.js';
+export {
+  compileRegex,
+  PatternError,
+  MAX_PATTERN_LENGTH,
+  type LinearRegex,
+  type PatternMatch,
+  type PatternErrorCode,
+} from './regex.js';

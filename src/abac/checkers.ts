@@ -1,7 +1,7 @@
 // Checkers decide whether one policy field fits one inquiry value: rules, regex, exact or fuzzy strings.
 import type { NormalizedInquiry } from './inquiry.js';
 import { COMPILED, type CompiledElement, type Policy, type PolicyField, type PolicyType } from './policy.js';
-import { MAX_REGEX_INPUT } from './safe-regex.js';
+import { MAX_REGEX_INPUT } from './regex-syntax.js';
 import { ownAttribute } from './values.js';
 
 export type CheckerName = 'rules' | 'regex' | 'exact' | 'fuzzy';

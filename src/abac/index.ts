@@ -8,8 +8,7 @@ export * from './decision-cache.js';
 export * from './explain.js';
 export * from './policy-json.js';
 export * from './mirror.js';
-export { compileTagged, hasTags, type TaggedPattern } from './regex-syntax.js';
-export { regexHazard, compileSafeRegex, MAX_REGEX_INPUT, MAX_PATTERN_LENGTH } from './safe-regex.js';
+export { compileTagged, hasTags, MAX_REGEX_INPUT, type TaggedPattern } from './regex-syntax.js';
 export { fromVaktJson, looksLikeVakt } from './vakt-json.js';
 export {
   exactKey,

@@ -1,9 +1,12 @@
 // vakt's string-policy syntax: literal text with regular-expression parts between `<` and `>`.
-import { compileSafeRegex } from './safe-regex.js';
+import { compileRegex, type LinearRegex } from '../regex.js';
+
+/** Longest input a policy regex is run against; longer values simply do not match. */
+export const MAX_REGEX_INPUT = 1024;
 
 export interface TaggedPattern {
   /** The anchored regex, or `undefined` when the string has no tags (plain equality then). */
-  regex: RegExp | undefined;
+  regex: LinearRegex | undefined;
   /** The literal text before the first tag: every match starts with it (the index uses it). */
   prefix: string;
 }
@@ -17,15 +20,15 @@ export function hasTags(text: string): boolean {
 
 /**
  * Translates `foo<[abc]{2}>bar` to `^foo(?:[abc]{2})bar$`: literal parts escaped, regex parts kept,
- * the whole anchored. Nested `<...>` inside a regex part (named groups, lookbehind) keeps its depth.
- * Throws `Error` for unbalanced tags, invalid or unsafe regexes.
+ * the whole anchored. Nested `<...>` inside a regex part (named groups) keeps its depth.
+ * Throws `Error` for unbalanced tags, `PatternError` for patterns the linear-time engine refuses.
  */
 export function compileTagged(text: string): TaggedPattern {
   if (!hasTags(text)) return { regex: undefined, prefix: text };
   const cached = cache.get(text);
   if (cached) return cached;
   const compiled = compileUncached(text);
-  // Bounded: policies reloaded from a store share compiled regexes instead of recompiling them.
+  // Bounded: policies reloaded from a store share compiled patterns (and their prefixes).
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(text, compiled);
   return compiled;
@@ -65,7 +68,7 @@ function compileUncached(text: string): TaggedPattern {
     i = j;
   }
   source += `${escapeRegex(literal)}$`;
-  return { regex: compileSafeRegex(source), prefix: prefix ?? '' };
+  return { regex: compileRegex(source), prefix: prefix ?? '' };
 }
 
 export function escapeRegex(text: string): string {

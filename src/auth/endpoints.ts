@@ -1,9 +1,10 @@
-// Compiles permitted endpoints (method list + fully anchored path regex) once, and vets patterns on write.
+// Compiles permitted endpoints (method list + fully anchored path pattern, linear-time) once, and vets them on write.
+import { compileRegex, PatternError, type LinearRegex } from '../regex.js';
 import type { PermittedEndpoint } from './principal.js';
 
 export interface CompiledEndpoint {
   methods: ReadonlySet<string> | '*';
-  pattern: RegExp;
+  pattern: LinearRegex;
 }
 
 // Patterns come from stored grants, so the set is small and stable; the cap only bounds a misbehaving store.
@@ -11,6 +12,8 @@ const cache = new Map<string, CompiledEndpoint>();
 const CACHE_LIMIT = 10_000;
 
 export const MAX_ENDPOINT_PATTERN_LENGTH = 512;
+
+const NOTHING = compileRegex('[]');
 
 const METHOD = /^[A-Z]+$/;
 
@@ -22,8 +25,8 @@ export function compileEndpoint(endpoint: PermittedEndpoint): CompiledEndpoint {
     const problem = validateEndpoint(endpoint);
     // An invalid stored pattern matches nothing rather than failing every request of the principal.
     compiled = problem
-      ? { methods: new Set(), pattern: /(?!)/ }
-      : { methods: parseMethods(endpoint.method), pattern: new RegExp(`^(?:${endpoint.path})$`) };
+      ? { methods: new Set(), pattern: NOTHING }
+      : { methods: parseMethods(endpoint.method), pattern: anchored(endpoint.path) };
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(key, compiled);
   }
@@ -36,8 +39,8 @@ function parseMethods(method: string): ReadonlySet<string> | '*' {
 }
 
 /**
- * Why an endpoint is unusable, or `undefined` when it is fine. Rejects unknown method shapes, patterns
- * that do not compile, overly long ones and nested quantifiers such as `(a+)+` (catastrophic backtracking).
+ * Why an endpoint is unusable, or `undefined` when it is fine. Rejects unknown method shapes, overly long
+ * paths and patterns the linear-time engine refuses (invalid ones, backreferences, lookaround).
  */
 export function validateEndpoint(endpoint: PermittedEndpoint): string | undefined {
   if (typeof endpoint?.method !== 'string' || typeof endpoint.path !== 'string') {
@@ -50,46 +53,17 @@ export function validateEndpoint(endpoint: PermittedEndpoint): string | undefine
   if (endpoint.path.length === 0 || endpoint.path.length > MAX_ENDPOINT_PATTERN_LENGTH) {
     return `path must be 1-${MAX_ENDPOINT_PATTERN_LENGTH} characters`;
   }
-  if (hasNestedQuantifier(endpoint.path)) return 'path has a nested quantifier (catastrophic backtracking)';
-  if (/\\[1-9]|\\k</.test(endpoint.path)) return 'path may not use back-references';
   try {
-    new RegExp(endpoint.path);
-  } catch {
-    return 'path is not a valid regular expression';
+    // The bare path first, so that `a)|(b` cannot escape the anchoring group.
+    compileRegex(endpoint.path);
+    anchored(endpoint.path);
+  } catch (error) {
+    if (error instanceof PatternError) return `path: ${error.message}`;
+    throw error;
   }
   return undefined;
 }
 
-// A group that contains a quantifier and is itself quantified: `(a+)+`, `(a*b?)*`, `(x{2,})+`.
-function hasNestedQuantifier(pattern: string): boolean {
-  const stack: boolean[] = [];
-  let escaped = false;
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i]!;
-    if (escaped) {
-      escaped = false;
-      continue;
-    }
-    if (char === '\\') {
-      escaped = true;
-      continue;
-    }
-    if (inClass) {
-      if (char === ']') inClass = false;
-      continue;
-    }
-    if (char === '[') inClass = true;
-    else if (char === '(') stack.push(false);
-    else if (char === ')') {
-      const innerQuantified = stack.pop() ?? false;
-      const next = pattern[i + 1];
-      const quantified = next === '*' || next === '+' || next === '{' || next === '?';
-      if (innerQuantified && quantified && next !== '?') return true;
-      if (innerQuantified && stack.length > 0) stack[stack.length - 1] = true;
-    } else if ((char === '*' || char === '+' || char === '{') && stack.length > 0) {
-      stack[stack.length - 1] = true;
-    }
-  }
-  return false;
+function anchored(path: string): LinearRegex {
+  return compileRegex(`^(?:${path})$`);
 }

@@ -71,7 +71,7 @@ function checkScalar(field: CompiledField, path: string, value: unknown, problem
         message: `"${path}" must have at most ${spec.maxLength} characters.`,
       });
     }
-    if (spec.pattern && !spec.pattern.test(cast)) {
+    if (field.pattern && !field.pattern.test(cast)) {
       problems.push({ field: path, code: 'validation.pattern', message: `"${path}" is not in the expected format.` });
     }
   }

@@ -1,5 +1,6 @@
 // Field declarations of a resource: which fields exist, their types, and which may be filtered and sorted.
 import { ConfigError, didYouMean } from '../errors.js';
+import { compileRegex, PatternError, type LinearRegex } from '../regex.js';
 
 export type ScalarType = 'string' | 'number' | 'boolean' | 'date' | 'objectId';
 export const scalarTypes: readonly ScalarType[] = ['string', 'number', 'boolean', 'date', 'objectId'];
@@ -23,7 +24,10 @@ export interface FieldSpec {
   /** String length bounds. */
   minLength?: number;
   maxLength?: number;
-  /** A pattern strings must match (compiled once, from configuration, never from requests). */
+  /**
+   * A pattern strings must match: compiled once at creation for the linear-time engine (no backreferences or
+   * lookaround); `g` and `y` do not apply.
+   */
   pattern?: RegExp;
 }
 
@@ -37,6 +41,8 @@ export interface CompiledField {
   filterable: boolean;
   sortable: boolean;
   spec: FieldSpec;
+  /** `spec.pattern` on the linear-time engine. */
+  pattern?: LinearRegex | undefined;
 }
 
 export interface CompiledSchema {
@@ -114,6 +120,13 @@ export function compileSchema(input: SchemaInput | CompiledSchema, options: { op
     if (spec.pattern !== undefined && !(spec.pattern instanceof RegExp)) {
       throw new ConfigError(`${where}.pattern`, 'must be a RegExp');
     }
+    let pattern: LinearRegex | undefined;
+    try {
+      pattern = spec.pattern && compileRegex(spec.pattern.source, spec.pattern.flags.replace(/[gy]/g, ''));
+    } catch (error) {
+      if (!(error instanceof PatternError)) throw error;
+      throw new ConfigError(`${where}.pattern`, `is an ${error.message}`, { code: error.code, cause: error });
+    }
     fields.set(path, {
       path,
       type,
@@ -121,6 +134,7 @@ export function compileSchema(input: SchemaInput | CompiledSchema, options: { op
       filterable: spec.filterable ?? true,
       sortable: spec.sortable ?? !array,
       spec: { ...spec, type: (array ? `${type}[]` : type) as FieldType },
+      pattern,
     });
   }
   return makeSchema(fields, false);

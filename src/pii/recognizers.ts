@@ -1,7 +1,7 @@
 // Labelled recognizers that find PII in free text: the built-in ones and the compiler for custom ones.
 import { isIPv6 } from 'node:net';
 import { ConfigError } from '../errors.js';
-import { checkPatternSafety } from './safe-pattern.js';
+import { compileRegex, PatternError, type LinearRegex } from '../regex.js';
 import { cardValid, ibanValid, ssnValid } from './validators.js';
 
 /** The labels of the built-in recognizers. */
@@ -11,16 +11,20 @@ export type BuiltinLabel = (typeof builtinLabels)[number];
 /** A custom recognizer: a label, a pattern and an optional validator of each match. */
 export interface RecognizerSpec {
   label: string;
-  /** Checked for catastrophic backtracking at creation; flags other than `i`, `u`, `m`, `s` are dropped. */
+  /**
+   * Compiled at creation for the linear-time engine (no backreferences or lookaround); flags other than `i`,
+   * `u`, `m`, `s` are dropped.
+   */
   pattern: RegExp | string;
   /** Return false to reject a match (e.g. a checksum). */
   validate?: (match: string) => boolean;
 }
 
-/** A recognizer ready to scan: a global regex, compiled once. Earlier recognizers win overlaps. */
+/** A recognizer ready to scan, compiled once. Earlier recognizers win overlaps. */
 export interface Recognizer {
   label: string;
-  regex: RegExp;
+  /** A built-in's global regex (written to scan in linear time), or a custom pattern on the linear-time engine. */
+  regex: RegExp | LinearRegex;
   validate: ((match: string) => boolean) | undefined;
   /**
    * A cheap necessary condition: when it returns false the regex cannot match, so it is not run. Most
@@ -180,16 +184,14 @@ function compileCustom(spec: RecognizerSpec, option: string): Recognizer {
       code: 'pii.invalid_recognizer',
     });
   }
-  const unsafe = checkPatternSafety(source);
-  if (unsafe) throw new ConfigError(`${option}.pattern`, `is unsafe: ${unsafe.reason}`, { code: 'pii.unsafe_pattern' });
   const flags = typeof spec.pattern === 'string' ? '' : spec.pattern.flags.replace(/[^imsu]/g, '');
-  let regex: RegExp;
+  let regex: LinearRegex;
   try {
-    regex = new RegExp(source, `${flags}g`);
+    regex = compileRegex(source, flags);
   } catch (error) {
-    throw new ConfigError(`${option}.pattern`, `is not a valid regular expression: ${(error as Error).message}`, {
-      code: 'pii.invalid_recognizer',
-    });
+    if (!(error instanceof PatternError)) throw error;
+    const code = error.code === 'regex.unsupported' ? 'pii.unsupported_pattern' : 'pii.invalid_recognizer';
+    throw new ConfigError(`${option}.pattern`, `is an ${error.message}`, { code, cause: error });
   }
   if (regex.test('')) {
     throw new ConfigError(`${option}.pattern`, 'matches the empty string', { code: 'pii.invalid_recognizer' });
@@ -268,18 +270,26 @@ export function scanText(
     if (recognizer.minLength !== undefined && text.length < recognizer.minLength) continue;
     if (recognizer.mayMatch && !recognizer.mayMatch(text, (digits ??= countDigits(text)))) continue;
     const regex = recognizer.regex;
-    regex.lastIndex = 0;
     let fresh: Detection[] | undefined;
-    let match: RegExpExecArray | null;
-    while ((match = regex.exec(text)) !== null) {
-      const begin = match.index;
-      const end = begin + match[0].length;
-      if (end === begin) {
-        regex.lastIndex++;
-        continue;
+    if (regex instanceof RegExp) {
+      regex.lastIndex = 0;
+      let match: RegExpExecArray | null;
+      while ((match = regex.exec(text)) !== null) {
+        const begin = match.index;
+        const end = begin + match[0].length;
+        if (end === begin) {
+          regex.lastIndex++;
+          continue;
+        }
+        if (recognizer.validate && !recognizer.validate(match[0])) continue;
+        (fresh ??= []).push({ label: recognizer.label, begin, end });
       }
-      if (recognizer.validate && !recognizer.validate(match[0])) continue;
-      (fresh ??= []).push({ label: recognizer.label, begin, end });
+    } else {
+      for (const { begin, end } of regex.matches(text)) {
+        if (end === begin) continue;
+        if (recognizer.validate && !recognizer.validate(text.slice(begin, end))) continue;
+        (fresh ??= []).push({ label: recognizer.label, begin, end });
+      }
     }
     if (fresh) accepted = accepted.length === 0 ? fresh : mergeDetections(accepted, fresh);
   }

@@ -2,7 +2,8 @@
 import { didYouMean } from '../../errors.js';
 import { IpRanges, parseIpRange, type IpRange } from '../../ip.js';
 import type { InquiryField, NormalizedInquiry } from '../inquiry.js';
-import { compileSafeRegex, MAX_REGEX_INPUT } from '../safe-regex.js';
+import { compileRegex } from '../../regex.js';
+import { MAX_REGEX_INPUT } from '../regex-syntax.js';
 import {
   compareValues,
   isPlainObject,
@@ -291,14 +292,14 @@ export const regexMatchRule: RuleDefinition<{ pattern: string }> = {
     only(fields, ['pattern']);
     const pattern = stringField(fields, 'pattern');
     try {
-      compileSafeRegex(pattern);
+      compileRegex(pattern);
     } catch (error) {
       throw new RuleArgumentError((error as Error).message, 'pattern');
     }
     return { pattern };
   },
   compile({ pattern }) {
-    const regex = compileSafeRegex(pattern);
+    const regex = compileRegex(pattern);
     return (what) => typeof what === 'string' && what.length <= MAX_REGEX_INPUT && regex.test(what);
   },
 };

@@ -1,0 +1,385 @@
+// Regexes from configuration, policies and grants: JavaScript syntax, run on RE2 (re2js) in time linear in the input.
+import { RE2JS } from 're2js';
+
+/** Longest pattern accepted from configuration, a policy or a grant. */
+export const MAX_PATTERN_LENGTH = 1000;
+
+/** Why a pattern was refused: `regex.invalid` (not a JavaScript regex) or `regex.unsupported` (no linear-time form). */
+export type PatternErrorCode = 'regex.invalid' | 'regex.unsupported';
+
+/** A pattern that cannot run on the linear-time engine; `message` names the pattern and the reason. */
+export class PatternError extends Error {
+  readonly code: PatternErrorCode;
+  readonly pattern: string;
+  readonly reason: string;
+
+  constructor(pattern: string, reason: string, code: PatternErrorCode, options?: { cause?: unknown }) {
+    const shown = pattern.length > 80 ? `${pattern.slice(0, 80)}…` : pattern;
+    super(`${code === 'regex.invalid' ? 'invalid' : 'unsupported'} regular expression /${shown}/: ${reason}`, options);
+    this.name = 'PatternError';
+    this.code = code;
+    this.pattern = pattern;
+    this.reason = reason;
+  }
+}
+
+/** One match: the half-open range `[begin, end)` in UTF-16 code units, like `RegExp` indices. */
+export interface PatternMatch {
+  begin: number;
+  end: number;
+}
+
+/** A compiled pattern. Stateless: share it freely (unlike a global `RegExp`, it has no `lastIndex`). */
+export interface LinearRegex {
+  readonly source: string;
+  readonly flags: string;
+  /** True when the pattern matches somewhere in `input` (like `RegExp.prototype.test` without `g`). */
+  test(input: string): boolean;
+  /** Leftmost-first, non-overlapping matches from left to right (like `String.prototype.matchAll`). */
+  matches(input: string): Generator<PatternMatch, void, undefined>;
+}
+
+const ACCEPTED_FLAGS = new Set(['d', 'g', 'i', 'm', 's', 'u']);
+const CACHE_LIMIT = 10_000;
+// Policies reloaded from a store, and the parse-then-compile of a rule, share compiled patterns.
+const cache = new Map<string, LinearRegex>();
+
+/**
+ * Compiles a JavaScript regex (source and flags, or a `RegExp`) for the linear-time engine. Everything
+ * JavaScript accepts is accepted except what has no linear-time form: backreferences (`\1`, `\k<name>`),
+ * lookahead and lookbehind (`(?=`, `(?!`, `(?<=`, `(?<!`), legacy octal escapes, lone surrogates, the `y` and
+ * `v` flags; RE2's own limits apply too (repetition counts up to 1000). `g` and `d` are ignored: matching
+ * never keeps state. Throws `PatternError` naming the pattern and the reason.
+ */
+export function compileRegex(pattern: string | RegExp, flags?: string): LinearRegex {
+  const source = typeof pattern === 'string' ? pattern : pattern.source;
+  const flagText = flags ?? (typeof pattern === 'string' ? '' : pattern.flags);
+  const key = `${flagText}/${source}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const compiled = compileUncached(source, flagText);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, compiled);
+  return compiled;
+}
+
+function compileUncached(source: string, flags: string): LinearRegex {
+  if (typeof source !== 'string') throw new PatternError(String(source), 'must be a string', 'regex.invalid');
+  if (source.length > MAX_PATTERN_LENGTH) {
+    throw new PatternError(source, `longer than ${MAX_PATTERN_LENGTH} characters`, 'regex.invalid');
+  }
+  for (const flag of flags) {
+    if (!ACCEPTED_FLAGS.has(flag)) {
+      const reason = flag === 'y' || flag === 'v' ? `the "${flag}" flag is not supported` : `unknown flag "${flag}"`;
+      throw new PatternError(source, reason, flag === 'y' || flag === 'v' ? 'regex.unsupported' : 'regex.invalid');
+    }
+  }
+  const unicode = flags.includes('u');
+  const dotAll = flags.includes('s');
+  // JavaScript's parser decides what is a pattern at all, so the accepted language is JavaScript's, minus
+  // what the translation refuses. Constructing a RegExp never runs it.
+  try {
+    new RegExp(source, unicode ? 'u' : '');
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
+    throw new PatternError(source, reason, 'regex.invalid', { cause: error });
+  }
+  const translated = new Translator(source, unicode, dotAll).translate();
+  let engineFlags = 0;
+  if (flags.includes('i')) engineFlags |= RE2JS.CASE_INSENSITIVE;
+  if (flags.includes('m')) engineFlags |= RE2JS.MULTILINE;
+  if (dotAll) engineFlags |= RE2JS.DOTALL;
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(translated, engineFlags);
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^error parsing regexp: /, '');
+    throw new PatternError(source, reason, 'regex.unsupported', { cause: error });
+  }
+  const normalizedFlags = [...flags].filter((flag) => 'imsu'.includes(flag)).join('');
+  return {
+    source,
+    flags: normalizedFlags,
+    test: (input) => re.test(input),
+    *matches(input) {
+      const matcher = re.matcher(input);
+      while (matcher.find()) yield { begin: matcher.start(), end: matcher.end() };
+    },
+  };
+}
+
+// JavaScript's \s: WhiteSpace and LineTerminator (RE2's \s is ASCII only).
+const SPACE_RANGES: readonly (readonly [number, number])[] = [
+  [0x09, 0x0d],
+  [0x20, 0x20],
+  [0xa0, 0xa0],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x3000, 0x3000],
+  [0xfeff, 0xfeff],
+];
+const MAX_CODE_POINT = 0x10ffff;
+
+const hex = (cp: number) => `\\x{${cp.toString(16)}}`;
+const rangeText = ([lo, hi]: readonly [number, number]) => (lo === hi ? hex(lo) : `${hex(lo)}-${hex(hi)}`);
+
+function complement(ranges: readonly (readonly [number, number])[]): [number, number][] {
+  const out: [number, number][] = [];
+  let next = 0;
+  for (const [lo, hi] of ranges) {
+    if (lo > next) out.push([next, lo - 1]);
+    next = hi + 1;
+  }
+  if (next <= MAX_CODE_POINT) out.push([next, MAX_CODE_POINT]);
+  return out;
+}
+
+const SPACE = SPACE_RANGES.map(rangeText).join('');
+const NOT_SPACE = complement(SPACE_RANGES).map(rangeText).join('');
+// JavaScript's `.` without the s flag: anything but a line terminator (RE2's excludes only \n).
+const NOT_LINE_TERMINATOR = `[^${[0x0a, 0x0d, 0x2028, 0x2029].map(hex).join('')}]`;
+const EVERYTHING = `\\x{0}-${hex(MAX_CODE_POINT)}`;
+
+/** A class atom: one code point, or a set written as the inside of an RE2 bracket expression. */
+type Atom = { cp: number } | { set: string };
+
+const CONTROL: Record<string, number> = { t: 0x09, n: 0x0a, v: 0x0b, f: 0x0c, r: 0x0d };
+const PROPERTY_PREFIX = /^(?:General_Category|gc|Script|sc)=/;
+
+/** Rewrites a JavaScript pattern as an RE2 pattern with the same meaning, refusing what RE2 cannot run. */
+class Translator {
+  private i = 0;
+
+  constructor(
+    private readonly src: string,
+    private readonly unicode: boolean,
+    private readonly dotAll: boolean,
+  ) {}
+
+  translate(): string {
+    let out = '';
+    const src = this.src;
+    while (this.i < src.length) {
+      const ch = src[this.i]!;
+      switch (ch) {
+        case '\\': {
+          const escape = this.escape(false);
+          out += 'cp' in escape ? hex(escape.cp) : escape.set;
+          break;
+        }
+        case '[':
+          out += this.characterClass();
+          break;
+        case '(':
+          out += this.group();
+          break;
+        case '.':
+          this.i++;
+          out += this.dotAll ? '.' : NOT_LINE_TERMINATOR;
+          break;
+        case '{': {
+          const quantifier = /^\{\d+(?:,\d*)?\}/.exec(src.slice(this.i, this.i + 24));
+          out += quantifier ? quantifier[0] : hex(0x7b);
+          this.i += quantifier ? quantifier[0].length : 1;
+          break;
+        }
+        case '}':
+        case ']':
+          this.i++;
+          out += hex(ch.charCodeAt(0));
+          break;
+        case '^':
+        case '$':
+        case '|':
+        case ')':
+        case '*':
+        case '+':
+        case '?':
+          this.i++;
+          out += ch;
+          break;
+        default:
+          out += hex(this.codePoint());
+      }
+    }
+    return out;
+  }
+
+  private refuse(reason: string): never {
+    throw new PatternError(this.src, reason, 'regex.unsupported');
+  }
+
+  /** The literal code point at the cursor; a lone surrogate has no code point the engine can match. */
+  private codePoint(): number {
+    const cp = this.src.codePointAt(this.i)!;
+    if (cp >= 0xd800 && cp <= 0xdfff) this.refuse(`lone surrogate at position ${this.i}`);
+    this.i += cp > 0xffff ? 2 : 1;
+    return cp;
+  }
+
+  private group(): string {
+    const rest = this.src.slice(this.i, this.i + 4);
+    if (rest.startsWith('(?:')) {
+      this.i += 3;
+      return '(?:';
+    }
+    if (rest.startsWith('(?=') || rest.startsWith('(?!')) {
+      this.refuse(`lookahead "${rest.slice(0, 3)}" at position ${this.i} (no linear-time form)`);
+    }
+    if (rest.startsWith('(?<=') || rest.startsWith('(?<!')) {
+      this.refuse(`lookbehind "${rest}" at position ${this.i} (no linear-time form)`);
+    }
+    // Nothing reads groups back, so every group is non-capturing: the engine tracks fewer positions.
+    if (rest.startsWith('(?<')) {
+      this.i = this.src.indexOf('>', this.i) + 1;
+      return '(?:';
+    }
+    if (rest.startsWith('(?')) this.refuse(`group "${rest.slice(0, 3)}" at position ${this.i}`);
+    this.i++;
+    return '(?:';
+  }
+
+  private characterClass(): string {
+    const src = this.src;
+    this.i++;
+    const negated = src[this.i] === '^';
+    if (negated) this.i++;
+    let inside = '';
+    let empty = true;
+    while (src[this.i] !== ']') {
+      empty = false;
+      const first = this.classAtom();
+      if (src[this.i] === '-' && src[this.i + 1] !== ']' && this.i + 1 < src.length) {
+        this.i++;
+        const last = this.classAtom();
+        if ('cp' in first && 'cp' in last) {
+          inside += first.cp === last.cp ? hex(first.cp) : `${hex(first.cp)}-${hex(last.cp)}`;
+        } else {
+          // `[\w-x]` outside the u flag: the dash is a literal.
+          inside += this.atomText(first) + hex(0x2d) + this.atomText(last);
+        }
+      } else {
+        inside += this.atomText(first);
+      }
+    }
+    this.i++;
+    // `[]` matches nothing and `[^]` anything; RE2 has no empty class.
+    if (empty) return negated ? `[${EVERYTHING}]` : `[^${EVERYTHING}]`;
+    return `[${negated ? '^' : ''}${inside}]`;
+  }
+
+  private atomText(atom: Atom): string {
+    return 'cp' in atom ? hex(atom.cp) : atom.set;
+  }
+
+  private classAtom(): Atom {
+    if (this.src[this.i] === '\\') {
+      const escape = this.escape(true);
+      if ('cp' in escape) return escape;
+      return { set: escape.set.startsWith('[') ? escape.set.slice(1, -1) : escape.set };
+    }
+    return { cp: this.codePoint() };
+  }
+
+  /**
+   * The escape at the cursor: a code point, or a set in RE2 syntax (bracketed where it needs brackets
+   * outside a class), or an assertion. Backreferences and octal escapes are refused.
+   */
+  private escape(inClass: boolean): { cp: number } | { set: string } {
+    const src = this.src;
+    const at = this.i;
+    const next = src[at + 1]!;
+    this.i += 2;
+    switch (next) {
+      case 'd':
+      case 'D':
+      case 'w':
+      case 'W':
+        return { set: `\\${next}` };
+      case 's':
+        return { set: `[${SPACE}]` };
+      case 'S':
+        return { set: `[${NOT_SPACE}]` };
+      case 'b':
+        return inClass ? { cp: 0x08 } : { set: '\\b' };
+      case 'B':
+        return inClass ? { cp: 0x42 } : { set: '\\B' };
+      case 't':
+      case 'n':
+      case 'v':
+      case 'f':
+      case 'r':
+        return { cp: CONTROL[next]! };
+      case '0':
+        if (/[0-9]/.test(src[this.i] ?? '')) this.refuse(`legacy octal escape at position ${at} (write \\xNN)`);
+        return { cp: 0 };
+      case 'k':
+        return this.refuse(`named backreference at position ${at} (no linear-time form)`);
+      case 'c': {
+        const letter = src[this.i] ?? '';
+        if (/[A-Za-z]/.test(letter) || (inClass && !this.unicode && /[0-9_]/.test(letter))) {
+          this.i++;
+          return { cp: letter.charCodeAt(0) % 32 };
+        }
+        return this.refuse(`"\\c" at position ${at} is not followed by a letter`);
+      }
+      case 'x': {
+        const digits = /^[0-9A-Fa-f]{2}/.exec(src.slice(this.i, this.i + 2));
+        if (!digits) return { cp: 0x78 };
+        this.i += 2;
+        return { cp: parseInt(digits[0], 16) };
+      }
+      case 'u':
+        return this.unicodeEscape(at);
+      case 'p':
+      case 'P': {
+        if (!this.unicode) return { cp: next.charCodeAt(0) };
+        const close = src.indexOf('}', this.i);
+        const name = src.slice(this.i + 1, close).replace(PROPERTY_PREFIX, '');
+        this.i = close + 1;
+        return { set: `\\${next}{${name}}` };
+      }
+      default:
+        if (/[1-9]/.test(next)) {
+          return this.refuse(
+            inClass
+              ? `legacy octal escape at position ${at} (write \\xNN)`
+              : `backreference "\\${next}" at position ${at} (no linear-time form)`,
+          );
+        }
+        // Identity escapes: `\.`, `\/`, and outside the u flag any other character.
+        this.i = at + 1;
+        return { cp: this.codePoint() };
+    }
+  }
+
+  private unicodeEscape(at: number): { cp: number } {
+    const src = this.src;
+    if (src[this.i] === '{' && this.unicode) {
+      const close = src.indexOf('}', this.i);
+      const cp = parseInt(src.slice(this.i + 1, close), 16);
+      this.i = close + 1;
+      if (cp >= 0xd800 && cp <= 0xdfff) this.refuse(`lone surrogate at position ${at}`);
+      return { cp };
+    }
+    const unit = (offset: number) => {
+      const digits = src.slice(offset, offset + 4);
+      return /^[0-9A-Fa-f]{4}$/.test(digits) ? parseInt(digits, 16) : undefined;
+    };
+    const high = unit(this.i);
+    if (high === undefined) return { cp: 0x75 };
+    this.i += 4;
+    if (high >= 0xd800 && high <= 0xdbff && src.startsWith('\\u', this.i)) {
+      const low = unit(this.i + 2);
+      if (low !== undefined && low >= 0xdc00 && low <= 0xdfff) {
+        this.i += 6;
+        return { cp: 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00) };
+      }
+    }
+    if (high >= 0xd800 && high <= 0xdfff) this.refuse(`lone surrogate at position ${at}`);
+    return { cp: high };
+  }
+}
