@@ -23,6 +23,7 @@ export {
   compileRegex,
   PatternError,
   MAX_PATTERN_LENGTH,
+  MAX_PROGRAM_SIZE,
   type LinearRegex,
   type PatternMatch,
   type PatternErrorCode,

@@ -3,6 +3,11 @@ import { RE2JS } from 're2js';
 
 /** Longest pattern accepted from configuration, a policy or a grant. */
 export const MAX_PATTERN_LENGTH = 1000;
+/**
+ * Most engine instructions a compiled pattern may have. Matching costs up to input length × program size, so
+ * a pattern such as `(.*){1,1000}` (5 000 instructions) is linear with a constant too large to serve.
+ */
+export const MAX_PROGRAM_SIZE = 2000;
 
 /** Why a pattern was refused: `regex.invalid` (not a JavaScript regex) or `regex.unsupported` (no linear-time form). */
 export type PatternErrorCode = 'regex.invalid' | 'regex.unsupported';
@@ -95,6 +100,10 @@ function compileUncached(source: string, flags: string): LinearRegex {
   } catch (error) {
     const reason = (error as Error).message.replace(/^error parsing regexp: /, '');
     throw new PatternError(source, reason, 'regex.unsupported', { cause: error });
+  }
+  if (re.programSize() > MAX_PROGRAM_SIZE) {
+    const reason = `compiles to ${re.programSize()} instructions (at most ${MAX_PROGRAM_SIZE}; lower the repetition counts)`;
+    throw new PatternError(source, reason, 'regex.unsupported');
   }
   const normalizedFlags = [...flags].filter((flag) => 'imsu'.includes(flag)).join('');
   return {

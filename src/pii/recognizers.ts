@@ -284,7 +284,8 @@ export function scanText(
         if (recognizer.validate && !recognizer.validate(match[0])) continue;
         (fresh ??= []).push({ label: recognizer.label, begin, end });
       }
-    } else {
+    } else if (regex.test(text)) {
+      // The test above runs on the engine's DFA, much faster than finding where matches are.
       for (const { begin, end } of regex.matches(text)) {
         if (end === begin) continue;
         if (recognizer.validate && !recognizer.validate(text.slice(begin, end))) continue;
