@@ -1,6 +1,6 @@
 // The one regex module: JavaScript meaning on the linear-time engine, refusals naming the pattern, time bounds.
 import { expect } from 'chai';
-import { compileRegex, MAX_PROGRAM_SIZE, PatternError, type LinearRegex } from '../../../src/regex.js';
+import { compileRegex, MAX_PROGRAM_SIZE, PatternError, provablyLinear, type LinearRegex } from '../../../src/regex.js';
 
 function spans(regex: LinearRegex, input: string): [number, number][] {
   return [...regex.matches(input)].map(({ begin, end }) => [begin, end]);
@@ -159,6 +159,75 @@ describe('compileRegex (the linear-time engine for configured patterns)', functi
         expect([...regex.matches(input(10_000))].length).to.be.at.most(10_000);
       });
     }
+  });
+
+  describe('the RegExp fast path for shapes proven linear', function () {
+    it('takes the anchored shapes of tags, endpoints and simple rules', function () {
+      for (const source of [
+        '^(?:[A-Za-z]+ M[a-z]+)$',
+        '^(?:read|get)$',
+        '^library:org1:(?:[0-9]+)$',
+        '^acc_[a-z0-9]+$',
+        '^(?:^/accounts/[^/]+$)$',
+        '^\\d{3}-\\d{4}$',
+        '^(?:A|a)$',
+      ]) {
+        expect(provablyLinear(source, ''), source).to.equal(true);
+      }
+    });
+
+    it('leaves everything else to the engine', function () {
+      for (const [source, flags] of [
+        ['(a+)+$', ''],
+        ['^(a+)+$', ''],
+        ['^(a|a)*$', ''],
+        ['^/accounts/(\\w|\\d)+$', ''],
+        ['^acc_([a-z0-9]+){1,16}$', ''],
+        ['^[a-z]+[a-z]+[a-z]+@', ''],
+        ['^(?:a*)*$', ''],
+        ['^a|b', ''],
+        ['^(?:a|ab)c', ''],
+        ['^(?:a|b)(?:c|d)$', ''],
+        ['^\\d+\\.?\\d*$', ''],
+        ['^a*a$', ''],
+        ['^[a-z]+A', 'i'],
+        ['^(?:A|a)$', 'i'],
+        ['^[a-z]+$', 'm'],
+        ['^.+x', 's'],
+      ]) {
+        expect(provablyLinear(source!, flags!), `/${source}/${flags}`).to.equal(false);
+      }
+    });
+
+    it('every random shape it accepts runs in linear time on RegExp (seeded)', function () {
+      this.timeout(30_000);
+      const next = random(17);
+      const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
+      const atoms = ['a', 'b', '-', '.', '\\d', '\\w', '\\s', '[ab]', '[^a]', '[a-c1]', '(?:ab|ba|c)', '(?:a', ')'];
+      const quantifiers = ['', '', '+', '*', '?', '{2}', '{1,3}', '+?', '*?'];
+      let accepted = 0;
+      for (let n = 0; n < 3000; n++) {
+        let source = '^';
+        for (let k = 0, length = 1 + Math.floor(next() * 5); k < length; k++) source += pick(atoms) + pick(quantifiers);
+        if (next() < 0.5) source += '$';
+        const flags = pick(['', 'i', 's']);
+        try {
+          new RegExp(source, `${flags}u`);
+        } catch {
+          continue;
+        }
+        if (!provablyLinear(source, flags)) continue;
+        accepted++;
+        const regex = new RegExp(source, `${flags}u`);
+        for (const fill of ['a', 'b', '1', ' ', 'ab', 'a-', 'ba']) {
+          const started = performance.now();
+          regex.test(`${fill.repeat(20_000)}!`);
+          regex.test(fill.repeat(20_000));
+          expect(performance.now() - started, `/${source}/${flags} on ${fill}`).to.be.below(100);
+        }
+      }
+      expect(accepted).to.be.above(100);
+    });
   });
 
   describe('seeded fuzz: random patterns and inputs', function () {
