@@ -24,6 +24,7 @@ export {
   PatternError,
   MAX_PATTERN_LENGTH,
   MAX_PROGRAM_SIZE,
+  provablyLinear,
   type LinearRegex,
   type PatternMatch,
   type PatternErrorCode,
