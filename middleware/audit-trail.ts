@@ -23,9 +23,28 @@ export interface AuditTrailOptions {
   recordUnmatched?: boolean;
   /** Where failures to record are logged. Default: nowhere. */
   logger?: Logger;
+  /**
+   * `'async'`: the answer leaves at once and its event follows within `flushInterval` (a crash in between
+   * loses it). `'acknowledged'`: the answer to a request that may change something (any method but GET,
+   * HEAD and OPTIONS) waits until its event is in the store or a durable fallback queue, so kill -9 loses
+   * no acknowledged change's event; 503 if that takes longer than the pipeline's `maxWait`. Default `'async'`.
+   */
+  durability?: AuditDurability;
 }
 
-const KNOWN = ['pipeline', 'captureBody', 'resource', 'skip', 'recordUnmatched', 'logger'];
+export type AuditDurability = 'async' | 'acknowledged';
+
+const KNOWN = ['pipeline', 'captureBody', 'resource', 'skip', 'recordUnmatched', 'logger', 'durability'];
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+// Headers that describe the held answer, dropped when a 503 replaces it.
+const ANSWER_HEADERS = ['content-length', 'content-type', 'etag', 'last-modified', 'location'];
+const AUDIT_UNAVAILABLE = JSON.stringify({
+  type: 'https://portcullis.dev/problems/store_unavailable',
+  title: 'Service Unavailable',
+  status: 503,
+  detail: 'The audit store is unavailable; the change was made but its answer could not be confirmed.',
+  code: 'store_unavailable',
+});
 /** What a list cursor becomes in an event: it is a key to data, and the hash chain would keep it forever. */
 export const CURSOR_MARKER = '[cursor]';
 const USER_AGENT_MAX = 512;
@@ -133,6 +152,10 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
   const skip = options.skip;
   const recordUnmatched = options.recordUnmatched ?? false;
   const logger = options.logger ?? silentLogger;
+  const durability = options.durability ?? 'async';
+  if (durability !== 'async' && durability !== 'acknowledged') {
+    throw new ConfigError('durability', "must be 'async' or 'acknowledged'");
+  }
 
   return function portcullisAuditTrail(req: Request, res: Response, next: NextFunction) {
     if (!pipeline.enabled || skip?.(req)) {
@@ -157,6 +180,13 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     };
     res.once('finish', finish);
     res.once('close', finish);
+    if (durability === 'acknowledged' && !READ_METHODS.has(req.method)) {
+      holdAnswerUntilDurable(req, res, () => {
+        if (recorded) return undefined;
+        recorded = true;
+        return eventFor(req, res, draft, capture, scope, res.statusCode);
+      });
+    }
 
     const run = () => {
       scope = auditContext.open({}, () => next());
@@ -171,13 +201,14 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     draft: AuditEventDraft,
     capture: Capture,
     scope: Record<string, unknown>,
+    answered?: number,
   ): AuditEventInput | undefined {
     if (draft.skip) return undefined;
     const context = contextOf(req);
     const decision = context.decision;
     if (!capture.routePath && !decision && !draft.action && !recordUnmatched) return undefined;
     const principal = context.principal;
-    const status = res.headersSent || res.writableEnded ? res.statusCode : 499;
+    const status = answered ?? (res.headersSent || res.writableEnded ? res.statusCode : 499);
     const path = (req.originalUrl ?? req.url).split('?')[0];
     const params = capture.params;
     const changes = changedFields(draft.before, draft.after);
@@ -220,5 +251,41 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
       changes,
       data: { ...scope, ...draft.extra },
     };
+  }
+
+  /**
+   * Delays `res.end()` until the event is durable. The event is built when the handler ends the response,
+   * with the status it set; if the event cannot be made durable in time the client gets 503 instead.
+   */
+  function holdAnswerUntilDurable(req: Request, res: Response, build: () => AuditEventInput | undefined): void {
+    const end = res.end;
+    res.end = function heldEnd(this: Response, ...args: unknown[]) {
+      res.end = end;
+      let input: AuditEventInput | undefined;
+      let event: ReturnType<AuditPipeline['record']>;
+      try {
+        input = build();
+        event = input ? pipeline.record(input) : undefined;
+      } catch (error) {
+        logger.error({ err: errorForLog(error), requestId: contextOf(req).requestId }, 'audit event not recorded');
+        return (end as (...a: unknown[]) => Response).apply(this, args);
+      }
+      pipeline.durable(event).then(
+        () => (end as (...a: unknown[]) => Response).apply(this, args),
+        () => {
+          logger.error({ requestId: contextOf(req).requestId }, 'audit event not durable in time; answered 503');
+          if (res.headersSent) {
+            res.destroy();
+            return;
+          }
+          for (const name of ANSWER_HEADERS) res.removeHeader(name);
+          res.statusCode = 503;
+          res.setHeader('Content-Type', 'application/problem+json');
+          res.setHeader('Retry-After', '1');
+          (end as (...a: unknown[]) => Response).call(this, AUDIT_UNAVAILABLE);
+        },
+      );
+      return this;
+    } as Response['end'];
   }
 }

@@ -73,7 +73,7 @@ export function buildDemoApp(parts: DemoParts): Express {
   // failure limit), not by a limiter of failed requests per address: that one let anyone behind the same
   // address (an office, a NAT) lock out everyone else there.
   const onLimited = (name: string) => metrics.recordRateLimitHit(name);
-  app.use(auditTrail({ pipeline, logger }));
+  app.use(auditTrail({ pipeline, logger, durability: config.AUDIT_DURABILITY }));
   app.use('/auth', auth.authRouter());
   app.use(auth.authenticate());
   app.use(auth.rateLimit({ onLimited }));

@@ -121,6 +121,12 @@ export interface AuditPipeline {
   publish(input: AuditEventInput): Promise<AuditEvent | undefined>;
   /** Like `publish` but never waits (the buffer may pass its limit); for code that cannot wait. */
   record(input: AuditEventInput): AuditEvent | undefined;
+  /**
+   * Resolves once `event` (from `record` or `publish`) is in a durable place: the store or a fallback queue.
+   * Rejects with 503 after `maxWait`. The event is written at once, with whatever else is buffered, instead
+   * of after `flushInterval`. For answers that must not leave before their event (acknowledged durability).
+   */
+  durable(event: AuditEvent | undefined): Promise<void>;
   /** True while the buffer is at its limit. */
   readonly saturated: boolean;
   /** Resolves when the buffer has room; rejects with 503 after `maxWait`. */
@@ -249,6 +255,8 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
   let flushTimer: NodeJS.Timeout | undefined;
   let closed = false;
   const spaceWaiters: (() => void)[] = [];
+  // Callers waiting for their event to be delivered (acknowledged durability); empty otherwise.
+  const durableWaiters = new Map<AuditEvent, () => void>();
 
   function build(input: AuditEventInput): AuditEvent {
     // The id, time and action stay out of the payload: they are the pipeline's own (or checked) values,
@@ -435,6 +443,15 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
         .then(
           (outcome) => {
             if (outcome === 'queued') stats.queued += batch.length;
+            if (durableWaiters.size > 0) {
+              for (const event of batch) {
+                const delivered = durableWaiters.get(event);
+                if (delivered) {
+                  durableWaiters.delete(event);
+                  delivered();
+                }
+              }
+            }
           },
           (error: unknown) => {
             // Keep the batch first in line.
@@ -454,6 +471,19 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
 
   function releaseWaiters(): void {
     while (buffer.length < bufferLimit && spaceWaiters.length > 0) spaceWaiters.shift()!();
+  }
+
+  async function durable(event: AuditEvent | undefined): Promise<void> {
+    if (event === undefined) return;
+    const delivered = new Promise<void>((resolve) => durableWaiters.set(event, resolve));
+    // A running pump takes this event with the next write (a group commit); an idle one starts now.
+    if (!pumping) void kick();
+    try {
+      await withDeadline(delivered, maxWait);
+    } catch {
+      durableWaiters.delete(event);
+      throw new StoreUnavailableError('audit');
+    }
   }
 
   async function waitForSpace(): Promise<void> {
@@ -530,6 +560,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
       await waitForSpace();
       return record(input);
     },
+    durable,
     get saturated() {
       return buffer.length >= bufferLimit;
     },

@@ -1,5 +1,5 @@
 // Variables of audit capture: publishing, retention, batching, fallback queue and signed digests.
-import { booleanVar, defineVariables, durationVar, integerVar, stringVar } from '../variables.js';
+import { booleanVar, defineVariables, durationVar, enumVar, integerVar, stringVar } from '../variables.js';
 
 export const auditVariables = defineVariables({
   AUDIT_ENABLED: booleanVar({ default: true, description: 'When false, no audit event is published.' }),
@@ -18,6 +18,12 @@ export const auditVariables = defineVariables({
     min: 1,
     max: 16,
     description: 'Full batches of audit events written to the store at once while it is healthy (2 suits MongoDB).',
+  }),
+  AUDIT_DURABILITY: enumVar({
+    values: ['async', 'acknowledged'],
+    default: 'async',
+    description:
+      '`acknowledged`: the answer to a change (any method but GET, HEAD, OPTIONS) waits until its audit event is in the store or a durable fallback queue, so kill -9 loses no acknowledged change’s event. `async`: the event follows the answer within `AUDIT_FLUSH_INTERVAL`.',
   }),
   AUDIT_FLUSH_INTERVAL: durationVar({
     default: 200,
