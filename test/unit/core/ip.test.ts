@@ -1,5 +1,7 @@
 // The one IP module: literal parsing, IPv4-mapped IPv6 normalisation, and every user of it agreeing.
 import { expect } from 'chai';
+import type { Request } from 'express';
+import { addressKey } from '../../../middleware/rate-limit.js';
 import { createProxyTrust } from '../../../src/auth/proxy-trust.js';
 import { ConfigError, normalizeInquiry, rules } from '../../../src/index.js';
 import { ipRangesFrom, IpRanges, normalizeIp, parseIpAddress, parseIpRange } from '../../../src/ip.js';
@@ -141,6 +143,16 @@ describe('ip module', function () {
       expect(createProxyTrust([range]).trusts(address as string), `proxy ${label}`).to.equal(inside);
       expect(new IpRanges([parseIpRange(range)!]).has(address), `IpRanges ${label}`).to.equal(inside);
     }
+  });
+
+  it('gives IPv4 and IPv4-mapped clients the address the rate limiter counts them under', function () {
+    // The rate limiter keys on express-rate-limit's ipKeyGenerator; for these clients both must agree.
+    for (const ip of ['127.0.0.1', '::ffff:127.0.0.1', '::FFFF:7F00:1', '0:0:0:0:0:ffff:a00:1', '::ffff:192.0.2.7']) {
+      expect(addressKey({ ip } as Request), ip).to.equal(normalizeIp(ip));
+    }
+    // The deprecated IPv4-compatible form (::a.b.c.d) stays IPv6 here: it is no IPv4 client's address,
+    // and reading it as IPv4 would let it into IPv4 allow rules. The limiter merely counts it as IPv4.
+    expect(normalizeIp('::127.0.0.1')).to.equal('::127.0.0.1');
   });
 
   it('matches a list of ranges of both families', function () {
