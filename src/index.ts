@@ -27,5 +27,6 @@ export {
   provablyLinear,
   type LinearRegex,
   type PatternMatch,
+  type CompileOptions,
   type PatternErrorCode,
 } from './regex.js';

@@ -56,17 +56,31 @@ const cache = new Map<string, LinearRegex>();
  * `v` flags; RE2's own limits apply too (repetition counts up to 1000). `g` and `d` are ignored: matching
  * never keeps state. Throws `PatternError` naming the pattern and the reason.
  */
-export function compileRegex(pattern: string | RegExp, flags?: string): LinearRegex {
+export function compileRegex(pattern: string | RegExp, flags?: string, options: CompileOptions = {}): LinearRegex {
   const source = typeof pattern === 'string' ? pattern : pattern.source;
   const flagText = flags ?? (typeof pattern === 'string' ? '' : pattern.flags);
   const key = `${flagText}/${source}`;
-  const cached = cache.get(key);
-  if (cached) return cached;
-  const compiled = compileUncached(source, flagText);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(key, compiled);
+  let compiled = cache.get(key);
+  if (!compiled) {
+    compiled = compileUncached(source, flagText);
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(key, compiled);
+  }
+  if (options.scan) engines.get(compiled)!();
   return compiled;
 }
+
+export interface CompileOptions {
+  /**
+   * Build the engine's program now, so that `matches()` cannot fail later: patterns proven linear test on
+   * `RegExp` and otherwise build it on first use. Default false.
+   */
+  scan?: boolean;
+}
+
+// The engine's program of each compiled pattern, built on first need: about 13 KB and 0.3 ms each, which
+// policy sets with thousands of distinct tags should not pay for patterns that test on RegExp.
+const engines = new WeakMap<LinearRegex, () => RE2JS>();
 
 function compileUncached(source: string, flags: string): LinearRegex {
   if (typeof source !== 'string') throw new PatternError(String(source), 'must be a string', 'regex.invalid');
@@ -89,6 +103,28 @@ function compileUncached(source: string, flags: string): LinearRegex {
     const reason = (error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '');
     throw new PatternError(source, reason, 'regex.invalid', { cause: error });
   }
+  const normalizedFlags = [...flags].filter((flag) => 'imsu'.includes(flag)).join('');
+  let built: RE2JS | undefined;
+  const engine = () => (built ??= buildEngine(source, flags, unicode, dotAll));
+  // The engine costs about a microsecond a call on short inputs, RegExp a tenth of that: ABAC decisions and
+  // endpoint checks test short strings against simple anchored patterns, which JavaScript may run itself
+  // when the shape proves backtracking linear. Its u flag matches by code point and folds case as RE2 does.
+  const direct = provablyLinear(source, normalizedFlags) ? directRegExp(source, normalizedFlags) : undefined;
+  if (!direct) engine();
+  const compiled: LinearRegex = {
+    source,
+    flags: normalizedFlags,
+    test: direct ? (input) => direct.test(input) : (input) => built!.test(input),
+    *matches(input) {
+      const matcher = engine().matcher(input);
+      while (matcher.find()) yield { begin: matcher.start(), end: matcher.end() };
+    },
+  };
+  engines.set(compiled, engine);
+  return compiled;
+}
+
+function buildEngine(source: string, flags: string, unicode: boolean, dotAll: boolean): RE2JS {
   const translated = new Translator(source, unicode, dotAll).translate();
   let engineFlags = 0;
   if (flags.includes('i')) engineFlags |= RE2JS.CASE_INSENSITIVE;
@@ -105,20 +141,7 @@ function compileUncached(source: string, flags: string): LinearRegex {
     const reason = `compiles to ${re.programSize()} instructions (at most ${MAX_PROGRAM_SIZE}; lower the repetition counts)`;
     throw new PatternError(source, reason, 'regex.unsupported');
   }
-  const normalizedFlags = [...flags].filter((flag) => 'imsu'.includes(flag)).join('');
-  // The engine costs about a microsecond a call on short inputs, RegExp a tenth of that: ABAC decisions and
-  // endpoint checks test short strings against simple anchored patterns, which JavaScript may run itself
-  // when the shape proves backtracking linear. Its u flag matches by code point and folds case as RE2 does.
-  const direct = provablyLinear(source, normalizedFlags) ? directRegExp(source, normalizedFlags) : undefined;
-  return {
-    source,
-    flags: normalizedFlags,
-    test: direct ? (input) => direct.test(input) : (input) => re.test(input),
-    *matches(input) {
-      const matcher = re.matcher(input);
-      while (matcher.find()) yield { begin: matcher.start(), end: matcher.end() };
-    },
-  };
+  return re;
 }
 
 function directRegExp(source: string, flags: string): RegExp | undefined {
@@ -169,6 +192,8 @@ export function provablyLinear(source: string, flags: string): boolean {
         const [, symbol, low, comma, high] = quantifier;
         if (symbol) [min, max] = symbol === '+' ? [1, Infinity] : symbol === '*' ? [0, Infinity] : [0, 1];
         else [min, max] = [Number(low), comma === undefined ? Number(low) : high === '' ? Infinity : Number(high)];
+        // RE2's own bound, so that a pattern is accepted or refused alike on either path.
+        if (min > 1000 || (max !== Infinity && max > 1000)) return false;
       }
       const literal = text.length === 1 ? text !== '.' : /^\\[^A-Za-z0-9]$/.test(text);
       tokens.push({ kind: 'atom', source: text, literal, min, max });

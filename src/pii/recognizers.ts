@@ -187,7 +187,7 @@ function compileCustom(spec: RecognizerSpec, option: string): Recognizer {
   const flags = typeof spec.pattern === 'string' ? '' : spec.pattern.flags.replace(/[^imsu]/g, '');
   let regex: LinearRegex;
   try {
-    regex = compileRegex(source, flags);
+    regex = compileRegex(source, flags, { scan: true });
   } catch (error) {
     if (!(error instanceof PatternError)) throw error;
     const code = error.code === 'regex.unsupported' ? 'pii.unsupported_pattern' : 'pii.invalid_recognizer';

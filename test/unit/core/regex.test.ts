@@ -199,6 +199,13 @@ describe('compileRegex (the linear-time engine for configured patterns)', functi
       }
     });
 
+    it('builds the engine only when matches() needs it, or at once with scan', function () {
+      const wide = '^a{1000}b{1000}$';
+      expect(compileRegex(wide).test(`${'a'.repeat(1000)}${'b'.repeat(1000)}`)).to.equal(true);
+      expect(() => compileRegex(wide, '', { scan: true })).to.throw(PatternError, /instructions/);
+      expect(spans(compileRegex('^acc_[a-z0-9]+$', '', { scan: true }), 'acc_1')).to.deep.equal([[0, 5]]);
+    });
+
     it('every random shape it accepts runs in linear time on RegExp (seeded)', function () {
       this.timeout(30_000);
       const next = random(17);
