@@ -2,7 +2,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createQueryCompiler, type QueryCompilerOptions } from '../src/filter/index.js';
 import { hiddenFields, permissionsOf } from './crud/access.js';
-import { rawQuery } from './crud/state.js';
+import { cursorView, rawQuery } from './crud/state.js';
 import { contextOf } from './context.js';
 
 export interface FilterQueryOptions extends QueryCompilerOptions {
@@ -12,7 +12,8 @@ export interface FilterQueryOptions extends QueryCompilerOptions {
 
 /**
  * Puts the compiled `ParsedListQuery` on `contextOf(req).query` (filter already AND'ed with the caller's
- * permission filters; hidden fields refused like unknown ones). Bad queries go to `next(err)` as 400.
+ * permission filters; hidden fields refused like unknown ones; cursors bound to the caller). Bad queries go to
+ * `next(err)` as 400.
  */
 export function filterQuery(options: FilterQueryOptions): RequestHandler {
   const { pathFilters, ...compilerOptions } = options;
@@ -20,11 +21,13 @@ export function filterQuery(options: FilterQueryOptions): RequestHandler {
   return function portcullisFilter(req: Request, _res: Response, next: NextFunction) {
     try {
       const permissions = permissionsOf(req);
+      const hidden = hiddenFields(permissions);
       const paths = pathFilters?.(req);
       contextOf(req).query = compiler.compile(rawQuery(req), {
-        hiddenFields: hiddenFields(permissions),
+        hiddenFields: hidden,
         ...(permissions ? { filters: permissions.filters } : {}),
         ...(paths ? { pathFilters: paths } : {}),
+        view: cursorView(req, hidden),
       });
       next();
     } catch (error) {
