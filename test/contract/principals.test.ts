@@ -97,7 +97,7 @@ contractSuite('principals', implementations, (store) => {
         type: 'robot',
         groups: ['ok', 'no spaces'],
         attributes: { __proto__: 1, constructor: 2 },
-        permittedEndpoints: [{ method: 'GET', path: '^(a+)+$' }],
+        permittedEndpoints: [{ method: 'GET', path: '^(a)\\1$' }], // a backreference: no linear-time engine runs it
         excludeFields: ['$where'],
       } as unknown as PrincipalRecord)
       .catch((error) => (caught = error));
