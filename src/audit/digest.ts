@@ -10,6 +10,7 @@ export interface DigestInput {
   lastHash: string;
   lastTime: string;
   prevSignature: string;
+  final?: boolean;
 }
 
 /** Short public id of a signing key: the first 8 hex characters of its SHA-256. */

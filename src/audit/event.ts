@@ -85,6 +85,11 @@ export interface AuditDigest {
   prevSignature: string;
   /** Identifies the key (first 8 hex chars of its SHA-256), so rotated keys can be told apart. */
   keyId: string;
+  /**
+   * Set on the close record: the last digest of a stream whose pipeline closed cleanly. A digest with
+   * `fromSeq` past `toSeq` signs no new event (a heartbeat, or a close record with nothing new).
+   */
+  final?: boolean;
   /** HMAC-SHA256 of the digest's canonical JSON without `signature`, hex. */
   signature: string;
 }

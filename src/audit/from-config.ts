@@ -44,5 +44,6 @@ export async function auditPipelineFromConfig(
     writeTimeout: config.AUDIT_WRITE_TIMEOUT,
     signingKey: config.AUDIT_SIGNING_KEY,
     digestInterval: config.AUDIT_DIGEST_INTERVAL,
+    pinFile: config.AUDIT_DIGEST_PIN_FILE,
   });
 }

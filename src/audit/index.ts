@@ -19,7 +19,15 @@ export {
   type HistoryFunction,
   type HistoryOptions,
 } from './history.js';
-export { verifyEvents, type VerifyOptions, type VerifyProblem, type VerifyReport, type TamperKind } from './verify.js';
+export {
+  verifyEvents,
+  type DigestPin,
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyReport,
+  type TamperKind,
+} from './verify.js';
+export { parsePinFile } from './pin.js';
 export { canonicalJson, eventHash } from './canonical.js';
 export { signDigest, digestSignatureValid, keyIdOf } from './digest.js';
 export { HashChain } from './chain.js';

@@ -11,6 +11,7 @@ import { HashChain, newStreamPrefix } from './chain.js';
 import { auditContext } from './context.js';
 import { ReliableDelivery } from './delivery.js';
 import { signDigest } from './digest.js';
+import { pinOf, writePinFile } from './pin.js';
 import { uuidV7Generator, type Enricher } from './enrichers.js';
 import type { AuditDigest, AuditEvent, AuditEventBody, AuditEventInput } from './event.js';
 import { createHistory, type HistoryFunction } from './history.js';
@@ -50,8 +51,17 @@ export interface AuditPipelineOptions {
   retryInterval?: number;
   /** HMAC key for signed digests; without it no digests are written. Default none. */
   signingKey?: string;
-  /** How often digests are signed, in ms. Default 60 000. */
+  /**
+   * How often digests are signed, in ms: every stream of this process gets one per interval, even without
+   * new events (a heartbeat), so `audit verify` can tell a live stream from a cut one. Default 60 000.
+   */
   digestInterval?: number;
+  /**
+   * A file outside the store where each stream's newest digest is pinned after every round of digests
+   * (`AUDIT_DIGEST_PIN_FILE`); `audit verify --pin FILE` then detects a deleted tail. One file per process.
+   * Default none.
+   */
+  pinFile?: string;
   /** Largest serialized event; larger bodies are replaced by a note of their size. Default 65 536. */
   maxEventBytes?: number;
   /** Stream name prefix of this process's chains. Default: time-based and random. */
@@ -76,6 +86,7 @@ const KNOWN_OPTIONS = [
   'retryInterval',
   'signingKey',
   'digestInterval',
+  'pinFile',
   'maxEventBytes',
   'streamPrefix',
   'logger',
@@ -133,7 +144,7 @@ export interface AuditPipeline {
   waitForSpace(): Promise<void>;
   /** Writes everything buffered (to the store or a fallback). */
   flush(): Promise<void>;
-  /** Flushes, replays what it can within `writeTimeout`, signs final digests and stops timers. */
+  /** Flushes, replays what it can within `writeTimeout`, signs each stream's close record and stops timers. */
   close(): Promise<void>;
   /** Events in memory: buffered plus being written. For metrics. */
   queueDepth(): number;
@@ -178,6 +189,12 @@ function validateOptions(options: AuditPipelineOptions): void {
   if (options.signingKey !== undefined && (typeof options.signingKey !== 'string' || options.signingKey.length < 16)) {
     throw new ConfigError('signingKey', 'must be a string of at least 16 characters');
   }
+  if (options.pinFile !== undefined && (typeof options.pinFile !== 'string' || options.pinFile === '')) {
+    throw new ConfigError('pinFile', 'must be a file path');
+  }
+  if (options.pinFile !== undefined && options.signingKey === undefined) {
+    throw new ConfigError('pinFile', 'pins signed digests, so it needs signingKey');
+  }
 }
 
 /** Creates the pipeline and checks the fallbacks for batches left by an earlier run. */
@@ -205,7 +222,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
 
   // Per stream: the highest seq whose events (and all before it) are in the primary store.
   const committed = new Map<string, { seq: number; hash: string; time: string; ranges: Range[] }>();
-  const lastDigest = new Map<string, { toSeq: number; signature: string }>();
+  const lastDigest = new Map<string, AuditDigest>();
   interface Range {
     from: number;
     to: number;
@@ -506,30 +523,44 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
   }, retryInterval);
   replayTimer.unref();
 
-  async function writeDigests(): Promise<void> {
+  /**
+   * Signs a digest of each of this process's streams: of the events stored since the last one, or of none
+   * (a heartbeat, `fromSeq` past `toSeq`); `final` marks the close record. Streams replayed from an earlier
+   * run are not signed here: their digest chain belongs to the process that made them.
+   */
+  async function writeDigests(final = false): Promise<void> {
     if (!options.signingKey) return;
+    let written = 0;
     for (const [stream, state] of committed) {
+      if (!stream.startsWith(`${chain.prefix}.`) || !state.hash) continue;
       const previous = lastDigest.get(stream);
-      if (state.seq <= (previous?.toSeq ?? 0) || !state.hash) continue;
+      const advanced = state.seq > (previous?.toSeq ?? 0);
       const digest: AuditDigest = signDigest(
         {
           stream,
           fromSeq: (previous?.toSeq ?? 0) + 1,
-          toSeq: state.seq,
-          lastHash: state.hash,
-          lastTime: state.time,
+          toSeq: advanced ? state.seq : previous!.toSeq,
+          lastHash: advanced ? state.hash : previous!.lastHash,
+          lastTime: advanced ? state.time : previous!.lastTime,
           prevSignature: previous?.signature ?? '',
+          ...(final ? { final: true } : {}),
         },
         options.signingKey,
         now(),
       );
       try {
         await withDeadline(store.writeDigest(digest), writeTimeout);
-        lastDigest.set(stream, { toSeq: digest.toSeq, signature: digest.signature });
+        lastDigest.set(stream, digest);
         stats.digests++;
+        written++;
       } catch (error) {
         logger.warn({ err: errorForLog(error), stream }, 'audit digest not written; retrying later');
       }
+    }
+    if (written > 0 && options.pinFile) {
+      await writePinFile(options.pinFile, [...lastDigest.values()].map(pinOf)).catch((error: unknown) =>
+        logger.warn({ err: errorForLog(error), file: options.pinFile }, 'audit digest pin not written'),
+      );
     }
   }
   let digesting: Promise<void> | undefined;
@@ -574,7 +605,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
       await flush();
       if (delivery.backlog) await delivery.replay(writeTimeout).catch(() => false);
       await digesting;
-      await writeDigests();
+      await writeDigests(true);
     },
     queueDepth: () => buffer.length + inFlight,
     fallbackDepth: () => delivery.queuedBatches(),

@@ -3,7 +3,18 @@ import { GENESIS_HASH, eventHash } from './canonical.js';
 import { digestSignatureValid } from './digest.js';
 import type { AuditDigest, AuditEvent } from './event.js';
 
-export type TamperKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'bad-digest';
+export type TamperKind =
+  'modified' | 'deleted' | 'inserted' | 'reordered' | 'bad-digest' | 'deleted-digest' | 'truncated' | 'unsigned';
+
+/** The newest digest of a stream as written outside the store (`pinFile`), to detect a deleted tail. */
+export interface DigestPin {
+  stream: string;
+  toSeq: number;
+  signature: string;
+  /** When the digest was made. */
+  time: string;
+  final?: boolean;
+}
 
 export interface VerifyProblem {
   kind: TamperKind;
@@ -22,8 +33,12 @@ export interface VerifyReport {
   events: number;
   streams: number;
   digests: number;
-  /** Events after the last digest of their stream: chained, but not yet signed. */
+  /** Events after the last digest of their stream: chained, but not signed. */
   unsigned: number;
+  /** Of those, events of live streams within the grace period: not yet signed, not a problem. */
+  pending: number;
+  /** Streams that end with a signed close record. */
+  closed: number;
   /** The earliest problem found; `undefined` when `ok`. */
   first?: VerifyProblem;
   problems: VerifyProblem[];
@@ -37,12 +52,26 @@ export interface VerifyOptions {
   /** The verified time range, when the events are a slice: digests ending outside it are not checked. */
   from?: Date;
   to?: Date;
+  /**
+   * Check how each stream ends: it must end with a signed close record, or (a live stream) with a digest
+   * made within `digestInterval + grace`; events after the newest digest count as unsigned problems
+   * unless their stream is live. Default true, false when `to` is given (a slice ends by choice).
+   */
+  checkTail?: boolean;
+  /** How often the pipeline signs digests (`AUDIT_DIGEST_INTERVAL`), in ms. Default 60 000. */
+  digestInterval?: number;
+  /** Allowance for slow writes and clock skew on top of `digestInterval`, in ms. Default 60 000. */
+  grace?: number;
+  /** Digests pinned outside the store: each must still be stored (only checked with `checkTail`). */
+  pins?: readonly DigestPin[];
+  now?: () => number;
 }
 
 /**
  * Verifies events (any order) and digests. Each stream must be gap-free from its first present event
  * (earlier ones may have expired or lie outside the range), each hash must match its event, each event
- * must link to its predecessor, and each digest must be validly signed and match the stored chain.
+ * must link to its predecessor, each digest must be validly signed, chain to the previous one and match
+ * the stored chain, and (with `checkTail`) each stream must end with a close record or a recent digest.
  */
 export function verifyEvents(
   events: Iterable<AuditEvent>,
@@ -58,33 +87,41 @@ export function verifyEvents(
     if (list) list.push(event);
     else streams.set(event.stream, [event]);
   }
+  const to = options.to?.toISOString();
   const digestsByStream = new Map<string, AuditDigest[]>();
   let digestCount = 0;
   for (const digest of digests) {
+    // Digests of events after the slice would name those events missing.
+    if (to !== undefined && digest.lastTime >= to) continue;
     digestCount++;
     const list = digestsByStream.get(digest.stream);
     if (list) list.push(digest);
     else digestsByStream.set(digest.stream, [digest]);
   }
+  const tail: TailOptions | undefined =
+    (options.checkTail ?? options.to === undefined)
+      ? {
+          now: (options.now ?? Date.now)(),
+          allowance: (options.digestInterval ?? 60_000) + (options.grace ?? 60_000),
+          pins: new Map((options.pins ?? []).map((pin) => [pin.stream, pin])),
+        }
+      : undefined;
 
   const from = options.from?.toISOString();
-  const to = options.to?.toISOString();
-  const inRange = (digest: AuditDigest) =>
-    (from === undefined || digest.lastTime >= from) && (to === undefined || digest.lastTime < to);
   // Within a stream problems stay in chain order; streams are ordered by the time of their first problem.
   const perStream: VerifyProblem[][] = [];
-  let unsigned = 0;
+  const counts = { unsigned: 0, pending: 0, closed: 0 };
   let total = 0;
-  const names = new Set([...streams.keys(), ...digestsByStream.keys()]);
+  const names = new Set([...streams.keys(), ...digestsByStream.keys(), ...(tail?.pins.keys() ?? [])]);
   for (const stream of names) {
     const list = (streams.get(stream) ?? []).sort((a, b) => a.seq - b.seq || (a.id < b.id ? -1 : 1));
     const streamProblems = checkChain(stream, list);
-    const bySeq = new Map(list.map((event) => [event.seq, event]));
-    const streamDigests = (digestsByStream.get(stream) ?? []).filter(inRange);
-    const signed = checkDigests(stream, streamDigests, list, bySeq, options.key);
+    const signed = checkDigests(stream, digestsByStream.get(stream) ?? [], list, options.key, from, tail);
     streamProblems.push(...signed.problems);
     streamProblems.sort((a, b) => a.seq - b.seq);
-    unsigned += signed.unsigned;
+    counts.unsigned += signed.unsigned;
+    counts.pending += signed.pending;
+    if (signed.closed) counts.closed++;
     if (streamProblems.length > 0) perStream.push(streamProblems);
     total += streamProblems.length;
     if (total >= maxProblems) break;
@@ -96,10 +133,17 @@ export function verifyEvents(
     events: eventCount,
     streams: streams.size,
     digests: digestCount,
-    unsigned,
+    ...counts,
     first: problems[0],
     problems,
   };
+}
+
+interface TailOptions {
+  now: number;
+  /** Longest time a live stream may go without a digest: interval plus grace. */
+  allowance: number;
+  pins: Map<string, DigestPin>;
 }
 
 function byTimeThenSeq(a: VerifyProblem, b: VerifyProblem): number {
@@ -168,20 +212,74 @@ function checkChain(stream: string, list: AuditEvent[]): VerifyProblem[] {
   return problems;
 }
 
-function checkDigests(
+/** A digest that signs no new event: a live stream's heartbeat, or a close record after the last digest. */
+function signsNothing(digest: AuditDigest): boolean {
+  return digest.fromSeq > digest.toSeq;
+}
+
+/**
+ * Puts a stream's digests in chain order by their `prevSignature` links. A digest whose predecessor is
+ * absent starts a segment; only the oldest segment may do so (its predecessors expired), any later one
+ * follows deleted digests.
+ */
+function digestChain(
   stream: string,
   digests: AuditDigest[],
-  list: AuditEvent[],
-  bySeq: Map<number, AuditEvent>,
-  key: string | Buffer | undefined,
-): { problems: VerifyProblem[]; unsigned: number } {
+): { ordered: AuditDigest[]; newest?: AuditDigest; problems: VerifyProblem[] } {
   const problems: VerifyProblem[] = [];
-  digests.sort((a, b) => a.toSeq - b.toSeq);
-  const firstSeq = list[0]?.seq ?? Infinity;
-  const lastSeq = list.at(-1)?.seq ?? 0;
-  let signedUpTo = 0;
-  let previous: AuditDigest | undefined;
+  const bySignature = new Map(digests.map((digest) => [digest.signature, digest]));
+  const successors = new Map<string, AuditDigest[]>();
   for (const digest of digests) {
+    const list = successors.get(digest.prevSignature);
+    if (list) list.push(digest);
+    else successors.set(digest.prevSignature, [digest]);
+  }
+  const position = (a: AuditDigest, b: AuditDigest) =>
+    a.toSeq - b.toSeq || (a.time < b.time ? -1 : a.time > b.time ? 1 : 0);
+  const starts = digests.filter((d) => d.prevSignature === '' || !bySignature.has(d.prevSignature)).sort(position);
+  for (const start of starts.slice(1)) {
+    problems.push({
+      kind: 'deleted-digest',
+      stream,
+      seq: start.fromSeq,
+      time: start.time,
+      message: `signed digests before digest ${start.id} (made ${start.time}) are missing: the digest chain is broken`,
+    });
+  }
+  for (const [signature, list] of successors) {
+    if (list.length < 2 || signature === '') continue;
+    for (const extra of list.sort(position).slice(1)) {
+      problems.push({
+        kind: 'bad-digest',
+        stream,
+        seq: extra.fromSeq,
+        time: extra.time,
+        message: `digest ${extra.id} follows the same digest as ${list[0]!.id}: the digest chain forks`,
+      });
+    }
+  }
+  const ordered: AuditDigest[] = [];
+  for (const start of starts) {
+    for (let digest: AuditDigest | undefined = start; digest; digest = successors.get(digest.signature)?.[0]) {
+      if (ordered.includes(digest)) break;
+      ordered.push(digest);
+    }
+  }
+  const ends = digests.filter((digest) => !successors.has(digest.signature)).sort(position);
+  return { ordered, newest: ends.at(-1), problems };
+}
+
+function checkDigests(
+  stream: string,
+  all: AuditDigest[],
+  list: AuditEvent[],
+  key: string | Buffer | undefined,
+  from: string | undefined,
+  tail: TailOptions | undefined,
+): { problems: VerifyProblem[]; unsigned: number; pending: number; closed: boolean } {
+  const problems: VerifyProblem[] = [];
+  const valid: AuditDigest[] = [];
+  for (const digest of all) {
     if (key !== undefined && !digestSignatureValid(digest, key)) {
       problems.push({
         kind: 'bad-digest',
@@ -190,19 +288,15 @@ function checkDigests(
         time: digest.lastTime,
         message: `digest ${digest.id} has an invalid signature (forged, altered, or signed with another key)`,
       });
-      previous = digest;
-      continue;
-    }
-    if (previous && previous.toSeq + 1 === digest.fromSeq && digest.prevSignature !== previous.signature) {
-      problems.push({
-        kind: 'bad-digest',
-        stream,
-        seq: digest.fromSeq,
-        time: digest.lastTime,
-        message: `digest ${digest.id} does not chain to the previous digest`,
-      });
-    }
-    previous = digest;
+    } else valid.push(digest);
+  }
+  const chain = digestChain(stream, valid);
+  problems.push(...chain.problems);
+  const bySeq = new Map(list.map((event) => [event.seq, event]));
+  const firstSeq = list[0]?.seq ?? Infinity;
+  const lastSeq = list.at(-1)?.seq ?? 0;
+  let signedUpTo = 0;
+  for (const digest of chain.ordered) {
     const last = bySeq.get(digest.toSeq);
     if (last) {
       signedUpTo = Math.max(signedUpTo, digest.toSeq);
@@ -216,7 +310,9 @@ function checkDigests(
           message: `the chain up to event ${last.id} was rewritten: it no longer matches signed digest ${digest.id}`,
         });
       }
-    } else if (digest.toSeq > lastSeq) {
+    } else if (from !== undefined && digest.lastTime < from) {
+      // Its events lie before the verified range.
+    } else if (digest.toSeq > lastSeq && !signsNothing(digest)) {
       const missingFrom = lastSeq + 1;
       problems.push({
         kind: 'deleted',
@@ -231,6 +327,56 @@ function checkDigests(
       signedUpTo = Math.max(signedUpTo, digest.toSeq);
     }
   }
-  const unsigned = list.filter((event) => event.seq > signedUpTo).length;
-  return { problems, unsigned };
+  const newest = chain.newest;
+  const closed = newest?.final === true;
+  const after = list.filter((event) => event.seq > Math.max(signedUpTo, newest?.toSeq ?? 0));
+  const unsigned = after.length;
+  if (!tail) return { problems, unsigned, pending: 0, closed };
+  let pending = 0;
+  const pin = tail.pins.get(stream);
+  if (pin && !valid.some((digest) => digest.signature === pin.signature)) {
+    problems.push({
+      kind: 'truncated',
+      stream,
+      seq: pin.toSeq,
+      time: pin.time,
+      message: `pinned digest of events up to ${pin.toSeq} (made ${pin.time}) is missing from the store: the stream was cut`,
+    });
+  }
+  const firstAfter = after[0];
+  if (closed) {
+    if (firstAfter) {
+      problems.push({
+        kind: 'unsigned',
+        stream,
+        seq: firstAfter.seq,
+        eventId: firstAfter.id,
+        time: firstAfter.time,
+        message: `${unsigned} events follow the signed close record of the stream`,
+      });
+    }
+    return { problems, unsigned, pending, closed };
+  }
+  // A live stream signs a digest every interval; one that did not for longer was cut or stopped uncleanly.
+  const since = newest ? Date.parse(newest.time) : firstAfter ? Date.parse(firstAfter.time) : undefined;
+  if (since === undefined) return { problems, unsigned, pending, closed };
+  if (tail.now - since <= tail.allowance) {
+    pending = unsigned;
+  } else {
+    const end = newest
+      ? `its newest signed digest (events up to ${newest.toSeq}, made ${newest.time})`
+      : 'no signed digest';
+    problems.push({
+      kind: 'truncated',
+      stream,
+      seq: (newest?.toSeq ?? 0) + 1,
+      eventId: firstAfter?.id,
+      time: newest?.time ?? firstAfter?.time,
+      message:
+        `the stream has no close record and ${end} is older than the digest interval plus grace ` +
+        `(${tail.allowance} ms): events or digests after it were removed, or its process stopped uncleanly` +
+        (unsigned > 0 ? `; ${unsigned} events after it are unverified` : ''),
+    });
+  }
+  return { problems, unsigned, pending, closed };
 }

@@ -150,9 +150,12 @@ export class MongoAuditStore implements AuditStore {
 
   async writeDigest(digest: AuditDigest): Promise<void> {
     const { id, ...rest } = digest;
-    // A digest expires with the last event it covers, so verification never sees one without the other.
+    // A digest expires with the last event it covers, so verification never sees one without the other;
+    // one that signs no new event (a heartbeat or close record) proves the stream's end, so it lives from
+    // when it was made.
     const retention = digest.stream.endsWith('.r') ? this.#readRetention : this.#retention;
-    const expireAt = new Date(Date.parse(digest.lastTime) + retention);
+    const since = digest.fromSeq > digest.toSeq ? digest.time : digest.lastTime;
+    const expireAt = new Date(Date.parse(since) + retention);
     await mongoCall(async () => {
       try {
         await this.#digests.insertOne({ _id: id, ...rest, expireAt });

@@ -1,15 +1,21 @@
 // `portcullis audit verify`: checks the hash chains and signed digests of stored audit events.
 import type { AuditDigest, AuditEvent } from '../../audit/event.js';
-import { verifyEvents, type VerifyReport } from '../../audit/verify.js';
+import { parsePinFile } from '../../audit/pin.js';
+import { verifyEvents, type DigestPin, type VerifyReport } from '../../audit/verify.js';
+import { auditVariables } from '../../config/schema/audit.js';
 import type { AuditStore } from '../../contracts/audit.js';
 import { UsageError, type CliIO, type Command } from '../command.js';
 
-const usage = `Usage: portcullis audit verify [SOURCE] [--from TIME] [--to TIME] [--stream NAME] [--key-env VAR]
+const usage = `Usage: portcullis audit verify [SOURCE] [--from TIME] [--to TIME] [--stream NAME] [--key-env VAR] [--pin FILE]
 
 Checks every stored audit event in the range against its hash chain and the signed digests, and
-names the first event that was modified, deleted, inserted or reordered. Prints one JSON line:
-  {"ok": true|false, "events": N, "streams": N, "digests": N, "unsigned": N, "first": {...}, "problems": [...]}
-Exit status: 0 intact, 1 tampering found, 2 bad input.
+names the first event that was modified, deleted, inserted or reordered, the first digest missing from
+the digest chain, and each stream cut short: one that ends neither with a signed close record nor with
+a digest made within AUDIT_DIGEST_INTERVAL + AUDIT_DIGEST_GRACE. Prints one JSON line:
+  {"ok": true|false, "events": N, "streams": N, "digests": N, "unsigned": N, "pending": N, "closed": N,
+   "first": {...}, "problems": [...]}
+Exit status: 0 intact (unsigned events only of live streams, within the grace), 1 tampering or
+unverifiable events found, 2 bad input.
 
 SOURCE (default: MongoDB at $MONGODB_URI):
   --mongodb URI        a MongoDB server; --collection NAME (default portcullis_audit)
@@ -20,6 +26,9 @@ SOURCE (default: MongoDB at $MONGODB_URI):
   --stream NAME            only this stream
   --key-env VAR            environment variable holding the signing key (default AUDIT_SIGNING_KEY);
                            without a key, digest signatures are not checked
+  --pin FILE               a pipeline's pin file (AUDIT_DIGEST_PIN_FILE, the default); repeatable: each
+                           pinned digest must still be in the store
+  With --to, how streams end is not checked (the slice ends by choice).
 
 Example: MONGODB_URI=mongodb://localhost/app AUDIT_SIGNING_KEY=... portcullis audit verify --from 2026-01-01`;
 
@@ -91,13 +100,14 @@ interface Parsed {
   file?: string;
   digestsFile?: string;
   keyEnv: string;
+  pins: string[];
   from?: Date;
   to?: Date;
   stream?: string;
 }
 
 function parseArgs(args: string[], io: CliIO): Parsed {
-  const parsed: Parsed = { keyEnv: 'AUDIT_SIGNING_KEY' };
+  const parsed: Parsed = { keyEnv: 'AUDIT_SIGNING_KEY', pins: [] };
   let collection: string | undefined;
   let prefix: string | undefined;
   let mongodb: string | undefined;
@@ -141,10 +151,14 @@ function parseArgs(args: string[], io: CliIO): Parsed {
       case '--key-env':
         parsed.keyEnv = value(++i, arg);
         break;
+      case '--pin':
+        parsed.pins.push(value(++i, arg));
+        break;
       default:
         throw new UsageError(`unknown option ${arg}`);
     }
   }
+  if (parsed.pins.length === 0 && io.env.AUDIT_DIGEST_PIN_FILE) parsed.pins.push(io.env.AUDIT_DIGEST_PIN_FILE);
   const sources = [mongodb, redis, parsed.file].filter((source) => source !== undefined);
   if (sources.length > 1) throw new UsageError('give one source: --mongodb, --redis or --file');
   if (parsed.file === undefined) {
@@ -171,6 +185,36 @@ function checkUrl(url: string, protocols: string[], option: string): string {
   return url;
 }
 
+/** A duration variable the pipeline also reads, parsed by its own declaration. */
+function duration(io: CliIO, name: 'AUDIT_DIGEST_INTERVAL' | 'AUDIT_DIGEST_GRACE'): number {
+  const spec = auditVariables[name];
+  const raw = io.env[name];
+  if (raw === undefined || raw.trim() === '') return spec.default;
+  try {
+    return spec.parse(raw);
+  } catch (error) {
+    throw new UsageError(`${name} ${(error as Error).message}`);
+  }
+}
+
+async function readPins(paths: string[], io: CliIO): Promise<DigestPin[]> {
+  const pins: DigestPin[] = [];
+  for (const path of paths) {
+    let text: string;
+    try {
+      text = await io.readFile(path);
+    } catch {
+      throw new UsageError(`cannot read the pin file ${path}`);
+    }
+    try {
+      pins.push(...parsePinFile(text));
+    } catch (error) {
+      throw new UsageError(`the pin file ${path} ${(error as Error).message}`);
+    }
+  }
+  return pins;
+}
+
 function inRange(event: AuditEvent, parsed: Parsed): boolean {
   if (parsed.stream !== undefined && event.stream !== parsed.stream) return false;
   if (parsed.from && event.time < parsed.from.toISOString()) return false;
@@ -187,6 +231,11 @@ export function auditCommand(open: (request: SourceRequest) => Promise<AuditSour
       const [sub, ...rest] = args;
       if (sub !== 'verify') throw new UsageError(sub ? `unknown audit command "${sub}"` : 'expected: audit verify');
       const parsed = parseArgs(rest, io);
+      const digestInterval = duration(io, 'AUDIT_DIGEST_INTERVAL');
+      const grace = duration(io, 'AUDIT_DIGEST_GRACE');
+      const pins = (await readPins(parsed.pins, io)).filter(
+        (pin) => parsed.stream === undefined || pin.stream === parsed.stream,
+      );
       let source: AuditSource;
       if (parsed.file !== undefined) {
         const read = async (path: string, what: string) => {
@@ -211,7 +260,14 @@ export function auditCommand(open: (request: SourceRequest) => Promise<AuditSour
         const events: AuditEvent[] = [];
         for await (const event of source.events) events.push(event);
         const key = io.env[parsed.keyEnv];
-        report = verifyEvents(events, source.digests, { key: key || undefined, from: parsed.from, to: parsed.to });
+        report = verifyEvents(events, source.digests, {
+          key: key || undefined,
+          from: parsed.from,
+          to: parsed.to,
+          digestInterval,
+          grace,
+          pins,
+        });
       } finally {
         await source.close();
       }

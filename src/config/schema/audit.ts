@@ -47,7 +47,17 @@ export const auditVariables = defineVariables({
   AUDIT_DIGEST_INTERVAL: durationVar({
     default: 60_000,
     min: 100,
-    description: 'How often a signed digest of each audit stream is written.',
+    description:
+      'How often a signed digest of each audit stream is written (also without new events); `audit verify` expects one this often.',
+  }),
+  AUDIT_DIGEST_GRACE: durationVar({
+    default: 60_000,
+    description:
+      'Extra time `audit verify` allows a live stream past `AUDIT_DIGEST_INTERVAL` before it reports the stream cut short.',
+  }),
+  AUDIT_DIGEST_PIN_FILE: stringVar({
+    description:
+      "File outside the store where the pipeline pins each stream's newest digest; `audit verify` checks the store still holds it (one file per process).",
   }),
   AUDIT_FALLBACK_FILE: stringVar({
     description: 'Local append-only file that keeps audit events when both the store and Redis are down.',
