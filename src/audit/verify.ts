@@ -225,7 +225,7 @@ function signsNothing(digest: AuditDigest): boolean {
 function digestChain(
   stream: string,
   digests: AuditDigest[],
-): { ordered: AuditDigest[]; newest?: AuditDigest; problems: VerifyProblem[] } {
+): { ordered: Iterable<AuditDigest>; newest?: AuditDigest; problems: VerifyProblem[] } {
   const problems: VerifyProblem[] = [];
   const bySignature = new Map(digests.map((digest) => [digest.signature, digest]));
   const successors = new Map<string, AuditDigest[]>();
@@ -258,11 +258,12 @@ function digestChain(
       });
     }
   }
-  const ordered: AuditDigest[] = [];
+  // A stream signs a heartbeat every interval, so it may have hundreds of thousands of digests: linear walk.
+  const ordered = new Set<AuditDigest>();
   for (const start of starts) {
     for (let digest: AuditDigest | undefined = start; digest; digest = successors.get(digest.signature)?.[0]) {
-      if (ordered.includes(digest)) break;
-      ordered.push(digest);
+      if (ordered.has(digest)) break;
+      ordered.add(digest);
     }
   }
   const ends = digests.filter((digest) => !successors.has(digest.signature)).sort(position);
