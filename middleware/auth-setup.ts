@@ -51,6 +51,7 @@ type AuthConfig = Pick<
   | 'RATE_LIMIT_FAILURES_MAX'
   | 'RATE_LIMIT_ON_STORE_ERROR'
   | 'RATE_LIMIT_IPV6_SUBNET'
+  | 'ADMIN_ROLE'
 >;
 
 export interface CreateAuthOptions {
@@ -75,7 +76,7 @@ export interface Auth {
   authRouter(): Router;
   /** Principals, groups and API keys (admin). */
   principalAdminRouter(): Router;
-  /** Creates or updates the admin principal of ADMIN_API_KEY. */
+  /** Creates or updates the admin principal of ADMIN_API_KEY, with the `role` attribute ADMIN_ROLE. */
   bootstrapAdmin(apiKey: string): Promise<{ principalId: string; keyId: string }>;
 }
 
@@ -252,7 +253,13 @@ export function createAuth(options: CreateAuthOptions): Auth {
       return principalAdminRouter({ principals: stores.principals, authenticate: required, hasher });
     },
     bootstrapAdmin(apiKey) {
-      return bootstrapAdmin({ principals: stores.principals, apiKey, hasher });
+      const role = config.ADMIN_ROLE;
+      return bootstrapAdmin({
+        principals: stores.principals,
+        apiKey,
+        hasher,
+        ...(role ? { attributes: { role } } : {}),
+      });
     },
   };
 }

@@ -30,6 +30,7 @@ export { authRouter, type AuthRouterOptions } from './auth-router.js';
 export {
   principalAdminRouter,
   bootstrapAdmin,
+  BOOTSTRAP_ADMIN_ATTRIBUTES,
   type PrincipalAdminRouterOptions,
   type BootstrapAdminOptions,
 } from './principal-admin-router.js';

@@ -1,9 +1,11 @@
 // Admin routes for ABAC policies in a policy store: list, read, create or replace, delete.
-import { Router, type Request } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { policyFromJSON, policyToJSON } from '../src/abac/policy-json.js';
+import { assertNoEscalation, authorityOf, mayWritePolicies } from '../src/auth/escalation.js';
 import type { RuleRegistry } from '../src/abac/rules/index.js';
 import type { PolicyStore } from '../src/contracts/policies.js';
-import { ConfigError, NotFoundError, ValidationError } from '../src/errors.js';
+import { AuthenticationError, ConfigError, NotFoundError, ValidationError } from '../src/errors.js';
+import { contextOf } from './context.js';
 
 export interface PolicyAdminRouterOptions {
   /** Where policies are kept (a `PolicyMirror` works too: changes reach every process through the store). */
@@ -26,6 +28,16 @@ function uidOf(req: Request): string {
   return uid;
 }
 
+function requirePolicyWriter(req: Request, _res: Response, next: NextFunction): void {
+  const { principal, permissions } = contextOf(req);
+  if (!principal || principal.kind === 'anonymous' || !permissions) {
+    next(new AuthenticationError('Authentication required.', { code: 'authentication.required' }));
+    return;
+  }
+  assertNoEscalation(mayWritePolicies(authorityOf(principal, permissions)));
+  next();
+}
+
 function pageNumber(req: Request, name: string, fallback: number, max: number): number {
   const raw = req.query[name];
   if (raw === undefined) return fallback;
@@ -40,7 +52,9 @@ function pageNumber(req: Request, name: string, fallback: number, max: number): 
 /**
  * `GET /policies?limit=&offset=`, `GET /policies/:uid`, `PUT /policies/:uid` (body: a policy in the JSON
  * format of docs/abac.md or vakt's `to_json`; 201 when created, 200 when replaced) and
- * `DELETE /policies/:uid` (204). Mount it behind authentication and an admin check.
+ * `DELETE /policies/:uid` (204). Mount it behind authentication and an admin check. Writes (PUT, DELETE)
+ * need a full administrator (`admin: true`): a policy can grant anyone anything, so no narrower caller could
+ * write one without escalating (401 without a principal, 403 `forbidden.escalation` otherwise).
  */
 export function policyAdminRouter(options: PolicyAdminRouterOptions): Router {
   if (typeof options?.store?.add !== 'function') throw new ConfigError('store', 'is required: a PolicyStore');
@@ -51,6 +65,8 @@ export function policyAdminRouter(options: PolicyAdminRouterOptions): Router {
   const store = options.store;
   const readOptions = options.registry ? { registry: options.registry } : {};
   const router = Router();
+  router.put('/policies/:uid', requirePolicyWriter);
+  router.delete('/policies/:uid', requirePolicyWriter);
 
   router.get('/policies', async (req, res) => {
     const limit = pageNumber(req, 'limit', 100, maxLimit) || 1;

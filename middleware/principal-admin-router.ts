@@ -1,6 +1,17 @@
-// Admin routes for principals, groups and API keys; every route is guarded by the caller's permitted endpoints.
-import express, { type RequestHandler, type Router } from 'express';
+// Admin routes for principals, groups and API keys; every route is guarded by the caller's permitted endpoints
+// and every change by the escalation rule (src/auth/escalation.ts).
+import express, { type Request, type RequestHandler, type Router } from 'express';
 import { ApiKeyHasher, generateApiKey, parseApiKey } from '../src/auth/api-keys.js';
+import {
+  assertNoEscalation,
+  authorityOf,
+  isFullAdmin,
+  mayGrant,
+  mayIssueCredential,
+  type Authority,
+  type Holding,
+} from '../src/auth/escalation.js';
+import { mergePermissions } from '../src/auth/permissions.js';
 import { scryptHash } from '../src/auth/secrets.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type {
@@ -10,8 +21,10 @@ import type {
   PrincipalStore,
   PrincipalType,
 } from '../src/contracts/principals.js';
-import { ConfigError, NotFoundError, ValidationError } from '../src/errors.js';
+import { ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
+import { validateGroup, validatePrincipal } from '../src/auth/validate.js';
 import { requirePermittedEndpoint } from './authorize-endpoint.js';
+import { contextOf } from './context.js';
 import { rejectUnknownOptions } from './options.js';
 
 export interface PrincipalAdminRouterOptions {
@@ -54,6 +67,8 @@ const MAX_KEY_LIFETIME_MS = 5 * 365 * 86_400_000;
 /**
  * `GET|PUT|DELETE /principals[/:id]`, `GET|PUT|DELETE /groups[/:id]`, `GET|POST /principals/:id/api-keys`,
  * `DELETE /api-keys/:id`. Password hashes and secret hashes never leave; a new key's secret is returned once.
+ * A caller who is not a full admin grants only what it holds and touches only principals it covers
+ * (403 `forbidden.escalation`, see `mayGrant`).
  */
 export function principalAdminRouter(options: PrincipalAdminRouterOptions): Router {
   rejectUnknownOptions('principalAdminRouter', options, ['principals', 'authenticate', 'hasher', 'now']);
@@ -64,6 +79,46 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
   const now = options.now ?? systemClock;
   const router = express.Router();
   router.use(options.authenticate, requirePermittedEndpoint({ scopePrefix: 'admin' }));
+
+  /** A principal's holding; `replaced` stands for a group as it will be after the request (undefined: deleted). */
+  async function holdingOf(
+    record: PrincipalRecord,
+    replaced?: { id: string; group: GroupRecord | undefined },
+  ): Promise<Holding> {
+    let groups = record.groups.length > 0 ? await principals.getGroups(record.groups) : [];
+    if (replaced && record.groups.includes(replaced.id)) {
+      groups = groups.filter((group) => group.id !== replaced.id);
+      if (replaced.group) groups.push(replaced.group);
+    }
+    return {
+      permissions: mergePermissions(record, groups),
+      groups: record.groups,
+      attributes: record.attributes,
+      quotas: record.quotas,
+    };
+  }
+
+  /** Problems of changing group `id`: the group's own grants, and every member's rights before and after. */
+  async function groupChangeProblems(
+    actor: Authority,
+    id: string,
+    before: GroupRecord | undefined,
+    after: GroupRecord | undefined,
+  ): Promise<FieldProblem[]> {
+    if (isFullAdmin(actor)) return [];
+    const problems = mayGrant(actor, before && groupHolding(before), after && groupHolding(after));
+    for (const member of await principals.listPrincipals()) {
+      if (!member.groups.includes(id)) continue;
+      const change = mayGrant(
+        actor,
+        await holdingOf(member),
+        await holdingOf(member, { id, group: after }),
+        `members.${member.id}.`,
+      );
+      problems.push(...change);
+    }
+    return problems;
+  }
 
   router.get('/principals', async (req, res) => {
     const type = req.query.type;
@@ -95,12 +150,19 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
       type: (fields.type ?? 'user') as PrincipalType,
       id,
     };
-    if (password !== undefined) {
-      if (typeof password !== 'string' || password.length < 8 || password.length > 1024) {
-        throw new ValidationError('Invalid principal.', {
-          errors: [{ field: 'password', message: 'must be a string of 8-1024 characters' }],
-        });
-      }
+    if (password !== undefined && (typeof password !== 'string' || password.length < 8 || password.length > 1024)) {
+      throw new ValidationError('Invalid principal.', {
+        errors: [{ field: 'password', message: 'must be a string of 8-1024 characters' }],
+      });
+    }
+    // Validated before the rule compares anything: it reads the grant lists.
+    validatePrincipal(record);
+    const actor = actorOf(req);
+    assertNoEscalation([
+      ...mayGrant(actor, existing && (await holdingOf(existing)), await holdingOf(record)),
+      ...(password !== undefined ? mayIssueCredential(actor, 'all') : []),
+    ]);
+    if (typeof password === 'string') {
       record.passwordHash = await scryptHash(password);
     } else if (existing?.passwordHash) {
       record.passwordHash = existing.passwordHash;
@@ -110,7 +172,11 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
   });
 
   router.delete('/principals/:id', async (req, res) => {
-    if (!(await principals.deletePrincipal(String(req.params.id)))) throw new NotFoundError('No such principal.');
+    const id = String(req.params.id);
+    const existing = await principals.getPrincipal(id);
+    if (!existing) throw new NotFoundError('No such principal.');
+    assertNoEscalation(mayGrant(actorOf(req), await holdingOf(existing), undefined));
+    if (!(await principals.deletePrincipal(id))) throw new NotFoundError('No such principal.');
     res.status(204).end();
   });
 
@@ -127,13 +193,20 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
   router.put('/groups/:id', async (req, res) => {
     const body = objectBody(req.body, GROUP_FIELDS) as Partial<GroupRecord>;
     const id = String(req.params.id);
+    const group: GroupRecord = { ...body, id };
+    validateGroup(group);
     const [existing] = await principals.getGroups([id]);
-    const saved = await principals.saveGroup({ ...body, id });
+    assertNoEscalation(await groupChangeProblems(actorOf(req), id, existing, group));
+    const saved = await principals.saveGroup(group);
     res.status(existing ? 200 : 201).json(saved);
   });
 
   router.delete('/groups/:id', async (req, res) => {
-    if (!(await principals.deleteGroup(String(req.params.id)))) throw new NotFoundError('No such group.');
+    const id = String(req.params.id);
+    const [existing] = await principals.getGroups([id]);
+    if (!existing) throw new NotFoundError('No such group.');
+    assertNoEscalation(await groupChangeProblems(actorOf(req), id, existing, undefined));
+    if (!(await principals.deleteGroup(id))) throw new NotFoundError('No such group.');
     res.status(204).end();
   });
 
@@ -166,7 +239,12 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
       problems.push({ field: 'expiresInMs', message: `must be an integer between 1000 and ${MAX_KEY_LIFETIME_MS}` });
     }
     if (problems.length > 0) throw new ValidationError('Invalid API key request.', { errors: problems });
-    if (!(await principals.getPrincipal(id))) throw new NotFoundError('No such principal.');
+    const owner = await principals.getPrincipal(id);
+    if (!owner) throw new NotFoundError('No such principal.');
+    // A key acts as its owner: minting one is taking the owner's rights.
+    const actor = actorOf(req);
+    const held = await holdingOf(owner);
+    assertNoEscalation([...mayGrant(actor, held, held), ...mayIssueCredential(actor, scopes as string[])]);
     const generated = generateApiKey();
     const time = now();
     const record: ApiKeyRecord = {
@@ -184,7 +262,13 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
 
   router.delete('/api-keys/:id', async (req, res) => {
     const id = String(req.params.id);
-    if (!(await principals.getApiKey(id))) throw new NotFoundError('No such API key.');
+    const key = await principals.getApiKey(id);
+    if (!key) throw new NotFoundError('No such API key.');
+    const owner = await principals.getPrincipal(key.principalId);
+    if (owner) {
+      const held = await holdingOf(owner);
+      assertNoEscalation(mayGrant(actorOf(req), held, held));
+    }
     await principals.revokeApiKey(id, new Date(now()));
     res.status(204).end();
   });
@@ -199,21 +283,33 @@ export interface BootstrapAdminOptions {
   hasher?: ApiKeyHasher;
   /** Default `admin`. */
   principalId?: string;
+  /**
+   * ABAC attributes the admin gets (merged over those it has), so that role-based policies decide for it
+   * like for everyone. Default `{ role: 'admin' }` (`createAuth` takes the role from `ADMIN_ROLE`).
+   */
+  attributes?: Record<string, unknown>;
   now?: Clock;
 }
+
+/** The attributes `bootstrapAdmin()` gives the admin by default. */
+export const BOOTSTRAP_ADMIN_ATTRIBUTES: Readonly<Record<string, unknown>> = Object.freeze({ role: 'admin' });
 
 /** Creates or updates an admin principal whose API key `apiKey` is (idempotent; a new value replaces the old). */
 export async function bootstrapAdmin(options: BootstrapAdminOptions): Promise<{ principalId: string; keyId: string }> {
   const parsed = parseApiKey(options?.apiKey);
   if (!parsed) throw new ConfigError('ADMIN_API_KEY', 'must be 16-512 printable characters');
   const principalId = options.principalId ?? 'admin';
+  const attributes = options.attributes ?? BOOTSTRAP_ADMIN_ATTRIBUTES;
+  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+    throw new ConfigError('attributes', 'must be an object of ABAC attributes');
+  }
   const hasher = options.hasher ?? new ApiKeyHasher();
   const now = options.now ?? systemClock;
   const existing = await options.principals.getPrincipal(principalId);
   await options.principals.savePrincipal({
     groups: [],
-    attributes: {},
     ...existing,
+    attributes: { ...existing?.attributes, ...attributes },
     id: principalId,
     type: 'user',
     name: existing?.name ?? 'Administrator',
@@ -234,6 +330,16 @@ export async function bootstrapAdmin(options: BootstrapAdminOptions): Promise<{ 
     createdAt: new Date(now()),
   });
   return { principalId, keyId: parsed.id };
+}
+
+function actorOf(req: Request): Authority {
+  const { principal, permissions } = contextOf(req);
+  // requirePermittedEndpoint() ran first, so both are set.
+  return authorityOf(principal!, permissions!);
+}
+
+function groupHolding(group: GroupRecord): Holding {
+  return { permissions: mergePermissions(group), groups: [], attributes: {} };
 }
 
 function objectBody(body: unknown, allowed: readonly string[]): Record<string, unknown> {

@@ -8,6 +8,18 @@ export {
 } from './permissions.js';
 export { validateEndpoint, compileEndpoint, MAX_ENDPOINT_PATTERN_LENGTH } from './endpoints.js';
 export { validatePrincipal, validateGroup, checkGrants, isSafeFieldName } from './validate.js';
+export {
+  exceeds,
+  isSubset,
+  mayGrant,
+  mayIssueCredential,
+  mayWritePolicies,
+  assertNoEscalation,
+  authorityOf,
+  isFullAdmin,
+  type Authority,
+  type Holding,
+} from './escalation.js';
 export { permissionsOf, permissionsOfOidcUser, principalFrom } from './resolve.js';
 export {
   generateApiKey,

@@ -88,4 +88,10 @@ export const coreVariables = defineVariables({
     pattern: /^[A-Za-z0-9._~-]{16,256}$/,
     description: 'When set, the demo creates or updates an admin principal whose API key (`X-API-Key`) this is.',
   }),
+  ADMIN_ROLE: stringVar({
+    default: 'admin',
+    pattern: /^[A-Za-z0-9._:-]{1,128}$/,
+    description:
+      'The `role` attribute of the `ADMIN_API_KEY` principal, so role-based ABAC policies decide for it like for everyone.',
+  }),
 });
