@@ -1,5 +1,5 @@
-// The demo's seeded groups and users: an analyst limited to some countries, a support agent limited to
-// some fields, and the administrator that ADMIN_API_KEY bootstraps.
+// The demo's seeded groups and users: an analyst limited to some countries and a support agent limited to
+// some fields. The administrator is ADMIN_API_KEY's, made by bootstrapAdmin() with the role ADMIN_ROLE.
 import { scryptHash, type GroupRecord, type PrincipalRecord, type PrincipalStore } from 'portcullis';
 
 /** Demo-only passwords, printed in the README; never use fixed passwords outside a demo. */
@@ -48,16 +48,5 @@ export async function seedPrincipals(principals: PrincipalStore): Promise<void> 
       passwordHash: await scryptHash(user.password),
     };
     await principals.savePrincipal(record);
-  }
-  const admin = await principals.getPrincipal('admin');
-  if (!admin) {
-    await principals.savePrincipal({
-      id: 'admin',
-      type: 'user',
-      name: 'Administrator',
-      groups: [],
-      attributes: { role: 'admin' },
-      admin: true,
-    });
   }
 }
