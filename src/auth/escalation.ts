@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { ForbiddenError, type FieldProblem } from '../errors.js';
 import { compileEndpoint } from './endpoints.js';
 import type { EffectivePermissions, FieldFilter, PermittedEndpoint, Principal } from './principal.js';
+import { scopeGrants } from './scopes.js';
 
 /** What the caller of an admin route holds: its merged grants, what ABAC sees of it, its credential's scopes. */
 export interface Authority {
@@ -66,7 +67,11 @@ export function exceeds(actor: Authority, held: Holding, prefix = ''): FieldProb
   const add = (field: string, message: string) => problems.push({ field: `${prefix}${field}`, message });
   const mine = actor.permissions;
   const theirs = held.permissions;
-  if (theirs.allEndpoints) add('admin', 'only a full administrator may grant admin');
+  if (theirs.allEndpoints) {
+    // An admin holds everything: naming each other dimension would add nothing.
+    add('admin', 'only a full administrator may grant admin or act on an administrator');
+    return problems;
+  }
   theirs.endpoints.forEach((endpoint) => {
     if (!coversEndpoint(mine.endpoints, endpoint)) {
       add('permittedEndpoints', `${endpoint.method} ${endpoint.path} is not among your permitted endpoints`);
@@ -140,18 +145,19 @@ export function mayGrant(
 
 /**
  * Problems with issuing a credential: `'all'` for a password (a login carries no scopes), else an API
- * key's scopes (empty: every scope). The actor's credential must carry each of them (or `*`, or none).
+ * key's scopes (empty: every scope). The actor's credential must grant each of them (`scopeGrants`: the
+ * scope itself, `*`, or `<prefix>:*` for a scope under that prefix), or carry no scopes.
  */
 export function mayIssueCredential(actor: Authority, scopes: readonly string[] | 'all'): FieldProblem[] {
-  if (isFullAdmin(actor)) return [];
-  const mine = actor.scopes ?? [];
-  if (mine.length === 0 || mine.includes('*')) return [];
+  // Unscoped (or `*`): the caller's credential carries its owner's full rights, as the new one would.
+  if (isFullAdmin(actor) || scopeGrants(actor.scopes, '*')) return [];
+  const mine = actor.scopes!.join(', ');
   if (scopes === 'all') return [{ field: 'password', message: 'your credential is scoped; a password is not' }];
-  if (scopes.length === 0)
-    return [{ field: 'scopes', message: `must be a subset of your scopes (${mine.join(', ')})` }];
+  if (scopes.length === 0) return [{ field: 'scopes', message: `must be a subset of your scopes (${mine})` }];
+  // A scope names a prefix set when it ends in `:*`, so granting it as a requirement is containment.
   return scopes
-    .filter((scope) => !mine.includes(scope))
-    .map((scope) => ({ field: 'scopes', message: `${scope} is not among your scopes` }));
+    .filter((scope) => !scopeGrants(actor.scopes, scope))
+    .map((scope) => ({ field: 'scopes', message: `${scope} is not among your scopes (${mine})` }));
 }
 
 /** Writing ABAC policies: only full admins, since a policy may grant anyone anything. */
