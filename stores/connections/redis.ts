@@ -8,6 +8,13 @@ export interface RedisConnectOptions {
   commandTimeoutMs?: number;
   /** Total time to keep retrying the first connection. Default 10 000. */
   connectTimeoutMs?: number;
+  /**
+   * How often the client checks that Redis still answers, in ms; 0 turns the check off. Default 1000. A
+   * server that stops answering (frozen, or a half-open connection) would otherwise cost every command
+   * the full `commandTimeoutMs`, several times per request; once a check goes unanswered for
+   * `commandTimeoutMs` the client reconnects, and until Redis answers again commands fail at once (503).
+   */
+  livenessIntervalMs?: number;
 }
 
 /**
@@ -29,12 +36,31 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
     client.on('error', () => undefined);
     try {
       await client.connect();
+      watchLiveness(client, options.livenessIntervalMs ?? 1000, commandTimeout);
       return client;
     } catch (error) {
       client.disconnect();
       throw error;
     }
   });
+}
+
+function watchLiveness(client: Redis, intervalMs: number, deadlineMs: number): void {
+  if (intervalMs <= 0) return;
+  let probing = false;
+  const timer = setInterval(() => {
+    if (probing || client.status !== 'ready') return;
+    probing = true;
+    withTimeout(client.ping(), deadlineMs)
+      .catch(() => {
+        // Reconnecting ends the commands waiting on the silent connection, and with the offline queue off
+        // new ones are refused at once until the ready check is answered again.
+        if (client.status === 'ready') client.disconnect(true);
+      })
+      .finally(() => (probing = false));
+  }, intervalMs);
+  timer.unref();
+  client.once('end', () => clearInterval(timer));
 }
 
 export async function redisHealth(client: Redis, timeoutMs = 1000): Promise<StoreHealth> {

@@ -16,6 +16,20 @@ function buildApp(stores: Stores) {
     const session = await stores.sessions.get(req.params.id);
     res.status(session ? 200 : 404).json({ found: Boolean(session) });
   });
+  // Three lookups that each fail open, as a rate limiter, a cache and a session lookup in one request would.
+  app.get('/fail-open/:id', async (req, res) => {
+    let answered = 0;
+    for (let i = 0; i < 3; i++) {
+      if (
+        await stores.sessions.get(req.params.id).then(
+          () => true,
+          () => false,
+        )
+      )
+        answered++;
+    }
+    res.json({ answered });
+  });
   app.use(notFound());
   app.use(errorHandler());
   return app;
@@ -84,6 +98,30 @@ for (const kind of ['mongodb', 'redis'] as const) {
       expect(after.status).to.equal(kind === 'mongodb' ? 200 : 404);
       expect((await request(app).get('/health')).status).to.equal(200);
     });
+
+    if (kind === 'redis') {
+      it('fails commands at once while the server is frozen, once a liveness check went unanswered', async function () {
+        await until('the store to answer', 45_000, async () => {
+          const response = await request(app).get('/sessions/outage-session-1');
+          return response.status === 503 ? undefined : response;
+        });
+        server.pause();
+        try {
+          // REDIS_COMMAND_TIMEOUT is 500 ms: the check (every second) trips within about 1.5 s.
+          await sleep(2_000);
+          const started = Date.now();
+          const response = await request(app).get('/fail-open/outage-session-1');
+          expect(response.body).to.deep.equal({ answered: 0 });
+          expect(Date.now() - started, 'three commands against a frozen server').to.be.lessThan(250);
+        } finally {
+          server.resume();
+        }
+        await until('the store to answer after the thaw', 45_000, async () => {
+          const response = await request(app).get('/fail-open/outage-session-1');
+          return response.body.answered === 3 ? response : undefined;
+        });
+      });
+    }
 
     it('serves 503, never 500, while the server is frozen (SIGSTOP), and recovers after it thaws', async function () {
       await until('the store to answer', 45_000, async () => {

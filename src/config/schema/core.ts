@@ -48,7 +48,8 @@ export const coreVariables = defineVariables({
   REDIS_COMMAND_TIMEOUT: durationVar({
     default: 2000,
     min: 50,
-    description: 'How long a Redis command may take before the request gets 503.',
+    description:
+      'How long a Redis command may take before the request gets 503. A server that stops answering (frozen, half-open connection) is noticed by a once-a-second PING within this time; commands then fail at once until it answers again.',
   }),
   STORE_CONNECT_TIMEOUT: durationVar({
     default: 10_000,
