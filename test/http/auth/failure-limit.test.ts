@@ -1,10 +1,16 @@
 // Failure limits on the demo: guesses from a shared address stop per account, and never lock out a valid credential.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import type { Request } from 'express';
 import request from 'supertest';
 import { createLogger, createStores, loadConfig, type Stores } from 'portcullis';
 import { buildDemoApp } from '../../../examples/demo/app.js';
 import { assembleDemo } from '../../../examples/demo/assemble.js';
+import { failureLimit } from '../../../middleware/failure-limit.js';
+import type { RateLimitStore } from '../../../src/contracts/rate-limit.js';
+import { ConfigError, StoreUnavailableError } from '../../../src/errors.js';
+import type { Logger } from '../../../src/logger.js';
+import { MemoryRateLimitStore } from '../../../stores/memory/rate-limit.js';
 
 const ADMIN_KEY = 'admin-key-for-the-failure-limit-test-0123456789';
 const OFFICE = '203.0.113.77';
@@ -78,5 +84,47 @@ describe('failure limits: no lockout of valid credentials from a shared address'
     expect((await login(OFFICE, 'erin', 'erin-password-1')).status).to.equal(429);
     expect((await login(ELSEWHERE, 'erin', 'erin-password-1')).status).to.equal(201);
     expect((await login(OFFICE, 'carol', 'carol-password-1')).status).to.equal(201);
+  });
+});
+
+describe('failureLimit() options and a failing counter store', function () {
+  const down = new MemoryRateLimitStore();
+  const broken = (): RateLimitStore => {
+    const view = down.forLimiter('x');
+    view.get = () => Promise.reject(new Error('counter store down'));
+    view.increment = () => Promise.reject(new Error('counter store down'));
+    return view;
+  };
+  const failing = { ...down, forLimiter: broken, get: down.get.bind(down) } as unknown as RateLimitStore;
+  const req = { ip: '192.0.2.9', socket: {} } as Request;
+
+  it('open: checks pass and failures are not counted, with a warning; closed: 503', async function () {
+    const warnings: unknown[] = [];
+    const logger = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Logger;
+    const open = failureLimit({ store: failing, logger });
+    await open.check(req, 'user:alice');
+    await open.failed(req, 'user:alice');
+    expect(warnings).to.deep.equal([
+      { code: 'rate_limit.store_error', limit: 'failures', err: 'Error' },
+      { code: 'rate_limit.store_error', limit: 'failures', err: 'Error' },
+    ]);
+    const closed = failureLimit({ store: failing, onStoreError: 'closed' });
+    const error = await closed.check(req, 'user:alice').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(StoreUnavailableError);
+    await closed.failed(req, 'user:alice');
+  });
+
+  it('refuses a store without forLimiter and bad bounds at creation, naming the option', function () {
+    expect(() => failureLimit({ store: { increment() {} } as never }))
+      .to.throw(ConfigError)
+      .with.property('option', 'store');
+    for (const option of ['accountLimit', 'addressLimit', 'windowMs']) {
+      expect(() => failureLimit({ store: new MemoryRateLimitStore(), [option]: 0 }))
+        .to.throw(ConfigError)
+        .with.property('option', option);
+    }
   });
 });
