@@ -68,6 +68,7 @@ const cases: [string, () => RequestHandler[]][] = [
     ],
   ],
   ['rateLimit(), MemoryRateLimitStore', () => [rateLimit({ store: new MemoryRateLimitStore(), limit: LIMIT })]],
+  ["rateLimit(), express-rate-limit's MemoryStore", () => [rateLimit({ store: new MemoryStore(), limit: LIMIT })]],
   [
     'two rateLimit()s on one MemoryRateLimitStore',
     () => {
