@@ -36,7 +36,8 @@ export function recordStoreFactory(backend: Backend, mongodb: Connection | undef
       if (!mongodb) throw new TypeError('the MongoDB server for RECORDS_BACKEND=mongodb is not configured');
       const model =
         mongodb.models[resource] ?? mongodb.model(resource, mongooseSchemaFor(fields), options.collection ?? resource);
-      store = new MongoRecordStore({ model, ...common });
+      // The declaration itself, not one rebuilt from mongoose types: its flags have no mongoose form.
+      store = new MongoRecordStore({ model, schema: fields, ...common });
     } else {
       store = new MemoryRecordStore({ schema: fields, ...common });
     }

@@ -1,5 +1,6 @@
 // Between mongoose schemas and Portcullis field declarations, so one resource runs on both backends.
 import { Schema, type Model, type SchemaDefinition } from 'mongoose';
+import { ConfigError } from '../../src/errors.js';
 import { compileSchema, type CompiledSchema, type ScalarType, type SchemaInput } from '../../src/filter/index.js';
 
 /** Any mongoose model: document types vary per application, the store only relies on the schema. */
@@ -22,8 +23,17 @@ const toMongoose: Record<ScalarType, unknown> = {
   objectId: Schema.Types.ObjectId,
 };
 
-/** The filterable fields of a mongoose model: scalar paths and arrays of scalars; other paths are left out. */
+// The declaration each `mongooseSchemaFor` schema was made from: its flags (filterable, sortable) and rules
+// have no mongoose form, and a store over that schema must refuse and allow what the declaration says.
+const declarations = new WeakMap<Schema, CompiledSchema>();
+
+/**
+ * The fields of a mongoose model: the declaration it was made from (`mongooseSchemaFor`) when there is one,
+ * else its scalar paths and arrays of scalars, all filterable and sortable; other paths are left out.
+ */
 export function fieldsOfModel(model: AnyModel): CompiledSchema {
+  const declared = declarations.get(model.schema);
+  if (declared) return declared;
   const fields: SchemaInput = {};
   for (const [path, type] of Object.entries(model.schema.paths)) {
     if (path === '_id' || path === '__v') continue;
@@ -67,5 +77,27 @@ export function mongooseSchemaFor(input: SchemaInput): Schema {
     // No implicit [] for arrays, so a missing list stays missing as it does in memory.
     definition[field.path] = field.array ? { type: [rules], default: undefined } : rules;
   }
-  return new Schema(definition as SchemaDefinition, { versionKey: false, strict: true, _id: false });
+  const mongooseSchema = new Schema(definition as SchemaDefinition, { versionKey: false, strict: true, _id: false });
+  declarations.set(mongooseSchema, schema);
+  return mongooseSchema;
+}
+
+/**
+ * Checks a field declaration against a model: every declared field must be a path of the model's schema
+ * with the same type, so the declaration the query compiler uses describes what MongoDB stores.
+ */
+export function checkFieldsOfModel(schema: CompiledSchema, model: AnyModel, option: string): CompiledSchema {
+  const actual = fieldsOfModel(model);
+  for (const field of schema.fields.values()) {
+    const found = actual === schema ? field : actual.fields.get(field.path);
+    if (!found || found.type !== field.type || found.array !== field.array) {
+      throw new ConfigError(
+        `${option}.${field.path}`,
+        found
+          ? `is declared ${field.spec.type} but the mongoose model stores ${found.spec.type}`
+          : 'is not a path of the mongoose model',
+      );
+    }
+  }
+  return schema;
 }

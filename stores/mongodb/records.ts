@@ -4,10 +4,17 @@ import { Types } from 'mongoose';
 import type { PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../../src/contracts/records.js';
 import { ConflictError, type FieldProblem } from '../../src/errors.js';
 import type { FilterNode } from '../../src/filter/ast.js';
-import { toMongoFilter, toMongoSort, type CompiledSchema, type MongoCompileOptions } from '../../src/filter/index.js';
+import {
+  compileSchema,
+  toMongoFilter,
+  toMongoSort,
+  type CompiledSchema,
+  type MongoCompileOptions,
+  type SchemaInput,
+} from '../../src/filter/index.js';
 import { isDuplicateKey, mongoCall } from '../errors.js';
 import { randomId, validateIdPrefix } from '../id.js';
-import { fieldsOfModel, idTypeOfModel, type AnyModel } from './records-schema.js';
+import { checkFieldsOfModel, fieldsOfModel, idTypeOfModel, type AnyModel } from './records-schema.js';
 
 export interface MongoRecordStoreOptions {
   /** A mongoose model on a connected connection; its schema validates writes and types filters. */
@@ -16,6 +23,13 @@ export interface MongoRecordStoreOptions {
   idPrefix?: string;
   /** Paths accepted without being in the mongoose schema (e.g. blind-index fields). Default none. */
   extraPaths?: readonly string[];
+  /**
+   * The field declaration the query compiler uses (types, `filterable`, `sortable`), the same object a
+   * memory store takes, so both backends refuse and allow the same filters and sorts. Each field must be a
+   * path of the model with the same type. Default: the declaration of a `mongooseSchemaFor` schema, else
+   * the model's scalar paths, all filterable and sortable.
+   */
+  schema?: SchemaInput | CompiledSchema;
 }
 
 interface MongoDocument {
@@ -37,7 +51,10 @@ export class MongoRecordStore implements RecordStore {
       throw new TypeError('MongoRecordStore: options.model must be a mongoose model');
     }
     this.#model = options.model;
-    this.schema = fieldsOfModel(options.model);
+    this.schema =
+      options.schema === undefined
+        ? fieldsOfModel(options.model)
+        : checkFieldsOfModel(compileSchema(options.schema), options.model, 'MongoRecordStore.schema');
     this.idType = idTypeOfModel(options.model);
     this.#prefix = validateIdPrefix(options.idPrefix, 'MongoRecordStore');
     if (this.#prefix && this.idType === 'objectId') {
