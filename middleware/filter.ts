@@ -27,7 +27,7 @@ export function filterQuery(options: FilterQueryOptions): RequestHandler {
         hiddenFields: hidden,
         ...(permissions ? { filters: permissions.filters } : {}),
         ...(paths ? { pathFilters: paths } : {}),
-        view: cursorView(req, hidden),
+        view: cursorView(req, [...hidden].sort().join('\n')),
       });
       next();
     } catch (error) {

@@ -5,7 +5,8 @@ export const accountFields = {
   name: { type: 'string', required: true, minLength: 1, maxLength: 120 },
   email: { type: 'string', required: true, maxLength: 254, pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/ },
   phone: { type: 'string', maxLength: 32 },
-  nationalId: { type: 'string', filterable: false, sortable: false, maxLength: 64 },
+  // Encrypted: equality and `in` go through its blind index (for callers who read it in clear); no sort.
+  nationalId: { type: 'string', sortable: false, maxLength: 64 },
   status: { type: 'string', required: true, enum: ['active', 'suspended', 'closed'] },
   age: { type: 'number', min: 0, max: 150 },
   balance: { type: 'number' },

@@ -112,6 +112,7 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
             ),
             'demo_accounts',
           ),
+          schema: accountFields,
           idPrefix: 'acc_',
           extraPaths,
         })

@@ -23,11 +23,14 @@ export type FieldValidator = (
 export interface CrudRouterOptions {
   /** Resource name: in authorization actions (`<resource>:list`), audit events and cursor binding. */
   resource: string;
-  /** The records, as a store (memory or MongoDB). Give exactly one of `store`, `model` and `schema`. */
+  /** The records, as a store (memory or MongoDB). Give `store`, `model` (optionally with `schema`) or `schema`. */
   store?: RecordStore;
   /** A mongoose model on a connected connection (wrapped in a `MongoRecordStore`). */
   model?: AnyModel;
-  /** Field declarations of an in-memory collection (wrapped in a `MemoryRecordStore`). */
+  /**
+   * Field declarations (types, `filterable`, `sortable`): of an in-memory collection (a `MemoryRecordStore`),
+   * or, with `model`, of that model's fields, so MongoDB refuses and allows what the declaration says.
+   */
   schema?: SchemaInput;
   /** Prefix of generated ids with `model` / `schema`, e.g. `acc_`. Default none. */
   idPrefix?: string;
@@ -155,10 +158,11 @@ export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
     throw new ConfigError('crudRouter.resource', 'must be a name of letters, digits, "_" or "-" (e.g. "accounts")');
   }
   const sources = (['store', 'model', 'schema'] as const).filter((key) => options[key] !== undefined);
-  if (sources.length !== 1) {
+  const modelWithSchema = sources.length === 2 && options.model !== undefined && options.schema !== undefined;
+  if (sources.length !== 1 && !modelWithSchema) {
     throw new ConfigError(
       'crudRouter.store',
-      'give exactly one of store, model (mongoose) or schema (in-memory collection)',
+      'give store, model (mongoose, optionally with its schema) or schema (in-memory collection)',
     );
   }
   if (options.store && (typeof options.store.find !== 'function' || typeof options.store.replace !== 'function')) {

@@ -1,7 +1,8 @@
 // Shapes records for responses: internal fields out, hidden fields out, projection, masking.
 import type { Request } from 'express';
 import { DELETED_FIELD, VERSION_FIELD, type StoredRecord } from '../../src/contracts/records.js';
-import { maskOwned, type Masker, type UnmaskGrant } from '../../src/pii/masker.js';
+import { maskOwned, type Masker } from '../../src/pii/masker.js';
+import type { Visibility } from '../../src/pii/visibility.js';
 import { isHidden } from './access.js';
 import { setOwn } from '../../src/own.js';
 
@@ -10,13 +11,7 @@ export interface Presenter {
    * `owned`: the record came straight from the store, so it is the caller's own (the RecordStore contract)
    * and is shaped and masked in place rather than copied.
    */
-  (
-    req: Request,
-    record: StoredRecord,
-    hidden: ReadonlySet<string>,
-    projection?: readonly string[],
-    owned?: boolean,
-  ): Record<string, unknown>;
+  (req: Request, record: StoredRecord, projection?: readonly string[], owned?: boolean): Record<string, unknown>;
 }
 
 function removePath(record: Record<string, unknown>, segments: string[]): void {
@@ -56,20 +51,11 @@ function pickPaths(record: Record<string, unknown>, paths: readonly string[]): R
   return out;
 }
 
-export function createPresenter(
-  masker: Masker | undefined,
-  unmask: ((req: Request) => UnmaskGrant | undefined) | undefined,
-): Presenter {
-  // A list presents many records for one request: ask for the caller's grant once, not once per record.
-  const grants = new WeakMap<Request, UnmaskGrant | undefined>();
-  const grantFor = (req: Request): UnmaskGrant | undefined => {
-    if (!unmask) return undefined;
-    if (grants.has(req)) return grants.get(req);
-    const grant = unmask(req);
-    grants.set(req, grant);
-    return grant;
-  };
-  return (req, record, hidden, projection, owned = false) => {
+/** Presents records through the caller's view: hidden fields left out, masked ones masked. */
+export function createPresenter(masker: Masker | undefined, viewOf: (req: Request) => Visibility): Presenter {
+  return (req, record, projection, owned = false) => {
+    const view = viewOf(req);
+    const hidden = view.hidden;
     const deletedAt = record[DELETED_FIELD];
     let out: Record<string, unknown>;
     if (owned && !projection) {
@@ -96,6 +82,6 @@ export function createPresenter(
       out.deletedAt = deletedAt;
     for (const field of hidden) if (field.includes('.')) removePath(out, field.split('.'));
     // `out` is this call's own object: the masker need not copy it again.
-    return masker ? maskOwned(masker, out, grantFor(req)) : out;
+    return masker ? maskOwned(masker, out, view.grant) : out;
   };
 }

@@ -1,9 +1,11 @@
 // Read routes: list (with path filters), get by id, unique values, search by key, history.
+import { isDeepStrictEqual } from 'node:util';
 import type { Request, Response } from 'express';
+import type { StoredRecord } from '../../src/contracts/records.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { and, matchAll, type FilterNode } from '../../src/filter/index.js';
 import { contextOf } from '../context.js';
-import { isHidden, permissionsOf, hiddenFields } from './access.js';
+import { permissionsOf } from './access.js';
 import { etagOf } from './etag.js';
 import { audit, cursorView, rawQuery, scopeFor, type CrudState } from './state.js';
 
@@ -13,14 +15,15 @@ export type PathFilterOf = (req: Request) => Record<string, string> | undefined;
 export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: PathFilterOf) {
   return async (req: Request, res: Response) => {
     const permissions = permissionsOf(req);
-    const hidden = hiddenFields(permissions);
+    const view = state.view(req);
     const pathFilters = pathFilterOf?.(req);
     const query = state.compiler.compile(rawQuery(req), {
-      hiddenFields: hidden,
+      hiddenFields: view.hidden,
+      maskedFields: view.masked,
       ...(pathFilters ? { pathFilters } : {}),
       ...(permissions ? { filters: permissions.filters } : {}),
       where: scope,
-      view: cursorView(req, hidden),
+      view: cursorView(req, view.fingerprint),
     });
     contextOf(req).query = query;
     const found = await state.store.find({
@@ -28,14 +31,14 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
       sort: query.sortKeys,
       limit: query.limit + 1,
       ...(query.offset ? { skip: query.offset } : {}),
-      ...omitFor(hidden, query.sortKeys),
+      ...omitFor(view.hidden),
     });
     const more = found.length > query.limit;
     const page = more ? found.slice(0, query.limit) : found;
     // The cursor first: presenting masks and trims the store's records in place.
     const nextCursor = more && query.offset === undefined ? query.nextCursor(page.at(-1)!) : null;
     const body: Record<string, unknown> = {
-      items: page.map((record) => state.present(req, record, hidden, query.projection, true)),
+      items: page.map((record) => state.present(req, record, query.projection, true)),
       nextCursor,
     };
     if (query.offset !== undefined) body.nextOffset = more ? query.offset + query.limit : null;
@@ -45,11 +48,9 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
   };
 }
 
-/** The store may leave out hidden fields, except sort keys (the next cursor is built from them). */
-function omitFor(hidden: ReadonlySet<string>, sort: readonly { field: string }[]): { omit?: string[] } {
-  if (hidden.size === 0) return {};
-  const omit = [...hidden].filter((field) => !sort.some((key) => key.field === field));
-  return omit.length > 0 ? { omit } : {};
+/** The store may leave out hidden fields: none can be a sort key (the next cursor is built from those). */
+function omitFor(hidden: ReadonlySet<string>): { omit?: string[] } {
+  return hidden.size === 0 ? {} : { omit: [...hidden] };
 }
 
 export function getRoute(state: CrudState) {
@@ -60,7 +61,7 @@ export function getRoute(state: CrudState) {
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     audit(req, state, { action: 'GET', resourceId: id });
     res.setHeader('ETag', etagOf(record._version));
-    res.json(state.present(req, record, hiddenFields(permissionsOf(req)), undefined, true));
+    res.json(state.present(req, record, undefined, true));
   };
 }
 
@@ -77,28 +78,23 @@ export function uniqueRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const field = String(req.params.field);
     const permissions = permissionsOf(req);
-    const hidden = hiddenFields(permissions);
+    const view = state.view(req);
     const spec = field === state.compiler.idField ? undefined : state.compiler.schema.field(field);
-    if (!spec || !spec.filterable || isHidden(hidden, field)) throw unknownField(field);
+    // A field the caller may not read in clear is refused exactly like one that does not exist.
+    if (!spec || !spec.filterable || view.unreadable.has(field)) throw unknownField(field);
     if ((state.options.blindIndex ?? state.options.encryption)?.isEncrypted(field)) {
       throw new ValidationError(`The field "${field}" is encrypted; its values cannot be listed.`, {
         code: 'filter.encrypted_field',
       });
     }
     const query = state.compiler.compile(rawQuery(req), {
-      hiddenFields: hidden,
+      hiddenFields: view.hidden,
+      maskedFields: view.masked,
       ...(permissions ? { filters: permissions.filters } : {}),
       where: state.live,
     });
-    let values = await state.store.distinct(field, query.where, limit);
-    if (state.options.masker) {
-      const masker = state.options.masker;
-      const grant = state.options.unmask?.(req);
-      values = values.map((value) => {
-        const masked = masker.mask({ [field]: value }, grant) as Record<string, unknown>;
-        return masked[field];
-      });
-    }
+    // Only fields the caller reads in clear get here: their values need no masking.
+    const values = await state.store.distinct(field, query.where, limit);
     audit(req, state, { action: 'LIST', after: { unique: field } });
     res.json({ field, values });
   };
@@ -124,9 +120,10 @@ export function searchRoute(state: CrudState) {
       });
     }
     const permissions = permissionsOf(req);
-    const hidden = hiddenFields(permissions);
+    const view = state.view(req);
     const query = state.compiler.compile(rawQuery(req), {
-      hiddenFields: hidden,
+      hiddenFields: view.hidden,
+      maskedFields: view.masked,
       ...(permissions ? { filters: permissions.filters } : {}),
       where: state.live,
     });
@@ -134,7 +131,7 @@ export function searchRoute(state: CrudState) {
     const unique = [...new Set(values)];
     const conditions: FilterNode[] = [];
     for (let start = 0; start < unique.length; start += chunkSize) {
-      conditions.push(state.compiler.valuesCondition(key, unique.slice(start, start + chunkSize), hidden));
+      conditions.push(state.compiler.valuesCondition(key, unique.slice(start, start + chunkSize), view.unreadable));
     }
     const items: Record<string, unknown>[] = [];
     const seen = new Set<string>();
@@ -145,7 +142,7 @@ export function searchRoute(state: CrudState) {
         where: and(query.where, condition),
         sort: query.sortKeys,
         limit: room + 1,
-        ...omitFor(hidden, query.sortKeys),
+        ...omitFor(view.hidden),
       });
       for (const record of found) {
         if (seen.has(record.id)) continue;
@@ -154,7 +151,7 @@ export function searchRoute(state: CrudState) {
           break;
         }
         seen.add(record.id);
-        items.push(state.present(req, record, hidden, query.projection));
+        items.push(state.present(req, record, query.projection, true));
       }
       if (truncated) break;
     }
@@ -163,15 +160,70 @@ export function searchRoute(state: CrudState) {
   };
 }
 
-/** GET /:id/history — the audit trail of one record the caller may see (live or in the trash). */
+/** GET /:id/history — the audit trail of one record the caller may see (live or in the trash), in its view. */
 export function historyRoute(state: CrudState, history: (resource: string, id: string) => Promise<unknown[]>) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
     const record = await state.store.get(id, scopeFor(state, req, matchAll));
     if (!record)
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
-    const items = await history(state.resource, id);
+    const entries = await history(state.resource, id);
     audit(req, state, { action: 'GET', resourceId: id });
-    res.json({ items });
+    res.json({ items: historyInView(state, req, entries) });
   };
+}
+
+/** Who made a change, as a caller may see it: staff members' keys, addresses and agents only to admins. */
+const PUBLIC_USER_FIELDS = ['id', 'kind', 'name'] as const;
+
+function userInView(req: Request, user: unknown): unknown {
+  if (typeof user !== 'object' || user === null) return user;
+  const principal = contextOf(req).principal;
+  const permissions = permissionsOf(req);
+  const own = principal !== undefined && (user as { id?: unknown }).id === principal.id;
+  // Without authenticate() the router is open and has no caller to protect others from.
+  if (!permissions || permissions.allEndpoints || own) return user;
+  const shown: Record<string, unknown> = {};
+  for (const key of PUBLIC_USER_FIELDS)
+    if (Object.hasOwn(user, key)) shown[key] = (user as Record<string, unknown>)[key];
+  return shown;
+}
+
+/**
+ * Each past state through the caller's view (hidden fields gone, masked ones masked); a change the caller
+ * cannot see (one that touched only fields hidden from it, and the update time) is left out, so the trail
+ * tells neither when a hidden field changed nor how long it was.
+ */
+function historyInView(state: CrudState, req: Request, entries: readonly unknown[]): unknown[] {
+  const shown: unknown[] = [];
+  // Entries come newest first: compare each with the older one after it.
+  const views = entries.map((entry): { entry: Record<string, unknown> | undefined; state: unknown } => {
+    if (typeof entry !== 'object' || entry === null) return { entry: undefined, state: undefined };
+    const past = (entry as { state?: unknown }).state;
+    const presented =
+      typeof past === 'object' && past !== null
+        ? state.present(req, { ...(past as Record<string, unknown>) } as StoredRecord, undefined, true)
+        : past;
+    return { entry: entry as Record<string, unknown>, state: presented };
+  });
+  for (let index = 0; index < views.length; index++) {
+    const { entry, state: presented } = views[index]!;
+    if (!entry) continue;
+    // The oldest update of a record created outside the router folds into a state of its changes alone.
+    const older = index + 1 < views.length ? views[index + 1]!.state : {};
+    if (entry.action === 'UPDATE' && sameApartFromUpdateTime(presented, older)) continue;
+    shown.push({
+      ...entry,
+      ...(entry.user !== undefined ? { user: userInView(req, entry.user) } : {}),
+      state: presented,
+    });
+  }
+  return shown;
+}
+
+function sameApartFromUpdateTime(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return false;
+  const { updatedAt: _a, ...restA } = a as Record<string, unknown>;
+  const { updatedAt: _b, ...restB } = b as Record<string, unknown>;
+  return isDeepStrictEqual(restA, restB);
 }

@@ -16,11 +16,12 @@ import { MemoryRecordStore } from '../../stores/memory/records.js';
 import { MongoRecordStore } from '../../stores/mongodb/records.js';
 import { EncryptedRecordStore } from '../../stores/encrypted-records.js';
 import { contextOf } from '../context.js';
-import { hiddenFields, permissionsOf } from './access.js';
+import { permissionsOf } from './access.js';
 import type { CrudAction } from '../../src/auth/scopes.js';
 import { scopeDenial } from '../authorize-endpoint.js';
 import { crudScopes, type CrudRouterOptions } from './options.js';
 import { createPresenter, type Presenter } from './present.js';
+import { createVisibilityModel, type Visibility } from '../../src/pii/visibility.js';
 
 export interface CrudState {
   options: CrudRouterOptions;
@@ -28,6 +29,8 @@ export interface CrudState {
   store: RecordStore;
   compiler: QueryCompiler;
   present: Presenter;
+  /** The caller's view of every field (clear, masked, hidden), decided once per request. */
+  view(req: Request): Visibility;
   timestamps: boolean;
   softDelete: boolean;
   now: Clock;
@@ -52,7 +55,11 @@ function storeFrom(options: CrudRouterOptions): RecordStore {
 function baseStore(options: CrudRouterOptions): RecordStore {
   if (options.store) return options.store;
   if (options.model)
-    return new MongoRecordStore({ model: options.model, ...(options.idPrefix ? { idPrefix: options.idPrefix } : {}) });
+    return new MongoRecordStore({
+      model: options.model,
+      ...(options.schema ? { schema: options.schema } : {}),
+      ...(options.idPrefix ? { idPrefix: options.idPrefix } : {}),
+    });
   return new MemoryRecordStore({
     schema: options.schema!,
     ...(options.idPrefix ? { idPrefix: options.idPrefix } : {}),
@@ -82,12 +89,27 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
   });
   const guards = new Map<string, RequestHandler>();
   const scopes = crudScopes(options);
+  const visibility = createVisibilityModel({
+    schema: compiler.schema,
+    masker: options.masker,
+    idField: compiler.idField,
+  });
+  const views = new WeakMap<Request, Visibility>();
+  const view = (req: Request): Visibility => {
+    let found = views.get(req);
+    if (!found) {
+      found = visibility.of(permissionsOf(req)?.excludeFields, options.unmask?.(req));
+      views.set(req, found);
+    }
+    return found;
+  };
   return {
     options,
     resource: options.resource,
     store,
     compiler,
-    present: createPresenter(options.masker, options.unmask),
+    present: createPresenter(options.masker, view),
+    view,
     timestamps,
     softDelete: options.softDelete ?? true,
     now,
@@ -117,18 +139,15 @@ export function scopeFor(state: CrudState, req: Request, scope: FilterNode): Fil
   return and(state.compiler.permissionFilter(permissionsOf(req)?.filters), scope);
 }
 
-export function hiddenOf(req: Request): ReadonlySet<string> {
-  return hiddenFields(permissionsOf(req));
-}
-
 /**
- * The caller's view that list cursors are bound to: who asks and which fields are hidden from them, so a
- * cursor handed to someone else, or kept after the caller's permissions changed, is refused.
+ * The caller's view that list cursors are bound to: who asks and how each field shows to them (a
+ * `Visibility` fingerprint, or the hidden fields), so a cursor handed to someone else, or kept after the
+ * caller's permissions or unmask grant changed, is refused.
  */
-export function cursorView(req: Request, hidden: ReadonlySet<string>): string {
+export function cursorView(req: Request, fingerprint: string): string {
   const principal = contextOf(req).principal;
   const who = principal ? `${principal.kind}:${principal.id}` : 'anonymous';
-  return hidden.size === 0 ? who : `${who}\n${[...hidden].sort().join('\n')}`;
+  return `${who}\n${fingerprint}`;
 }
 
 /** The raw querystring, read from the URL so the app's query parser (simple or qs) does not matter. */

@@ -125,7 +125,7 @@ export function createRoute(state: CrudState) {
     res.status(201);
     res.setHeader('Location', `${req.baseUrl}/${encodeURIComponent(id)}`);
     res.setHeader('ETag', etagOf(created._version));
-    res.json(state.present(req, created, hidden, undefined));
+    res.json(state.present(req, created));
   };
 }
 
@@ -188,7 +188,7 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
           after: topLevel(fieldsOf(updated), changed),
         });
         res.setHeader('ETag', etagOf(updated._version));
-        res.json(state.present(req, updated, hidden, undefined));
+        res.json(state.present(req, updated));
         return;
       }
       if (conditional) throw new PreconditionFailedError('The record has changed since you read it; fetch it again.');
@@ -251,7 +251,7 @@ export function restoreRoute(state: CrudState) {
       });
     audit(req, state, { action: 'RESTORE', resourceId: id });
     res.setHeader('ETag', etagOf(restored._version));
-    res.json(state.present(req, restored, hiddenFields(permissionsOf(req)), undefined));
+    res.json(state.present(req, restored));
   };
 }
 

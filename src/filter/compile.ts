@@ -59,6 +59,11 @@ export interface CompileContext {
   pathFilters?: Readonly<Record<string, string>>;
   /** Fields the caller may not see: refused exactly like unknown fields. */
   hiddenFields?: ReadonlySet<string>;
+  /**
+   * Fields the caller sees only masked: refused in filters and sorts exactly like unknown fields (a filter
+   * on them would answer questions about the clear value), accepted in `fields`.
+   */
+  maskedFields?: ReadonlySet<string>;
   /** Permission filters, OR'd, then AND'd with the query. Empty or absent: no restriction. */
   filters?: readonly FieldFilter[];
   /** A further condition AND'd in (e.g. "not in the trash"). */
@@ -106,6 +111,9 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
   }
   return value;
 }
+
+/** The part of a set the compiler reads. */
+type FieldSet = Pick<ReadonlySet<string>, 'has'>;
 
 const INTEGER = /^\d{1,9}$/;
 const UNSAFE_HINT = /[[\]$]|__proto__|constructor|prototype/;
@@ -236,7 +244,7 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
     return path === idField ? idSpec : schema.field(path);
   }
 
-  function visibleNames(hidden: ReadonlySet<string>, want: 'filterable' | 'sortable' | 'any'): string[] {
+  function visibleNames(hidden: FieldSet, want: 'filterable' | 'sortable' | 'any'): string[] {
     const names = [idField];
     for (const field of schema.fields.values()) {
       if (hidden.has(field.path)) continue;
@@ -249,7 +257,7 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
     problems: FieldProblem[],
     key: string,
     name: string,
-    hidden: ReadonlySet<string>,
+    hidden: FieldSet,
     want: 'filterable' | 'sortable' | 'any',
   ) {
     // Hidden fields get exactly this message, and hints only ever name visible fields: no oracle.
@@ -266,7 +274,7 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
     problems: FieldProblem[],
     key: string,
     name: string,
-    hidden: ReadonlySet<string>,
+    hidden: FieldSet,
     want: 'filterable' | 'sortable' | 'any',
   ): CompiledField | undefined {
     const field = hidden.has(name) && name !== idField ? undefined : lookup(name);
@@ -482,6 +490,10 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
   function compile(input: QueryInput, context: CompileContext = {}): CompiledListQuery {
     const problems: FieldProblem[] = [];
     const hidden = context.hiddenFields ?? noHidden;
+    const masked = context.maskedFields;
+    // Filters and sorts refuse masked fields too; `fields` may still name them (their values come masked).
+    const refused: FieldSet =
+      masked && masked.size > 0 ? { has: (name) => hidden.has(name) || masked.has(name) } : hidden;
     const pairs = readPairs(input, maxQueryLength, problems);
     const control: Partial<Record<(typeof controlKeys)[number], string>> = {};
     const equalities = new Map<string, { field: CompiledField; key: string; values: string[] }>();
@@ -536,7 +548,7 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
         });
         continue;
       }
-      const field = resolveField(problems, key, name, hidden, 'filterable');
+      const field = resolveField(problems, key, name, refused, 'filterable');
       if (!field) continue;
       if (op === 'eq' && context.pathFilters && Object.hasOwn(context.pathFilters, name)) continue;
       if (op === 'eq') {
@@ -581,13 +593,13 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
           problems.push(bad);
           continue;
         }
-        const field = resolveField(problems, name, name, hidden, 'filterable');
+        const field = resolveField(problems, name, name, refused, 'filterable');
         const node = field && buildCondition(problems, name, field, 'eq', text);
         if (node) conditions.push(node);
       }
     }
 
-    const sortKeys = parseSort(problems, control.sort, hidden);
+    const sortKeys = parseSort(problems, control.sort, refused);
     const limit = parseInteger(problems, 'limit', control.limit, defaultLimit, 1, maxLimit);
     let offset: number | undefined;
     if (control.offset !== undefined) {
@@ -675,7 +687,7 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
     return value;
   }
 
-  function parseSort(problems: FieldProblem[], text: string | undefined, hidden: ReadonlySet<string>): SortKey[] {
+  function parseSort(problems: FieldProblem[], text: string | undefined, hidden: FieldSet): SortKey[] {
     const keys: SortKey[] = [];
     if (text !== undefined && text.length > 0) {
       const parts = text.split(',');
@@ -706,11 +718,7 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
     return keys;
   }
 
-  function parseFields(
-    problems: FieldProblem[],
-    text: string | undefined,
-    hidden: ReadonlySet<string>,
-  ): string[] | undefined {
+  function parseFields(problems: FieldProblem[], text: string | undefined, hidden: FieldSet): string[] | undefined {
     if (text === undefined) return undefined;
     const fields = [idField];
     for (const name of text.split(',')) {

@@ -1,7 +1,7 @@
 // The masking engine: sensitive paths and recognizers compiled once into a Masker for responses, audit and logs.
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { ConfigError, didYouMean } from '../errors.js';
-import type { Masker, UnmaskGrant } from './masker.js';
+import type { Masker, MaskReach, UnmaskGrant } from './masker.js';
 import { insertPath, newNode, parsePath, type PathNode, type Segment } from './paths.js';
 import { StateSets, type StateSet } from './state-sets.js';
 import { dateToJson } from '../iso-time.js';
@@ -73,6 +73,8 @@ export interface PiiMasker extends Masker {
   maskText(text: string, grant?: UnmaskGrant): string;
   /** Reports what would be masked, without changing anything. */
   annotate(value: unknown, grant?: UnmaskGrant): Annotations;
+  /** What masking with `grant` may do to a scalar or a list of scalars at `path`: a rule, recognizers, nothing. */
+  reach(path: string, grant?: UnmaskGrant): MaskReach;
   /** `JSON.stringify(mask(value))`. */
   serialize(value: unknown, grant?: UnmaskGrant): string;
   /** True when nothing is configured: `mask` returns its input. */
@@ -309,6 +311,32 @@ class MaskingEngine implements PiiMasker {
     const run: Run = { grant: this.grantState(grant), annotations, ownsRoot: false };
     this.walk(value, this.rootStates, run.grant?.states, this.scanStart, 0, run, '');
     return annotations;
+  }
+
+  reach(path: string, grant?: UnmaskGrant): MaskReach {
+    if (this.inert) return 'none';
+    const run = this.grantState(grant);
+    let states = this.rootStates;
+    let granted = run?.states;
+    let scanAt = this.scanStart;
+    const keys = path.split('.');
+    // The same steps as `walk`, along one path instead of through a value.
+    for (let index = 0; ; index++) {
+      if (granted && granted.rule !== undefined) return 'none';
+      if (states.rule !== undefined && !run?.disabledRules?.has(states.rule)) return 'value';
+      if (scanAt !== null && scanAt.rule !== undefined) scanAt = null;
+      if (index === keys.length) break;
+      const key = keys[index]!;
+      states = this.sets.afterKey(states, key);
+      granted = granted && this.sets.afterKey(granted, key);
+      scanAt = scanAt && this.sets.afterKey(scanAt, key);
+    }
+    // Fields hold scalars or lists of them: below, only a rule on list elements can reach them (counted
+    // even when this grant lifts it for some elements).
+    if (states.nodes.some((node) => node.indexes.size > 0 || node.anyIndex !== undefined)) return 'value';
+    if (!this.mayScanBelow(scanAt)) return 'none';
+    const skipped = run?.skipLabels;
+    return skipped && this.recognizers.every((recognizer) => skipped.has(recognizer.label)) ? 'none' : 'text';
   }
 
   private grantState(grant: UnmaskGrant | undefined): GrantState | undefined {

@@ -14,7 +14,15 @@ export interface Masker {
    * for a caller that has just built that object and would otherwise pay for a second copy of it.
    */
   maskOwned?<T>(value: T, grant?: UnmaskGrant): T;
+  /**
+   * What masking with `grant` may do to a scalar, or a list of scalars, at the dotted `path`: `'value'` when a rule
+   * replaces or removes it, `'text'` when recognizers may rewrite strings there, `'none'` when it is left
+   * alone. The visibility model asks this once per field; a masker without it is taken to mask every field.
+   */
+  reach?(path: string, grant?: UnmaskGrant): MaskReach;
 }
+
+export type MaskReach = 'none' | 'text' | 'value';
 
 /** Masks a value the caller has just built, in place at its top level when the masker can. */
 export function maskOwned<T>(masker: Masker, value: T, grant?: UnmaskGrant): T {

@@ -177,7 +177,7 @@ describe('crudRouter options', function () {
       ConfigError,
       /maxLimt.*did you mean maxLimit/,
     );
-    expect(() => crudRouter({ resource: 'people' })).to.throw(ConfigError, /exactly one of store, model/);
+    expect(() => crudRouter({ resource: 'people' })).to.throw(ConfigError, /give store, model/);
     expect(() => crudRouter({ resource: 'bad name', schema })).to.throw(ConfigError, /resource/);
     expect(() => crudRouter({ resource: 'people', schema, maxLimit: 0 })).to.throw(ConfigError, /maxLimit/);
     expect(() => crudRouter({ resource: 'people', schema, defaultLimit: 50, maxLimit: 10 })).to.throw(
