@@ -70,6 +70,7 @@ export function authRouter(options: AuthRouterOptions): Router {
       logger.info({ code: 'auth.login_failed' }, 'login failed');
       throw new AuthenticationError('Invalid username or password.', { code: 'authentication.login_failed' });
     }
+    await failures?.succeeded(req, account);
     const id = randomBytes(24).toString('base64url');
     const session = await sessions.create({
       id,

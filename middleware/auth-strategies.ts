@@ -129,6 +129,7 @@ export function apiKeyStrategy(options: ApiKeyStrategyOptions): AuthStrategy {
       if (!hasher.verifiedBefore(parsed.secret, record)) {
         await failures?.check(req, account);
         if (!(await hasher.verify(parsed.secret, record))) throw await reject('api key secret mismatch', account);
+        await failures?.succeeded(req, account);
       }
       const owner = await store.getPrincipal(record.principalId);
       if (!owner || owner.disabled)

@@ -29,14 +29,21 @@ export interface FailureLimitOptions {
 }
 
 /**
- * Where a credential check is about to run (`check`) and where one failed (`failed`). An account is whatever
- * names the guessed credential (`user:<username>`, `key:<key id>`); a failure without one (a malformed or
- * forged token) counts for the address only.
+ * Where a credential check is about to run (`check`), and how it ended (`succeeded`, `failed`). An account is
+ * whatever names the guessed credential (`user:<username>`, `key:<key id>`); a failure without one (a
+ * malformed or forged token) counts for the address only.
  */
 export interface FailureLimit {
-  /** Throws a 429 `RateLimitedError` when `account` may not be tried from this request's address now. */
+  /**
+   * Reserves one attempt at `account` from this request's address, counted before the credential is checked
+   * so that a burst of concurrent guesses cannot all pass a check made before any of them failed; throws a
+   * 429 `RateLimitedError` when the account may not be tried from this address now. Follow it with
+   * `succeeded` (which gives the attempt back) or `failed`.
+   */
   check(req: Request, account: string): Promise<void>;
-  /** Counts one failed check; never throws (a store failure is logged). */
+  /** The reserved attempt was a valid credential: it does not count as a failure. Never throws. */
+  succeeded(req: Request, account: string): Promise<void>;
+  /** Counts one failed check (the account too, unless `check` reserved it); never throws. */
   failed(req: Request, account?: string): Promise<void>;
 }
 
@@ -103,31 +110,55 @@ export function failureLimit(options: FailureLimitOptions): FailureLimit {
     );
   }
 
+  // The accounts each request has reserved an attempt at, so that `failed` does not count them twice.
+  const reserved = new WeakMap<Request, Set<string>>();
+
+  async function succeeded(req: Request, account: string): Promise<void> {
+    if (!reserved.get(req)?.delete(account)) return;
+    try {
+      await accounts.decrement(`${addressKey(req, ipv6Subnet)}|${account}`);
+    } catch (error) {
+      storeFailed(error);
+    }
+  }
+
   return {
     async check(req, account) {
       const address = addressKey(req, ipv6Subnet);
-      let pair: RateLimitHit | undefined;
+      let pair: RateLimitHit;
       let all: RateLimitHit | undefined;
       try {
-        pair = await accounts.get(`${address}|${account}`);
-        // An account that never failed from here is never refused: that is what keeps others from locking it out.
-        if (pair && pair.totalHits < accountLimit) all = await addresses.get(address);
+        pair = await accounts.increment(`${address}|${account}`);
+        let mine = reserved.get(req);
+        if (!mine) reserved.set(req, (mine = new Set()));
+        mine.add(account);
+        // Attempts before this one (failed, or still being checked). An account that never failed from here is
+        // never refused because of the address: that is what keeps others from locking it out.
+        const before = pair.totalHits - 1;
+        if (before >= 1 && before < accountLimit) all = await addresses.get(address);
       } catch (error) {
         storeFailed(error);
         if (onStoreError === 'open') return;
         throw error instanceof PortcullisError ? error : new StoreUnavailableError('rate-limit', { cause: error });
       }
-      if (!pair) return;
-      if (pair.totalHits >= accountLimit) refuse(req, pair);
-      if (all && all.totalHits >= addressLimit) refuse(req, all);
+      const over = pair.totalHits > accountLimit ? pair : all && all.totalHits >= addressLimit ? all : undefined;
+      if (over) {
+        // A refused attempt checks nothing: give its reservation back, so the counter holds failures (and checks
+        // in flight) only.
+        await succeeded(req, account);
+        refuse(req, over);
+      }
     },
+
+    succeeded,
 
     async failed(req, account) {
       const address = addressKey(req, ipv6Subnet);
+      const countAccount = account !== undefined && !reserved.get(req)?.delete(account);
       try {
         await Promise.all([
           addresses.increment(address),
-          account === undefined ? undefined : accounts.increment(`${address}|${account}`),
+          countAccount ? accounts.increment(`${address}|${account}`) : undefined,
         ]);
       } catch (error) {
         storeFailed(error);
