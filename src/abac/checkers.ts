@@ -1,7 +1,8 @@
 // Checkers decide whether one policy field fits one inquiry value: rules, regex, exact or fuzzy strings.
 import type { NormalizedInquiry } from './inquiry.js';
 import { COMPILED, type CompiledElement, type Policy, type PolicyField, type PolicyType } from './policy.js';
-import { MAX_REGEX_INPUT } from './regex-syntax.js';
+import { MAX_REGEX_INPUT, withoutWholeTag } from './regex-syntax.js';
+import { UnfitValueError } from './rules/rule.js';
 import { ownAttribute } from './values.js';
 
 export type CheckerName = 'rules' | 'regex' | 'exact' | 'fuzzy';
@@ -20,13 +21,19 @@ export class RulesChecker implements Checker {
   readonly name = 'rules' as const;
   readonly policyType = 'rule' as const;
   fits(element: CompiledElement, value: unknown, inquiry: NormalizedInquiry): boolean {
-    if (element.kind === 'rule') return element.rule.satisfied(value, inquiry);
-    if (element.kind !== 'attributes') return false;
-    for (const [name, rule] of element.entries) {
-      const attribute = ownAttribute(value, name);
-      if (!attribute.found || !rule.satisfied(attribute.value, inquiry)) return false;
+    try {
+      if (element.kind === 'rule') return element.rule.satisfied(value, inquiry);
+      if (element.kind !== 'attributes') return false;
+      for (const [name, rule] of element.entries) {
+        const attribute = ownAttribute(value, name);
+        if (!attribute.found || !rule.satisfied(attribute.value, inquiry)) return false;
+      }
+      return true;
+    } catch (error) {
+      // vakt's RulesChecker: a rule that raises does not fit (in the context it denies the decision).
+      if (error instanceof UnfitValueError) return false;
+      throw error;
     }
-    return true;
   }
 }
 
@@ -35,19 +42,31 @@ export class RegexChecker implements Checker {
   readonly name = 'regex' as const;
   readonly policyType = 'string' as const;
   fits(element: CompiledElement, value: unknown): boolean {
-    if (element.kind !== 'string' || typeof value !== 'string') return false;
+    if (element.kind !== 'string') return false;
+    // vakt's RegexChecker returns "no fit" for the whole field at an element whose tags do not pair up.
+    if (element.unbalanced) throw new UnfitValueError(`unbalanced tags in ${JSON.stringify(element.text)}`);
+    if (typeof value !== 'string') return false;
     const regex = element.pattern?.regex;
     if (!regex) return value === element.text;
     return value.length <= MAX_REGEX_INPUT && regex.test(value);
   }
 }
 
-/** String-based policies compared by exact, case-sensitive equality ('sun' fits only 'sun'). */
+/**
+ * vakt's StringChecker text: a policy string wrapped whole in tags (`<sun>`) loses them. An empty policy
+ * string makes vakt raise (`item[0]`), which denies the whole decision.
+ */
+function untagged(text: string): string {
+  if (text === '') throw new Error('an empty string in a string-based policy (vakt raises on it)');
+  return withoutWholeTag(text);
+}
+
+/** String-based policies compared by exact, case-sensitive equality ('sun' fits only 'sun'; so does '<sun>'). */
 export class StringExactChecker implements Checker {
   readonly name = 'exact' as const;
   readonly policyType = 'string' as const;
   fits(element: CompiledElement, value: unknown): boolean {
-    return element.kind === 'string' && value === element.text;
+    return element.kind === 'string' && value === untagged(element.text);
   }
 }
 
@@ -56,7 +75,10 @@ export class StringFuzzyChecker implements Checker {
   readonly name = 'fuzzy' as const;
   readonly policyType = 'string' as const;
   fits(element: CompiledElement, value: unknown): boolean {
-    return element.kind === 'string' && typeof value === 'string' && element.text.includes(value);
+    if (element.kind !== 'string') return false;
+    // vakt: `value in text` raises for a non-string value, which denies the whole decision.
+    if (typeof value !== 'string') throw new Error('the fuzzy checker compares strings only');
+    return untagged(element.text).includes(value);
   }
 }
 
@@ -80,7 +102,12 @@ const FIELD_VALUE = { subjects: 'subject', actions: 'action', resources: 'resour
 /** True when some element of the field fits the inquiry's value (the list is OR'd). */
 export function fieldFits(checker: Checker, policy: Policy, field: PolicyField, inquiry: NormalizedInquiry): boolean {
   const value = inquiry[FIELD_VALUE[field]];
-  for (const element of policy[COMPILED][field]) if (checker.fits(element, value, inquiry)) return true;
+  try {
+    for (const element of policy[COMPILED][field]) if (checker.fits(element, value, inquiry)) return true;
+  } catch (error) {
+    if (error instanceof UnfitValueError) return false;
+    throw error;
+  }
   return false;
 }
 
@@ -96,9 +123,10 @@ export function contextFits(policy: Policy, inquiry: NormalizedInquiry): boolean
 export function policyMatches(checker: Checker, policy: Policy, inquiry: NormalizedInquiry): boolean {
   return (
     policy.type === checker.policyType &&
+    // vakt's order, which decides which rule gets to raise first.
     fieldFits(checker, policy, 'actions', inquiry) &&
-    fieldFits(checker, policy, 'resources', inquiry) &&
     fieldFits(checker, policy, 'subjects', inquiry) &&
+    fieldFits(checker, policy, 'resources', inquiry) &&
     contextFits(policy, inquiry)
   );
 }

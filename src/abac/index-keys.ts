@@ -3,6 +3,7 @@
 import type { CheckerName } from './checkers.js';
 import { COMPILED, type Policy, type PolicyField } from './policy.js';
 import { isPlainObject, type Primitive } from './values.js';
+import { withoutWholeTag } from './regex-syntax.js';
 
 /** How a field is indexed: by rule hints (rules checker), by regex literal prefixes, or by exact strings. */
 export type IndexMode = 'rule' | 'regex' | 'exact';
@@ -37,7 +38,8 @@ export function policyFieldKeys(policy: Policy, field: PolicyField, mode: IndexM
   const keys: FieldKeys = { exact: [], prefixes: [], wild: false };
   for (const element of policy[COMPILED][field]) {
     if (element.kind === 'string') {
-      if (mode === 'exact' || !element.pattern?.regex) keys.exact.push(exactKey('', element.text));
+      if (mode === 'exact') keys.exact.push(exactKey('', withoutWholeTag(element.text)));
+      else if (!element.pattern?.regex) keys.exact.push(exactKey('', element.text));
       else if (element.pattern.prefix === '') keys.wild = true;
       else keys.prefixes.push({ slot: '', prefix: element.pattern.prefix });
       continue;

@@ -27,6 +27,7 @@ export {
   createRuleRegistry,
   RuleRegistry,
   RuleArgumentError,
+  UnfitValueError,
   isRule,
   type Rule,
   type RuleDefinition,

@@ -12,7 +12,7 @@ import {
   type Policy,
   type PolicyDefinition,
 } from './policy.js';
-import { fromVaktJson, looksLikeVakt } from './vakt-json.js';
+import { fromVaktJson, looksLikeVakt, refuseSeveralTags } from './vakt-json.js';
 import { isPlainObject } from './values.js';
 
 export type PolicyElementJson = string | RuleJson | Record<string, RuleJson>;
@@ -85,9 +85,12 @@ export function policyFromJSON(json: unknown, options: ReadPolicyOptions = {}): 
       { field: '', message: `nests deeper than ${MAX_JSON_DEPTH} levels`, code: 'validation.too_deep' },
     ]);
   }
-  if ((options.detectVakt ?? true) && looksLikeVakt(data)) {
+  // vakt's to_json writes its numeric policy type; rule-based ones also carry jsonpickle tags.
+  const fromVakt = typeof data.type === 'number' || ((options.detectVakt ?? true) && looksLikeVakt(data));
+  if (fromVakt) {
     try {
       data = fromVaktJson(data) as Record<string, unknown>;
+      refuseSeveralTags(data as Record<string, unknown>);
     } catch (error) {
       if (error instanceof RuleArgumentError) {
         throw new PolicyValidationError(uidGuess, [{ field: error.path, message: error.message }]);

@@ -1,6 +1,6 @@
 // Policies: who (subjects) may do what (actions) to which resources in which context, with an effect.
 import { ValidationError, type FieldProblem } from '../errors.js';
-import { compileTagged, hasTags, type TaggedPattern } from './regex-syntax.js';
+import { compileTagged, hasTags, UnbalancedTagsError, type TaggedPattern } from './regex-syntax.js';
 import { defaultRuleRegistry, isRule, RuleArgumentError, type Rule, type RuleRegistry } from './rules/index.js';
 import { isPlainObject } from './values.js';
 
@@ -29,7 +29,7 @@ export interface PolicyDefinition {
 
 /** A compiled element, ready for the checkers. */
 export type CompiledElement =
-  | { kind: 'string'; text: string; pattern: TaggedPattern | undefined }
+  | { kind: 'string'; text: string; pattern: TaggedPattern | undefined; unbalanced?: true }
   | { kind: 'rule'; rule: Rule }
   | { kind: 'attributes'; entries: readonly (readonly [string, Rule])[] };
 
@@ -125,6 +125,12 @@ export function policy(definition: PolicyDefinition, options: PolicyBuildOptions
           try {
             pattern = compileTagged(element);
           } catch (error) {
+            if (error instanceof UnbalancedTagsError) {
+              // Plain text to the exact and fuzzy checkers; the regex checker gives up on the field, as vakt does.
+              elements.push(element);
+              compiled.push({ kind: 'string', text: element, pattern: undefined, unbalanced: true });
+              return;
+            }
             problem(path, `invalid regex: ${(error as Error).message}`);
             return;
           }

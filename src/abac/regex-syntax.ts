@@ -11,8 +11,32 @@ export interface TaggedPattern {
   prefix: string;
 }
 
+/** Tags that do not pair up: vakt's regex checker gives up on the field; the other checkers read the text. */
+export class UnbalancedTagsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnbalancedTagsError';
+  }
+}
+
 const START = '<';
 const END = '>';
+
+/** vakt's exact and fuzzy checkers compare a policy string wrapped whole in tags (`<sun>`) without them. */
+export function withoutWholeTag(text: string): string {
+  return text.length > 1 && text.startsWith(START) && text.endsWith(END) ? text.slice(1, -1) : text;
+}
+
+/** How many top-level `<...>` tags the text holds (nested tags count once; unpaired ones not at all). */
+export function countTags(text: string): number {
+  let depth = 0;
+  let count = 0;
+  for (const ch of text) {
+    if (ch === START) depth++;
+    else if (ch === END && depth > 0 && --depth === 0) count++;
+  }
+  return count;
+}
 
 export function hasTags(text: string): boolean {
   return text.includes(START) || text.includes(END);
@@ -20,8 +44,9 @@ export function hasTags(text: string): boolean {
 
 /**
  * Translates `foo<[abc]{2}>bar` to `^foo(?:[abc]{2})bar$`: literal parts escaped, regex parts kept,
- * the whole anchored. Nested `<...>` inside a regex part (named groups) keeps its depth.
- * Throws `Error` for unbalanced tags, `PatternError` for patterns the linear-time engine refuses.
+ * the whole anchored. Nested `<...>` inside a regex part (named groups) keeps its depth; as in vakt, a
+ * backslash does not escape a tag. Throws `UnbalancedTagsError` for tags that do not pair up, `PatternError`
+ * for patterns the linear-time engine refuses.
  */
 export function compileTagged(text: string): TaggedPattern {
   if (!hasTags(text)) return { regex: undefined, prefix: text };
@@ -44,7 +69,7 @@ function compileUncached(text: string): TaggedPattern {
   let i = 0;
   while (i < text.length) {
     const ch = text[i]!;
-    if (ch === END) throw new Error(`unbalanced "${END}" at position ${i}`);
+    if (ch === END) throw new UnbalancedTagsError(`unbalanced "${END}" at position ${i}`);
     if (ch !== START) {
       literal += ch;
       i++;
@@ -57,14 +82,12 @@ function compileUncached(text: string): TaggedPattern {
     let j = i + 1;
     for (; j < text.length && depth > 0; j++) {
       const c = text[j];
-      if (c === '\\') j++;
-      else if (c === START) depth++;
+      if (c === START) depth++;
       else if (c === END) depth--;
     }
-    if (depth !== 0) throw new Error(`unclosed "${START}" at position ${i}`);
-    const part = text.slice(i + 1, j - 1);
-    if (part === '') throw new Error(`empty "${START}${END}" at position ${i}`);
-    source += `(?:${part})`;
+    if (depth !== 0) throw new UnbalancedTagsError(`unclosed "${START}" at position ${i}`);
+    // An empty tag is an empty group in vakt: `a<>b` is `ab`.
+    source += `(?:${text.slice(i + 1, j - 1)})`;
     i = j;
   }
   source += `${escapeRegex(literal)}$`;

@@ -1,6 +1,7 @@
 // Imports vakt's `to_json` output (jsonpickle: `py/object`, `py/tuple`, `py/set`, `re.Pattern`) into the
 // Portcullis policy format, so vakt users migrate their policies unchanged.
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
+import { countTags } from './regex-syntax.js';
 import { RuleArgumentError } from './rules/index.js';
 import { isPlainObject } from './values.js';
 
@@ -75,6 +76,7 @@ function fromVaktObject(value: Json, path: string): unknown {
   }
   if (className === 'vakt.policy.Policy' || className === 'vakt.Policy') {
     const { 'py/object': _ignored, ...fields } = value;
+    refuseSeveralTags(fields, path);
     return convert(fields, path);
   }
   const name = className.slice(className.lastIndexOf('.') + 1);
@@ -88,6 +90,25 @@ function fromVaktObject(value: Json, path: string): unknown {
     rule[target] = convert(item, path ? `${path}.${target}` : target);
   }
   return rule;
+}
+
+/**
+ * vakt 1.6's compile_regex mis-slices a string with two or more tags (`a<b>c<d>e` becomes `^a(b)c()<d>e$`):
+ * no decision of ours could be both vakt's and the policy's evident meaning, so such policies are refused.
+ */
+export function refuseSeveralTags(fields: Json, path = ''): void {
+  for (const field of ['subjects', 'actions', 'resources']) {
+    const list = fields[field];
+    if (!Array.isArray(list)) continue;
+    list.forEach((element, index) => {
+      if (typeof element === 'string' && countTags(element) > 1) {
+        throw new RuleArgumentError(
+          'holds several <...> tags, which vakt 1.6 compiles wrongly: rewrite it with one tag',
+          `${path ? `${path}.` : ''}${field}[${index}]`,
+        );
+      }
+    });
+  }
 }
 
 // jsonpickle may write a compiled regex as a reduce of `re._compile(pattern, flags)`.

@@ -14,12 +14,18 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
+/** Python's view of a JSON primitive as a set member or `==` operand: `True == 1` and `False == 0`. */
+export function pythonKey(value: unknown): unknown {
+  return value === true ? 1 : value === false ? 0 : value;
+}
+
 /**
- * Deep, type-strict equality (Python's `==` on JSON data, minus its `True == 1`): values of different
- * types are never equal, arrays compare element-wise, objects by their own keys.
+ * Deep equality as Python's `==` on JSON data (vakt compares with it): `True == 1`, `False == 0`, other
+ * types never equal, arrays compare element-wise, objects by their own keys.
  */
 export function valuesEqual(a: unknown, b: unknown, depth = 0): boolean {
   if (a === b) return true;
+  if (typeof a === 'boolean' || typeof b === 'boolean') return pythonKey(a) === pythonKey(b);
   if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object' || depth > 32) return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
@@ -55,7 +61,7 @@ export function isTruthy(value: unknown): boolean {
   return Boolean(value);
 }
 
-/** True when `list` contains a value equal (type-strict, deep) to `value`. */
+/** True when `list` contains a value equal (Python's `==`, deep) to `value`. */
 export function listIncludes(list: readonly unknown[], value: unknown): boolean {
   for (const item of list) if (valuesEqual(item, value)) return true;
   return false;
@@ -65,4 +71,29 @@ export function listIncludes(list: readonly unknown[], value: unknown): boolean 
 export function ownAttribute(object: unknown, name: string): { found: boolean; value: unknown } {
   if (!isPlainObject(object) || !Object.hasOwn(object, name)) return { found: false, value: undefined };
   return { found: true, value: object[name] };
+}
+
+/**
+ * Python's `str()` of a JSON value, which vakt's RegexMatch matches against: `True`, `None`, `[1, 'a']`.
+ * Floats print like Python's only for the common cases (integers and short decimals).
+ */
+export function pythonStr(value: unknown, depth = 0): string {
+  if (typeof value === 'string') return depth === 0 ? value : pythonRepr(value);
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (value === null || value === undefined) return 'None';
+  if (typeof value === 'number') return String(value);
+  if (depth > 32) return '...';
+  if (Array.isArray(value)) return `[${value.map((item) => pythonStr(item, depth + 1)).join(', ')}]`;
+  if (isPlainObject(value)) {
+    const entries = Object.entries(value).map(([k, v]) => `${pythonRepr(k)}: ${pythonStr(v, depth + 1)}`);
+    return `{${entries.join(', ')}}`;
+  }
+  return String(value);
+}
+
+function pythonRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  const escaped = text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+  return quote + (quote === "'" ? escaped.replace(/'/g, "\\'") : escaped) + quote;
 }

@@ -9,8 +9,8 @@ export interface ProxyTrust {
 
 /**
  * Builds the allowlist once; an entry that is not an address or `address/prefix` is a `ConfigError`. Peers
- * are matched like ABAC's `CIDR` rule (src/ip.ts): an IPv4 peer on a dual-stack socket (`::ffff:10.0.0.5`)
- * is the IPv4 address.
+ * are matched by src/ip.ts: an IPv4 peer on a dual-stack socket (`::ffff:10.0.0.5`) is the IPv4 address
+ * (ABAC's `CIDR` rule keeps vakt's families as written; `authorize()` hands it the IPv4 address instead).
  */
 export function createProxyTrust(entries: readonly string[], option = 'trustedProxies'): ProxyTrust {
   const ranges = ipRangesFrom(entries, option);

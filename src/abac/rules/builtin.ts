@@ -1,5 +1,6 @@
 // Every built-in rule family of vakt: comparison, logic, list, network, string and inquiry rules.
 import { didYouMean } from '../../errors.js';
+import { BlockList, isIP } from 'node:net';
 import { IpRanges, parseIpRange, type IpRange } from '../../ip.js';
 import type { InquiryField, NormalizedInquiry } from '../inquiry.js';
 import { compileRegex } from '../../regex.js';
@@ -11,10 +12,19 @@ import {
   isTruthy,
   listIncludes,
   ownAttribute,
+  pythonKey,
+  pythonStr,
   valuesEqual,
   type Primitive,
 } from '../values.js';
-import { RuleArgumentError, type IndexHint, type ParseNested, type Rule, type RuleDefinition } from './rule.js';
+import {
+  RuleArgumentError,
+  UnfitValueError,
+  type IndexHint,
+  type ParseNested,
+  type Rule,
+  type RuleDefinition,
+} from './rule.js';
 
 type Fields = Record<string, unknown>;
 
@@ -62,7 +72,17 @@ function jsonValue(value: unknown, path: string, depth = 0): unknown {
   throw new RuleArgumentError('must be JSON data (string, number, boolean, null, list or object)', path);
 }
 
-const exactHint = (values: readonly Primitive[]): IndexHint => ({ exact: values, prefixes: [] });
+// Python's `True == 1`: the index must find a rule on 1 under `true` too, and the other way round.
+const PYTHON_ALIASES = new Map<Primitive, Primitive>([
+  [1, true],
+  [true, 1],
+  [0, false],
+  [false, 0],
+]);
+const exactHint = (values: readonly Primitive[]): IndexHint => ({
+  exact: values.flatMap((value) => (PYTHON_ALIASES.has(value) ? [value, PYTHON_ALIASES.get(value)!] : [value])),
+  prefixes: [],
+});
 
 // ---- comparison ----------------------------------------------------------------------------------
 
@@ -73,7 +93,9 @@ export const eqRule: RuleDefinition<{ value: unknown }> = {
     return { value: jsonValue(required(fields, 'value'), 'value') };
   },
   compile({ value }) {
-    if (isPrimitiveKey(value)) return (what) => what === value;
+    if (isPrimitiveKey(value) && typeof value !== 'boolean' && typeof value !== 'number') {
+      return (what) => what === value;
+    }
     return (what) => valuesEqual(what, value);
   },
   hint: ({ value }) => (isPrimitiveKey(value) ? exactHint([value]) : undefined),
@@ -87,21 +109,32 @@ export const notEqRule: RuleDefinition<{ value: unknown }> = {
   },
 };
 
-function orderingRule(type: string, accept: (order: number) => boolean): RuleDefinition<{ value: number | string }> {
+function orderingRule(
+  type: string,
+  accept: (order: number) => boolean,
+): RuleDefinition<{ value: number | string | boolean }> {
   return {
     type,
     parse(fields) {
       only(fields, ['value']);
       const value = required(fields, 'value');
-      if (typeof value !== 'string' && (typeof value !== 'number' || !Number.isFinite(value))) {
-        throw new RuleArgumentError('must be a number or a string', 'value');
+      if (
+        typeof value !== 'string' &&
+        typeof value !== 'boolean' &&
+        (typeof value !== 'number' || !Number.isFinite(value))
+      ) {
+        throw new RuleArgumentError('must be a number, a string or a boolean', 'value');
       }
       return { value };
     },
     compile({ value }) {
+      const operand = pythonKey(value);
       return (what) => {
-        const order = compareValues(what, value);
-        return order !== undefined && accept(order);
+        // Python compares booleans as numbers and raises across other types (vakt: no fit).
+        const order = compareValues(pythonKey(what), operand);
+        if (order === undefined)
+          throw new UnfitValueError(`${type}: cannot compare ${typeof what} with ${typeof value}`);
+        return accept(order);
       };
     },
   };
@@ -154,6 +187,8 @@ export const andRule: RuleDefinition<{ rules: Rule[] }> = {
   type: 'And',
   parse: (fields, nested) => ({ rules: ruleList(fields, nested) }),
   compile({ rules }) {
+    // vakt: `len(answers) > 0 and all(answers)`, so an empty And() is never satisfied (and Not(And()) always).
+    if (rules.length === 0) return () => false;
     return (what, inquiry) => {
       for (const rule of rules) if (!rule.satisfied(what, inquiry)) return false;
       return true;
@@ -190,22 +225,38 @@ function valueList(fields: Fields): unknown[] {
   return values.map((value, i) => jsonValue(value, `values[${i}]`));
 }
 
-/** A membership test compiled once: a Set when every value is a primitive, a deep scan otherwise. */
-function membership(values: readonly unknown[]): (what: unknown) => boolean {
+/**
+ * A membership test compiled once, as vakt's Python set: `True` is `1`, and a list or object asked about
+ * is unhashable, so vakt raises. A Set when every value is a primitive, a deep scan otherwise.
+ */
+function membership(type: string, values: readonly unknown[]): (what: unknown) => boolean {
+  const unhashable = (what: unknown) => new UnfitValueError(`${type}: ${JSON.stringify(what)} is not hashable`);
   if (values.every(isPrimitiveKey)) {
-    const set = new Set<unknown>(values);
-    return (what) => isPrimitiveKey(what) && set.has(what);
+    const set = new Set<unknown>(values.map(pythonKey));
+    return (what) => {
+      if (!isPrimitiveKey(what)) throw unhashable(what);
+      return set.has(pythonKey(what));
+    };
   }
-  return (what) => listIncludes(values, what);
+  return (what) => {
+    if (!isPrimitiveKey(what)) throw unhashable(what);
+    return listIncludes(values, what);
+  };
 }
 
 function listRule(type: string, build: (has: (what: unknown) => boolean) => (what: unknown) => boolean) {
   const definition: RuleDefinition<{ values: unknown[] }> = {
     type,
     parse: (fields) => ({ values: valueList(fields) }),
-    compile: ({ values }) => build(membership(values)),
+    compile: ({ values }) => build(membership(type, values)),
   };
   return definition;
+}
+
+/** vakt's list-of-values rules raise on anything but a list. */
+function asList(type: string, what: unknown): unknown[] {
+  if (!Array.isArray(what)) throw new UnfitValueError(`${type}: the value must be a list`);
+  return what;
 }
 
 export const inRule: RuleDefinition<{ values: unknown[] }> = {
@@ -213,16 +264,12 @@ export const inRule: RuleDefinition<{ values: unknown[] }> = {
   hint: ({ values }) => (values.every(isPrimitiveKey) ? exactHint(values as Primitive[]) : undefined),
 };
 export const notInRule = listRule('NotIn', (has) => (what) => !has(what));
-export const allInRule = listRule('AllIn', (has) => (what) => Array.isArray(what) && what.every(has));
-export const allNotInRule = listRule(
-  'AllNotIn',
-  (has) => (what) => Array.isArray(what) && what.every((item) => !has(item)),
-);
-export const anyInRule = listRule('AnyIn', (has) => (what) => Array.isArray(what) && what.some(has));
-export const anyNotInRule = listRule(
-  'AnyNotIn',
-  (has) => (what) => Array.isArray(what) && what.some((item) => !has(item)),
-);
+// vakt's AllNotIn is "not all in" (`not set(what) <= data`), like AnyNotIn: `AllNotIn(1, 2)` fits `[1, 3]`
+// and never fits `[]`.
+export const allInRule = listRule('AllIn', (has) => (what) => asList('AllIn', what).every(has));
+export const allNotInRule = listRule('AllNotIn', (has) => (what) => !asList('AllNotIn', what).every(has));
+export const anyInRule = listRule('AnyIn', (has) => (what) => asList('AnyIn', what).some(has));
+export const anyNotInRule = listRule('AnyNotIn', (has) => (what) => !asList('AnyNotIn', what).every(has));
 
 // ---- network -------------------------------------------------------------------------------------
 
@@ -236,10 +283,49 @@ export const cidrRule: RuleDefinition<{ cidr: string }> = {
     return { cidr };
   },
   compile({ cidr }) {
-    const ranges = new IpRanges([parseIpRange(cidr) as IpRange]);
-    return (what) => ranges.has(what);
+    const range = parseIpRange(cidr) as IpRange;
+    // vakt's ip_network(cidr) is strict: host bits set (10.0.0.1/8) raise, so the rule never fits.
+    if (hasHostBits(range)) return () => false;
+    // Python keeps families apart as written: an IPv4-mapped IPv6 address is not in an IPv4 network,
+    // and it is in ::/0. IpRanges maps such addresses to IPv4, so a network that stays IPv6 uses node's own
+    // BlockList on the address as written.
+    const family = isIP(cidr.split('/')[0]!);
+    if (range.family === 6) {
+      const list = new BlockList();
+      list.addSubnet(range.address, range.prefix, 'ipv6');
+      return (what) => typeof what === 'string' && isIP(what) === 6 && !what.includes('%') && list.check(what, 'ipv6');
+    }
+    const ranges = new IpRanges([range]);
+    return (what) => typeof what === 'string' && isIP(what) === family && ranges.has(what);
   },
 };
+
+function hasHostBits(range: IpRange): boolean {
+  const bits = range.family === 4 ? 32 : 128;
+  if (range.prefix >= bits) return false;
+  const value = range.family === 4 ? ipv4Value(range.address) : ipv6Value(range.address);
+  return (value & ((1n << BigInt(bits - range.prefix)) - 1n)) !== 0n;
+}
+
+function ipv4Value(address: string): bigint {
+  return address.split('.').reduce((sum, octet) => (sum << 8n) | BigInt(octet), 0n);
+}
+
+function ipv6Value(address: string): bigint {
+  const [head = '', tail] = address.split('::');
+  const words = (text: string) =>
+    text === ''
+      ? []
+      : text.split(':').flatMap((word) => {
+          if (!word.includes('.')) return [parseInt(word, 16)];
+          const v4 = Number(ipv4Value(word));
+          return [v4 >>> 16, v4 & 0xffff];
+        });
+  const left = words(head);
+  const right = tail === undefined ? [] : words(tail);
+  const all = [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+  return all.reduce((sum, word) => (sum << 16n) | BigInt(word), 0n);
+}
 
 // ---- strings -------------------------------------------------------------------------------------
 
@@ -275,11 +361,21 @@ export const endsWithRule = stringRule('EndsWith', (what, value) => what.endsWit
 export const containsRule = stringRule('Contains', (what, value) => what.includes(value));
 
 export const pairsEqualRule: RuleDefinition<Fields> = {
+  // vakt's loop as written: `len(pair) != 2`, then "neither side a string", then `pair[0] != pair[1]`.
   ...constantRule('PairsEqual', (what) => {
     if (!Array.isArray(what)) return false;
     for (const pair of what) {
-      if (!Array.isArray(pair) || pair.length !== 2) return false;
-      if (typeof pair[0] !== 'string' || pair[0] !== pair[1]) return false;
+      if (typeof pair === 'string') {
+        if (pair.length !== 2 || pair[0] !== pair[1]) return false;
+        continue;
+      }
+      if (!Array.isArray(pair)) {
+        if (isPlainObject(pair) && Object.keys(pair).length !== 2) return false;
+        throw new UnfitValueError('PairsEqual: a pair must be a list');
+      }
+      if (pair.length !== 2) return false;
+      if (typeof pair[0] !== 'string' && typeof pair[1] !== 'string') return false;
+      if (!valuesEqual(pair[0], pair[1])) return false;
     }
     return true;
   }),
@@ -299,8 +395,12 @@ export const regexMatchRule: RuleDefinition<{ pattern: string }> = {
     return { pattern };
   },
   compile({ pattern }) {
-    const regex = compileRegex(pattern);
-    return (what) => typeof what === 'string' && what.length <= MAX_REGEX_INPUT && regex.test(what);
+    // vakt: `re.match(pattern, str(what))`, anchored at the start only, on any value's Python str().
+    const regex = compileRegex(`^(?:${pattern})`);
+    return (what) => {
+      const text = pythonStr(what);
+      return text.length <= MAX_REGEX_INPUT && regex.test(text);
+    };
   },
 };
 
@@ -345,10 +445,8 @@ export const actionEqualRule = inquiryEqualRule('ActionEqual', 'action');
 export const resourceInRule: RuleDefinition<Fields> = {
   ...constantRule('ResourceIn', () => false),
   compile: () => (what, inquiry) => {
-    const resource = inquiry.resource;
-    if (typeof resource !== 'string') return false;
-    if (typeof what === 'string') return what.includes(resource);
-    return Array.isArray(what) && what.includes(resource);
+    // vakt: `isinstance(what, list) and inquiry.resource in what` (a string is not searched).
+    return Array.isArray(what) && listIncludes(what, inquiry.resource);
   },
 };
 

@@ -39,6 +39,7 @@ import { instantiate, RuleRegistry, type Rule, type RuleDefinition } from './rul
 export {
   RuleArgumentError,
   RuleRegistry,
+  UnfitValueError,
   isRule,
   type IndexHint,
   type ParseNested,
@@ -82,10 +83,10 @@ type StringOptions = { ci?: boolean };
 
 export const Eq = (value: unknown): Rule => build(eqRule as never, { value });
 export const NotEq = (value: unknown): Rule => build(notEqRule as never, { value });
-export const Greater = (value: number | string): Rule => build(greaterRule as never, { value });
-export const Less = (value: number | string): Rule => build(lessRule as never, { value });
-export const GreaterOrEqual = (value: number | string): Rule => build(greaterOrEqualRule as never, { value });
-export const LessOrEqual = (value: number | string): Rule => build(lessOrEqualRule as never, { value });
+export const Greater = (value: number | string | boolean): Rule => build(greaterRule as never, { value });
+export const Less = (value: number | string | boolean): Rule => build(lessRule as never, { value });
+export const GreaterOrEqual = (value: number | string | boolean): Rule => build(greaterOrEqualRule as never, { value });
+export const LessOrEqual = (value: number | string | boolean): Rule => build(lessOrEqualRule as never, { value });
 
 export const Truthy = (): Rule => build(truthyRule as never, {});
 export const Falsy = (): Rule => build(falsyRule as never, {});

@@ -43,6 +43,18 @@ export class RuleArgumentError extends Error {
   }
 }
 
+/**
+ * Thrown by a rule given a value it cannot judge where vakt raises (AllIn on a non-list, Greater across
+ * types): it passes through Not/And/Or as vakt's exception does; a policy field then does not fit, and
+ * in the context the whole decision denies (vakt's guard catches it there).
+ */
+export class UnfitValueError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnfitValueError';
+  }
+}
+
 /** Reads a nested rule from JSON (or accepts an already built rule); `path` is relative to the parent. */
 export type ParseNested = (json: unknown, path: string) => Rule;
 
@@ -57,7 +69,7 @@ export interface RuleDefinition<A extends Record<string, unknown> = Record<strin
    * `RuleArgumentError` naming the field for bad input. Nested rules go through `nested`.
    */
   parse(fields: Record<string, unknown>, nested: ParseNested): A;
-  /** Builds the predicate once; it runs on every decision, so keep it cheap. Never throws on odd values. */
+  /** Builds the predicate once; it runs on every decision, so keep it cheap. Throws only `UnfitValueError`. */
   compile(args: A): (value: unknown, inquiry: NormalizedInquiry) => boolean;
   /** Values the rule can accept, for the index. Default: none (any value may match). */
   hint?(args: A): IndexHint | undefined;

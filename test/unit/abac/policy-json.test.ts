@@ -38,7 +38,8 @@ const vaktRulePolicy = {
         },
       },
       role: { 'py/object': 'vakt.rules.list.NotIn', data: { 'py/set': ['banned', 'guest'] } },
-      file: { 'py/object': 'vakt.rules.string.RegexMatch', regex: { 'py/object': 're.Pattern', pattern: '\\.rb$' } },
+      // re.match is anchored at the start, so vakt itself needs the leading '.*'.
+      file: { 'py/object': 'vakt.rules.string.RegexMatch', regex: { 'py/object': 're.Pattern', pattern: '.*\\.rb$' } },
     },
   ],
   type: 2,
