@@ -6,7 +6,7 @@ import type { Inquiry } from '../src/abac/inquiry.js';
 import type { Decision } from '../src/abac/decision.js';
 import type { Principal } from '../src/auth/principal.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { normalizeIp } from '../src/ip.js';
+import { requireClientAddress } from './client-address.js';
 import { AuthenticationError, ConfigError, didYouMean, ForbiddenError } from '../src/errors.js';
 import { defaultScope, SCOPE_PATTERN } from '../src/auth/scopes.js';
 import { scopeDenial } from './authorize-endpoint.js';
@@ -160,7 +160,7 @@ export function authorize(options: AuthorizeOptions): RequestHandler {
         }
       }
       // One form per client: an IPv4 client on a dual-stack listener is `127.0.0.1`, not `::ffff:127.0.0.1`.
-      const defaults: Record<string, unknown> = { ip: normalizeIp(req.ip), time: now() };
+      const defaults: Record<string, unknown> = { ip: requireClientAddress(req), time: now() };
       for (const header of headers) {
         const value = req.headers[header];
         if (value !== undefined && !Object.hasOwn(defaults, header)) defaults[header] = value;

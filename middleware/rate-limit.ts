@@ -10,6 +10,7 @@ import {
 import type { RateLimitStore } from '../src/contracts/rate-limit.js';
 import { ConfigError, PortcullisError, RateLimitedError, StoreUnavailableError, didYouMean } from '../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
+import { requireClientAddress } from './client-address.js';
 import { contextOf } from './context.js';
 
 export interface RateLimitOptions {
@@ -73,7 +74,7 @@ export function clientKey(req: Request, ipv6Subnet = 56): string {
  * /56 or /64, and would otherwise get a fresh counter per address).
  */
 export function addressKey(req: Request, ipv6Subnet = 56): string {
-  return ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown', ipv6Subnet);
+  return ipKeyGenerator(requireClientAddress(req), ipv6Subnet);
 }
 
 // A failure of a hook (key generator, onLimited), told apart from the store's in the limiter's error path.

@@ -135,7 +135,20 @@ export function ipRangesFrom(entries: readonly string[], option: string): IpRang
   return new IpRanges(ranges);
 }
 
-/** The address as rules should see it (mapped IPv4 as IPv4); anything that is not a literal address unchanged. */
-export function normalizeIp<T>(value: T): T | string {
-  return parseIpAddress(value)?.address ?? value;
+const WITH_PORT_V4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
+const WITH_PORT_V6 = /^\[([^\]]{2,45})\](?::\d{1,5})?$/;
+
+/**
+ * The client address of a request (`req.ip`) as rules and counters should see it: a literal address (mapped
+ * IPv4 as IPv4), with the port some proxies append (`203.0.113.7:51234`, `[2001:db8::1]:443`) removed, or
+ * `undefined` when it is no address at all. Every user of a client address goes through here, so a spelling
+ * that one of them read as another client (a CIDR deny missed, a fresh rate-limit counter per port) cannot
+ * exist.
+ */
+export function clientAddress(value: unknown): string | undefined {
+  const plain = parseIpAddress(value);
+  if (plain) return plain.address;
+  if (typeof value !== 'string' || value.length > MAX_ADDRESS_LENGTH + 8) return undefined;
+  const inner = WITH_PORT_V4.exec(value)?.[1] ?? WITH_PORT_V6.exec(value)?.[1];
+  return parseIpAddress(inner)?.address;
 }

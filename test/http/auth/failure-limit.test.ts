@@ -115,6 +115,39 @@ describe('failure limits: no lockout of valid credentials from a shared address'
     for (let i = 0; i < 15; i++)
       expect((await login(DESK, 'grace', 'grace-password-1')).status, `login ${i}`).to.equal(201);
   });
+  it('a port a proxy appended to the address is the same client: same failure counter, same CIDR rules', async function () {
+    for (let i = 0; i < 10; i++) await login(`198.51.100.50:${1000 + i}`, 'dave', `wrong-${i}`).expect(401);
+    expect((await login('198.51.100.50:2222', 'dave', 'dave-password-1')).status).to.equal(429);
+    expect((await login('[::ffff:198.51.100.50]:3333', 'dave', 'dave-password-1')).status).to.equal(429);
+
+    await request(app)
+      .put('/admin/policies/deny-ten')
+      .set('X-API-Key', ADMIN_KEY)
+      .send({
+        effect: 'deny',
+        subjects: [{ type: 'Any' }],
+        actions: [{ type: 'Any' }],
+        resources: [{ type: 'Any' }],
+        context: { ip: { type: 'CIDR', cidr: '10.0.0.0/8' } },
+      })
+      .expect(201);
+    try {
+      const token = (await login('192.0.2.99', 'ana', 'analyst-demo-password').expect(201)).body.token as string;
+      const list = (from: string) =>
+        request(app).get('/accounts?limit=1').set('X-Forwarded-For', from).set('Authorization', `Bearer ${token}`);
+      expect((await list('192.0.2.99')).status).to.equal(200);
+      expect((await list('10.1.2.3')).status).to.equal(403);
+      expect((await list('10.1.2.3:1234')).status).to.equal(403);
+      expect((await list('[::ffff:10.1.2.3]:443')).status).to.equal(403);
+      for (const junk of ['010.1.2.3', '10.1.2.3%eth0', '167838211', 'unknown']) {
+        const response = await list(junk);
+        expect(response.status, junk).to.equal(400);
+        expect(response.body.code, junk).to.equal('validation.client_address');
+      }
+    } finally {
+      await request(app).delete('/admin/policies/deny-ten').set('X-API-Key', ADMIN_KEY).expect(204);
+    }
+  });
 });
 
 describe('failureLimit() options and a failing counter store', function () {

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { addressKey } from '../../../middleware/rate-limit.js';
 import { createProxyTrust } from '../../../src/auth/proxy-trust.js';
 import { ConfigError, normalizeInquiry, rules } from '../../../src/index.js';
-import { ipRangesFrom, IpRanges, normalizeIp, parseIpAddress, parseIpRange } from '../../../src/ip.js';
+import { clientAddress, ipRangesFrom, IpRanges, parseIpAddress, parseIpRange } from '../../../src/ip.js';
 
 const inquiry = normalizeInquiry({ subject: {}, action: 'a', resource: {}, context: {} });
 
@@ -85,12 +85,25 @@ describe('ip module', function () {
     }
   });
 
-  it('normalizeIp gives the compared form and leaves anything else as it is', function () {
-    expect(normalizeIp('::ffff:10.0.0.1')).to.equal('10.0.0.1');
-    expect(normalizeIp('::ffff:a00:1')).to.equal('10.0.0.1');
-    expect(normalizeIp('::1')).to.equal('::1');
-    expect(normalizeIp('not an address')).to.equal('not an address');
-    expect(normalizeIp(undefined)).to.equal(undefined);
+  it('clientAddress gives one spelling per client, drops a port a proxy appended, and refuses the rest', function () {
+    expect(clientAddress('::ffff:10.0.0.1')).to.equal('10.0.0.1');
+    expect(clientAddress('::ffff:a00:1')).to.equal('10.0.0.1');
+    expect(clientAddress('::1')).to.equal('::1');
+    expect(clientAddress('10.1.2.3:1234')).to.equal('10.1.2.3');
+    expect(clientAddress('[::ffff:10.1.2.3]')).to.equal('10.1.2.3');
+    expect(clientAddress('[2001:db8::1]:443')).to.equal('2001:db8::1');
+    for (const junk of [
+      'not an address',
+      '010.1.2.3',
+      '10.1.2.3%eth0',
+      '167838211',
+      '10.1.2.3:1234:5',
+      '[10.1.2.3]x',
+      '',
+    ]) {
+      expect(clientAddress(junk), junk).to.equal(undefined);
+    }
+    expect(clientAddress(undefined)).to.equal(undefined);
   });
 
   it('names the configuration entry that is wrong', function () {
@@ -149,11 +162,13 @@ describe('ip module', function () {
   it('gives IPv4 and IPv4-mapped clients the address the rate limiter counts them under', function () {
     // The rate limiter keys on express-rate-limit's ipKeyGenerator; for these clients both must agree.
     for (const ip of ['127.0.0.1', '::ffff:127.0.0.1', '::FFFF:7F00:1', '0:0:0:0:0:ffff:a00:1', '::ffff:192.0.2.7']) {
-      expect(addressKey({ ip } as Request), ip).to.equal(normalizeIp(ip));
+      expect(addressKey({ ip } as Request), ip).to.equal(clientAddress(ip));
     }
-    // The deprecated IPv4-compatible form (::a.b.c.d) stays IPv6 here: it is no IPv4 client's address,
-    // and reading it as IPv4 would let it into IPv4 allow rules. The limiter merely counts it as IPv4.
-    expect(normalizeIp('::127.0.0.1')).to.equal('::127.0.0.1');
+    // The deprecated IPv4-compatible form (::a.b.c.d) stays IPv6 for rules: it is no IPv4 client's address,
+    // and reading it as IPv4 would let it into IPv4 allow rules. express-rate-limit's key merely counts it
+    // under the IPv4 address, which only shares that client's counter.
+    expect(clientAddress('::127.0.0.1')).to.equal('::127.0.0.1');
+    expect(addressKey({ ip: '::127.0.0.1' } as Request)).to.equal('127.0.0.1');
   });
 
   it('matches a list of ranges of both families', function () {
