@@ -1,5 +1,6 @@
 // Regexes from configuration, policies and grants: JavaScript syntax, run on RE2 (re2js) in time linear in the input.
 import { RE2JS } from 're2js';
+import { PortcullisError } from './errors.js';
 
 /** Longest pattern accepted from configuration, a policy or a grant. */
 export const MAX_PATTERN_LENGTH = 1000;
@@ -8,6 +9,44 @@ export const MAX_PATTERN_LENGTH = 1000;
  * a pattern such as `(.*){1,1000}` (5 000 instructions) is linear with a constant too large to serve.
  */
 export const MAX_PROGRAM_SIZE = 2000;
+
+/**
+ * Engine work, in program instructions times input characters, that one decision (an ABAC decision, an
+ * endpoint check) may spend on configured patterns: a quarter of a second or so of the engine. Linear time per
+ * pattern is no bound when a policy set holds many large patterns; past this the decision fails with 400
+ * `regex.too_costly` instead of holding the event loop. Patterns proven linear run on RegExp and are not counted.
+ */
+export const REGEX_WORK_BUDGET = 1_000_000;
+
+export class RegexBudgetError extends PortcullisError {
+  constructor() {
+    super(
+      400,
+      'Bad Request',
+      'regex.too_costly',
+      'The request is too costly to check against the configured patterns.',
+    );
+  }
+}
+
+let budgetLeft = Infinity;
+
+/** Runs a synchronous decision under `REGEX_WORK_BUDGET`; nested calls share the outermost budget. */
+export function withinRegexBudget<T>(run: () => T): T {
+  if (budgetLeft !== Infinity) return run();
+  budgetLeft = REGEX_WORK_BUDGET;
+  try {
+    return run();
+  } finally {
+    budgetLeft = Infinity;
+  }
+}
+
+function spend(work: number): void {
+  if (budgetLeft === Infinity) return;
+  budgetLeft -= work;
+  if (budgetLeft < 0) throw new RegexBudgetError();
+}
 
 /** Why a pattern was refused: `regex.invalid` (not a JavaScript regex) or `regex.unsupported` (no linear-time form). */
 export type PatternErrorCode = 'regex.invalid' | 'regex.unsupported';
@@ -110,11 +149,16 @@ function compileUncached(source: string, flags: string): LinearRegex {
   // endpoint checks test short strings against simple anchored patterns, which JavaScript may run itself
   // when the shape proves backtracking linear. Its u flag matches by code point and folds case as RE2 does.
   const direct = provablyLinear(source, normalizedFlags) ? directRegExp(source, normalizedFlags) : undefined;
-  if (!direct) engine();
+  const size = direct ? 0 : engine().programSize();
   const compiled: LinearRegex = {
     source,
     flags: normalizedFlags,
-    test: direct ? (input) => direct.test(input) : (input) => built!.test(input),
+    test: direct
+      ? (input) => direct.test(input)
+      : (input) => {
+          spend(size * (input.length + 1));
+          return built!.test(input);
+        },
     *matches(input) {
       const matcher = engine().matcher(input);
       while (matcher.find()) yield { begin: matcher.start(), end: matcher.end() };

@@ -1,5 +1,6 @@
 // The Guard: decides inquiries against a policy source. Deny overrides allow, nothing matching denies,
 // and any error while deciding denies (logged, never thrown at the caller).
+import { withinRegexBudget } from '../regex.js';
 import { silentLogger, errorForLog, type Logger } from '../logger.js';
 import type { PolicyStore } from '../contracts/policies.js';
 import { createChecker, policyMatches, type Checker, type CheckerName } from './checkers.js';
@@ -162,13 +163,16 @@ export class Guard {
     if (this.#set && !this.cache && this.#listeners.size === 0) {
       try {
         const normalized = normalizeInquiry(inquiry);
-        let allowed = false;
-        for (const policy of this.#set.candidates(normalized, this.checker)) {
-          if (!policyMatches(this.checker, policy, normalized)) continue;
-          if (policy.effect === 'deny') return false;
-          allowed = true;
-        }
-        return allowed;
+        const set = this.#set;
+        return withinRegexBudget(() => {
+          let allowed = false;
+          for (const policy of set.candidates(normalized, this.checker)) {
+            if (!policyMatches(this.checker, policy, normalized)) continue;
+            if (policy.effect === 'deny') return false;
+            allowed = true;
+          }
+          return allowed;
+        });
       } catch (error) {
         return this.#failed(error, undefined, performance.now()).allowed;
       }
@@ -209,6 +213,10 @@ export class Guard {
   }
 
   #evaluate(candidates: Iterable<Policy>, inquiry: NormalizedInquiry): CachedDecision {
+    return withinRegexBudget(() => this.#evaluateAll(candidates, inquiry));
+  }
+
+  #evaluateAll(candidates: Iterable<Policy>, inquiry: NormalizedInquiry): CachedDecision {
     const allowing: string[] = [];
     const denying: string[] = [];
     const offered: string[] = [];

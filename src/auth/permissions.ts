@@ -2,6 +2,7 @@
 import type { FieldFilterRule, GrantValue, Grants } from '../contracts/principals.js';
 import type { EffectivePermissions, FieldFilter, PermittedEndpoint } from './principal.js';
 import { compileEndpoint } from './endpoints.js';
+import { withinRegexBudget } from '../regex.js';
 
 /** No endpoint, no record: what an unknown principal gets. */
 export function noPermissions(): EffectivePermissions {
@@ -97,12 +98,14 @@ export function isEndpointPermitted(
   if (permissions.allEndpoints) return true;
   if (typeof path !== 'string' || path.length > MAX_PATH_LENGTH || typeof method !== 'string') return false;
   const upper = method.toUpperCase();
-  for (const endpoint of permissions.endpoints) {
-    const compiled = compileEndpoint(endpoint);
-    if (compiled.methods !== '*' && !compiled.methods.has(upper)) continue;
-    if (compiled.pattern.test(path)) return true;
-  }
-  return false;
+  return withinRegexBudget(() => {
+    for (const endpoint of permissions.endpoints) {
+      const compiled = compileEndpoint(endpoint);
+      if (compiled.methods !== '*' && !compiled.methods.has(upper)) continue;
+      if (compiled.pattern.test(path)) return true;
+    }
+    return false;
+  });
 }
 
 /** True when the update touches only fields the permissions allow (scoutr's update lists and exclusions). */
