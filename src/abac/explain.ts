@@ -2,6 +2,7 @@
 import { FIELD_VALUE, type Checker } from './checkers.js';
 import type { NormalizedInquiry } from './inquiry.js';
 import { COMPILED, POLICY_FIELDS, type CompiledElement, type Policy, type PolicyField } from './policy.js';
+import { UnfitValueError, type Rule } from './rules/index.js';
 import { ownAttribute } from './values.js';
 
 export type PolicyPart = PolicyField | 'context' | 'type';
@@ -56,7 +57,14 @@ function fieldFailure(
   if (elements.length === 0) return 'the list is empty, so nothing fits';
   const reasons: string[] = [];
   for (const [index, element] of elements.entries()) {
-    if (checker.fits(element, value, inquiry)) return undefined;
+    try {
+      if (checker.fits(element, value, inquiry)) return undefined;
+    } catch (error) {
+      // As in vakt: the checker gave up on the whole field (UnfitValueError) or on the whole decision.
+      const scope = error instanceof UnfitValueError ? 'so the field does not fit' : 'which denies the decision';
+      reasons.push(`[${index}] raises (${(error as Error).message}), ${scope}`);
+      break;
+    }
     reasons.push(`[${index}] ${elementFailure(checker, element, value, inquiry)}`);
   }
   return reasons.length === 1
@@ -76,21 +84,38 @@ function elementFailure(
     if (checker.name === 'fuzzy') return `is not a substring of ${JSON.stringify(element.text)}`;
     return `does not equal ${JSON.stringify(element.text)}`;
   }
-  if (element.kind === 'rule') return `${element.rule.type} is not satisfied by ${kindOf(value)}`;
+  if (element.kind === 'rule') {
+    return raised(element.rule, value, inquiry) ?? `${element.rule.type} is not satisfied by ${kindOf(value)}`;
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `expects an object with attributes, got ${kindOf(value)}`;
   }
   for (const [name, rule] of element.entries) {
     const attribute = ownAttribute(value, name);
     if (!attribute.found) return `attribute "${name}" is missing`;
+    const failure = raised(rule, attribute.value, inquiry);
+    if (failure) return `attribute "${name}": ${failure}`;
     if (!rule.satisfied(attribute.value, inquiry)) return `attribute "${name}": ${rule.type} is not satisfied`;
   }
   return 'does not fit';
 }
 
+/** Why a rule raised on the value, or `undefined` when it did not. */
+function raised(rule: Rule, value: unknown, inquiry: NormalizedInquiry): string | undefined {
+  try {
+    rule.satisfied(value, inquiry);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof UnfitValueError)) throw error;
+    return `${rule.type} raises on ${kindOf(value)} (${error.message})`;
+  }
+}
+
 function contextFailure(policy: Policy, inquiry: NormalizedInquiry): string | undefined {
   for (const [name, rule] of policy[COMPILED].context) {
     if (!Object.hasOwn(inquiry.context, name)) return `context key "${name}" is missing`;
+    const failure = raised(rule, inquiry.context[name], inquiry);
+    if (failure) return `context "${name}": ${failure}, which denies the decision`;
     if (!rule.satisfied(inquiry.context[name], inquiry)) return `context "${name}": ${rule.type} is not satisfied`;
   }
   return undefined;

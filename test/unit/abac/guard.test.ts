@@ -194,6 +194,62 @@ describe('abac guard', function () {
     expect(allowed.policies[0]!.matched).to.be.true;
   });
 
+  it('follows vakt where a rule raises: the element does not fit (Not included), the context denies, explain says why', async function () {
+    const { AllIn, Not } = rules;
+    const logger = recordingLogger();
+    const guard = new Guard({
+      logger,
+      policies: [
+        allow({ uid: 'any', subjects: [Any()], actions: [Any()], resources: [Any()] }),
+        // vakt: Not(AllIn) on a non-list raises, so this deny never fits a string resource.
+        deny({ uid: 'not-list', subjects: [Any()], actions: [Any()], resources: [Not(AllIn('a'))] }),
+        deny({ uid: 'ctx', subjects: [Any()], actions: [Any()], resources: [Any()], context: { n: Greater(1) } }),
+      ],
+    });
+    expect(guard.isAllowed({ subject: 's', action: 'a', resource: 'r' })).to.be.true;
+    expect(guard.isAllowed({ subject: 's', action: 'a', resource: ['b'] })).to.be.false;
+    // Greater(1) on a string raises in the context: vakt's guard denies the whole inquiry.
+    const decision = guard.decideSync({ subject: 's', action: 'a', resource: 'r', context: { n: 'x' } });
+    expect(decision.allowed).to.be.false;
+    expect(logger.errors).to.have.length(1);
+    const { policies } = await guard.explain({ subject: 's', action: 'a', resource: 'r', context: { n: 'x' } }, 5);
+    const ctx = policies.find((report) => report.uid === 'ctx')!;
+    expect(ctx.failed[0]!.reason).to.match(/context "n": Greater raises on a string .*denies the decision/);
+    const notList = policies.find((report) => report.uid === 'not-list')!;
+    expect(notList.failed[0]!.reason).to.match(/Not raises on a string/);
+  });
+
+  it("reads string policies as vakt's checkers do: whole tags dropped by exact and fuzzy, unbalanced tags", function () {
+    const wrapped = allow({ uid: 'w', subjects: ['<sun>'], actions: ['read'], resources: ['doc'] });
+    const exact = new Guard({ policies: [wrapped], checker: 'exact' });
+    expect(exact.isAllowed({ subject: 'sun', action: 'read', resource: 'doc' })).to.be.true;
+    expect(exact.isAllowed({ subject: '<sun>', action: 'read', resource: 'doc' })).to.be.false;
+    const fuzzy = new Guard({ policies: [wrapped], checker: 'fuzzy' });
+    expect(fuzzy.isAllowed({ subject: 'su', action: 'read', resource: 'doc' })).to.be.true;
+    // Unbalanced tags: text to exact and fuzzy; the regex checker gives up on the field at that element.
+    const first = allow({ uid: 'u1', subjects: ['<a', 'b'], actions: ['read'], resources: ['doc'] });
+    const last = allow({ uid: 'u2', subjects: ['b', '<a'], actions: ['read'], resources: ['doc'] });
+    expect(
+      new Guard({ policies: [first], checker: 'exact' }).isAllowed({ subject: '<a', action: 'read', resource: 'doc' }),
+    ).to.be.true;
+    expect(
+      new Guard({ policies: [first], checker: 'regex' }).isAllowed({ subject: 'b', action: 'read', resource: 'doc' }),
+    ).to.be.false;
+    expect(
+      new Guard({ policies: [last], checker: 'regex' }).isAllowed({ subject: 'b', action: 'read', resource: 'doc' }),
+    ).to.be.true;
+  });
+
+  it("makes a falsy subject, action or resource '' as vakt's Inquiry does", function () {
+    const guard = new Guard({
+      policies: [allow({ uid: '1', subjects: [Eq('')], actions: [Any()], resources: [Any()] })],
+    });
+    for (const subject of [null, 0, false, [], {}, '']) {
+      expect(guard.isAllowed({ subject, action: 'a', resource: 'r' }), JSON.stringify(subject)).to.be.true;
+    }
+    expect(guard.isAllowed({ subject: 'x', action: 'a', resource: 'r' })).to.be.false;
+  });
+
   it("caches decisions like vakt's create_cached_guard and drops them when a policy changes", function () {
     const set = new PolicySet();
     const guard = new Guard({ policies: set, cache: { maxSize: 256 } });

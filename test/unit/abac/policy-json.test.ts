@@ -85,6 +85,14 @@ describe('abac policy JSON and YAML', function () {
     ).to.be.true;
   });
 
+  it('refuses a vakt policy with several tags in one string, which vakt 1.6 compiles wrongly', function () {
+    const several = { ...vaktStringPolicy, subjects: ['a<b>c<d>e'] };
+    expect(() => policyFromJSON(several)).to.throw(/subjects\[0\]: holds several <\.\.\.> tags/);
+    // The same string in Portcullis' own format keeps its evident meaning.
+    const portcullis = { uid: 'p', effect: 'allow', subjects: ['a<b>c<d>e'], actions: ['read'], resources: ['x'] };
+    expect(policyFromJSON(portcullis).subjects).to.deep.equal(['a<b>c<d>e']);
+  });
+
   it('accepts vakt policies given as to_json strings, one per line', function () {
     const lines = [JSON.stringify(JSON.stringify(vaktStringPolicy)), JSON.stringify(vaktRulePolicy)].join('\n');
     expect(parsePolicies(lines, { source: 'export.jsonl' }).map((p) => p.uid)).to.deep.equal(['123457', '123456']);
