@@ -36,15 +36,19 @@ def decide(policies, checker, inquiry):
     return guard.is_allowed(vakt.Inquiry(**inquiry))
 
 
-def case(policies, checker, inquiries, note='', refused=None):
-    """`refused`: Portcullis refuses these policies at import (a documented difference), vakt's decisions kept."""
+def variant(policies, checker, inquiries, note, refused=None):
+    """One policy set and vakt's decision on each inquiry. `refused`: Portcullis refuses these policies at
+    import (a difference listed in docs/abac.md); vakt's decisions are kept for the record."""
     return {
         'note': note,
         **({'refused': refused} if refused else {}),
-        'checker': checker,
         'policies': [json.loads(p.to_json()) for p in policies],
-        'inquiries': [dict(q, allowed=decide(policies, checker, q)) for q in inquiries],
+        'allowed': [decide(policies, checker, q) for q in inquiries],
     }
+
+
+def case(policies, checker, inquiries, note='', refused=None):
+    return {'checker': checker, 'inquiries': inquiries, 'sets': [variant(policies, checker, inquiries, note, refused)]}
 
 
 def allow(uid, **fields):
@@ -67,17 +71,15 @@ def rule_field(rule):
 def rule_cases(rng, rules, values, note, deny_too=True):
     """Each rule on resources and in context, as an allow and (behind a catch-all allow) as a deny."""
     cases = []
+    inquiries = [q(resource=v, context={'k': v}) for v in values]
     for rule in rules:
-        inquiries = [q(resource=v, context={'k': v}) for v in values]
-        cases.append(case([allow(1, **rule_field(rule))], 'rules', inquiries, f'{note}: resources allow'))
-        cases.append(case([allow(1, subjects=[Any()], actions=[Any()], resources=[Any()], context={'k': rule})],
-                          'rules', inquiries, f'{note}: context allow'))
+        in_context = dict(subjects=[Any()], actions=[Any()], resources=[Any()], context={'k': rule})
+        sets = [([allow(1, **rule_field(rule))], 'resources allow'), ([allow(1, **in_context)], 'context allow')]
         if deny_too:
-            cases.append(case([allow(1, **rule_field(Any())), deny(2, **rule_field(rule))], 'rules', inquiries,
-                              f'{note}: resources deny'))
-            cases.append(case([allow(1, **rule_field(Any())),
-                               deny(2, subjects=[Any()], actions=[Any()], resources=[Any()], context={'k': rule})],
-                              'rules', inquiries, f'{note}: context deny'))
+            sets += [([allow(1, **rule_field(Any())), deny(2, **rule_field(rule))], 'resources deny'),
+                     ([allow(1, **rule_field(Any())), deny(2, **in_context)], 'context deny')]
+        cases.append({'checker': 'rules', 'inquiries': inquiries,
+                      'sets': [variant(p, 'rules', inquiries, f'{note}: {name}') for p, name in sets]})
     return cases
 
 
@@ -222,13 +224,25 @@ def rand_rule(rng, depth=0):
         lambda: AnyNotIn(*rng.sample(WORDS, rng.randint(0, 2))),
         lambda: Equal(word, ci=rng.random() < 0.3), lambda: StartsWith(word), lambda: EndsWith(word),
         lambda: Contains(word, ci=rng.random() < 0.3), lambda: RegexMatch(rand_regex(rng)),
-        lambda: CIDR(rng.choice(['10.0.0.0/8', '10.1.0.0/16', '0.0.0.0/0'])), lambda: PairsEqual(),
+        lambda: CIDR(rng.choice(['10.0.0.0/8', '10.1.0.0/16', '0.0.0.0/0', '10.0.0.1/8', '::/0'])),
+        lambda: PairsEqual(), lambda: rng.choice(INQUIRY_RULES)(),
     ])()
+
+
+def _inquiry_rules():
+    from vakt.rules import ActionEqual, ResourceIn, SubjectEqual
+    from vakt.rules.inquiry import ActionMatch, ResourceMatch, SubjectMatch
+    return [SubjectMatch, ActionMatch, ResourceMatch, lambda: SubjectMatch('name'), lambda: ResourceMatch('name'),
+            SubjectEqual, ActionEqual, ResourceIn]
+
+
+INQUIRY_RULES = _inquiry_rules()
 
 
 def rand_value(rng):
     return rng.choice([
-        lambda: rng.choice(WORDS), lambda: rng.randint(0, 3), lambda: rng.choice([True, False, None]),
+        lambda: rng.choice(WORDS), lambda: rng.randint(0, 3), lambda: rng.choice([True, False, None, [], {}]),
+        lambda: rng.choice(['::ffff:10.1.2.3', '10.0.0.1', '2001:db8::1']),
         lambda: rng.sample(WORDS + [1], rng.randint(0, 3)), lambda: rng.choice(['10.1.2.3', '11.0.0.1']),
         lambda: rand_text(rng), lambda: [['a', 'a'], ['b', 'b']],
     ])()
@@ -251,7 +265,7 @@ def rand_field_value(rng):
 
 def random_rules(rng):
     cases = []
-    for n in range(40):
+    for n in range(80):
         policies = []
         for i in range(rng.randint(1, 4)):
             fields = {f: [rand_rule_element(rng) for _ in range(rng.randint(0, 2))] or [Any()]
@@ -268,16 +282,16 @@ def random_rules(rng):
 
 def rand_string_element(rng):
     r = rng.random()
-    if r < 0.4:
+    if r < 0.35:
         return rng.choice(WORDS[:-1])
-    if r < 0.8:
+    if r < 0.7:
         return rng.choice(['', 'a', 'doc']) + '<' + rand_regex(rng).lstrip('^').rstrip('$') + '>'
-    return rng.choice(['<ali>', '<read|write>', 'doc<[0-9]>', '<.*>'])
+    return rng.choice(['<ali>', '<read|write>', 'doc<[0-9]>', '<.*>', '<doc1>', 'a<>b', '<a', 'a>b', 'doc<', '<>'])
 
 
 def random_strings(rng):
     cases = []
-    for n in range(40):
+    for n in range(80):
         checker = rng.choice(['regex', 'exact', 'fuzzy'])
         policies = []
         for i in range(rng.randint(1, 4)):
@@ -285,7 +299,7 @@ def random_strings(rng):
                       for f in ('subjects', 'actions', 'resources')}
             make = allow if rng.random() < 0.75 else deny
             policies.append(make(i, **fields))
-        pool = WORDS + ['ab', 'a1', 'doc5', 'doc12', 'reading', 'ali', 'alic', 'abb']
+        pool = WORDS + ['ab', 'a1', 'doc5', 'doc12', 'reading', 'ali', 'alic', 'abb', '<ali>', '<a', 'a>b', 'doc<', 'a<>b']
         inquiries = [q(rng.choice(pool), rng.choice(pool), rng.choice(pool + [rand_text(rng)])) for _ in range(20)]
         cases.append(case(policies, checker, inquiries, f'random strings #{n} ({checker})'))
     return cases
@@ -311,4 +325,5 @@ if __name__ == '__main__':
         with open(os.path.join(OUT, f'{name}.json'), 'w') as out:
             json.dump({'family': name, 'vakt': '1.6.0', 'cases': cases}, out, separators=(',', ':'))
             out.write('\n')
-        print(f'{name}: {len(cases)} cases, {sum(len(c["inquiries"]) for c in cases)} inquiries', file=sys.stderr)
+        decisions = sum(len(c['inquiries']) * len(c['sets']) for c in cases)
+        print(f'{name}: {sum(len(c["sets"]) for c in cases)} policy sets, {decisions} decisions', file=sys.stderr)

@@ -3,44 +3,61 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Guard, policyFromJSON, type CheckerName, type Inquiry, type Policy } from '../../src/index.js';
 
-export interface FixtureInquiry extends Inquiry {
-  allowed: boolean;
-}
-export interface FixtureCase {
+/** One policy set (vakt's to_json output) and vakt's decision on each inquiry of its case. */
+export interface FixtureSet {
   note: string;
-  checker: CheckerName;
   /** Set when Portcullis refuses these policies at import (a difference listed in docs/abac.md). */
   refused?: string;
   policies: unknown[];
-  inquiries: FixtureInquiry[];
+  allowed: boolean[];
+}
+
+/** Inquiries asked of one or more policy sets with one checker. */
+export interface FixtureCase {
+  checker: CheckerName;
+  inquiries: Inquiry[];
+  sets: FixtureSet[];
+}
+
+export interface Fixture {
+  family: string;
+  cases: FixtureCase[];
+}
+
+/** How many decisions a fixture records. */
+export function decisionCount(fixture: Fixture): number {
+  return fixture.cases.reduce((sum, item) => sum + item.inquiries.length * item.sets.length, 0);
 }
 
 /** Decides every inquiry of a fixture; returns the divergences, described for a reader. */
-export function divergences(cases: readonly FixtureCase[]): string[] {
+export function divergences(fixture: Fixture): string[] {
   const found: string[] = [];
-  for (const item of cases) {
-    let policies: Policy[];
-    try {
-      policies = item.policies.map((json) => policyFromJSON(json));
-    } catch (error) {
-      // A documented difference: these policies are refused rather than decided.
-      if (item.refused) continue;
-      found.push(`${item.note}: import failed: ${(error as Error).message} ${JSON.stringify(item.policies)}`);
-      continue;
-    }
-    if (item.refused) {
-      found.push(`${item.note}: imported, though Portcullis refuses policies with ${item.refused}`);
-      continue;
-    }
-    const guard = new Guard({ policies, checker: item.checker });
-    for (const { allowed, ...inquiry } of item.inquiries) {
-      const ours = guard.decideSync(inquiry).allowed;
-      if (ours !== allowed) {
-        found.push(
-          `${item.note}: vakt ${allowed ? 'allows' : 'denies'}, Portcullis ${ours ? 'allows' : 'denies'} ` +
-            `${JSON.stringify(inquiry)} under ${JSON.stringify(item.policies)}`,
-        );
+  for (const item of fixture.cases) {
+    for (const set of item.sets) {
+      let policies: Policy[];
+      try {
+        policies = set.policies.map((json) => policyFromJSON(json));
+      } catch (error) {
+        // A documented difference: these policies are refused rather than decided.
+        if (!set.refused) {
+          found.push(`${set.note}: import failed: ${(error as Error).message} ${JSON.stringify(set.policies)}`);
+        }
+        continue;
       }
+      if (set.refused) {
+        found.push(`${set.note}: imported, though Portcullis refuses policies with ${set.refused}`);
+        continue;
+      }
+      const guard = new Guard({ policies, checker: item.checker });
+      item.inquiries.forEach((inquiry, i) => {
+        const ours = guard.decideSync(inquiry).allowed;
+        if (ours !== set.allowed[i]) {
+          found.push(
+            `${set.note}: vakt ${set.allowed[i] ? 'allows' : 'denies'}, Portcullis ${ours ? 'allows' : 'denies'} ` +
+              `${JSON.stringify(inquiry)} under ${JSON.stringify(set.policies)}`,
+          );
+        }
+      });
     }
   }
   return found;
@@ -52,6 +69,6 @@ export function vaktFixtureFiles(): string[] {
   return readdirSync(VAKT_FIXTURES).filter((name) => name.endsWith('.json'));
 }
 
-export function readVaktFixture(file: string): { family: string; cases: FixtureCase[] } {
-  return JSON.parse(readFileSync(`${VAKT_FIXTURES}${file}`, 'utf8')) as { family: string; cases: FixtureCase[] };
+export function readVaktFixture(file: string): Fixture {
+  return JSON.parse(readFileSync(`${VAKT_FIXTURES}${file}`, 'utf8')) as Fixture;
 }

@@ -1,7 +1,7 @@
 // Replays vakt 1.6's own decisions (test/fixtures/vakt, written by scripts/vakt-fixtures/generate.py):
 // policies imported from vakt's to_json must decide every inquiry exactly as vakt does.
 import { expect } from 'chai';
-import { divergences, readVaktFixture, vaktFixtureFiles } from '../../support/vakt-replay.js';
+import { decisionCount, divergences, readVaktFixture, vaktFixtureFiles } from '../../support/vakt-replay.js';
 
 const files = vaktFixtureFiles();
 
@@ -12,9 +12,9 @@ describe('abac: decisions replayed from vakt 1.6', function () {
   for (const file of files) {
     it(`decides ${file} as vakt does`, function () {
       const fixture = readVaktFixture(file);
-      const found = divergences(fixture.cases);
-      const total = fixture.cases.reduce((sum, item) => sum + item.inquiries.length, 0);
-      expect(found, `${found.length} of ${total} inquiries diverge; first:\n${found.slice(0, 5).join('\n')}`).to.be
+      const found = divergences(fixture);
+      const total = decisionCount(fixture);
+      expect(found, `${found.length} of ${total} decisions diverge; first:\n${found.slice(0, 5).join('\n')}`).to.be
         .empty;
     });
   }
