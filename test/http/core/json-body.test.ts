@@ -12,6 +12,8 @@ import { errorHandler, notFound } from '../../../middleware/error-handler.js';
 import { jsonBody, type JsonBodyOptions } from '../../../middleware/json-body.js';
 import { policyAdminRouter } from '../../../middleware/policy-admin-router.js';
 import { requestContext } from '../../../middleware/request-context.js';
+import { contextOf } from '../../../middleware/context.js';
+import { noPermissions } from '../../../src/auth/permissions.js';
 
 function echoApp(options: JsonBodyOptions) {
   const app = express();
@@ -124,6 +126,13 @@ describe('policyAdminRouter behind a plain express.json()', function () {
     app.use(requestContext(), express.json({ limit: '1mb' }));
     app.get('/health', (_req, res) => {
       res.json({ status: 'ok' });
+    });
+    // A full administrator, as authentication would put on the context: policy writes need one.
+    app.use((req, _res, next) => {
+      const context = contextOf(req);
+      context.principal = { id: 'root', kind: 'user', groups: [], attributes: {} };
+      context.permissions = { ...noPermissions(), allEndpoints: true };
+      next();
     });
     app.use('/admin', policyAdminRouter({ store: new MemoryPolicyStore() }));
     app.use(notFound(), errorHandler());

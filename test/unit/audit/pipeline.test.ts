@@ -13,6 +13,7 @@ import { ConfigError, StoreUnavailableError } from '../../../src/errors.js';
 import { MemoryAuditStore } from '../../../stores/memory/audit.js';
 import { MemoryReliabilityQueue } from '../../../stores/memory/audit-queue.js';
 import { countConcurrentWrites } from '../../support/write-counter.js';
+import { createMasker } from '../../../src/pii/index.js';
 
 /** A real memory store whose writes can be held back or made to fail. */
 class ControlledStore extends MemoryAuditStore {
@@ -316,5 +317,19 @@ describe('audit pipeline', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('never masks the request id: it matches a response to its event, and recognizers found numbers in UUIDs', async function () {
+    const store = new MemoryAuditStore();
+    const masker = createMasker({ recognizers: ['card', 'phone', 'ssn'] });
+    const pipeline = await createAuditPipeline({ store, masker, flushInterval: 0 });
+    // A UUID in which the card recognizer finds a number, and a phone number where no id may be.
+    const requestId = '6ab20892-2825-4125-a034-9020a65919f2';
+    expect(masker.mask({ requestId }).requestId).to.not.equal(requestId);
+    await pipeline.publish({ action: 'UPDATE', requestId, body: { note: 'call +49 30 5550123' } });
+    await pipeline.close();
+    const [event] = (await store.list({ limit: 10 })).events;
+    expect(event!.requestId).to.equal(requestId);
+    expect(JSON.stringify(event!.body)).to.not.include('5550123');
   });
 });
