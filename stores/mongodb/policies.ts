@@ -84,6 +84,14 @@ const MIGRATIONS: Migration[] = [
         [...FIELD_INDEXES('regex'), ...FIELD_INDEXES('exact')].map((index) => index.name).concat('type'),
       ),
   },
+  {
+    version: 3,
+    // Rules now follow vakt's Python equality (`Eq(1)` also under `true`) and the exact checker drops tags
+    // wrapping a string whole: keys written before would miss such policies. Down keeps the (wider) keys.
+    description: "index keys recomputed for vakt's equality (true == 1) and whole-tag exact strings",
+    up: (store) => store.reindex(),
+    down: async () => {},
+  },
 ];
 
 const CHANGE_RETENTION_MS = 60 * 60 * 1000;
@@ -162,6 +170,34 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     await mongoCall(async () => {
       for (const index of indexes) await this.#policies.createIndex(index.key, { name: index.name });
     });
+  }
+
+  /** @internal used by migrations: recomputes the index keys of every stored policy. */
+  async reindex(batchSize = 500): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const filter = after === undefined ? {} : { _id: { $gt: after } };
+      const documents = await mongoCall(() =>
+        this.#policies
+          .find(filter, { projection: { doc: 1 } })
+          .sort({ _id: 1 })
+          .limit(batchSize)
+          .toArray(),
+      );
+      if (documents.length === 0) return;
+      await mongoCall(() =>
+        this.#policies.bulkWrite(
+          documents.map((document) => ({
+            updateOne: {
+              filter: { _id: document._id },
+              update: { $set: { ix: indexKeysOf(this.#parsed.parse(document.doc)) } },
+            },
+          })),
+        ),
+      );
+      if (documents.length < batchSize) return;
+      after = documents[documents.length - 1]!._id;
+    }
   }
 
   /** @internal used by migrations. */

@@ -100,7 +100,12 @@ local out = {}
 for k, doc in ipairs(docs) do if doc then out[#out + 1] = doc end end
 return out`;
 
-const MIGRATIONS = [{ version: 1, description: 'index sets for every stored policy' }];
+// Each migration (re)builds the index sets of every stored policy. 2: rules follow vakt's Python equality
+// (`Eq(1)` also under `true`) and the exact checker drops tags wrapping a string whole.
+const MIGRATIONS = [
+  { version: 1, description: 'index sets for every stored policy' },
+  { version: 2, description: "index sets recomputed for vakt's equality (true == 1) and whole-tag exact strings" },
+];
 
 export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMigrations {
   readonly backend = 'redis' as const;
@@ -161,7 +166,13 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   /** Rolling back migration 1 removes the index sets (the policies stay). */
   async migrateDown(target = 0): Promise<number[]> {
     const applied = new Set(await this.appliedMigrations());
-    if (target >= 1 || !applied.has(1)) return [];
+    const done: number[] = [];
+    // Rolling back 2 keeps the (wider) index sets.
+    if (target < 2 && applied.has(2)) {
+      await redisCall(() => this.#client.srem(this.#key('migrations'), '2'));
+      done.push(2);
+    }
+    if (target >= 1 || !applied.has(1)) return done;
     const uids = await redisCall(() => this.#client.zrange(this.#key('uids'), '0', '-1'));
     for (const uid of uids) {
       const sets = await redisCall(() => this.#client.smembers(this.#key(`member:${uid}`)));
@@ -170,7 +181,7 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
       await redisCall(() => this.#client.del(this.#key(`member:${uid}`)));
     }
     await redisCall(() => this.#client.srem(this.#key('migrations'), '1'));
-    return [1];
+    return [...done, 1];
   }
 
   async add(input: Policy): Promise<void> {

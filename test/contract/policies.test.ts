@@ -6,6 +6,7 @@ import {
   allow,
   ConflictError,
   deny,
+  exactKey,
   Guard,
   NotFoundError,
   PolicyMirror,
@@ -278,14 +279,37 @@ describe('policy store migrations', function () {
     try {
       expect(await store.migrateUp(1)).to.deep.equal([1]);
       expect(await store.appliedMigrations()).to.deep.equal([1]);
-      expect(await store.migrateUp()).to.deep.equal([2]);
+      expect(await store.migrateUp()).to.deep.equal([2, 3]);
       const names = (await connection.collection(name).indexes()).map((index) => index.name);
       expect(names).to.include.members(['ix_rule_actions', 'ix_regex_resources', 'type']);
-      expect(await store.migrateDown(1)).to.deep.equal([2]);
+      expect(await store.migrateDown(1)).to.deep.equal([3, 2]);
       const after = (await connection.collection(name).indexes()).map((index) => index.name);
       expect(after).to.include('ix_rule_actions').and.not.include('ix_regex_resources');
       expect(await store.migrateDown()).to.deep.equal([1]);
       expect(await store.appliedMigrations()).to.deep.equal([]);
+    } finally {
+      for (const suffix of ['', '_meta', '_changes', '_migrations']) {
+        await connection.dropCollection(`${name}${suffix}`).catch(() => false);
+      }
+    }
+  });
+
+  it("MongoDB migration 3 recomputes stored index keys for vakt's equality (a deny on 1 catches true)", async function () {
+    const { sharedMongo, uniqueName } = await import('../support/connections.js');
+    const connection = await sharedMongo();
+    const name = uniqueName('policies_reindex');
+    const store = new MongoPolicyStore({ connection, collection: name });
+    try {
+      await store.init();
+      await store.add(deny({ uid: 'd', subjects: [Any()], actions: [Any()], resources: [Eq(1)] }));
+      const inquiry = { subject: 's', action: 'a', resource: true };
+      expect((await store.findForInquiry(inquiry)).map((p) => p.uid)).to.deep.equal(['d']);
+      // Keys as written before vakt's equality: under 1 only, not under true.
+      expect(await store.migrateDown(2)).to.deep.equal([3]);
+      await connection.collection(name).updateMany({}, { $pull: { 'ix.rule.resources': exactKey('', true) } } as never);
+      expect(await store.findForInquiry(inquiry)).to.deep.equal([]);
+      expect(await store.migrateUp()).to.deep.equal([3]);
+      expect((await store.findForInquiry(inquiry)).map((p) => p.uid)).to.deep.equal(['d']);
     } finally {
       for (const suffix of ['', '_meta', '_changes', '_migrations']) {
         await connection.dropCollection(`${name}${suffix}`).catch(() => false);
@@ -302,9 +326,9 @@ describe('policy store migrations', function () {
       await store.init();
       await store.add(numbered(1)[0]!);
       expect((await store.findForInquiry({ subject: 'x', action: 'read', resource: 'doc0' })).length).to.equal(1);
-      expect(await store.migrateDown()).to.deep.equal([1]);
+      expect(await store.migrateDown()).to.deep.equal([2, 1]);
       expect(await store.findForInquiry({ subject: 'x', action: 'read', resource: 'doc0' })).to.deep.equal([]);
-      expect(await store.migrateUp()).to.deep.equal([1]);
+      expect(await store.migrateUp()).to.deep.equal([1, 2]);
       expect((await store.findForInquiry({ subject: 'x', action: 'read', resource: 'doc0' })).length).to.equal(1);
     } finally {
       const keys = await client.keys(`${prefix}*`);
