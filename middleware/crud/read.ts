@@ -196,6 +196,7 @@ function userInView(req: Request, user: unknown): unknown {
  */
 function historyInView(state: CrudState, req: Request, entries: readonly unknown[]): unknown[] {
   const shown: unknown[] = [];
+  const unreadable = state.view(req).unreadable;
   // Entries come newest first: compare each with the older one after it.
   const views = entries.map((entry): { entry: Record<string, unknown> | undefined; state: unknown } => {
     if (typeof entry !== 'object' || entry === null) return { entry: undefined, state: undefined };
@@ -211,7 +212,14 @@ function historyInView(state: CrudState, req: Request, entries: readonly unknown
     if (!entry) continue;
     // The oldest update of a record created outside the router folds into a state of its changes alone.
     const older = index + 1 < views.length ? views[index + 1]!.state : {};
-    if (entry.action === 'UPDATE' && sameApartFromUpdateTime(presented, older)) continue;
+    if (entry.action === 'UPDATE') {
+      if (sameApartFromUpdateTime(presented, older)) continue;
+      // A change only to fields the caller reads masked or not at all is no change it may see: the trail holds
+      // them masked for everyone, so their masked forms would differ or agree by accident of the masking.
+      const olderRaw = index + 1 < views.length ? views[index + 1]!.entry?.state : {};
+      const changed = changedKeys(entry.state, olderRaw);
+      if (changed.every((key) => unreadable.has(key))) continue;
+    }
     shown.push({
       ...entry,
       ...(entry.user !== undefined ? { user: userInView(req, entry.user) } : {}),
@@ -219,6 +227,15 @@ function historyInView(state: CrudState, req: Request, entries: readonly unknown
     });
   }
   return shown;
+}
+
+/** Top-level keys whose values differ between two states, the update time aside. */
+function changedKeys(a: unknown, b: unknown): string[] {
+  const left = (typeof a === 'object' && a !== null ? a : {}) as Record<string, unknown>;
+  const right = (typeof b === 'object' && b !== null ? b : {}) as Record<string, unknown>;
+  const keys = new Set([...Object.keys(left), ...Object.keys(right)]);
+  keys.delete('updatedAt');
+  return [...keys].filter((key) => !isDeepStrictEqual(left[key], right[key]));
 }
 
 function sameApartFromUpdateTime(a: unknown, b: unknown): boolean {

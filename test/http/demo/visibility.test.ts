@@ -132,6 +132,36 @@ for (const backend of ['memory', 'mongodb'] as DemoBackend[]) {
       expect(matrix).to.have.length(ROLES.length * FIELDS.length * CAPABILITIES.length);
     });
 
+    it('leaves out of history a change only to fields the caller reads masked, even the first of a seeded record', async function () {
+      // acc_0002 was seeded, not created through the router: its trail starts with these updates.
+      const record = await get('admin', '/accounts/acc_0002').expect(200);
+      const email = record.body.email as string;
+      const sameShape = email.replace(/^(.)/, (first: string) => (first === 'a' ? 'b' : 'a'));
+      await request(demo.app)
+        .patch('/accounts/acc_0002')
+        .set(demo.headers.admin)
+        .send({ email: sameShape })
+        .expect(200);
+      await request(demo.app)
+        .patch('/accounts/acc_0002')
+        .set(demo.headers.admin)
+        .send({ notes: 'Called back; no answer.' })
+        .expect(200);
+      await demo.parts.pipeline.flush();
+      expect((await get('admin', '/accounts/acc_0002/history').expect(200)).body.items).to.have.length(2);
+      const analyst = await get('analyst', '/accounts/acc_0002/history').expect(200);
+      expect(analyst.body.items, JSON.stringify(analyst.body.items)).to.deep.equal([]);
+      await request(demo.app)
+        .patch('/accounts/acc_0002')
+        .set(demo.headers.admin)
+        .send({ status: 'closed', balance: 0 });
+      await demo.parts.pipeline.flush();
+      const after = await get('analyst', '/accounts/acc_0002/history').expect(200);
+      expect(after.body.items.map((item: { state: { status?: string } }) => item.state.status)).to.deep.equal([
+        'closed',
+      ]);
+    });
+
     it('shows history through the caller’s view: no hidden field, masked ones masked, no staff metadata', async function () {
       const before = await get('admin', '/accounts/acc_0001').expect(200);
       await request(demo.app)
