@@ -2,6 +2,7 @@
 import type { NormalizedInquiry } from './inquiry.js';
 import { COMPILED, type CompiledElement, type Policy, type PolicyField, type PolicyType } from './policy.js';
 import { MAX_REGEX_INPUT, withoutWholeTag } from './regex-syntax.js';
+import { RegexBudgetError } from '../regex.js';
 import { UnfitValueError } from './rules/rule.js';
 import { ownAttribute } from './values.js';
 
@@ -48,7 +49,9 @@ export class RegexChecker implements Checker {
     if (typeof value !== 'string') return false;
     const regex = element.pattern?.regex;
     if (!regex) return value === element.text;
-    return value.length <= MAX_REGEX_INPUT && regex.test(value);
+    // Too long to run: the decision fails closed, so a deny policy is never skipped where vakt applies it.
+    if (value.length > MAX_REGEX_INPUT) throw new RegexBudgetError();
+    return regex.test(value);
   }
 }
 

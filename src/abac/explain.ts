@@ -106,7 +106,8 @@ function raised(rule: Rule, value: unknown, inquiry: NormalizedInquiry): string 
     rule.satisfied(value, inquiry);
     return undefined;
   } catch (error) {
-    if (!(error instanceof UnfitValueError)) throw error;
+    if (!(error instanceof UnfitValueError))
+      return `${rule.type} fails (${(error as Error).message}), which denies the decision`;
     return `${rule.type} raises on ${kindOf(value)} (${error.message})`;
   }
 }

@@ -3,7 +3,7 @@ import { didYouMean } from '../../errors.js';
 import { BlockList, isIP } from 'node:net';
 import { IpRanges, parseIpRange, type IpRange } from '../../ip.js';
 import type { InquiryField, NormalizedInquiry } from '../inquiry.js';
-import { compileRegex } from '../../regex.js';
+import { compileRegex, RegexBudgetError } from '../../regex.js';
 import { MAX_REGEX_INPUT } from '../regex-syntax.js';
 import {
   compareValues,
@@ -399,7 +399,9 @@ export const regexMatchRule: RuleDefinition<{ pattern: string }> = {
     const regex = compileRegex(`^(?:${pattern})`);
     return (what) => {
       const text = pythonStr(what);
-      return text.length <= MAX_REGEX_INPUT && regex.test(text);
+      // Too long to run: the decision fails closed (a deny's RegexMatch is never skipped where vakt applies it).
+      if (text.length > MAX_REGEX_INPUT) throw new RegexBudgetError();
+      return regex.test(text);
     };
   },
 };

@@ -240,6 +240,27 @@ describe('abac guard', function () {
     ).to.be.true;
   });
 
+  it('fails closed on a value too long for a regex: a deny with a regex is never skipped where vakt applies it', function () {
+    const long = `acc_${'a'.repeat(1100)}`;
+    const rulesGuard = new Guard({
+      policies: [
+        allow({ uid: 'all', subjects: [Any()], actions: [Any()], resources: [Any()] }),
+        deny({ uid: 'acc', subjects: [Any()], actions: [Any()], resources: [rules.RegexMatch('acc_')] }),
+      ],
+    });
+    expect(rulesGuard.isAllowed({ subject: 's', action: 'a', resource: 'other' })).to.be.true;
+    expect(rulesGuard.isAllowed({ subject: 's', action: 'a', resource: long })).to.be.false;
+    const stringGuard = new Guard({
+      checker: 'regex',
+      policies: [
+        allow({ uid: 'all', subjects: ['<.*>'], actions: ['<.*>'], resources: ['<.*>'] }),
+        deny({ uid: 'acc', subjects: ['<.*>'], actions: ['<.*>'], resources: ['acc_<.*>'] }),
+      ],
+    });
+    expect(stringGuard.isAllowed({ subject: 's', action: 'a', resource: 'other' })).to.be.true;
+    expect(stringGuard.isAllowed({ subject: 's', action: 'a', resource: long })).to.be.false;
+  });
+
   it("makes a falsy subject, action or resource '' as vakt's Inquiry does", function () {
     const guard = new Guard({
       policies: [allow({ uid: '1', subjects: [Eq('')], actions: [Any()], resources: [Any()] })],
