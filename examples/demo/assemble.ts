@@ -62,13 +62,18 @@ function encryptionFor(config: Config, logger: Logger, randomKey: () => string) 
   return createFieldEncryption({ keys: `1:${randomKey()}`, blindIndexKey: randomKey(), fields: ENCRYPTED_FIELDS });
 }
 
-/** Masking rules of the demo: the account PII fields' own rules, sensitive keys and recognizers for the rest. */
-function maskerOptionsFor(config: Config): MaskerOptions {
+/**
+ * Masking rules of the demo: the account PII fields' own rules, sensitive keys and recognizers for the rest.
+ * `anywhere`: the fields' rules hold at any depth, as audit events and logs need (an account's fields sit in
+ * `body`, `changes.before`, `queryParams`…; a national id that no recognizer knows must still be masked there).
+ */
+function maskerOptionsFor(config: Config, anywhere: boolean): MaskerOptions {
+  const at = (field: string) => (anywhere ? `**.${field}` : field);
   return {
     paths: [
-      { path: 'email', label: 'email', strategy: { kind: 'partial', keepLast: 12 } },
-      { path: 'phone', label: 'phone', strategy: { kind: 'partial', keepLast: 2 } },
-      { path: 'nationalId', label: 'nationalId', strategy: { kind: 'partial', keepLast: 4 } },
+      { path: at('email'), label: 'email', strategy: { kind: 'partial', keepLast: 12 } },
+      { path: at('phone'), label: 'phone', strategy: { kind: 'partial', keepLast: 2 } },
+      { path: at('nationalId'), label: 'nationalId', strategy: { kind: 'partial', keepLast: 4 } },
     ],
     keys: config.PII_MASK_KEYS,
     caseInsensitive: true,
@@ -80,7 +85,7 @@ function maskerOptionsFor(config: Config): MaskerOptions {
 export function createDemoLogger(config: Config, destination?: NodeJS.WritableStream): Logger {
   return createLogger({
     level: config.LOG_LEVEL,
-    masker: createMasker(maskerOptionsFor(config)),
+    masker: createMasker(maskerOptionsFor(config, true)),
     ...(destination ? { destination } : {}),
   });
 }
@@ -88,11 +93,11 @@ export function createDemoLogger(config: Config, destination?: NodeJS.WritableSt
 export async function assembleDemo(options: AssembleOptions): Promise<DemoParts & { close(): Promise<void> }> {
   const { config, stores, logger } = options;
 
-  const maskerOptions = maskerOptionsFor(config);
-  // Audit events and logs may carry free text anywhere: recognizers scan every string in them.
-  const masker = createMasker(maskerOptions);
+  // Audit events and logs may carry free text and account fields anywhere: recognizers scan every string in
+  // them, and the fields' rules hold at any depth.
+  const masker = createMasker(maskerOptionsFor(config, true));
   // An account keeps its free text in `notes`; its other PII fields have rules of their own.
-  const accountsMasker = createMasker({ ...maskerOptions, scanPaths: ['notes'] });
+  const accountsMasker = createMasker({ ...maskerOptionsFor(config, false), scanPaths: ['notes'] });
 
   const encryption = encryptionFor(config, logger, options.randomKey);
   if (!config.CURSOR_SECRET) {

@@ -162,6 +162,20 @@ for (const backend of ['memory', 'mongodb'] as DemoBackend[]) {
       ]);
     });
 
+    it('stores no national id in the audit trail, even one no recognizer knows', async function () {
+      await request(demo.app)
+        .patch('/accounts/acc_0010')
+        .set(demo.headers.admin)
+        .send({ nationalId: '999-99-9999', status: 'suspended' })
+        .expect(200);
+      await get('admin', '/accounts?nationalId=999-99-9999').expect(200);
+      await demo.parts.pipeline.flush();
+      const { events } = await demo.parts.pipeline.store.list({ limit: 1000 });
+      const text = JSON.stringify(events);
+      expect(text).to.include('XXXXXXX9999');
+      expect(text).to.not.include('999-99-9999');
+    });
+
     it('shows history through the caller’s view: no hidden field, masked ones masked, no staff metadata', async function () {
       const before = await get('admin', '/accounts/acc_0001').expect(200);
       await request(demo.app)
