@@ -24,9 +24,12 @@ export {
   PatternError,
   MAX_PATTERN_LENGTH,
   MAX_PROGRAM_SIZE,
+  REGEX_WORK_BUDGET,
+  RegexBudgetError,
   provablyLinear,
   type LinearRegex,
   type PatternMatch,
   type CompileOptions,
   type PatternErrorCode,
 } from './regex.js';
+export { clientAddress } from './ip.js';
