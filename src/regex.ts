@@ -29,6 +29,10 @@ export class RegexBudgetError extends PortcullisError {
   }
 }
 
+/** A scan for all matches (`matches()`) gives up after this long plus SCAN_MS_PER_CHAR a character of input. */
+export const SCAN_BASE_MS = 100;
+export const SCAN_MS_PER_CHAR = 0.002;
+
 let budgetLeft = Infinity;
 
 /** Runs a synchronous decision under `REGEX_WORK_BUDGET`; nested calls share the outermost budget. */
@@ -160,8 +164,16 @@ function compileUncached(source: string, flags: string): LinearRegex {
           return built!.test(input);
         },
     *matches(input) {
-      const matcher = engine().matcher(input);
-      while (matcher.find()) yield { begin: matcher.start(), end: matcher.end() };
+      const program = engine();
+      const matcher = program.matcher(input);
+      // Each search may run from where the last match ended to the end of the input (`a.*z|a` on a run of
+      // a's): with many matches that adds up to quadratic time, and the engine does not say how far it looked.
+      // So the scan has a deadline that grows with the input, and past it gives up (RegexBudgetError).
+      const deadline = performance.now() + SCAN_BASE_MS + SCAN_MS_PER_CHAR * input.length;
+      while (matcher.find()) {
+        if (performance.now() > deadline) throw new RegexBudgetError();
+        yield { begin: matcher.start(), end: matcher.end() };
+      }
     },
   };
   engines.set(compiled, engine);

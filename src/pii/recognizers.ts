@@ -1,7 +1,7 @@
 // Labelled recognizers that find PII in free text: the built-in ones and the compiler for custom ones.
 import { isIPv6 } from 'node:net';
 import { ConfigError } from '../errors.js';
-import { compileRegex, PatternError, type LinearRegex } from '../regex.js';
+import { compileRegex, PatternError, RegexBudgetError, type LinearRegex } from '../regex.js';
 import { cardValid, ibanValid, ssnValid } from './validators.js';
 
 /** The labels of the built-in recognizers. */
@@ -286,10 +286,16 @@ export function scanText(
       }
     } else if (regex.test(text)) {
       // The test above runs on the engine's DFA, much faster than finding where matches are.
-      for (const { begin, end } of regex.matches(text)) {
-        if (end === begin) continue;
-        if (recognizer.validate && !recognizer.validate(text.slice(begin, end))) continue;
-        (fresh ??= []).push({ label: recognizer.label, begin, end });
+      try {
+        for (const { begin, end } of regex.matches(text)) {
+          if (end === begin) continue;
+          if (recognizer.validate && !recognizer.validate(text.slice(begin, end))) continue;
+          (fresh ??= []).push({ label: recognizer.label, begin, end });
+        }
+      } catch (error) {
+        if (!(error instanceof RegexBudgetError)) throw error;
+        // A text this pattern cannot be scanned through in bounded time is masked whole: failing closed.
+        return [{ label: recognizer.label, begin: 0, end: text.length }];
       }
     }
     if (fresh) accepted = accepted.length === 0 ? fresh : mergeDetections(accepted, fresh);
