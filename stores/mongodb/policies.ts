@@ -174,17 +174,7 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
 
   /** @internal used by migrations: recomputes the index keys of every stored policy. */
   async reindex(batchSize = 500): Promise<void> {
-    let after: string | undefined;
-    for (;;) {
-      const filter = after === undefined ? {} : { _id: { $gt: after } };
-      const documents = await mongoCall(() =>
-        this.#policies
-          .find(filter, { projection: { doc: 1 } })
-          .sort({ _id: 1 })
-          .limit(batchSize)
-          .toArray(),
-      );
-      if (documents.length === 0) return;
+    for await (const documents of this.#pages(batchSize)) {
       await mongoCall(() =>
         this.#policies.bulkWrite(
           documents.map((document) => ({
@@ -195,7 +185,24 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
           })),
         ),
       );
-      if (documents.length < batchSize) return;
+    }
+  }
+
+  /** Every stored policy document (its id and JSON), in uid order, `size` at a time. */
+  async *#pages(size: number): AsyncIterable<Pick<PolicyDocument, '_id' | 'doc'>[]> {
+    let after: string | undefined;
+    for (;;) {
+      const filter = after === undefined ? {} : { _id: { $gt: after } };
+      const documents = await mongoCall(() =>
+        this.#policies
+          .find(filter, { projection: { doc: 1 } })
+          .sort({ _id: 1 })
+          .limit(size)
+          .toArray(),
+      );
+      if (documents.length === 0) return;
+      yield documents;
+      if (documents.length < size) return;
       after = documents[documents.length - 1]!._id;
     }
   }
@@ -241,21 +248,8 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   }
 
   async *retrieveAll(batchSize = 1000): AsyncIterable<Policy[]> {
-    const size = validateBatch(batchSize);
-    let after: string | undefined;
-    for (;;) {
-      const filter = after === undefined ? {} : { _id: { $gt: after } };
-      const documents = await mongoCall(() =>
-        this.#policies
-          .find(filter, { projection: { doc: 1 } })
-          .sort({ _id: 1 })
-          .limit(size)
-          .toArray(),
-      );
-      if (documents.length === 0) return;
+    for await (const documents of this.#pages(validateBatch(batchSize))) {
       yield documents.map((document) => this.#parsed.parse(document.doc));
-      if (documents.length < size) return;
-      after = documents[documents.length - 1]!._id;
     }
   }
 
