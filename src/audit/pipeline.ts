@@ -542,11 +542,29 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
    * (a heartbeat, `fromSeq` past `toSeq`); `final` marks the close record. Streams replayed from an earlier
    * run are not signed here: their digest chain belongs to the process that made them.
    */
+  // Per stream, a digest whose write failed or timed out: it is written again, unchanged, before the next.
+  const unconfirmed = new Map<string, AuditDigest>();
+
   async function writeDigests(final = false): Promise<void> {
     if (!options.signingKey) return;
     let written = 0;
     for (const [stream, state] of committed) {
       if (!stream.startsWith(`${chain.prefix}.`) || !state.hash) continue;
+      // A write that timed out may still have landed: write that same digest again (stores keep one copy per
+      // id) before signing the next, or two digests would follow the same one and the chain would fork.
+      const unsure = unconfirmed.get(stream);
+      if (unsure) {
+        try {
+          await withDeadline(store.writeDigest(unsure), writeTimeout);
+          unconfirmed.delete(stream);
+          lastDigest.set(stream, unsure);
+          stats.digests++;
+          written++;
+        } catch (error) {
+          logger.warn({ err: errorForLog(error), stream }, 'audit digest not written; retrying later');
+          continue;
+        }
+      }
       const previous = lastDigest.get(stream);
       const advanced = state.seq > (previous?.toSeq ?? 0);
       const digest: AuditDigest = signDigest(
@@ -568,6 +586,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
         stats.digests++;
         written++;
       } catch (error) {
+        unconfirmed.set(stream, digest);
         logger.warn({ err: errorForLog(error), stream }, 'audit digest not written; retrying later');
       }
     }

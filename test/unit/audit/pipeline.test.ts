@@ -332,4 +332,30 @@ describe('audit pipeline', function () {
     expect(event!.requestId).to.equal(requestId);
     expect(JSON.stringify(event!.body)).to.not.include('5550123');
   });
+
+  it('writes a digest whose write timed out again, unchanged, so the digest chain never forks', async function () {
+    class LandsThenFails extends MemoryAuditStore {
+      calls = 0;
+      override async writeDigest(digest: Parameters<MemoryAuditStore['writeDigest']>[0]): Promise<void> {
+        await super.writeDigest(digest);
+        // The first write lands but its answer is lost, as when a store times out after committing.
+        if (++this.calls === 1) throw new Error('timed out');
+      }
+    }
+    const store = new LandsThenFails();
+    const pipeline = await createAuditPipeline({
+      store,
+      signingKey: 'a-signing-key-of-sixteen-chars',
+      digestInterval: 30,
+      flushInterval: 0,
+    });
+    await pipeline.publish({ action: 'UPDATE' });
+    await pipeline.flush();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await pipeline.close();
+    const digests = await store.digests();
+    expect(digests.length).to.be.at.least(3);
+    const followers = digests.map((digest) => `${digest.stream}|${digest.prevSignature}`);
+    expect(new Set(followers).size, 'two digests follow the same one').to.equal(followers.length);
+  });
 });
