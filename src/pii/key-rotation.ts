@@ -108,7 +108,10 @@ export async function migrateKeys(
       progress.batches++;
       options.onProgress?.({ ...progress });
     }
-    if (conflictsThisPass === 0 || options.signal?.aborted) break;
+    if (options.signal?.aborted) break;
+    // A pass without a lost race ends the run only if nothing (but undecryptable records) is still stale: a
+    // server that miscounts matched writes, or a write that landed behind the pass, would otherwise be left.
+    if (conflictsThisPass === 0 && (await source.countStale(version)) <= failedIds.size) break;
   }
   const stale = await source.countStale(version);
   return { migrated: progress.migrated, totalLeft: stale, errors };
