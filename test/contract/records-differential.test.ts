@@ -7,6 +7,7 @@ import { MemoryRecordStore } from '../../stores/memory/records.js';
 import { MongoRecordStore } from '../../stores/mongodb/records.js';
 import { mongooseSchemaFor } from '../../stores/mongodb/records-schema.js';
 import { sharedMongo, uniqueName } from '../support/connections.js';
+import { prng } from '../support/prng.js';
 
 const schema: SchemaInput = {
   name: 'string',
@@ -18,18 +19,6 @@ const schema: SchemaInput = {
   scores: 'number[]',
   'address.city': 'string',
 };
-
-// A small deterministic PRNG (mulberry32) so a failure names a seed that reproduces it.
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.DIFF_SEED ?? 20261122);
 const random = prng(SEED);

@@ -20,18 +20,7 @@ import { policyAdminRouter } from '../../../middleware/policy-admin-router.js';
 import { principalAdminRouter } from '../../../middleware/principal-admin-router.js';
 import { MemoryPolicyStore } from '../../../stores/memory/policies.js';
 import { MemoryPrincipalStore } from '../../../stores/memory/principals.js';
-
-// mulberry32: a failure names the seed that reproduces it.
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../support/prng.js';
 
 const SEEDS = (process.env.ESCALATION_SEEDS ?? '20261205,7,1234').split(',').map(Number);
 const REQUESTS_PER_SEED = Number(process.env.ESCALATION_REQUESTS ?? 200);

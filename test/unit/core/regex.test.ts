@@ -1,6 +1,7 @@
 // The one regex module: JavaScript meaning on the linear-time engine, refusals naming the pattern, time bounds.
 import { expect } from 'chai';
 import { compileRegex, MAX_PROGRAM_SIZE, PatternError, provablyLinear, type LinearRegex } from '../../../src/regex.js';
+import { prng as random } from '../../support/prng.js';
 
 function spans(regex: LinearRegex, input: string): [number, number][] {
   return [...regex.matches(input)].map(({ begin, end }) => [begin, end]);
@@ -12,18 +13,6 @@ function jsSpans(source: string, flags: string, input: string): [number, number]
 
 function sameSpans(regex: LinearRegex, source: string, flags: string, input: string): boolean {
   return JSON.stringify(spans(regex, input)) === JSON.stringify(jsSpans(source, flags, input));
-}
-
-/** mulberry32: a small seeded generator, so a failing case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('compileRegex (the linear-time engine for configured patterns)', function () {
