@@ -68,22 +68,6 @@ export function canonicalJson(value: unknown, depth = 0): string {
 const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
 const NOT_PLAIN = Symbol('not plain');
 
-/** The object's keys in `sort()` order (UTF-16 code units); small lists by insertion, which allocates nothing. */
-function sortedKeys(value: object): string[] {
-  const keys = Object.keys(value);
-  if (keys.length > 32) return keys.sort();
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i]!;
-    let j = i - 1;
-    while (j >= 0 && keys[j]! > key) {
-      keys[j + 1] = keys[j]!;
-      j--;
-    }
-    keys[j + 1] = key;
-  }
-  return keys;
-}
-
 function startsWithDigit(key: string): boolean {
   const code = key.charCodeAt(0);
   return code >= 48 && code <= 57;
@@ -130,7 +114,7 @@ function copyValue(value: unknown, depth: number): unknown {
     }
     return out;
   }
-  const keys = sortedKeys(value);
+  const keys = Object.keys(value).sort();
   const out: Record<string, unknown> = {};
   for (const key of keys) {
     if (startsWithDigit(key) && INDEX_KEY.test(key)) return NOT_PLAIN;

@@ -2,7 +2,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { AuditEventInput } from './event.js';
-import { isoString } from '../iso-time.js';
 
 /**
  * Returns fields to add to an event. Known event fields (`id`, `time`, `resource`, ...) are set when the
@@ -51,7 +50,6 @@ export function uuidV7Generator(now: Clock): () => string {
 export function defaultEnricher(now: Clock): Enricher {
   const nextId = uuidV7Generator(now);
   return function idAndTime() {
-    const time = now();
-    return { id: nextId(), time: isoString(time) };
+    return { id: nextId(), time: new Date(now()).toISOString() };
   };
 }

@@ -4,7 +4,6 @@ import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
 import { READ_ACTIONS } from '../../src/audit/event.js';
 import { checkLimit, compareEvents, encodeCursor, queryPredicate } from '../../src/audit/query.js';
 import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
-import { insertSorted } from './sorted.js';
 
 export interface MemoryAuditStoreOptions {
   /** How long events are kept, in ms. Default: forever. */
@@ -31,18 +30,17 @@ export class MemoryAuditStore implements AuditStore {
   }
 
   async write(events: readonly AuditEvent[]): Promise<void> {
+    const list = this.#events;
+    let late = false;
     for (const event of events) {
       if (this.#ids.has(event.id)) continue;
       // Read paths hand out copies; the pipeline never touches an event after sealing it.
       this.#ids.set(event.id, event);
-      const list = this.#events;
-      if (list.length === 0 || compareEvents(list[list.length - 1]!, event) <= 0) {
-        list.push(event);
-        continue;
-      }
-      // Late events (same millisecond, replayed batches) go to their place by binary search.
-      insertSorted(list, event, compareEvents);
+      if (list.length > 0 && compareEvents(list[list.length - 1]!, event) > 0) late = true;
+      list.push(event);
     }
+    // Late events (same millisecond, replayed batches): a stable sort of a list that is sorted but for them.
+    if (late) list.sort(compareEvents);
     this.#expire();
   }
 

@@ -7,7 +7,6 @@ import { checkRecord } from '../../src/filter/record-rules.js';
 import { randomId, validateIdPrefix } from '../id.js';
 import { compareForSort, recordComparator } from '../record-order.js';
 import { copyData } from './copy.js';
-import { insertSorted } from './sorted.js';
 
 export interface MemoryRecordStoreOptions {
   /** The fields of the records, with types and rules (required, enum, min, max, lengths, pattern). */
@@ -43,19 +42,12 @@ export class MemoryRecordStore implements RecordStore {
 
   async find(query: RecordQuery): Promise<StoredRecord[]> {
     const matches = toPredicate(query.where);
-    const compare = recordComparator(query.sort);
+    const found: StoredRecord[] = [];
+    for (const record of this.#records.values()) if (matches(record)) found.push(record);
+    found.sort(recordComparator(query.sort));
     const start = query.skip ?? 0;
-    const wanted = start + query.limit;
-    // Keep only the first `skip + limit` records in order (binary insertion), not a sort of every match.
-    const top: StoredRecord[] = [];
-    for (const record of this.#records.values()) {
-      if (!matches(record)) continue;
-      if (top.length === wanted && compare(record, top[wanted - 1]!) >= 0) continue;
-      insertSorted(top, record, compare);
-      if (top.length > wanted) top.pop();
-    }
     const omit = topLevelOmissions(query.omit);
-    return top.slice(start).map((record) => copyData(record, omit));
+    return found.slice(start, start + query.limit).map((record) => copyData(record, omit));
   }
 
   async count(where: FilterNode): Promise<number> {

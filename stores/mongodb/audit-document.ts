@@ -2,7 +2,6 @@
 // string, and each field only once, so what verification hashes is exactly what the document holds.
 import { READ_ACTIONS, type AuditEvent } from '../../src/audit/event.js';
 import { setOwn } from '../../src/own.js';
-import { isoString } from '../../src/iso-time.js';
 
 /** The stored form. Documents written before `rest` existed hold the whole event in `json` instead. */
 export interface AuditDocument {
@@ -70,7 +69,7 @@ export function toDocument(event: AuditEvent, expireAt: number): AuditDocument {
   const document: Record<string, unknown> = { _id: event.id, time, expireAt: new Date(expireAt) };
   const rest: Record<string, unknown> = {};
   // A time that is not in its canonical ISO form would come back changed from the date: kept as written.
-  if (isoString(time) !== event.time) rest.time = event.time;
+  if (time.toISOString() !== event.time) rest.time = event.time;
   // One pass over the event's own keys, each placed once.
   for (const key of Object.keys(source)) {
     const value = source[key];
@@ -125,7 +124,7 @@ function fromFieldsAndRest(document: AuditDocument): AuditEvent {
   const stored = document as unknown as Record<string, unknown>;
   const rest = parseObject(document.rest);
   const event: Record<string, unknown> = { id: document._id };
-  if (document.time instanceof Date && !Number.isNaN(document.time.getTime())) event.time = isoString(document.time);
+  if (document.time instanceof Date && !Number.isNaN(document.time.getTime())) event.time = document.time.toISOString();
   for (const key of FIELDS) {
     if (stored[key] !== undefined) event[key] = stored[key];
   }
