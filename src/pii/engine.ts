@@ -4,7 +4,6 @@ import { ConfigError, didYouMean } from '../errors.js';
 import type { Masker, MaskReach, UnmaskGrant } from './masker.js';
 import { insertPath, newNode, parsePath, type PathNode, type Segment } from './paths.js';
 import { StateSets, type StateSet } from './state-sets.js';
-import { dateToJson } from '../iso-time.js';
 import { setOwn } from '../own.js';
 import {
   compileRecognizers,
@@ -14,7 +13,6 @@ import {
   type RecognizerSpec,
 } from './recognizers.js';
 import { compileStrategy, type Strategy, type StrategySpec } from './strategies.js';
-import { compilePlan, planFits, type PlanNode } from './exact-plan.js';
 
 /** A sensitive path with its own label or strategy. */
 export interface PathRuleSpec {
@@ -178,8 +176,6 @@ class MaskingEngine implements PiiMasker {
   /** By label (configured or a recognizer's): the strategy as that label's values get it. */
   private readonly resolvedStrategies = new Map<string, Strategy>();
   private readonly grants = new WeakMap<UnmaskGrant, GrantState>();
-  /** Set when only named keys and `[*]` are configured and nothing scans: a state-free walk. */
-  private readonly plan: PlanNode | undefined;
 
   constructor(options: MaskerOptions) {
     if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
@@ -253,7 +249,6 @@ class MaskingEngine implements PiiMasker {
     this.fields = fields;
     this.labels = [...new Set([...this.rules.map((rule) => rule.label), ...this.recognizers.map((r) => r.label)])];
     this.inert = this.rules.length === 0 && !this.scanning;
-    this.plan = !this.scanning && !this.caseInsensitive && planFits(this.root) ? compilePlan(this.root) : undefined;
   }
 
   private compileScanPaths(scanPaths: string[] | undefined): StateSet | null {
@@ -287,10 +282,6 @@ class MaskingEngine implements PiiMasker {
 
   private maskRoot<T>(value: T, grant: UnmaskGrant | undefined, ownsRoot: boolean): T {
     if (this.inert) return value;
-    if (this.plan && !grant) {
-      const out = this.walkPlan(value, this.plan, 0, ownsRoot);
-      return (out === REMOVE ? undefined : out) as T;
-    }
     const run: Run = { grant: this.grantState(grant), annotations: undefined, ownsRoot };
     const out = this.walk(value, this.rootStates, run.grant?.states, this.scanStart, 0, run, '');
     return (out === REMOVE ? undefined : out) as T;
@@ -397,7 +388,7 @@ class MaskingEngine implements PiiMasker {
     if (depth >= this.maxDepth) return this.tooDeep(run, path, value);
     if (Array.isArray(value)) return this.walkArray(value, states, granted, scanAt, depth, run, path);
     // A date serializes to a fixed ISO form that holds no PII: recognizers need not scan it.
-    if (value instanceof Date) return dateToJson(value);
+    if (value instanceof Date) return value.toJSON();
     // Like JSON.stringify: a toJSON method decides what the value is (ObjectIds, documents).
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function')
@@ -410,50 +401,6 @@ class MaskingEngine implements PiiMasker {
   /** Whether some string at or below here may be scanned. */
   private mayScanBelow(scanAt: StateSet | null): boolean {
     return this.scanning && (scanAt === null || scanAt.nodes.length > 0);
-  }
-
-  /** The walk of the fast plan: same results as `walk` for the configurations `planFits` accepts. */
-  private walkPlan(value: unknown, plan: PlanNode, depth: number, ownsRoot = false): Out | typeof REMOVE {
-    if (plan.rule !== undefined) {
-      const rule = this.rules[plan.rule]!;
-      return rule.strategy.removes ? REMOVE : this.maskWhole(value, rule, depth);
-    }
-    if (typeof value !== 'object' || value === null) return value;
-    if (depth >= this.maxDepth) return TOO_DEEP;
-    const inPlace = this.mutate || (ownsRoot && depth === 0);
-    if (Array.isArray(value)) {
-      const elements = plan.elements;
-      if (!elements) return value;
-      let out: unknown[] | undefined;
-      let removed = false;
-      for (let index = 0; index < value.length; index++) {
-        const current: unknown = value[index];
-        const result = this.walkPlan(current, elements, depth + 1);
-        if (result === current) continue;
-        out ??= inPlace ? value : value.slice();
-        out[index] = result;
-        if (result === REMOVE) removed = true;
-      }
-      if (!out) return value;
-      return removed ? dropRemoved(value, out, inPlace) : out;
-    }
-    const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') return this.walkPlan(toJSON.call(value), plan, depth + 1);
-    if (!isPlainObject(value)) return value;
-    const object = value as Record<string, unknown>;
-    let out = object;
-    const keys = plan.keys;
-    for (let i = 0; i < keys.length; i++) {
-      const [key, child] = keys[i]!;
-      if (!Object.hasOwn(object, key)) continue;
-      const current = object[key];
-      const result = this.walkPlan(current, child, depth + 1);
-      if (result === current) continue;
-      if (out === object && !inPlace) out = { ...object };
-      if (result === REMOVE) delete out[key];
-      else setOwn(out, key, result);
-    }
-    return out;
   }
 
   /** Whether the walk may change this value in place rather than copy it on the first change. */
