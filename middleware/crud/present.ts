@@ -6,13 +6,8 @@ import type { Visibility } from '../../src/pii/visibility.js';
 import { isHidden } from './access.js';
 import { setOwn } from '../../src/own.js';
 
-export interface Presenter {
-  /**
-   * `owned`: the record came straight from the store, so it is the caller's own (the RecordStore contract)
-   * and is shaped and masked in place rather than copied.
-   */
-  (req: Request, record: StoredRecord, projection?: readonly string[], owned?: boolean): Record<string, unknown>;
-}
+/** Builds the response object of a record; the record itself is never changed. */
+export type Presenter = (req: Request, record: StoredRecord, projection?: readonly string[]) => Record<string, unknown>;
 
 function removePath(record: Record<string, unknown>, segments: string[]): void {
   const [head, ...rest] = segments;
@@ -53,18 +48,12 @@ function pickPaths(record: Record<string, unknown>, paths: readonly string[]): R
 
 /** Presents records through the caller's view: hidden fields left out, masked ones masked. */
 export function createPresenter(masker: Masker | undefined, viewOf: (req: Request) => Visibility): Presenter {
-  return (req, record, projection, owned = false) => {
+  return (req, record, projection) => {
     const view = viewOf(req);
     const hidden = view.hidden;
     const deletedAt = record[DELETED_FIELD];
     let out: Record<string, unknown>;
-    if (owned && !projection) {
-      out = record;
-      // The memory store adds the version last, and deleting the last-added key keeps a fast object shape.
-      delete out[VERSION_FIELD];
-      if (deletedAt !== undefined) delete out[DELETED_FIELD];
-      if (hidden.size > 0) for (const key of Object.keys(out)) if (isHidden(hidden, key)) delete out[key];
-    } else if (projection) {
+    if (projection) {
       const { [VERSION_FIELD]: _version, [DELETED_FIELD]: _deleted, ...fields } = record;
       out = pickPaths(fields, projection);
       for (const key of Object.keys(out)) if (isHidden(hidden, key)) delete out[key];

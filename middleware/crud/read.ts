@@ -35,10 +35,9 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
     });
     const more = found.length > query.limit;
     const page = more ? found.slice(0, query.limit) : found;
-    // The cursor first: presenting masks and trims the store's records in place.
     const nextCursor = more && query.offset === undefined ? query.nextCursor(page.at(-1)!) : null;
     const body: Record<string, unknown> = {
-      items: page.map((record) => state.present(req, record, query.projection, true)),
+      items: page.map((record) => state.present(req, record, query.projection)),
       nextCursor,
     };
     if (query.offset !== undefined) body.nextOffset = more ? query.offset + query.limit : null;
@@ -61,7 +60,7 @@ export function getRoute(state: CrudState) {
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     audit(req, state, { action: 'GET', resourceId: id });
     res.setHeader('ETag', etagOf(record._version));
-    res.json(state.present(req, record, undefined, true));
+    res.json(state.present(req, record));
   };
 }
 
@@ -151,7 +150,7 @@ export function searchRoute(state: CrudState) {
           break;
         }
         seen.add(record.id);
-        items.push(state.present(req, record, query.projection, true));
+        items.push(state.present(req, record, query.projection));
       }
       if (truncated) break;
     }
@@ -201,10 +200,7 @@ function historyInView(state: CrudState, req: Request, entries: readonly unknown
   const views = entries.map((entry): { entry: Record<string, unknown> | undefined; state: unknown } => {
     if (typeof entry !== 'object' || entry === null) return { entry: undefined, state: undefined };
     const past = (entry as { state?: unknown }).state;
-    const presented =
-      typeof past === 'object' && past !== null
-        ? state.present(req, { ...(past as Record<string, unknown>) } as StoredRecord, undefined, true)
-        : past;
+    const presented = typeof past === 'object' && past !== null ? state.present(req, past as StoredRecord) : past;
     return { entry: entry as Record<string, unknown>, state: presented };
   });
   for (let index = 0; index < views.length; index++) {

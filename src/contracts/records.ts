@@ -38,9 +38,8 @@ export interface PreparedRecord {
 }
 
 /**
- * Every record a store returns is the caller's own: a fresh object whose values (nested objects, arrays,
- * dates) are shared with nothing the store keeps, so the caller may change it in place. The CRUD router
- * relies on this to shape and mask list and get results without copying them again.
+ * Records a store returns are read-only to their callers (a store may hand out frozen or shared objects);
+ * what a caller sends to `insert` or `replace` stays the caller's, so a store keeps its own copy.
  */
 export interface RecordStore extends ManagedStore {
   readonly backend: 'memory' | 'mongodb';
