@@ -105,27 +105,31 @@ interface Capture {
 }
 
 // Express restores req.params and req.baseUrl when a router is left, which happens before error
-// handlers answer a denied request; the accessor remembers what the matched route saw. The router sets
-// req.route just before req.params for a route, so one accessor sees both.
+// handlers answer a denied request. Each of the two documented properties is remembered as it is set,
+// whatever order a router sets them in; req.baseUrl is the mount path of the router matching the route.
 function captureRouting(req: Request): Capture {
   const capture: Capture = { params: {} };
-  let params = req.params;
-  let seenRoute: unknown = (req as { route?: unknown }).route;
-  Object.defineProperty(req, 'params', {
-    configurable: true,
-    enumerable: true,
-    get: () => params,
-    set(value: Record<string, string>) {
-      params = value;
-      if (value && Object.keys(value).length > 0) capture.params = { ...value };
-      const route = (req as { route?: { path?: unknown } }).route;
-      if (route !== seenRoute) {
-        seenRoute = route;
-        if (typeof route?.path === 'string') capture.routePath = `${req.baseUrl ?? ''}${route.path}`;
-      }
-    },
+  remember(req, 'params', (value: Record<string, string> | undefined) => {
+    if (value && Object.keys(value).length > 0) capture.params = { ...value };
+  });
+  remember(req, 'route', (value: { path?: unknown } | undefined) => {
+    if (typeof value?.path === 'string') capture.routePath = `${req.baseUrl ?? ''}${value.path}`;
   });
   return capture;
+}
+
+/** Makes `req[name]` an ordinary-looking property that also calls `onSet` with each value assigned. */
+function remember<T>(req: Request, name: 'params' | 'route', onSet: (value: T) => void): void {
+  let current = (req as unknown as Record<string, T>)[name];
+  Object.defineProperty(req, name, {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set(value: T) {
+      current = value;
+      onSet(value);
+    },
+  });
 }
 
 function outcomeOf(status: number, denied: boolean): AuditOutcome {

@@ -161,6 +161,23 @@ describe('auditTrail() over HTTP', function () {
     expect(recorded[0]!.pathParams).to.deep.equal({ thingId: 't-1', part: 'p-9' });
   });
 
+  it('keeps the route and params whichever of req.route and req.params a router sets first', async function () {
+    const { default: express } = await import('express');
+    const plain = express();
+    plain.use(auditTrail({ pipeline }));
+    // A router of another shape: params first, then the route, then the answer.
+    plain.use((req, res) => {
+      req.params = { gadgetId: 'g-1' };
+      (req as { route?: unknown }).route = { path: '/gadgets/:gadgetId' };
+      res.status(409).json({ error: 'busy' });
+    });
+    await request(plain).get('/gadgets/g-1').expect(409);
+    const recorded = await events();
+    expect(recorded).to.have.length(1);
+    expect(recorded[0]).to.include({ resource: 'gadgets', outcome: 'failed', status: 409 });
+    expect(recorded[0]!.pathParams).to.deep.equal({ gadgetId: 'g-1' });
+  });
+
   it('chains every event to the previous one of its stream', async function () {
     await request(app).post('/accounts').set('x-user', 'a').send({ n: 1 }).expect(201);
     await request(app).post('/accounts').set('x-user', 'a').send({ n: 2 }).expect(201);
