@@ -1,4 +1,5 @@
 // IP addresses and ranges, on node:net: the one parser behind ABAC's CIDR rule and the trusted proxy list.
+import { LRUCache } from 'lru-cache';
 import { BlockList, isIP, SocketAddress } from 'node:net';
 import { ConfigError } from './errors.js';
 
@@ -79,7 +80,7 @@ export class IpRanges {
   readonly #v6 = new BlockList();
   #hasV4 = false;
   #hasV6 = false;
-  readonly #seen = new Map<string, boolean>();
+  readonly #seen = new LRUCache<string, boolean>({ max: SEEN_LIMIT });
 
   constructor(ranges: readonly IpRange[]) {
     this.size = ranges.length;
@@ -102,7 +103,6 @@ export class IpRanges {
     let inside = this.#seen.get(address);
     if (inside === undefined) {
       inside = this.#check(address);
-      if (this.#seen.size >= SEEN_LIMIT) this.#seen.clear();
       this.#seen.set(address, inside);
     }
     return inside;

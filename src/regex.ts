@@ -1,4 +1,5 @@
 // Regexes from configuration, policies and grants: JavaScript syntax, run on RE2 (re2js) in time linear in the input.
+import { LRUCache } from 'lru-cache';
 import { RE2JS } from 're2js';
 import { PortcullisError } from './errors.js';
 
@@ -90,7 +91,7 @@ export interface LinearRegex {
 const ACCEPTED_FLAGS = new Set(['d', 'g', 'i', 'm', 's', 'u']);
 const CACHE_LIMIT = 10_000;
 // Policies reloaded from a store, and the parse-then-compile of a rule, share compiled patterns.
-const cache = new Map<string, LinearRegex>();
+const cache = new LRUCache<string, LinearRegex>({ max: CACHE_LIMIT });
 
 /**
  * Compiles a JavaScript regex (source and flags, or a `RegExp`) for the linear-time engine. Everything
@@ -106,7 +107,6 @@ export function compileRegex(pattern: string | RegExp, flags?: string, options: 
   let compiled = cache.get(key);
   if (!compiled) {
     compiled = compileUncached(source, flagText);
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     cache.set(key, compiled);
   }
   if (options.scan) engines.get(compiled)!();

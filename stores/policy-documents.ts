@@ -1,4 +1,5 @@
 // What the MongoDB and Redis policy stores keep beside each policy so the server can narrow candidates.
+import { LRUCache } from 'lru-cache';
 import type { CheckerName } from '../src/abac/checkers.js';
 import { indexModeFor, inquiryKeys, policyFieldKeys, storedKeys, type IndexMode } from '../src/abac/index-keys.js';
 import { normalizeInquiry, type Inquiry } from '../src/abac/inquiry.js';
@@ -79,14 +80,15 @@ export function serializePolicy(policy: Policy): string {
 
 /** Parses stored JSON back into a policy, sharing parsed policies while their JSON is unchanged. */
 export class ParsedPolicyCache {
-  readonly #entries = new Map<string, Policy>();
-  constructor(readonly maxSize = 20_000) {}
+  readonly #entries: LRUCache<string, Policy>;
+  constructor(readonly maxSize = 20_000) {
+    this.#entries = new LRUCache({ max: maxSize });
+  }
 
   parse(json: string): Policy {
     const hit = this.#entries.get(json);
     if (hit) return hit;
     const parsed = policyFromJSON(JSON.parse(json) as unknown);
-    if (this.#entries.size >= this.maxSize) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(json, parsed);
     return parsed;
   }

@@ -1,4 +1,5 @@
 // API key format (`pc_<id>.<secret>`), generation, parsing and verification with a per-process cache.
+import { LRUCache } from 'lru-cache';
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import type { ApiKeyRecord } from '../contracts/principals.js';
 import { hmacHash, scryptHash, verifySecret } from './secrets.js';
@@ -51,13 +52,13 @@ function verifiedDigest(secret: string, record: ApiKeyRecord): string {
 /** Hashes new secrets and verifies presented ones; successful scrypt checks are cached by a digest. */
 export class ApiKeyHasher {
   readonly #pepper: KeyObject | undefined;
-  readonly #cacheSize: number;
   // Digest of (id, secret, stored hash) → true. Keyed on the stored hash, so a replaced key never hits.
-  readonly #verified = new Map<string, true>();
+  readonly #verified: LRUCache<string, true> | undefined;
 
   constructor(options: ApiKeyHasherOptions = {}) {
     this.#pepper = options.pepper;
-    this.#cacheSize = options.cacheSize ?? 10_000;
+    const cacheSize = options.cacheSize ?? 10_000;
+    this.#verified = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
   }
 
   hash(secret: string): Promise<string> {
@@ -66,17 +67,14 @@ export class ApiKeyHasher {
 
   /** True when this secret was verified against this stored key before (no hashing work beyond a SHA-256). */
   verifiedBefore(secret: string, record: ApiKeyRecord): boolean {
-    return this.#verified.has(verifiedDigest(secret, record));
+    return this.#verified?.has(verifiedDigest(secret, record)) ?? false;
   }
 
   async verify(secret: string, record: ApiKeyRecord): Promise<boolean> {
     const digest = verifiedDigest(secret, record);
-    if (this.#verified.has(digest)) return true;
+    if (this.#verified?.get(digest)) return true;
     const ok = await verifySecret(secret, record.secretHash, this.#pepper);
-    if (ok) {
-      if (this.#verified.size >= this.#cacheSize) this.#verified.delete(this.#verified.keys().next().value!);
-      this.#verified.set(digest, true);
-    }
+    if (ok) this.#verified?.set(digest, true);
     return ok;
   }
 }

@@ -1,4 +1,5 @@
 // Compiles permitted endpoints (method list + fully anchored path pattern, linear-time) once, and vets them on write.
+import { LRUCache } from 'lru-cache';
 import { compileRegex, PatternError, type LinearRegex } from '../regex.js';
 import type { PermittedEndpoint } from './principal.js';
 
@@ -8,8 +9,7 @@ export interface CompiledEndpoint {
 }
 
 // Patterns come from stored grants, so the set is small and stable; the cap only bounds a misbehaving store.
-const cache = new Map<string, CompiledEndpoint>();
-const CACHE_LIMIT = 10_000;
+const cache = new LRUCache<string, CompiledEndpoint>({ max: 10_000 });
 
 export const MAX_ENDPOINT_PATTERN_LENGTH = 512;
 
@@ -27,7 +27,6 @@ export function compileEndpoint(endpoint: PermittedEndpoint): CompiledEndpoint {
     compiled = problem
       ? { methods: new Set(), pattern: NOTHING }
       : { methods: parseMethods(endpoint.method), pattern: anchored(endpoint.path) };
-    if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(key, compiled);
   }
   return compiled;

@@ -1,4 +1,5 @@
 // JWT verification and signing with key objects built once; an explicit algorithm allowlist of one family.
+import { LRUCache } from 'lru-cache';
 import {
   createPrivateKey,
   createPublicKey,
@@ -199,7 +200,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const cacheSize = options.cacheSize ?? 1000;
   if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new ConfigError('cacheSize', 'must be an integer ≥ 0');
   // Keyed by the whole token: only a token that verified is stored, so a forged one can never hit.
-  const verified = new Map<string, JwtClaims>();
+  const verified = cacheSize > 0 ? new LRUCache<string, JwtClaims>({ max: cacheSize }) : undefined;
   const now = options.now ?? systemClock;
   const allowed = new Set<string>(algorithms);
   const issuers = options.issuer === undefined ? undefined : [options.issuer].flat();
@@ -212,29 +213,25 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   };
 
   function remembered(token: string): JwtClaims | undefined {
-    const claims = verified.get(token);
+    const claims = verified?.get(token);
     if (!claims) return undefined;
     const time = Math.floor(now() / 1000);
     if (typeof claims.exp === 'number' && time >= claims.exp + tolerance) {
-      verified.delete(token);
+      verified!.delete(token);
       throw new JwtRejected('expired');
     }
     if (typeof claims.nbf === 'number' && claims.nbf > time + tolerance) throw new JwtRejected('not yet valid');
-    verified.delete(token);
-    verified.set(token, claims);
     return { ...claims };
   }
 
   function remember(token: string, claims: JwtClaims): void {
-    if (cacheSize === 0) return;
-    if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
-    verified.set(token, { ...claims });
+    verified?.set(token, { ...claims });
   }
 
   return {
     algorithms,
     get cachedTokens() {
-      return verified.size;
+      return verified?.size ?? 0;
     },
     verify(token: string): JwtClaims {
       if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {

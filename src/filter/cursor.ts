@@ -1,4 +1,5 @@
 // Opaque keyset cursors: the sort values of the last item, encrypted and bound to the query that made them.
+import { LRUCache } from 'lru-cache';
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../errors.js';
 import { ObjectIdRef, and, matchNone, or, type FilterNode, type FilterValue, type SortKey } from './ast.js';
@@ -84,7 +85,7 @@ export function createCursorCodec(secret?: string | Buffer): CursorCodec {
   const deriveKey = (salt: Buffer): KeyObject => createSecretKey(Buffer.from(hkdfSync('sha256', ikm, salt, INFO, 32)));
   const salt = randomBytes(SALT);
   const key = deriveKey(salt);
-  const peers = new Map<string, KeyObject>();
+  const peers = new LRUCache<string, KeyObject>({ max: MAX_PEER_KEYS });
   let counter = 0;
 
   function keyFor(tokenSalt: Buffer): { key: KeyObject; known: boolean } {
@@ -134,7 +135,6 @@ export function createCursorCodec(secret?: string | Buffer): CursorCodec {
         return undefined;
       }
       if (!known) {
-        if (peers.size >= MAX_PEER_KEYS) peers.delete(peers.keys().next().value!);
         peers.set(Buffer.from(tokenSalt).toString('latin1'), tokenKey);
       }
       let parsed: unknown;

@@ -1,4 +1,5 @@
 // One answer per caller and field (clear, masked or hidden), decided once per request for every read path.
+import { LRUCache } from 'lru-cache';
 import type { CompiledSchema } from '../filter/schema.js';
 import type { Masker, UnmaskGrant } from './masker.js';
 
@@ -57,7 +58,7 @@ export function createVisibilityModel(options: VisibilityModelOptions): Visibili
   const idField = options.idField ?? 'id';
   const masker = options.masker;
   const fields = [...options.schema.fields.values()].filter((field) => field.path !== idField);
-  const cache = new Map<string, Visibility>();
+  const cache = new LRUCache<string, Visibility>({ max: MAX_CACHED });
 
   function build(excluded: readonly string[], grant: UnmaskGrant | undefined): Visibility {
     const hidden = new Set(excluded);
@@ -101,7 +102,6 @@ export function createVisibilityModel(options: VisibilityModelOptions): Visibili
       let view = cache.get(key);
       if (!view) {
         view = build(excluded, grant);
-        if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
         cache.set(key, view);
       }
       // The cached view keeps the first grant with these names: an equal grant, whose compiled form the
