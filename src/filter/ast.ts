@@ -14,6 +14,9 @@ export class ObjectIdRef {
 
 export type FilterValue = string | number | boolean | Date | ObjectIdRef;
 
+/** Value types of the `type` condition, as MongoDB's `$type` aliases name them. */
+export type ValueType = 'string' | 'number' | 'bool' | 'null' | 'array' | 'object' | 'date';
+
 export type CompareOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'startswith' | 'contains' | 'notcontains';
 export type ListOp = 'in' | 'notin';
 
@@ -24,14 +27,22 @@ export type Condition =
   /** `exists: true` — the field is present (even when null). */
   | { kind: 'cond'; op: 'exists'; field: string; value: boolean }
   /** `null: true` — the field is null or missing; `false` — present and not null. */
-  | { kind: 'cond'; op: 'null'; field: string; value: boolean };
+  | { kind: 'cond'; op: 'null'; field: string; value: boolean }
+  /**
+   * MongoDB's `$type`: the value is of one of `types`, or, when it is an array, the array itself counts as
+   * `array` and each element by its own type (so `['a']` is both `array` and `string`). Built by code (ABAC
+   * queries), never from a querystring.
+   */
+  | { kind: 'cond'; op: 'type'; field: string; types: ValueType[] };
 
 export type FilterNode =
   | Condition
   /** Every child holds; no children matches everything. */
   | { kind: 'and'; nodes: FilterNode[] }
   /** Some child holds; no children matches nothing. */
-  | { kind: 'or'; nodes: FilterNode[] };
+  | { kind: 'or'; nodes: FilterNode[] }
+  /** The child does not hold (MongoDB's `$nor` of one filter). */
+  | { kind: 'not'; node: FilterNode };
 
 export const matchAll: FilterNode = Object.freeze({ kind: 'and', nodes: [] }) as FilterNode;
 export const matchNone: FilterNode = Object.freeze({ kind: 'or', nodes: [] }) as FilterNode;
@@ -56,6 +67,14 @@ export function or(...nodes: FilterNode[]): FilterNode {
     else flat.push(node);
   }
   return flat.length === 1 ? flat[0]! : { kind: 'or', nodes: flat };
+}
+
+/** NOT of a node, folding constants and double negations. */
+export function not(node: FilterNode): FilterNode {
+  if (node.kind === 'not') return node.node;
+  if (node.kind === 'and' && node.nodes.length === 0) return matchNone;
+  if (node.kind === 'or' && node.nodes.length === 0) return matchAll;
+  return { kind: 'not', node };
 }
 
 export interface SortKey {

@@ -4,6 +4,7 @@ export {
   ObjectIdRef,
   and,
   or,
+  not,
   matchAll,
   matchNone,
   type FilterNode,
@@ -12,6 +13,7 @@ export {
   type CompareOp,
   type ListOp,
   type SortKey,
+  type ValueType,
 } from './ast.js';
 export {
   compileSchema,

@@ -1,5 +1,5 @@
 // Compiles a filter node to an in-memory predicate with MongoDB's semantics (arrays match by element).
-import type { Condition, FilterNode, FilterValue } from './ast.js';
+import type { Condition, FilterNode, FilterValue, ValueType } from './ast.js';
 import { compareValues, valuesEqual } from './compare.js';
 
 export type Predicate = (record: Record<string, unknown>) => boolean;
@@ -118,6 +118,37 @@ function conditionPredicate(condition: Condition): Predicate {
       };
       return (record) => isNull(record) === wanted;
     }
+    case 'type': {
+      const types = new Set<ValueType | undefined>(condition.types);
+      const array = types.has('array');
+      return (record) => {
+        const value = read(record);
+        if (value === MISSING) return false;
+        if (array && Array.isArray(value)) return true;
+        return any(value, (element) => types.has(typeOf(element)));
+      };
+    }
+  }
+}
+
+/** MongoDB's `$type` name of a value as the stores hold it (driver ObjectIds aside: no alias is offered). */
+function typeOf(value: unknown): ValueType | undefined {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (value instanceof Date) return 'date';
+  switch (typeof value) {
+    case 'string':
+      return 'string';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'bool';
+    case 'object':
+      return Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null
+        ? 'object'
+        : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -131,6 +162,10 @@ const ordering = {
 /** Compiles once; the predicate runs without allocating per record beyond path reads. */
 export function toPredicate(node: FilterNode): Predicate {
   if (node.kind === 'cond') return conditionPredicate(node);
+  if (node.kind === 'not') {
+    const child = toPredicate(node.node);
+    return (record) => !child(record);
+  }
   const children = node.nodes.map(toPredicate);
   if (node.kind === 'and') {
     if (children.length === 0) return () => true;

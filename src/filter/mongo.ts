@@ -59,6 +59,8 @@ function conditionValue(condition: Condition, options: MongoCompileOptions): unk
       return { $exists: condition.value };
     case 'null':
       return condition.value ? null : { $ne: null };
+    case 'type':
+      return { $type: condition.types.length === 1 ? condition.types[0] : condition.types };
   }
 }
 
@@ -105,6 +107,8 @@ export const mongoMatchNone: MongoFilter = Object.freeze({ _id: { $in: [] } }) a
 
 export function toMongoFilter(node: FilterNode, options: MongoCompileOptions = {}): MongoFilter {
   if (node.kind === 'cond') return conditionFilter(node, options);
+  // `$nor` of one filter rather than `$not`, which takes operators of one field only.
+  if (node.kind === 'not') return { $nor: [toMongoFilter(node.node, options)] };
   if (node.kind === 'and') {
     if (node.nodes.length === 0) return {};
     if (node.nodes.length === 1) return toMongoFilter(node.nodes[0]!, options);
