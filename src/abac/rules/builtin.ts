@@ -452,6 +452,28 @@ export const resourceInRule: RuleDefinition<Fields> = {
   },
 };
 
+/**
+ * Not in vakt: the value is one of the subject's `attribute` list (`country` in the subject's `countries`).
+ * Only a string, number, boolean or null value can be a member; a missing attribute or one that is not a list
+ * holds nothing. Partial evaluation turns it into an `in` filter on the resource's field.
+ */
+export const inSubjectRule: RuleDefinition<{ attribute: string }> = {
+  type: 'InSubject',
+  parse(fields) {
+    only(fields, ['attribute']);
+    return { attribute: stringField(fields, 'attribute') };
+  },
+  compile({ attribute }) {
+    return (what, inquiry) => {
+      if (!isPrimitiveKey(what)) return false;
+      const { found, value } = ownAttribute(inquiry.subject, attribute);
+      return (
+        found && Array.isArray(value) && value.some((member) => isPrimitiveKey(member) && valuesEqual(member, what))
+      );
+    };
+  },
+};
+
 /** Every built-in definition, registered in the default registry. */
 export const builtinRules: readonly RuleDefinition<never>[] = [
   eqRule,
@@ -486,4 +508,5 @@ export const builtinRules: readonly RuleDefinition<never>[] = [
   subjectEqualRule,
   actionEqualRule,
   resourceInRule,
+  inSubjectRule,
 ] as unknown as readonly RuleDefinition<never>[];

@@ -27,6 +27,7 @@ import {
   orRule,
   pairsEqualRule,
   regexMatchRule,
+  inSubjectRule,
   resourceInRule,
   resourceMatchRule,
   startsWithRule,
@@ -127,3 +128,5 @@ export const ResourceMatch = (attribute?: string): Rule =>
 export const SubjectEqual = (): Rule => build(subjectEqualRule as never, {});
 export const ActionEqual = (): Rule => build(actionEqualRule as never, {});
 export const ResourceIn = (): Rule => build(resourceInRule as never, {});
+/** Not in vakt: the value is a member of the subject's `attribute` list. */
+export const InSubject = (attribute: string): Rule => build(inSubjectRule as never, { attribute });
