@@ -14,6 +14,8 @@ import type { Decision } from './decision.js';
 import { reportPolicy, type PolicyMatchReport } from './explain.js';
 import { normalizeInquiry, type Inquiry, type NormalizedInquiry } from './inquiry.js';
 import type { Policy } from './policy.js';
+import { constantQuery, partialEvaluate, type ResourceQuery } from './partial.js';
+import { isPlainObject } from './values.js';
 import { PolicySet, type PolicySetChange } from './policy-set.js';
 
 declare module './decision.js' {
@@ -178,6 +180,34 @@ export class Guard {
       }
     }
     return this.decideSync(inquiry).allowed;
+  }
+
+  /**
+   * Partial evaluation: which resources `subject` may perform `action` on, as a condition on resource
+   * attributes (see docs/abac.md "Policies as queries"). `resource` holds the attributes every resource of
+   * the kind shares (`{}` when the action names the kind); each resource's own attributes complete it, so
+   * for a record `decide({ subject, action, resource: { ...record, ...resource }, context })` is allowed
+   * exactly when the record matches `filter` (when `unfilterable` is empty). Needs in-memory policies.
+   */
+  queryFor(
+    subject: unknown,
+    action: unknown,
+    resource: Readonly<Record<string, unknown>>,
+    context?: Record<string, unknown>,
+  ): ResourceQuery {
+    if (!this.#set) throw new TypeError('queryFor needs in-memory policies; wrap the store in a PolicyMirror');
+    if (!isPlainObject(resource)) throw new TypeError('queryFor: resource must be an object of known attributes');
+    if (this.checker.policyType === 'rule') {
+      return partialEvaluate(this.#set.values(), this.checker, { subject, action, resource, context });
+    }
+    // String-based policies compare strings: an object resource fits the same ones whatever its attributes.
+    const normalized = normalizeInquiry({ subject, action, resource: { ...resource, '\u0000': true }, context });
+    try {
+      return constantQuery(this.#evaluate(this.#set.candidates(normalized, this.checker), normalized).allowed);
+    } catch (error) {
+      this.#logger.error({ err: errorForLog(error), checker: this.checker.name }, 'abac: query failed; denying');
+      return constantQuery(false);
+    }
   }
 
   /** The asynchronous form of `isAllowed`, for any policy source. */

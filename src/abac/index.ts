@@ -4,6 +4,7 @@ export * from './inquiry.js';
 export * from './checkers.js';
 export * from './policy-set.js';
 export * from './guard.js';
+export { resourceOf, type ResourceQuery, type UnfilterableRule } from './partial.js';
 export * from './decision-cache.js';
 export * from './explain.js';
 export * from './policy-json.js';
