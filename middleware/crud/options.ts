@@ -8,6 +8,8 @@ import type { Masker, UnmaskGrant } from '../../src/pii/masker.js';
 import type { BlindIndexer } from '../../src/pii/blind-index.js';
 import type { AnyModel } from '../../stores/mongodb/records-schema.js';
 import type { FieldEncryption } from '../../src/pii/field-encryption.js';
+import type { Guard } from '../../src/abac/guard.js';
+import { validateGuard } from './abac.js';
 
 /**
  * scoutr-style field validator: `true`/`false`, or `{ result, message }`; may be async. It sees the record as
@@ -69,6 +71,14 @@ export interface CrudRouterOptions {
   /** An authorization guard per action (`<resource>:list|read|create|update|delete|restore|purge`). */
   authorize?: (action: string) => RequestHandler;
   /**
+   * Record-level ABAC: every route reads and writes only the records the guard allows the caller, each
+   * record being the inquiry's resource and `<resource>:<action>` its action, inside the store query
+   * (`guard.queryFor`), so lists, counts and cursors agree with `guard.decide` per record. Policies with rules
+   * that have no filter form are refused with 403 `forbidden.unfilterable_policy`. Needs in-memory policies
+   * (a list, a PolicySet or a PolicyMirror). Default none. See docs/crud.md "Record-level ABAC".
+   */
+  guard?: Guard;
+  /**
    * The credential scope each action needs (403 `forbidden.scope` without it), replacing the default
    * `<resource>:read` (list, read), `<resource>:write` (create, update, restore) and `<resource>:delete`
    * (delete, purge) action by action; `false` for an action (or for all) needs none.
@@ -110,6 +120,7 @@ export const optionNames: readonly (keyof CrudRouterOptions)[] = [
   'timestamps',
   'validators',
   'authorize',
+  'guard',
   'scopes',
   'masker',
   'unmask',
@@ -199,6 +210,7 @@ export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
     }
   }
   validateScopes(options.scopes);
+  validateGuard(options.guard);
   if (options.staticPathFilters !== undefined && !Array.isArray(options.staticPathFilters)) {
     throw new ConfigError('crudRouter.staticPathFilters', 'must be a list of field names');
   }

@@ -7,6 +7,7 @@ import { and, matchAll, type FilterNode } from '../../src/filter/index.js';
 import { contextOf } from '../context.js';
 import { permissionsOf } from './access.js';
 import { etagOf } from './etag.js';
+import { recordFilter } from './abac.js';
 import { audit, cursorView, rawQuery, scopeFor, type CrudState } from './state.js';
 
 export type PathFilterOf = (req: Request) => Record<string, string> | undefined;
@@ -22,7 +23,7 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
       maskedFields: view.masked,
       ...(pathFilters ? { pathFilters } : {}),
       ...(permissions ? { filters: permissions.filters } : {}),
-      where: scope,
+      where: and(scope, recordFilter(state, req, 'list')),
       view: cursorView(req, view.fingerprint),
     });
     contextOf(req).query = query;
@@ -55,7 +56,7 @@ function omitFor(hidden: ReadonlySet<string>): { omit?: string[] } {
 export function getRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const record = await state.store.get(id, scopeFor(state, req, state.live));
+    const record = await state.store.get(id, scopeFor(state, req, state.live, 'read'));
     if (!record)
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     audit(req, state, { action: 'GET', resourceId: id });
@@ -90,7 +91,7 @@ export function uniqueRoute(state: CrudState) {
       hiddenFields: view.hidden,
       maskedFields: view.masked,
       ...(permissions ? { filters: permissions.filters } : {}),
-      where: state.live,
+      where: and(state.live, recordFilter(state, req, 'list')),
     });
     // Only fields the caller reads in clear get here: their values need no masking.
     const values = await state.store.distinct(field, query.where, limit);
@@ -124,7 +125,7 @@ export function searchRoute(state: CrudState) {
       hiddenFields: view.hidden,
       maskedFields: view.masked,
       ...(permissions ? { filters: permissions.filters } : {}),
-      where: state.live,
+      where: and(state.live, recordFilter(state, req, 'list')),
     });
     // Validate every value before the first query, so a bad value never leaves a partial answer.
     const unique = [...new Set(values)];
@@ -163,7 +164,7 @@ export function searchRoute(state: CrudState) {
 export function historyRoute(state: CrudState, history: (resource: string, id: string) => Promise<unknown[]>) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const record = await state.store.get(id, scopeFor(state, req, matchAll));
+    const record = await state.store.get(id, scopeFor(state, req, matchAll, 'read'));
     if (!record)
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     const entries = await history(state.resource, id);

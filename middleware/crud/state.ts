@@ -20,6 +20,7 @@ import { permissionsOf } from './access.js';
 import type { CrudAction } from '../../src/auth/scopes.js';
 import { scopeDenial } from '../authorize-endpoint.js';
 import { crudScopes, type CrudRouterOptions } from './options.js';
+import { recordFilter } from './abac.js';
 import { createPresenter, type Presenter } from './present.js';
 import { createVisibilityModel, type Visibility } from '../../src/pii/visibility.js';
 
@@ -134,9 +135,9 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
   };
 }
 
-/** The caller's record filter AND `scope` (live or trashed records). */
-export function scopeFor(state: CrudState, req: Request, scope: FilterNode): FilterNode {
-  return and(state.compiler.permissionFilter(permissionsOf(req)?.filters), scope);
+/** The caller's record filter AND `scope` (live or trashed records) AND the records the guard allows `action` on. */
+export function scopeFor(state: CrudState, req: Request, scope: FilterNode, action: CrudAction): FilterNode {
+  return and(state.compiler.permissionFilter(permissionsOf(req)?.filters), scope, recordFilter(state, req, action));
 }
 
 /**

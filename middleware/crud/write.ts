@@ -8,7 +8,8 @@ import {
   PreconditionFailedError,
   type FieldProblem,
 } from '../../src/errors.js';
-import { toPredicate } from '../../src/filter/index.js';
+import { and, toPredicate } from '../../src/filter/index.js';
+import { recordFilter } from './abac.js';
 import { forbiddenUpdates, hiddenFields, isHidden, permissionsOf } from './access.js';
 import { leafPaths, mergePatch, objectBody, runValidators, throwProblems, unsafeKeys } from './body.js';
 import { checkIfMatch, etagOf } from './etag.js';
@@ -118,8 +119,11 @@ export function createRoute(state: CrudState) {
     throwProblems(problems);
     const now = new Date(state.now());
     const record = state.timestamps ? { ...prepared.record, createdAt: now, updatedAt: now } : prepared.record;
-    if (!toPredicate(state.compiler.permissionFilter(permissions?.filters))(record)) throw outsideScope();
     const id = state.store.newId();
+    const inScope = toPredicate(
+      and(state.compiler.permissionFilter(permissions?.filters), recordFilter(state, req, 'create')),
+    );
+    if (!inScope({ ...record, [state.compiler.idField]: id })) throw outsideScope();
     const created = await state.store.insert(id, record);
     audit(req, state, { action: 'CREATE', resourceId: id, after: fieldsOf(created) });
     res.status(201);
@@ -145,8 +149,10 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
           errors: forbidden,
         });
     }
-    const scope = scopeFor(state, req, state.live);
-    const inScope = toPredicate(state.compiler.permissionFilter(permissions?.filters));
+    const scope = scopeFor(state, req, state.live, 'update');
+    const inScope = toPredicate(
+      and(state.compiler.permissionFilter(permissions?.filters), recordFilter(state, req, 'update')),
+    );
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const existing = await state.store.get(id, scope);
       if (!existing) throw notFound(state, id);
@@ -177,7 +183,7 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
         if (existing.createdAt !== undefined) record.createdAt = existing.createdAt;
         record.updatedAt = new Date(state.now());
       }
-      if (!inScope(record)) throw outsideScope();
+      if (!inScope({ ...record, [state.compiler.idField]: id })) throw outsideScope();
       const updated = await state.store.replace(id, existing._version, record);
       if (updated) {
         const changed = changedPaths(fieldsOf(existing), fieldsOf(updated)).filter((path) => path !== 'updatedAt');
@@ -210,7 +216,11 @@ export function deleteRoute(state: CrudState) {
     const id = String(req.params.id);
     const force = forceRequested(req) || !state.softDelete;
     if (force && state.softDelete) await state.authorizeInline('purge', req, res);
-    const existing = await state.store.get(id, scopeFor(state, req, state.live));
+    const scope = scopeFor(state, req, state.live, 'delete');
+    const existing = await state.store.get(
+      id,
+      force && state.softDelete ? and(scope, recordFilter(state, req, 'purge')) : scope,
+    );
     if (!existing) throw notFound(state, id);
     const conditional = checkIfMatch(req, existing._version);
     const done = force
@@ -239,7 +249,7 @@ export function deleteRoute(state: CrudState) {
 export function restoreRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const existing = await state.store.get(id, scopeFor(state, req, state.trashed));
+    const existing = await state.store.get(id, scopeFor(state, req, state.trashed, 'restore'));
     if (!existing) throw notFound(state, id);
     checkIfMatch(req, existing._version);
     const record = { ...fieldsOf(existing) };
@@ -259,7 +269,7 @@ export function restoreRoute(state: CrudState) {
 export function purgeRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const existing = await state.store.get(id, scopeFor(state, req, state.trashed));
+    const existing = await state.store.get(id, scopeFor(state, req, state.trashed, 'purge'));
     if (!existing) throw notFound(state, id);
     checkIfMatch(req, existing._version);
     if (!(await state.store.remove(id, existing._version))) {
