@@ -185,6 +185,43 @@ interface Known {
   resource: Readonly<Record<string, unknown>>;
 }
 
+/** True when `f` can only hold where `field` is present (then an `exists` test adds nothing). */
+function requiresField(f: Formula, field: string): boolean {
+  switch (f.kind) {
+    case 'node':
+      return nodeRequires(f.node, field);
+    case 'and':
+      return f.parts.some((part) => requiresField(part, field));
+    case 'or':
+      return f.parts.length > 0 && f.parts.every((part) => requiresField(part, field));
+    default:
+      return false;
+  }
+}
+
+function nodeRequires(node: FilterNode, field: string): boolean {
+  if (node.kind === 'and') return node.nodes.some((child) => nodeRequires(child, field));
+  if (node.kind === 'or') return node.nodes.length > 0 && node.nodes.every((child) => nodeRequires(child, field));
+  if (node.kind !== 'cond' || node.field !== field) return false;
+  switch (node.op) {
+    // MongoDB's `{ f: null }` and `$in: [null]` also match a missing field; the others need it present.
+    case 'eq':
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+    case 'startswith':
+    case 'contains':
+      return node.value !== null;
+    case 'in':
+      return node.values.length > 0 && !node.values.some((value) => value === null);
+    case 'type':
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** Attribute names a filter can address as they are: no path separators, operators or empty names. */
 function addressable(name: string): boolean {
   return name !== '' && !name.includes('.') && !name.startsWith('$') && !name.includes('\u0000');
@@ -274,7 +311,8 @@ class PartialEvaluator {
       } else if (!addressable(name)) {
         parts.push(this.#unfilterable(at, rule.type, `the attribute name "${name}" cannot be a filter path`).t);
       } else {
-        parts.push(fAnd(exists(name), this.#rule(rule, { kind: 'field', name }, at).t));
+        const holds = this.#rule(rule, { kind: 'field', name }, at).t;
+        parts.push(requiresField(holds, name) ? holds : fAnd(exists(name), holds));
       }
     }
     return fAnd(...parts);

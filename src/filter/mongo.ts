@@ -87,6 +87,11 @@ function mergeAnd(parts: MongoFilter[]): MongoFilter {
         continue;
       }
       const existing = merged[key];
+      // NOT a AND NOT b is NOR(a, b).
+      if (key === '$nor' && Array.isArray(existing) && Array.isArray(value)) {
+        merged[key] = [...(existing as unknown[]), ...(value as unknown[])];
+        continue;
+      }
       if (
         !key.startsWith('$') &&
         isOperatorObject(existing) &&
@@ -107,8 +112,16 @@ export const mongoMatchNone: MongoFilter = Object.freeze({ _id: { $in: [] } }) a
 
 export function toMongoFilter(node: FilterNode, options: MongoCompileOptions = {}): MongoFilter {
   if (node.kind === 'cond') return conditionFilter(node, options);
-  // `$nor` of one filter rather than `$not`, which takes operators of one field only.
-  if (node.kind === 'not') return { $nor: [toMongoFilter(node.node, options)] };
+  if (node.kind === 'not') {
+    const inner = node.node;
+    // A negated type test stays on its field (`$not` negates one field's operators, missing fields included),
+    // so it merges with that field's other conditions; anything else is `$nor` of one filter.
+    if (inner.kind === 'cond' && inner.op === 'type') {
+      const field = options.fieldName ? options.fieldName(inner.field) : inner.field;
+      return { [field]: { $not: conditionValue(inner, options) } };
+    }
+    return { $nor: [toMongoFilter(inner, options)] };
+  }
   if (node.kind === 'and') {
     if (node.nodes.length === 0) return {};
     if (node.nodes.length === 1) return toMongoFilter(node.nodes[0]!, options);
