@@ -1,7 +1,6 @@
 // Builds every store kind on the backend the configuration picks, sharing one connection per server.
 import type { Connection } from 'mongoose';
-import type { Redis } from 'ioredis';
-import { backendFor, type Config } from '../src/config/index.js';
+import { resolveBackend, storeKinds, type Config } from '../src/config/index.js';
 import type { Backend, StoreKind } from '../src/config/store-kinds.js';
 import type { ManagedStore, StoreHealth } from '../src/contracts/lifecycle.js';
 import type { AuditStore } from '../src/contracts/audit.js';
@@ -14,6 +13,8 @@ import { silentLogger, type Logger } from '../src/logger.js';
 import { recordStoreFactory, type RecordStoreFactory } from './records-factory.js';
 import { connectMongo, mongoHealth } from './connections/mongodb.js';
 import { connectRedis, redisHealth } from './connections/redis.js';
+import { connectRedisCluster } from './connections/redis-cluster.js';
+import type { RedisClient } from './redis/client.js';
 import { MemoryAuditStore } from './memory/audit.js';
 import { MemorySessionStore } from './memory/sessions.js';
 import { MongoAuditStore } from './mongodb/audit.js';
@@ -32,7 +33,8 @@ import { RedisQuotaStore, RedisRateLimitStore } from './redis/rate-limit.js';
 
 export interface Connections {
   mongodb?: Connection;
-  redis?: Redis;
+  /** One Redis server, or a `Cluster` when `REDIS_CLUSTER_NODES` is set. */
+  redis?: RedisClient;
 }
 
 export interface HealthReport {
@@ -67,6 +69,12 @@ export interface Stores {
 
 export interface CreateStoresOptions {
   logger?: Logger;
+  /**
+   * A connected ioredis client to use instead of connecting `REDIS_URL` / `REDIS_CLUSTER_NODES`: a
+   * `Cluster`, or a `Redis` built with `sentinels` for Sentinel. The stores use it as Redis is configured
+   * (`auto` backends pick it); `close()` leaves it open. Default: none.
+   */
+  redis?: RedisClient;
 }
 
 /** Connects the configured servers (retrying within `STORE_CONNECT_TIMEOUT`) and builds every store kind. */
@@ -80,21 +88,31 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     });
     logger.info({ backend: 'mongodb' }, 'connected to MongoDB');
   }
-  if (config.REDIS_URL) {
-    connections.redis = await connectRedis(config.REDIS_URL, {
-      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT,
-      connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
-    });
+  const redisOptions = {
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT,
+    connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
+  };
+  if (options.redis) {
+    connections.redis = options.redis;
+  } else if (config.REDIS_CLUSTER_NODES?.length) {
+    connections.redis = await connectRedisCluster(config.REDIS_CLUSTER_NODES, redisOptions);
+    logger.info({ backend: 'redis', cluster: true }, 'connected to Redis Cluster');
+  } else if (config.REDIS_URL) {
+    connections.redis = await connectRedis(config.REDIS_URL, redisOptions);
     logger.info({ backend: 'redis' }, 'connected to Redis');
   }
+  const ownsRedis = !options.redis;
 
+  // As `backendFor(config, kind)`, with a client passed in counting as configured Redis.
+  const servers = { mongodb: Boolean(connections.mongodb), redis: Boolean(connections.redis) };
+  const backendOf = (kind: StoreKind) => resolveBackend(kind, String(config[storeKinds[kind].variable]), servers);
   const backends = {
-    policies: backendFor(config, 'policies'),
-    principals: backendFor(config, 'principals'),
-    sessions: backendFor(config, 'sessions'),
-    audit: backendFor(config, 'audit'),
-    rateLimit: backendFor(config, 'rateLimit'),
-    records: backendFor(config, 'records'),
+    policies: backendOf('policies'),
+    principals: backendOf('principals'),
+    sessions: backendOf('sessions'),
+    audit: backendOf('audit'),
+    rateLimit: backendOf('rateLimit'),
+    records: backendOf('records'),
   } satisfies Record<StoreKind, Backend>;
 
   const sessions = pick<SessionStore>(backends.sessions, {
@@ -150,7 +168,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
   try {
     for (const store of managed) await store.init?.();
   } catch (error) {
-    await closeConnections(connections);
+    await closeConnections(connections, ownsRedis);
     throw error;
   }
 
@@ -169,7 +187,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
 
   async function close(): Promise<void> {
     for (const store of managed) await store.close?.();
-    await closeConnections(connections);
+    await closeConnections(connections, ownsRedis);
   }
 
   const records = recordStoreFactory(backends.records, connections.mongodb);
@@ -202,7 +220,7 @@ function requireConnection<T>(connection: T | undefined): T {
   return connection;
 }
 
-async function closeConnections(connections: Connections): Promise<void> {
+async function closeConnections(connections: Connections, ownsRedis: boolean): Promise<void> {
   await connections.mongodb?.close().catch(() => undefined);
-  if (connections.redis) await connections.redis.quit().catch(() => connections.redis?.disconnect());
+  if (connections.redis && ownsRedis) await connections.redis.quit().catch(() => connections.redis?.disconnect());
 }

@@ -60,11 +60,28 @@ function backendServerProblems(values: Record<string, unknown>): ConfigError[] {
         new ConfigError(kind.variable, 'is mongodb but MONGODB_URI is not set', { code: 'config.dependency' }),
       );
     }
-    if (choice === 'redis' && !values.REDIS_URL) {
-      problems.push(new ConfigError(kind.variable, 'is redis but REDIS_URL is not set', { code: 'config.dependency' }));
+    if (choice === 'redis' && !redisConfigured(values)) {
+      problems.push(
+        new ConfigError(kind.variable, 'is redis but neither REDIS_URL nor REDIS_CLUSTER_NODES is set', {
+          code: 'config.dependency',
+        }),
+      );
     }
   }
+  if (values.REDIS_URL && (values.REDIS_CLUSTER_NODES as string[] | undefined)?.length) {
+    problems.push(
+      new ConfigError('REDIS_CLUSTER_NODES', 'cannot be set together with REDIS_URL: pick one Redis deployment', {
+        code: 'config.conflict',
+      }),
+    );
+  }
   return problems;
+}
+
+/** Whether a Redis server is configured: one server (`REDIS_URL`) or a cluster (`REDIS_CLUSTER_NODES`). */
+export function redisConfigured(config: { REDIS_URL?: unknown; REDIS_CLUSTER_NODES?: unknown }): boolean {
+  const nodes = config.REDIS_CLUSTER_NODES;
+  return Boolean(config.REDIS_URL) || (Array.isArray(nodes) && nodes.length > 0);
 }
 
 /** The backend chosen for a store kind, with `auto` resolved. */
@@ -72,7 +89,7 @@ export function backendFor(config: Config, kind: StoreKind): Backend {
   const variable = storeKinds[kind].variable as keyof Config;
   return resolveBackend(kind, String(config[variable]), {
     mongodb: Boolean(config.MONGODB_URI),
-    redis: Boolean(config.REDIS_URL),
+    redis: redisConfigured(config),
   });
 }
 

@@ -1,5 +1,5 @@
 // Opens an ioredis client that reconnects forever but fails commands fast while Redis is away.
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import type { StoreHealth } from '../../src/contracts/lifecycle.js';
 import { retryUntil, withTimeout } from './retry.js';
 
@@ -63,7 +63,7 @@ function watchLiveness(client: Redis, intervalMs: number, deadlineMs: number): v
   client.once('end', () => clearInterval(timer));
 }
 
-export async function redisHealth(client: Redis, timeoutMs = 1000): Promise<StoreHealth> {
+export async function redisHealth(client: Redis | Cluster, timeoutMs = 1000): Promise<StoreHealth> {
   const started = performance.now();
   if (client.status !== 'ready') return { status: 'down', backend: 'redis', reason: `connection ${client.status}` };
   try {

@@ -1,11 +1,11 @@
 // Redis reliability queue: a list of batches; acknowledging removes the head only if it is the batch replayed.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import type { QueuedBatch, ReliabilityQueue } from '../../src/contracts/queue.js';
 import { redisCall } from '../errors.js';
 
 export interface RedisReliabilityQueueOptions {
   /** A connected ioredis client; the queue never opens or closes it. */
-  client: Redis;
+  client: RedisClient;
   /** The list key. Default `portcullis:audit:fallback`. */
   key?: string;
 }
@@ -18,7 +18,7 @@ return 0`;
 
 export class RedisReliabilityQueue implements ReliabilityQueue {
   readonly backend = 'redis' as const;
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #key: string;
 
   constructor(options: RedisReliabilityQueueOptions) {

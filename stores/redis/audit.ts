@@ -1,5 +1,5 @@
 // Redis Streams audit store: a bounded stream (readable by consumer groups) with per-id keys for idempotence.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
 import { READ_ACTIONS } from '../../src/audit/event.js';
@@ -10,7 +10,7 @@ import { redisCall } from '../errors.js';
 
 export interface RedisAuditStoreOptions {
   /** A connected ioredis client; the store never opens or closes it. */
-  client: Redis;
+  client: RedisClient;
   /** Key prefix. Default `portcullis:`; the stream is `<prefix>audit:stream`. */
   prefix?: string;
   /** Approximate most entries kept in the stream (`XADD MAXLEN ~`). Default 1 000 000. */
@@ -43,7 +43,7 @@ type Entry = [string, string[]];
 
 export class RedisAuditStore implements AuditStore {
   readonly backend = 'redis' as const;
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #stream: string;
   readonly #idPrefix: string;
   readonly #digestKey: string;

@@ -1,6 +1,6 @@
 // Redis policy store: policies in a hash, index keys as sets narrowed by a Lua script on the server,
 // writes as Lua scripts that also publish the change to every process (vakt's unmet Redis milestone).
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './client.js';
 import type { CheckerName } from '../../src/abac/checkers.js';
 import type { Inquiry } from '../../src/abac/inquiry.js';
 import { POLICY_FIELDS, type Policy } from '../../src/abac/policy.js';
@@ -21,7 +21,7 @@ import {
 
 export interface RedisPolicyStoreOptions {
   /** A connected ioredis client; the store never opens or closes it. */
-  client: Redis;
+  client: RedisClient;
   /**
    * Key prefix. Default `portcullis:policies:`. On Redis Cluster put a hash tag in it
    * (`{portcullis}:policies:`): the scripts touch index keys they compute.
@@ -31,7 +31,7 @@ export interface RedisPolicyStoreOptions {
    * A client for pub/sub (a subscribed connection can run nothing else). Default: `client.duplicate()`,
    * opened by `subscribe()` and closed by its unsubscribe function.
    */
-  subscriber?: Redis;
+  subscriber?: RedisClient;
   logger?: Logger;
 }
 
@@ -109,9 +109,9 @@ const MIGRATIONS = [
 
 export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMigrations {
   readonly backend = 'redis' as const;
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #prefix: string;
-  readonly #subscriber: Redis | undefined;
+  readonly #subscriber: RedisClient | undefined;
   readonly #logger: Logger;
   readonly #parsed = new ParsedPolicyCache();
 
@@ -282,7 +282,7 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
 
   async subscribe(listener: (change: PolicyChange) => void, onGap?: () => void): Promise<() => Promise<void>> {
     const owned = this.#subscriber === undefined;
-    const subscriber = this.#subscriber ?? this.#client.duplicate();
+    const subscriber = this.#subscriber ?? duplicate(this.#client);
     let ready = false;
     const onMessage = (channel: string, message: string) => {
       if (channel !== this.#channel) return;
@@ -315,8 +315,13 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   }
 }
 
+// The two classes' duplicate() take different arguments, so TypeScript cannot call it on the union.
+function duplicate(client: RedisClient): RedisClient {
+  return isCluster(client) ? client.duplicate() : client.duplicate();
+}
+
 // A duplicated connection starts connecting at once; commands fail fast until it is ready.
-async function waitReady(client: Redis, timeoutMs = 10_000): Promise<void> {
+async function waitReady(client: RedisClient, timeoutMs = 10_000): Promise<void> {
   // Duplicates inherit `lazyConnect`: connect them explicitly.
   if (client.status === 'wait') {
     await redisCall(() => client.connect());

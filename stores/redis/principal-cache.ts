@@ -1,5 +1,5 @@
 // A Redis read-through cache shared by every process, in front of any principal store.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import type {
   ApiKeyRecord,
   GroupRecord,
@@ -13,7 +13,7 @@ export interface RedisPrincipalCacheOptions {
   /** The store of record (memory or MongoDB). */
   store: PrincipalStore;
   /** A connected ioredis client; the cache never opens or closes it. */
-  client: Redis;
+  client: RedisClient;
   /** How long an entry lives. It also bounds staleness if Redis was unreachable during a change. Default 60 000. */
   ttlMs?: number;
   /** Key prefix. Default `portcullis:`. */
@@ -31,7 +31,7 @@ const MISSING = '-';
  */
 export class RedisPrincipalCache implements PrincipalStore {
   readonly #store: PrincipalStore;
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #ttlMs: number;
   readonly #prefix: string;
   readonly #logger: Logger;

@@ -1,5 +1,5 @@
 // Redis rate-limit and quota counters: one Lua script per step, so counting and expiry are atomic.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { QuotaStore, QuotaUse, RateLimitHit, RateLimitStore } from '../../src/contracts/rate-limit.js';
 import { redisCall } from '../errors.js';
@@ -40,14 +40,14 @@ if ttl < 0 then
 end
 return {1, used, ttl}`;
 
-type ScriptClient = Redis & {
+type ScriptClient = RedisClient & {
   portcullisRateIncrement(key: string, windowMs: number): Promise<[number, number]>;
   portcullisRateDecrement(key: string): Promise<number>;
   portcullisQuotaConsume(key: string, limit: number, periodMs: number, cost: number): Promise<[number, number, number]>;
 };
 
 // defineCommand runs EVALSHA and falls back to EVAL on NOSCRIPT, so the scripts survive a Redis restart.
-function withScripts(client: Redis): ScriptClient {
+function withScripts(client: RedisClient): ScriptClient {
   const scripted = client as ScriptClient;
   if (typeof scripted.portcullisRateIncrement !== 'function') {
     client.defineCommand('portcullisRateIncrement', { numberOfKeys: 1, lua: INCREMENT });
@@ -59,7 +59,7 @@ function withScripts(client: Redis): ScriptClient {
 
 export interface RedisCounterOptions {
   /** A connected ioredis client; the store never opens or closes it. */
-  client: Redis;
+  client: RedisClient;
   /** Key prefix. Default `portcullis:`. */
   prefix?: string;
   now?: Clock;

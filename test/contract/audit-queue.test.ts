@@ -8,19 +8,19 @@ import { FileReliabilityQueue } from '../../src/audit/file-queue.js';
 import { MemoryReliabilityQueue } from '../../stores/memory/audit-queue.js';
 import { RedisReliabilityQueue } from '../../stores/redis/audit-queue.js';
 import { sealedEvents } from '../unit/audit/events.js';
-import { contractSuite } from './harness.js';
+import { contractSuite, onEachRedis } from './harness.js';
 
 contractSuite<ReliabilityQueue>(
   'audit fallback queue',
   [
     { name: 'memory', create: async () => ({ store: new MemoryReliabilityQueue() }) },
-    {
+    ...onEachRedis({
       name: 'redis',
       async create({ redis, name }) {
         const client = await redis();
         return { store: new RedisReliabilityQueue({ client, key: name }), cleanup: async () => void client.del(name) };
       },
-    },
+    }),
     {
       name: 'file',
       async create({ name }) {

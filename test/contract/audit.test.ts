@@ -8,7 +8,8 @@ import { MongoAuditStore } from '../../stores/mongodb/audit.js';
 import { RedisAuditStore } from '../../stores/redis/audit.js';
 import { sealedEvents } from '../unit/audit/events.js';
 import type { Connection } from 'mongoose';
-import { contractSuite } from './harness.js';
+import { deleteKeys } from '../support/connections.js';
+import { contractSuite, onEachRedis } from './harness.js';
 
 const NOW = Date.parse('2026-01-02T00:00:00.000Z');
 const now = () => NOW;
@@ -38,7 +39,7 @@ contractSuite<AuditStore>(
     mongoImplementation('mongodb', 'auto'),
     // The full index set whatever the server: the same answers with and without secondary indexes.
     mongoImplementation('mongodb, indexes: all', 'all'),
-    {
+    ...onEachRedis({
       name: 'redis',
       async create({ redis, name }) {
         const client = await redis();
@@ -46,12 +47,11 @@ contractSuite<AuditStore>(
         return {
           store: new RedisAuditStore({ client, prefix, now }),
           cleanup: async () => {
-            const keys = await client.keys(`${prefix}*`);
-            if (keys.length > 0) await client.del(...keys);
+            await deleteKeys(client, `*${prefix}*`);
           },
         };
       },
-    },
+    }),
   ],
   (store) => {
     it('stores events and gives them back unchanged, hash intact', async function () {

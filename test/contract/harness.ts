@@ -1,12 +1,19 @@
 // Runs one contract suite against every implementation of a store kind, each against its real server.
 import type { Connection } from 'mongoose';
-import type { Redis } from 'ioredis';
-import { closeSharedConnections, sharedMongo, sharedRedis, uniqueName } from '../support/connections.js';
+import type { RedisClient } from '../../stores/redis/client.js';
+import {
+  closeSharedConnections,
+  sharedMongo,
+  sharedRedis,
+  sharedRedisCluster,
+  uniqueName,
+} from '../support/connections.js';
 
 export interface BackendContext {
   /** A connection to the run's MongoDB database. */
   mongo(): Promise<Connection>;
-  redis(): Promise<Redis>;
+  /** The run's single Redis server, or its Redis Cluster in the `onEachRedis` variant. */
+  redis(): Promise<RedisClient>;
   /** A name unique to this test: a collection name or a key prefix. */
   name: string;
 }
@@ -15,6 +22,20 @@ export interface Implementation<S> {
   name: 'memory' | 'mongodb' | 'redis' | string;
   /** Builds a fresh, empty store; `cleanup` drops what it created. */
   create(context: BackendContext): Promise<{ store: S; cleanup?: () => Promise<void> }>;
+}
+
+/**
+ * A Redis implementation twice: on the run's single Redis server and on its three-master Redis Cluster,
+ * so every Redis store is held to its contract with its keys spread over several servers.
+ */
+export function onEachRedis<S>(implementation: Implementation<S>): Implementation<S>[] {
+  return [
+    implementation,
+    {
+      name: `${implementation.name} cluster`,
+      create: (context) => implementation.create({ ...context, redis: sharedRedisCluster }),
+    },
+  ];
 }
 
 /**

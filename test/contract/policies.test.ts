@@ -18,7 +18,8 @@ import {
 import { MemoryPolicyStore } from '../../stores/memory/policies.js';
 import { MongoPolicyStore } from '../../stores/mongodb/policies.js';
 import { RedisPolicyStore } from '../../stores/redis/policies.js';
-import { contractSuite, type Implementation } from './harness.js';
+import { deleteKeys } from '../support/connections.js';
+import { contractSuite, onEachRedis, type Implementation } from './harness.js';
 
 const { Eq, Any, In, StartsWith, CIDR, Greater } = rules;
 
@@ -42,7 +43,7 @@ const implementations: Implementation<FullStore>[] = [
       };
     },
   },
-  {
+  ...onEachRedis({
     name: 'redis',
     async create(context) {
       const client = await context.redis();
@@ -52,12 +53,11 @@ const implementations: Implementation<FullStore>[] = [
       return {
         store,
         async cleanup() {
-          const keys = await client.keys(`${prefix}*`);
-          if (keys.length > 0) await client.del(...keys);
+          await deleteKeys(client, `*${prefix}*`);
         },
       };
     },
-  },
+  }),
 ];
 
 function numbered(count: number): Policy[] {
@@ -331,8 +331,7 @@ describe('policy store migrations', function () {
       expect(await store.migrateUp()).to.deep.equal([1, 2]);
       expect((await store.findForInquiry({ subject: 'x', action: 'read', resource: 'doc0' })).length).to.equal(1);
     } finally {
-      const keys = await client.keys(`${prefix}*`);
-      if (keys.length > 0) await client.del(...keys);
+      await deleteKeys(client, `*${prefix}*`);
     }
   });
 });

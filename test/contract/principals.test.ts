@@ -5,7 +5,8 @@ import { ConflictError, ValidationError } from '../../src/errors.js';
 import { MemoryPrincipalStore } from '../../stores/memory/principals.js';
 import { MongoPrincipalStore } from '../../stores/mongodb/principals.js';
 import { RedisPrincipalCache } from '../../stores/redis/principal-cache.js';
-import { contractSuite, type Implementation, type BackendContext } from './harness.js';
+import { deleteKeys } from '../support/connections.js';
+import { contractSuite, onEachRedis, type Implementation, type BackendContext } from './harness.js';
 
 async function mongoStore(context: BackendContext) {
   const connection = await context.mongo();
@@ -23,7 +24,7 @@ async function mongoStore(context: BackendContext) {
 const implementations: Implementation<PrincipalStore>[] = [
   { name: 'memory', create: async () => ({ store: new MemoryPrincipalStore() }) },
   { name: 'mongodb', create: mongoStore },
-  {
+  ...onEachRedis({
     name: 'mongodb + redis cache',
     async create(context) {
       const inner = await mongoStore(context);
@@ -33,12 +34,11 @@ const implementations: Implementation<PrincipalStore>[] = [
         store: new RedisPrincipalCache({ store: inner.store, client, prefix }),
         async cleanup() {
           await inner.cleanup();
-          const keys = await client.keys(`${prefix}*`);
-          if (keys.length > 0) await client.del(...keys);
+          await deleteKeys(client, `*${prefix}*`);
         },
       };
     },
-  },
+  }),
 ];
 
 const alice: PrincipalRecord = {

@@ -4,28 +4,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { QuotaStore, RateLimitStore } from '../../src/contracts/rate-limit.js';
 import { MemoryQuotaStore, MemoryRateLimitStore } from '../../stores/memory/rate-limit.js';
 import { RedisQuotaStore, RedisRateLimitStore } from '../../stores/redis/rate-limit.js';
-import { contractSuite, type Implementation } from './harness.js';
+import { deleteKeys } from '../support/connections.js';
+import { contractSuite, onEachRedis, type Implementation } from './harness.js';
 
 function redisCleanup(
   client: Awaited<ReturnType<Parameters<Implementation<unknown>['create']>[0]['redis']>>,
   prefix: string,
 ) {
   return async () => {
-    const keys = await client.keys(`${prefix}*`);
-    if (keys.length > 0) await client.del(...keys);
+    await deleteKeys(client, `*${prefix}*`);
   };
 }
 
 const limiters: Implementation<RateLimitStore>[] = [
   { name: 'memory', create: async () => ({ store: new MemoryRateLimitStore() }) },
-  {
+  ...onEachRedis({
     name: 'redis',
     async create(context) {
       const client = await context.redis();
       const prefix = `${context.name}:`;
       return { store: new RedisRateLimitStore({ client, prefix }), cleanup: redisCleanup(client, prefix) };
     },
-  },
+  }),
 ];
 
 contractSuite('rate-limit', limiters, (store) => {
@@ -83,14 +83,14 @@ contractSuite('rate-limit', limiters, (store) => {
 
 const quotas: Implementation<QuotaStore>[] = [
   { name: 'memory', create: async () => ({ store: new MemoryQuotaStore() }) },
-  {
+  ...onEachRedis({
     name: 'redis',
     async create(context) {
       const client = await context.redis();
       const prefix = `${context.name}:`;
       return { store: new RedisQuotaStore({ client, prefix }), cleanup: redisCleanup(client, prefix) };
     },
-  },
+  }),
 ];
 
 contractSuite('quotas', quotas, (store) => {

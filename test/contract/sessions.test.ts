@@ -6,7 +6,8 @@ import { ConflictError, ValidationError } from '../../src/errors.js';
 import { MemorySessionStore } from '../../stores/memory/sessions.js';
 import { MongoSessionStore } from '../../stores/mongodb/sessions.js';
 import { RedisSessionStore } from '../../stores/redis/sessions.js';
-import { contractSuite, type Implementation } from './harness.js';
+import { deleteKeys } from '../support/connections.js';
+import { contractSuite, onEachRedis, type Implementation } from './harness.js';
 
 const implementations: Implementation<SessionStore>[] = [
   { name: 'memory', create: async () => ({ store: new MemorySessionStore() }) },
@@ -19,7 +20,7 @@ const implementations: Implementation<SessionStore>[] = [
       return { store, cleanup: async () => void (await connection.dropCollection(context.name).catch(() => false)) };
     },
   },
-  {
+  ...onEachRedis({
     name: 'redis',
     async create(context) {
       const client = await context.redis();
@@ -27,12 +28,11 @@ const implementations: Implementation<SessionStore>[] = [
       return {
         store: new RedisSessionStore({ client, prefix }),
         async cleanup() {
-          const keys = await client.keys(`${prefix}*`);
-          if (keys.length > 0) await client.del(...keys);
+          await deleteKeys(client, `*${prefix}*`);
         },
       };
     },
-  },
+  }),
 ];
 
 contractSuite('sessions', implementations, (store) => {

@@ -1,6 +1,7 @@
 // Mocha global fixture: real MongoDB-compatible and Redis servers for the whole run.
-// Uses MONGODB_URI / REDIS_URL when set; otherwise starts throwaway servers and stops them at the end.
-import { startMongoServer, startRedisServer, type ServerHandle } from '../support/servers.js';
+// Uses MONGODB_URI / REDIS_URL / PORTCULLIS_TEST_REDIS_CLUSTER when set; otherwise starts throwaway servers
+// (MongoDB, one Redis and a three-master Redis Cluster) and stops them at the end.
+import { startMongoServer, startRedisCluster, startRedisServer, type ServerHandle } from '../support/servers.js';
 
 const started: ServerHandle[] = [];
 
@@ -21,6 +22,15 @@ export async function mochaGlobalSetup(): Promise<void> {
       started.push(redis);
       process.env.REDIS_URL = redis.url;
       console.log(`[test servers] started ${redis.description} on 127.0.0.1:${redis.port}`);
+    }
+    // Not REDIS_CLUSTER_NODES: processes the tests start inherit the environment and must keep one Redis.
+    if (process.env.PORTCULLIS_TEST_REDIS_CLUSTER) {
+      console.log('[test servers] Redis Cluster: using PORTCULLIS_TEST_REDIS_CLUSTER from the environment');
+    } else {
+      const cluster = await startRedisCluster();
+      started.push(cluster);
+      process.env.PORTCULLIS_TEST_REDIS_CLUSTER = cluster.nodes.join(',');
+      console.log(`[test servers] started ${cluster.description} on ${cluster.nodes.join(', ')}`);
     }
   } catch (error) {
     await stopAll();

@@ -6,7 +6,7 @@ import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 export interface ServerHandle {
-  readonly kind: 'mongodb' | 'redis';
+  readonly kind: 'mongodb' | 'redis' | 'redis-cluster';
   readonly url: string;
   readonly port: number;
   /** What runs, e.g. `FerretDB v1.24.2 (SQLite)`, so the test log shows the servers were real. */
@@ -23,6 +23,7 @@ export interface ServerHandle {
 
 const INSTALL_HINT = {
   redis: 'install it with: apt-get install -y redis-server (or run scripts/setup.sh)',
+  redisCli: "it comes with Debian's redis-server package (redis-tools): apt-get install -y redis-server",
   mongodb:
     'install FerretDB with: go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2 (or run scripts/setup.sh)',
 };
@@ -102,7 +103,7 @@ function launch(command: string, args: string[], dataDir: string, env: NodeJS.Pr
 }
 
 async function managed(
-  kind: 'mongodb' | 'redis',
+  kind: ServerHandle['kind'],
   description: string,
   port: number,
   url: string,
@@ -190,4 +191,120 @@ export async function startRedisServer(): Promise<ServerHandle> {
     args,
     dataDir,
   );
+}
+
+export interface RedisClusterHandle extends ServerHandle {
+  /** `redis://127.0.0.1:<port>` of each master, in the order of their slot ranges. */
+  readonly nodes: readonly string[];
+}
+
+/**
+ * A Redis Cluster of three masters (no replicas) on free ports, made with `redis-cli --cluster create`,
+ * so the Redis stores are also tested with their keys spread over several servers. Fails naming what
+ * is missing or what the cluster answered; never skips.
+ */
+export async function startRedisCluster(masters = 3): Promise<RedisClusterHandle> {
+  const redis = findBinary('redis-server', ['/usr/sbin', '/usr/local/bin']);
+  if (!redis) throw new Error(`redis-server was not found; ${INSTALL_HINT.redis}`);
+  const cli = findBinary('redis-cli', ['/usr/bin', '/usr/local/bin']);
+  if (!cli)
+    throw new Error(`redis-cli was not found (needed to create the test Redis Cluster); ${INSTALL_HINT.redisCli}`);
+  const root = mkdtempSync(join(tmpdir(), 'portcullis-redis-cluster-'));
+  const nodes: ServerHandle[] = [];
+  const stopAll = async (options?: { keepData?: boolean }) => {
+    await Promise.all(nodes.map((node) => node.stop(options)));
+  };
+  try {
+    for (let index = 0; index < masters; index += 1) {
+      const dataDir = join(root, `node${index}`);
+      spawnSync('mkdir', ['-p', dataDir]);
+      const port = await freeClusterPort();
+      const args = [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dataDir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        '2000',
+      ];
+      const url = `redis://127.0.0.1:${port}`;
+      nodes.push(await managed('redis', `redis-server (cluster node)`, port, url, redis, args, dataDir));
+    }
+    const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+    const created = spawnSync(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (created.status !== 0) {
+      const output = `${created.stdout ?? ''}${created.stderr ?? ''}`.trim();
+      throw new Error(
+        `redis-cli --cluster create failed (exit ${created.status}): ${output.split('\n').slice(-5).join(' | ')}`,
+      );
+    }
+    await waitForClusterOk(
+      cli,
+      nodes.map((node) => node.port),
+    );
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  const version = versionOf(redis, ['--version']);
+  return {
+    kind: 'redis-cluster',
+    url: nodes[0]!.url,
+    port: nodes[0]!.port,
+    nodes: nodes.map((node) => node.url),
+    description: `Redis Cluster of ${masters} masters (redis-server ${version})`,
+    stop: stopAll,
+    start: async () => {
+      for (const node of nodes) await node.start();
+    },
+    pause: () => nodes.forEach((node) => node.pause()),
+    resume: () => nodes.forEach((node) => node.resume()),
+  };
+}
+
+// A cluster node also listens on its port + 10000 (the cluster bus): both must be free and below 65536.
+async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = await freePort();
+    if (port + 10_000 <= 65_535 && (await portIsFree(port + 10_000))) return port;
+  }
+  throw new Error('found no free port pair (port, port + 10000) for a Redis Cluster node');
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+// Every node must report the whole slot map assigned before the stores can use the cluster.
+async function waitForClusterOk(cli: string, ports: number[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const states = ports.map((port) => {
+      const info = spawnSync(cli, ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8', timeout: 5000 });
+      return /cluster_state:(\w+)/.exec(info.stdout ?? '')?.[1] ?? 'unknown';
+    });
+    if (states.every((state) => state === 'ok')) return;
+    last = states.join(', ');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the test Redis Cluster did not reach cluster_state:ok within ${timeoutMs}ms (states: ${last})`);
 }

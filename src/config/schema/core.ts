@@ -5,6 +5,7 @@ import {
   durationVar,
   enumVar,
   integerVar,
+  listVar,
   stringVar,
   urlVar,
   type VariableSpec,
@@ -20,6 +21,20 @@ function backendVariables() {
     }),
   ]);
   return Object.fromEntries(entries) as Record<(typeof storeKinds)[StoreKind]['variable'], VariableSpec<string>>;
+}
+
+// The message never echoes the item: node URLs may carry a password.
+function redisNodeUrl(item: string): void {
+  let url: URL;
+  try {
+    url = new URL(item);
+  } catch {
+    throw new Error('has an item that is not a URL (redis://host:port)');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error(`must list redis:// or rediss:// URLs, got ${url.protocol}`);
+  }
+  if (!url.hostname) throw new Error('has a URL without a host');
 }
 
 export const coreVariables = defineVariables({
@@ -39,6 +54,12 @@ export const coreVariables = defineVariables({
     protocols: ['redis:', 'rediss:'],
     secret: true,
     description: 'Redis connection URL; when set, `auto` backends use Redis.',
+  }),
+  REDIS_CLUSTER_NODES: listVar({
+    secret: true,
+    item: redisNodeUrl,
+    description:
+      'Redis Cluster instead of one Redis server: comma-separated URLs of some of its nodes (`redis://[user:password@]host:port`, `rediss://` for TLS; credentials and TLS of the first apply to all). When set, `auto` backends use Redis as with `REDIS_URL` (set only one of the two); see docs/deployment.md for the key layout.',
   }),
   MONGODB_SERVER_SELECTION_TIMEOUT: durationVar({
     default: 2000,
