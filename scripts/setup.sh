@@ -19,6 +19,17 @@ else
   (service redis-server stop || systemctl stop redis-server || true) >/dev/null 2>&1
 fi
 
+# The test run also builds a local Redis Cluster with redis-cli (Debian's redis-tools, which redis-server
+# depends on); a system with redis-server from elsewhere may lack it.
+if command -v redis-cli >/dev/null 2>&1; then
+  log "redis-cli present: $(redis-cli --version | cut -d' ' -f2)"
+else
+  log "installing redis-tools (redis-cli) with apt"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq redis-tools >/dev/null
+fi
+
 ferretdb_works() { [ -x "$GOBIN_DIR/ferretdb" ] && "$GOBIN_DIR/ferretdb" --version >/dev/null 2>&1; }
 
 if command -v mongod >/dev/null 2>&1; then

@@ -1,6 +1,6 @@
 // Redis policy store: policies in a hash, index keys as sets narrowed by a Lua script on the server,
 // writes as Lua scripts that also publish the change to every process (vakt's unmet Redis milestone).
-import { isCluster, type RedisClient } from './client.js';
+import { hasHashTag, isCluster, type RedisClient } from './client.js';
 import type { CheckerName } from '../../src/abac/checkers.js';
 import type { Inquiry } from '../../src/abac/inquiry.js';
 import { POLICY_FIELDS, type Policy } from '../../src/abac/policy.js';
@@ -23,8 +23,9 @@ export interface RedisPolicyStoreOptions {
   /** A connected ioredis client; the store never opens or closes it. */
   client: RedisClient;
   /**
-   * Key prefix. Default `portcullis:policies:`. On Redis Cluster put a hash tag in it
-   * (`{portcullis}:policies:`): the scripts touch index keys they compute.
+   * Key prefix. Default `portcullis:policies:`. On a Redis Cluster a prefix without a hash tag is
+   * wrapped in one (`{portcullis:policies:}`): the scripts touch index keys they compute, which must
+   * share a slot.
    */
   prefix?: string;
   /**
@@ -118,7 +119,10 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   constructor(options: RedisPolicyStoreOptions) {
     if (!options?.client) throw new TypeError('RedisPolicyStore: options.client is required');
     this.#client = options.client;
-    this.#prefix = options.prefix ?? 'portcullis:policies:';
+    const prefix = options.prefix ?? 'portcullis:policies:';
+    // The index sets are shared by many policies and intersected by one script, so on a cluster the whole
+    // store needs one hash slot: its own, apart from sessions, counters and audit shards.
+    this.#prefix = isCluster(options.client) && !hasHashTag(prefix) ? `{${prefix}}` : prefix;
     this.#subscriber = options.subscriber;
     this.#logger = options.logger ?? silentLogger;
   }

@@ -55,6 +55,20 @@ contractSuite('sessions', implementations, (store) => {
     expect((await store().get('session-dup1'))?.userId).to.equal('alice');
   });
 
+  it("a duplicate id refused for another user leaves that user's revoke-all and list without it", async function () {
+    await store().create({ id: 'session-dup1', userId: 'alice', ttlMs: 60_000 });
+    let caught: unknown;
+    try {
+      await store().create({ id: 'session-dup1', userId: 'mallory', ttlMs: 60_000 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(ConflictError);
+    expect(await store().listByUser('mallory')).to.deep.equal([]);
+    expect(await store().revokeAllForUser('mallory')).to.equal(0);
+    expect(await store().get('session-dup1')).to.include({ userId: 'alice' });
+  });
+
   it('rejects invalid input with ValidationError naming each field', async function () {
     let caught: unknown;
     await store()

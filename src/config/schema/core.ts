@@ -59,7 +59,7 @@ export const coreVariables = defineVariables({
     secret: true,
     item: redisNodeUrl,
     description:
-      'Redis Cluster instead of one Redis server: comma-separated URLs of some of its nodes (`redis://[user:password@]host:port`, `rediss://` for TLS; credentials and TLS of the first apply to all). When set, `auto` backends use Redis as with `REDIS_URL` (set only one of the two); see docs/deployment.md for the key layout.',
+      "A Redis Cluster instead of one server: comma-separated URLs of some of its nodes (`redis://[user:password@]host:port`; the first URL's credentials and TLS apply to all). Counts as configured Redis; set it or `REDIS_URL`, not both.",
   }),
   MONGODB_SERVER_SELECTION_TIMEOUT: durationVar({
     default: 2000,
