@@ -4,6 +4,7 @@ import { parsePinFile } from '../../audit/pin.js';
 import { verifyEvents, type DigestPin, type VerifyReport } from '../../audit/verify.js';
 import { auditVariables } from '../../config/schema/audit.js';
 import type { AuditStore } from '../../contracts/audit.js';
+import { parseCommandArgs } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../command.js';
 
 const usage = `Usage: portcullis audit verify [SOURCE] [--from TIME] [--to TIME] [--stream NAME] [--key-env VAR] [--pin FILE]
@@ -89,8 +90,9 @@ function parseLines<T>(text: string, what: string): T[] {
   return items;
 }
 
-function parseTime(value: string | undefined, option: string): Date {
-  const time = value === undefined ? NaN : Date.parse(value);
+function parseTime(value: string | undefined, option: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
   if (Number.isNaN(time)) throw new UsageError(`${option} needs an ISO 8601 time`);
   return new Date(time);
 }
@@ -106,58 +108,33 @@ interface Parsed {
   stream?: string;
 }
 
-function parseArgs(args: string[], io: CliIO): Parsed {
-  const parsed: Parsed = { keyEnv: 'AUDIT_SIGNING_KEY', pins: [] };
-  let collection: string | undefined;
-  let prefix: string | undefined;
-  let mongodb: string | undefined;
-  let redis: string | undefined;
-  const value = (index: number, option: string) => {
-    const next = args[index];
-    if (next === undefined || next.startsWith('--')) throw new UsageError(`${option} needs a value`);
-    return next;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    switch (arg) {
-      case '--mongodb':
-        mongodb = value(++i, arg);
-        break;
-      case '--collection':
-        collection = value(++i, arg);
-        if (!/^[A-Za-z0-9_.-]{1,120}$/.test(collection)) throw new UsageError('--collection has an invalid name');
-        break;
-      case '--redis':
-        redis = value(++i, arg);
-        break;
-      case '--prefix':
-        prefix = value(++i, arg);
-        break;
-      case '--file':
-        parsed.file = value(++i, arg);
-        break;
-      case '--digests':
-        parsed.digestsFile = value(++i, arg);
-        break;
-      case '--from':
-        parsed.from = parseTime(args[++i], arg);
-        break;
-      case '--to':
-        parsed.to = parseTime(args[++i], arg);
-        break;
-      case '--stream':
-        parsed.stream = value(++i, arg);
-        break;
-      case '--key-env':
-        parsed.keyEnv = value(++i, arg);
-        break;
-      case '--pin':
-        parsed.pins.push(value(++i, arg));
-        break;
-      default:
-        throw new UsageError(`unknown option ${arg}`);
-    }
-  }
+const VERIFY_OPTIONS = {
+  mongodb: { type: 'string' },
+  collection: { type: 'string' },
+  redis: { type: 'string' },
+  prefix: { type: 'string' },
+  file: { type: 'string' },
+  digests: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  stream: { type: 'string' },
+  'key-env': { type: 'string' },
+  pin: { type: 'string', multiple: true },
+} as const;
+
+function parseVerifyArgs(args: string[], io: CliIO): Parsed {
+  const { values } = parseCommandArgs(args, VERIFY_OPTIONS);
+  const { mongodb, redis, collection, prefix } = values;
+  if (collection !== undefined && !/^[A-Za-z0-9_.-]{1,120}$/.test(collection))
+    throw new UsageError('--collection has an invalid name');
+  const parsed: Parsed = { keyEnv: values['key-env'] ?? 'AUDIT_SIGNING_KEY', pins: values.pin ?? [] };
+  if (values.file !== undefined) parsed.file = values.file;
+  if (values.digests !== undefined) parsed.digestsFile = values.digests;
+  const from = parseTime(values.from, '--from');
+  const to = parseTime(values.to, '--to');
+  if (from) parsed.from = from;
+  if (to) parsed.to = to;
+  if (values.stream !== undefined) parsed.stream = values.stream;
   if (parsed.pins.length === 0 && io.env.AUDIT_DIGEST_PIN_FILE) parsed.pins.push(io.env.AUDIT_DIGEST_PIN_FILE);
   const sources = [mongodb, redis, parsed.file].filter((source) => source !== undefined);
   if (sources.length > 1) throw new UsageError('give one source: --mongodb, --redis or --file');
@@ -230,7 +207,7 @@ export function auditCommand(open: (request: SourceRequest) => Promise<AuditSour
     async run(args, io) {
       const [sub, ...rest] = args;
       if (sub !== 'verify') throw new UsageError(sub ? `unknown audit command "${sub}"` : 'expected: audit verify');
-      const parsed = parseArgs(rest, io);
+      const parsed = parseVerifyArgs(rest, io);
       const digestInterval = duration(io, 'AUDIT_DIGEST_INTERVAL');
       const grace = duration(io, 'AUDIT_DIGEST_GRACE');
       const pins = (await readPins(parsed.pins, io)).filter(

@@ -6,6 +6,7 @@ import { parsePolicies, PolicyFileError, parseDocument } from '../../abac/policy
 import type { Policy } from '../../abac/policy.js';
 import { isPlainObject } from '../../abac/values.js';
 import { didYouMean } from '../../errors.js';
+import { parseCommandArgs } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../command.js';
 
 const usage = `Usage: portcullis authorize --policies FILE [--checker rules|regex|exact|fuzzy]
@@ -76,32 +77,16 @@ export const authorizeCommand: Command = {
   summary: 'Decide inquiries against a policy file (JSON, YAML or vakt JSON)',
   usage,
   async run(args, io) {
-    let policiesPath: string | undefined;
-    let checker: CheckerName | undefined;
-    let inquiryPath: string | undefined;
-    let linesPath: string | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i]!;
-      const value = () => {
-        const next = args[++i];
-        if (next === undefined || next.startsWith('--')) throw new UsageError(`${arg} needs a value`);
-        return next;
-      };
-      if (arg === '--policies') policiesPath = value();
-      else if (arg === '--inquiry') inquiryPath = value();
-      else if (arg === '--inquiries') linesPath = value();
-      else if (arg === '--checker') {
-        const name = value();
-        if (!CHECKER_NAMES.includes(name as CheckerName)) {
-          throw new UsageError(`unknown checker "${name}" (one of ${CHECKER_NAMES.join(', ')})`);
-        }
-        checker = name as CheckerName;
-      } else {
-        const hint = didYouMean(arg.replace(/^-+/, ''), ['policies', 'checker', 'inquiry', 'inquiries']);
-        throw new UsageError(
-          `unknown option ${arg}${hint ? ` (${hint.replace('did you mean ', 'did you mean --')})` : ''}`,
-        );
-      }
+    const { values } = parseCommandArgs(args, {
+      policies: { type: 'string' },
+      checker: { type: 'string' },
+      inquiry: { type: 'string' },
+      inquiries: { type: 'string' },
+    });
+    const { policies: policiesPath, inquiry: inquiryPath, inquiries: linesPath } = values;
+    const checker = values.checker as CheckerName | undefined;
+    if (checker !== undefined && !CHECKER_NAMES.includes(checker)) {
+      throw new UsageError(`unknown checker "${checker}" (one of ${CHECKER_NAMES.join(', ')})`);
     }
     if (!policiesPath) throw new UsageError('--policies FILE is required');
     if ((inquiryPath === undefined) === (linesPath === undefined)) {

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError, ValidationError } from '../../errors.js';
 import { compileSchema, openSchema, type CompiledSchema, type SchemaInput } from '../../filter/schema.js';
 import { createQueryCompiler } from '../../filter/compile.js';
+import { parseCommandArgs } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 const usage = `Usage: portcullis filter 'QUERYSTRING' [--schema FILE] [--max-limit N]
@@ -43,27 +44,16 @@ export const filterCommand: Command = {
   summary: 'Print the MongoDB filter, sort, limit and projection a list querystring compiles to',
   usage,
   async run(args, io) {
-    let querystring: string | undefined;
-    let schemaPath: string | undefined;
-    let maxLimit = 100;
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i]!;
-      if (arg === '--schema') {
-        schemaPath = args[++i];
-        if (!schemaPath) throw new UsageError('--schema needs a file');
-      } else if (arg === '--max-limit') {
-        const value = Number(args[++i]);
-        if (!Number.isInteger(value) || value < 1) throw new UsageError('--max-limit needs a positive integer');
-        maxLimit = value;
-      } else if (arg.startsWith('--')) {
-        throw new UsageError(`unknown option ${arg}`);
-      } else if (querystring === undefined) {
-        querystring = arg;
-      } else {
-        throw new UsageError('give exactly one querystring (quote it in the shell)');
-      }
-    }
+    const { values, positionals } = parseCommandArgs(
+      args,
+      { schema: { type: 'string' }, 'max-limit': { type: 'string' } },
+      { maxPositionals: 1, tooMany: 'give exactly one querystring (quote it in the shell)' },
+    );
+    const [querystring] = positionals;
     if (querystring === undefined) throw new UsageError('missing the querystring to compile');
+    const schemaPath = values.schema;
+    const maxLimit = values['max-limit'] === undefined ? 100 : Number(values['max-limit']);
+    if (!Number.isInteger(maxLimit) || maxLimit < 1) throw new UsageError('--max-limit needs a positive integer');
     const schema = schemaPath ? await loadSchema(schemaPath, io.readFile) : openSchema();
     const compiler = createQueryCompiler({ schema, maxLimit, defaultLimit: Math.min(20, maxLimit) });
     try {

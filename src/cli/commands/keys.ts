@@ -1,10 +1,11 @@
 // `portcullis keys`: generate field-encryption keys and migrate stored records onto the current key.
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../config/index.js';
-import { ConfigError, ConfigErrors, didYouMean } from '../../errors.js';
+import { ConfigError, ConfigErrors } from '../../errors.js';
 import type { EncryptedFieldSpec, IndexNormalization } from '../../pii/field-encryption.js';
 import { fieldEncryptionFromConfig } from '../../pii/from-config.js';
 import { migrateKeys, type RotationSource } from '../../pii/key-rotation.js';
+import { parseCommandArgs } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../command.js';
 
 /** Opens the collection to migrate; returns the rotation source and how to close the connection. */
@@ -26,25 +27,15 @@ const usage = `Usage:
       Reads MONGODB_URI, ENCRYPTION_KEYS, ENCRYPTION_CURRENT_KEY_VERSION and BLIND_INDEX_KEY.
       Progress goes to stderr; stdout gets {"migrated":N,"totalLeft":N}. Exit 0 when nothing is left, 1 otherwise.`;
 
-function parseFlags(args: string[], allowed: string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (!allowed.includes(name)) {
-      const hint = didYouMean(name, allowed);
-      throw new UsageError(`unknown option --${name}${hint ? ` (${hint.replace('you mean ', 'you mean --')})` : ''}`);
-    }
-    const value = inline ?? args[++i];
-    if (value === undefined || value.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-    flags.set(name, value);
-  }
-  return flags;
-}
+const GENERATE_OPTIONS = { version: { type: 'string' } } as const;
+const MIGRATE_OPTIONS = {
+  collection: { type: 'string' },
+  fields: { type: 'string' },
+  'batch-size': { type: 'string' },
+  limit: { type: 'string' },
+} as const;
 
-function positive(flags: Map<string, string>, name: string, max: number): number | undefined {
-  const raw = flags.get(name);
+function positive(raw: string | undefined, name: string, max: number): number | undefined {
   if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
     throw new UsageError(`--${name} must be an integer from 1 to ${max}, got "${raw}"`);
@@ -79,8 +70,8 @@ export function createKeysCommand(openSource: OpenRotationSource = openMongoSour
     async run(args: string[], io: CliIO): Promise<number> {
       const [sub, ...rest] = args;
       if (sub === 'generate') {
-        const flags = parseFlags(rest, ['version']);
-        const version = positive(flags, 'version', 1_000_000);
+        const { values } = parseCommandArgs(rest, GENERATE_OPTIONS);
+        const version = positive(values.version, 'version', 1_000_000);
         const key = randomBytes(32).toString('base64');
         io.stdout(version === undefined ? key : `${version}:${key}`);
         return 0;
@@ -96,16 +87,16 @@ export function createKeysCommand(openSource: OpenRotationSource = openMongoSour
 }
 
 async function migrate(args: string[], io: CliIO, openSource: OpenRotationSource): Promise<number> {
-  const flags = parseFlags(args, ['collection', 'fields', 'batch-size', 'limit']);
-  const collection = flags.get('collection');
+  const { values } = parseCommandArgs(args, MIGRATE_OPTIONS);
+  const collection = values.collection;
   if (!collection || !/^[A-Za-z0-9_.-]{1,120}$/.test(collection)) {
     throw new UsageError('--collection NAME is required (letters, digits, _ . -)');
   }
-  const fieldSpec = flags.get('fields');
+  const fieldSpec = values.fields;
   if (!fieldSpec) throw new UsageError('--fields is required, e.g. --fields ssn:search,email:search:lowercase');
   const specs = parseFieldSpecs(fieldSpec);
-  const batchSize = positive(flags, 'batch-size', 10_000) ?? 100;
-  const limit = positive(flags, 'limit', Number.MAX_SAFE_INTEGER);
+  const batchSize = positive(values['batch-size'], 'batch-size', 10_000) ?? 100;
+  const limit = positive(values.limit, 'limit', Number.MAX_SAFE_INTEGER);
   let encryption;
   let uri: string | undefined;
   try {

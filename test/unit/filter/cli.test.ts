@@ -30,6 +30,15 @@ describe('portcullis filter', function () {
     expect(JSON.parse(cli.out[0]!).filter).to.deep.equal({ age: { $gt: '30' } });
   });
 
+  it('takes option values inline (--name=value) as well as after the option', async function () {
+    const cli = io({ 'fields.json': '{"age":"number"}' });
+    expect(await runCli(['filter', 'limit=50', '--schema=fields.json', '--max-limit=40'], cli.io)).to.equal(2);
+    expect(cli.err[0]).to.match(/"limit" must be an integer from 1 to 40/);
+    const ok = io({ 'fields.json': '{"age":"number"}' });
+    expect(await runCli(['filter', 'age=3', '--max-limit=40', '--schema', 'fields.json'], ok.io)).to.equal(0);
+    expect(JSON.parse(ok.out[0]!)).to.include({ limit: 20 });
+  });
+
   it('reads YAML schemas', async function () {
     const cli = io({ 'fields.yaml': 'born: date\nok: boolean\n' });
     expect(await runCli(['filter', 'ok=true&born__lt=2020-01-01', '--schema', 'fields.yaml'], cli.io)).to.equal(0);
@@ -43,6 +52,9 @@ describe('portcullis filter', function () {
     [['filter', 'x=1', '--schema', 'bad.json'], /bad\.json.*unknown type/],
     [['filter'], /missing the querystring/],
     [['filter', 'x=1', '--bogus'], /unknown option/],
+    [['filter', 'x=1', '--shema', 'fields.json'], /unknown option --shema \(did you mean --schema\?\)/],
+    [['filter', 'x=1', '--schema', '--max-limit', '5'], /--schema needs a value/],
+    [['filter', 'x=1', 'y=2'], /give exactly one querystring/],
   ] as [string[], RegExp][]) {
     it(`exits 2 with one line for ${args.slice(1).join(' ') || '(nothing)'}`, async function () {
       const cli = io({ 'fields.json': '{"age":"number"}', 'bad.json': '{"age":"numbr"}' });
