@@ -9,6 +9,7 @@ import type { SessionStore } from '../src/contracts/sessions.js';
 import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { QuotaStore, RateLimitStore } from '../src/contracts/rate-limit.js';
 import type { PolicyChangeFeed, PolicyStore } from '../src/contracts/policies.js';
+import { ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { recordStoreFactory, type RecordStoreFactory } from './records-factory.js';
 import { connectMongo, mongoHealth } from './connections/mongodb.js';
@@ -81,25 +82,37 @@ export interface CreateStoresOptions {
 export async function createStores(config: Config, options: CreateStoresOptions = {}): Promise<Stores> {
   const logger = options.logger ?? silentLogger;
   const connections: Connections = {};
+  const budget = config.STORE_CONNECT_TIMEOUT;
   if (config.MONGODB_URI) {
-    connections.mongodb = await connectMongo(config.MONGODB_URI, {
-      serverSelectionTimeoutMs: config.MONGODB_SERVER_SELECTION_TIMEOUT,
-      connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
-    });
+    connections.mongodb = await connecting('MONGODB_URI', hostsOf(config.MONGODB_URI), budget, () =>
+      connectMongo(config.MONGODB_URI!, {
+        serverSelectionTimeoutMs: config.MONGODB_SERVER_SELECTION_TIMEOUT,
+        connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
+      }),
+    );
     logger.info({ backend: 'mongodb' }, 'connected to MongoDB');
   }
   const redisOptions = {
     commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT,
     connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
   };
-  if (options.redis) {
-    connections.redis = options.redis;
-  } else if (config.REDIS_CLUSTER_NODES?.length) {
-    connections.redis = await connectRedisCluster(config.REDIS_CLUSTER_NODES, redisOptions);
-    logger.info({ backend: 'redis', cluster: true }, 'connected to Redis Cluster');
-  } else if (config.REDIS_URL) {
-    connections.redis = await connectRedis(config.REDIS_URL, redisOptions);
-    logger.info({ backend: 'redis' }, 'connected to Redis');
+  try {
+    if (options.redis) {
+      connections.redis = options.redis;
+    } else if (config.REDIS_CLUSTER_NODES?.length) {
+      const nodes = config.REDIS_CLUSTER_NODES;
+      connections.redis = await connecting('REDIS_CLUSTER_NODES', nodes.map(hostsOf).join(', '), budget, () =>
+        connectRedisCluster(nodes, redisOptions),
+      );
+      logger.info({ backend: 'redis', cluster: true }, 'connected to Redis Cluster');
+    } else if (config.REDIS_URL) {
+      const url = config.REDIS_URL;
+      connections.redis = await connecting('REDIS_URL', hostsOf(url), budget, () => connectRedis(url, redisOptions));
+      logger.info({ backend: 'redis' }, 'connected to Redis');
+    }
+  } catch (error) {
+    await closeConnections(connections, false);
+    throw error;
   }
   const ownsRedis = !options.redis;
 
@@ -206,6 +219,40 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     health,
     close,
   };
+}
+
+/**
+ * A first connection that fails within STORE_CONNECT_TIMEOUT is a start-up error naming the variable and the
+ * host, never the URL (it may hold a password) nor the driver's whole message (it may quote the URL).
+ */
+async function connecting<T>(variable: string, hosts: string, budgetMs: number, connect: () => Promise<T>): Promise<T> {
+  try {
+    return await connect();
+  } catch (error) {
+    throw new ConfigError(
+      variable,
+      `cannot connect to ${hosts} within ${budgetMs}ms (${failureOf(error)}); check the server and STORE_CONNECT_TIMEOUT`,
+      { code: 'config.unreachable' },
+    );
+  }
+}
+
+/** The `host:port` list of a connection URL, without its credentials, path or options. */
+function hostsOf(url: string): string {
+  const afterScheme = url.slice(url.indexOf('//') + 2);
+  const authority = afterScheme.split(/[/?#]/, 1)[0]!;
+  return authority.slice(authority.lastIndexOf('@') + 1) || 'the server';
+}
+
+/** A failure's kind (`ECONNREFUSED`, `AuthenticationFailed`, `WRONGPASS`…), never its free-text message. */
+function failureOf(error: unknown): string {
+  const { code, codeName, name, message } = (error ?? {}) as Record<string, unknown>;
+  if (typeof codeName === 'string') return codeName;
+  if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
+  const text = typeof message === 'string' ? message : '';
+  const known = /\b(E[A-Z]{3,}|WRONGPASS|NOAUTH|NOPERM|Authentication failed)\b/.exec(text);
+  if (known) return known[1]!;
+  return typeof name === 'string' ? name : 'unknown error';
 }
 
 function pick<T>(backend: Backend, factories: Partial<Record<Backend, () => T>>): T {

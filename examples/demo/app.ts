@@ -57,7 +57,7 @@ export function buildDemoApp(parts: DemoParts): Express {
   const { config, stores, logger, auth, guard, pipeline, masker, metrics } = parts;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', parseTrustProxy(config.TRUST_PROXY));
+  app.set('trust proxy', config.TRUST_PROXY);
   // The querystring parser must not build objects from `a[$ne]=1`: the filter language reads raw strings.
   app.set('query parser', 'simple');
 
@@ -121,12 +121,4 @@ export function buildDemoApp(parts: DemoParts): Express {
   app.use(notFound());
   app.use(errorHandler({ logger }));
   return app;
-}
-
-/** Express accepts booleans, hop counts or address lists for `trust proxy`. */
-export function parseTrustProxy(value: string): boolean | number | string[] {
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value.split(',').map((item) => item.trim());
 }

@@ -35,7 +35,8 @@ let stores: Stores;
 try {
   stores = await createStores(config, { logger });
 } catch (error) {
-  process.stderr.write(`cannot connect the stores: ${(error as Error).name}\n`);
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`config error: ${error.message}\n`);
   process.exit(1);
 }
 
@@ -54,6 +55,15 @@ try {
 const app = buildDemoApp(parts);
 const server = handleClientErrors(createServer(app));
 
+// A host that does not resolve or is not this machine's, or a port in use, is named on one line.
+server.once('error', (error: NodeJS.ErrnoException) => {
+  const variable = error.code === 'EADDRINUSE' || error.code === 'EACCES' ? 'PORT' : 'HOST';
+  process.stderr.write(`config error: ${variable}: cannot listen on ${config.HOST}:${config.PORT} (${error.code})\n`);
+  void parts
+    .close()
+    .then(() => stores.close())
+    .finally(() => process.exit(1));
+});
 server.listen(config.PORT, config.HOST, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

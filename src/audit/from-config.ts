@@ -1,5 +1,6 @@
 // Builds the audit pipeline from the configuration and the stores createStores() made.
 import type { Config } from '../config/index.js';
+import { ConfigError } from '../errors.js';
 import type { AuditStore } from '../contracts/audit.js';
 import type { ReliabilityQueue } from '../contracts/queue.js';
 import type { Logger } from '../logger.js';
@@ -27,7 +28,19 @@ export async function auditPipelineFromConfig(
   if (stores.auditQueue) fallbacks.push(stores.auditQueue);
   if (config.AUDIT_FALLBACK_FILE) {
     const file = new FileReliabilityQueue({ path: config.AUDIT_FALLBACK_FILE });
-    await file.init();
+    try {
+      await file.init();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
+      throw new ConfigError(
+        'AUDIT_FALLBACK_FILE',
+        `cannot open ${config.AUDIT_FALLBACK_FILE} for appending (${code})`,
+        {
+          code: 'config.unusable',
+          cause: error,
+        },
+      );
+    }
     fallbacks.push(file);
   }
   return createAuditPipeline({

@@ -3,3 +3,4 @@ export { loadConfig, backendFor, describeConfig, redisConfigured, type Config, t
 export { configSchema, type ConfigSchema } from './schema/index.js';
 export { storeKinds, resolveBackend, type Backend, type StoreKind, type StoreKindSpec } from './store-kinds.js';
 export * from './variables.js';
+export { parseTrustProxy, type TrustProxy } from './network.js';

@@ -31,7 +31,7 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push(new ConfigError(name, (error as Error).message, { code: 'config.invalid' }));
     }
   }
-  problems.push(...unknownBackendVariables(env), ...backendServerProblems(values));
+  problems.push(...unknownBackendVariables(env), ...backendServerProblems(values), ...dependencyProblems(values));
   if (problems.length > 0) throw new ConfigErrors(problems);
   return Object.freeze(values) as Config;
 }
@@ -82,6 +82,17 @@ function backendServerProblems(values: Record<string, unknown>): ConfigError[] {
 export function redisConfigured(config: { REDIS_URL?: unknown; REDIS_CLUSTER_NODES?: unknown }): boolean {
   const nodes = config.REDIS_CLUSTER_NODES;
   return Boolean(config.REDIS_URL) || (Array.isArray(nodes) && nodes.length > 0);
+}
+
+function dependencyProblems(values: Record<string, unknown>): ConfigError[] {
+  if (values.PII_MASK_STRATEGY === 'pseudonym' && !values.PSEUDONYM_KEY) {
+    return [
+      new ConfigError('PSEUDONYM_KEY', 'is required when PII_MASK_STRATEGY is pseudonym', {
+        code: 'config.dependency',
+      }),
+    ];
+  }
+  return [];
 }
 
 /** The backend chosen for a store kind, with `auto` resolved. */

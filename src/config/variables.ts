@@ -92,9 +92,11 @@ export function booleanVar<const O extends Common<boolean>>(options: O): Spec<bo
     type: 'boolean',
     accepts: 'true or false',
     parse(raw) {
-      const value = raw.trim().toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(value)) return true;
-      if (['false', '0', 'no', 'off'].includes(value)) return false;
+      // Only the two documented spellings: `yes`, `1` or `on` read by one tool and not by another is how a
+      // switch ends up on in one process and off in the next.
+      const value = raw.trim();
+      if (value === 'true') return true;
+      if (value === 'false') return false;
       throw new Error(`must be true or false, got "${raw}"`);
     },
   });

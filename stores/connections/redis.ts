@@ -32,15 +32,18 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
       connectTimeout: Math.max(commandTimeout, 1000),
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
     });
-    // Without a listener ioredis prints every reconnect failure; health() reports the state instead.
-    client.on('error', () => undefined);
+    // Without a listener ioredis prints every reconnect failure; health() reports the state instead. The
+    // first connection's own failure (ECONNREFUSED, WRONGPASS…) only arrives here: connect() rejects with
+    // "Connection is closed.", which would tell the user nothing.
+    let cause: unknown;
+    client.on('error', (error) => (cause ??= error));
     try {
       await client.connect();
       watchLiveness(client, options.livenessIntervalMs ?? 1000, commandTimeout);
       return client;
     } catch (error) {
       client.disconnect();
-      throw error;
+      throw cause ?? error;
     }
   });
 }

@@ -25,6 +25,55 @@ describe('npm start (the demo process)', function () {
     expect(lines[2]).to.match(/RECORDS_BACKEND/);
   });
 
+  it('names each bad value of HOST, TRUST_PROXY, PII_MASK_PATHS and AUDIT_ENABLED on a line of its own', async function () {
+    const { code, stderr } = await exitOf({
+      HOST: 'not a host!!',
+      TRUST_PROXY: 'banana',
+      PII_MASK_PATHS: '[[[',
+      AUDIT_ENABLED: 'yes',
+    });
+    expect(code).to.not.equal(0);
+    const lines = stderr.split('\n').filter((line) => line.startsWith('config error:'));
+    expect(lines.map((line) => /^config error: (\w+):/.exec(line)?.[1])).to.deep.equal([
+      'HOST',
+      'TRUST_PROXY',
+      'AUDIT_ENABLED',
+      'PII_MASK_PATHS',
+    ]);
+    expect(stderr).to.not.match(/\n\s+at /);
+  });
+
+  const unusable: [string, Record<string, string>, RegExp][] = [
+    ['AUDIT_FALLBACK_FILE', { AUDIT_FALLBACK_FILE: '/nonexistent-dir/x' }, /\/nonexistent-dir\/x .*ENOENT/],
+    ['HOST', { HOST: 'no-such-host.invalid' }, /no-such-host\.invalid/],
+    [
+      'MONGODB_URI',
+      {
+        MONGODB_URI: 'mongodb://walker:s3cret-pass@127.0.0.1:9/db',
+        STORE_CONNECT_TIMEOUT: '300ms',
+        MONGODB_SERVER_SELECTION_TIMEOUT: '200ms',
+        ENCRYPTION_KEYS: `1:${randomBytes(32).toString('base64')}`,
+        BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
+      },
+      /127\.0\.0\.1:9/,
+    ],
+    [
+      'REDIS_URL',
+      { REDIS_URL: 'redis://:s3cret-pass@127.0.0.1:9', STORE_CONNECT_TIMEOUT: '300ms' },
+      /127\.0\.0\.1:9 .*ECONNREFUSED/,
+    ],
+  ];
+  for (const [variable, env, detail] of unusable) {
+    it(`fails at start with one line naming ${variable} when it cannot be used, never echoing a password`, async function () {
+      const { code, stderr } = await exitOf(env);
+      expect(code, stderr).to.not.equal(0);
+      expect(stderr.trim().split('\n'), stderr).to.have.length(1);
+      expect(stderr).to.match(new RegExp(`^config error: ${variable}: `));
+      expect(stderr).to.match(detail);
+      expect(stderr).to.not.include('s3cret-pass');
+    });
+  }
+
   it('refuses to store accounts in MongoDB without ENCRYPTION_KEYS, naming the variable', async function () {
     const { code, stderr } = await exitOf({ MONGODB_URI: requireEnv('MONGODB_URI') });
     expect(code).to.not.equal(0);

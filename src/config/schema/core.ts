@@ -1,4 +1,5 @@
 // Variables of the process, the servers and the store selection.
+import { hostValue, trustProxyValue, type TrustProxy } from '../network.js';
 import { storeKinds, type StoreKind } from '../store-kinds.js';
 import {
   defineVariables,
@@ -39,7 +40,11 @@ function redisNodeUrl(item: string): void {
 
 export const coreVariables = defineVariables({
   PORT: integerVar({ min: 0, max: 65535, default: 3000, description: 'TCP port the demo app listens on.' }),
-  HOST: stringVar({ default: '127.0.0.1', description: 'Interface the demo app binds to.' }),
+  HOST: {
+    ...stringVar({ default: '127.0.0.1', description: 'Interface the demo app binds to.' }),
+    accepts: 'IP address or host name',
+    parse: hostValue,
+  },
   LOG_LEVEL: enumVar({
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     default: 'info',
@@ -78,11 +83,14 @@ export const coreVariables = defineVariables({
     description: 'Total time allowed at start-up to connect each server, retrying with backoff.',
   }),
   ...backendVariables(),
-  TRUST_PROXY: stringVar({
-    default: 'false',
+  TRUST_PROXY: {
+    type: 'string',
+    default: false,
+    accepts: 'true | false | hop count | comma-separated addresses, subnets, loopback, linklocal, uniquelocal',
     description:
-      'Express `trust proxy`: `false`, `true`, a hop count, or comma-separated addresses/subnets (e.g. `loopback, 10.0.0.0/8`).',
-  }),
+      "Express `trust proxy`, parsed: `app.set('trust proxy', config.TRUST_PROXY)`. `false`, `true`, a hop count, or comma-separated addresses/subnets (e.g. `loopback, 10.0.0.0/8`).",
+    parse: trustProxyValue,
+  } satisfies VariableSpec<TrustProxy> & { default: TrustProxy },
   BODY_LIMIT: stringVar({
     default: '100kb',
     pattern: /^\d+(b|kb|mb)$/,

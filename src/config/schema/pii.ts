@@ -1,6 +1,7 @@
 // Variables of PII protection: field-encryption keys, the blind-index and pseudonym keys, masking defaults.
 import { builtinLabels } from '../../pii/recognizers.js';
 import { checkKeyRingSyntax } from '../../pii/key-ring.js';
+import { parsePath } from '../../pii/paths.js';
 import { defineVariables, enumVar, integerVar, listVar, stringVar, type VariableSpec } from '../variables.js';
 
 function keyRingVar(): VariableSpec<string> {
@@ -44,6 +45,14 @@ export const piiVariables = defineVariables({
   }),
   PII_MASK_PATHS: listVar({
     default: [],
+    item(item) {
+      try {
+        parsePath(item, 'PII_MASK_PATHS');
+      } catch (error) {
+        // The loader names the variable; keep only what is wrong with the path.
+        throw new Error((error as Error).message.replace(/^PII_MASK_PATHS: /, ''), { cause: error });
+      }
+    },
     description: 'Extra sensitive paths (`customer.email`, `items[*].card`, `**.iban`).',
   }),
   PII_RECOGNIZERS: listVar({
@@ -58,10 +67,12 @@ export const piiVariables = defineVariables({
   PII_MASK_STRATEGY: enumVar({
     values: ['redact', 'partial', 'pseudonym', 'remove'],
     default: 'redact',
-    description: 'How masked values look: `X`s keeping the length, last 4 kept, a keyed pseudonym, or removed.',
+    description:
+      'How masked values look: `X`s keeping the length, last 4 kept, a keyed pseudonym (needs `PSEUDONYM_KEY`), or removed.',
   }),
   PII_UNMASK_GROUPS: listVar({
     default: [],
-    description: 'Principals in any of these groups see responses unmasked.',
+    description:
+      'Principals in any of these groups see responses and audit events unmasked (`unmaskGroupsGrant(config)`, used by `createPortcullis`).',
   }),
 });

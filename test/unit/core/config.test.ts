@@ -1,7 +1,7 @@
 // loadConfig: typed values, defaults, every problem reported at once, secrets never echoed.
 import { expect } from 'chai';
-import { backendFor, describeConfig, loadConfig } from '../../../src/config/index.js';
-import { ConfigErrors } from '../../../src/errors.js';
+import { backendFor, describeConfig, loadConfig, parseTrustProxy } from '../../../src/config/index.js';
+import { ConfigError, ConfigErrors } from '../../../src/errors.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -91,5 +91,48 @@ describe('loadConfig', function () {
     expect(described.MONGODB_URI).to.equal('[secret]');
     expect(described.PORT).to.equal(1234);
     expect(JSON.stringify(described)).to.not.include('pw@');
+  });
+
+  it('accepts booleans spelt true or false only', function () {
+    expect(loadConfig({ AUDIT_ENABLED: 'false' }).AUDIT_ENABLED).to.equal(false);
+    expect(loadConfig({ SESSION_REQUIRED: 'true' }).SESSION_REQUIRED).to.equal(true);
+    for (const raw of ['yes', '1', 'on', 'FALSE', 'off']) {
+      expect(problemsOf({ AUDIT_ENABLED: raw })).to.deep.equal([`AUDIT_ENABLED: must be true or false, got "${raw}"`]);
+    }
+  });
+
+  it('parses TRUST_PROXY into what Express takes and refuses anything else', function () {
+    expect(loadConfig({}).TRUST_PROXY).to.equal(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).to.equal(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).to.equal(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,::1' }).TRUST_PROXY).to.deep.equal([
+      'loopback',
+      '10.0.0.0/8',
+      '::1',
+    ]);
+    expect(problemsOf({ TRUST_PROXY: 'banana' })[0]).to.match(/^TRUST_PROXY: "banana" is not true, false, a hop count/);
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/99' })[0]).to.match(/^TRUST_PROXY: "10.0.0.0\/99"/);
+    expect(() => parseTrustProxy('banana')).to.throw(ConfigError, /^TRUST_PROXY: /);
+    expect(parseTrustProxy('1')).to.equal(1);
+  });
+
+  it('accepts an IP address or a host name as HOST', function () {
+    for (const host of ['0.0.0.0', '::', 'localhost', 'api.example.com'])
+      expect(loadConfig({ HOST: host }).HOST).to.equal(host);
+    expect(loadConfig({ HOST: '[::1]' }).HOST).to.equal('::1');
+    expect(problemsOf({ HOST: 'not a host!!' })).to.deep.equal([
+      'HOST: must be an IP address or a host name, got "not a host!!"',
+    ]);
+  });
+
+  it('checks the syntax of each PII_MASK_PATHS entry at load', function () {
+    expect(loadConfig({ PII_MASK_PATHS: 'customer.email, items[*].card, **.iban' }).PII_MASK_PATHS).to.have.length(3);
+    expect(problemsOf({ PII_MASK_PATHS: '[[[' })).to.deep.equal(['PII_MASK_PATHS: path "[[[" has an unclosed "["']);
+  });
+
+  it('needs PSEUDONYM_KEY for the pseudonym strategy', function () {
+    expect(problemsOf({ PII_MASK_STRATEGY: 'pseudonym' })).to.deep.equal([
+      'PSEUDONYM_KEY: is required when PII_MASK_STRATEGY is pseudonym',
+    ]);
   });
 });
