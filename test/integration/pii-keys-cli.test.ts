@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { Schema, type Connection } from 'mongoose';
+import { loadConfig } from '../../src/config/index.js';
 import { runCli } from '../../src/cli/run.js';
 import type { CliIO } from '../../src/cli/command.js';
 import { keyVersionOf } from '../../src/pii/field-cipher.js';
@@ -44,8 +45,14 @@ describe('portcullis keys (integration)', function () {
     expect(line).to.match(/^3:[A-Za-z0-9+/]{43}=$/);
     expect(Buffer.from(line!.slice(2), 'base64')).to.have.length(32);
     const plain = io({});
-    await runCli(['keys', 'generate'], plain.io);
-    expect(Buffer.from(plain.out[0]!, 'base64')).to.have.length(32);
+    expect(await runCli(['keys', 'generate'], plain.io)).to.equal(0);
+    expect(plain.out[0]).to.match(/^1:[A-Za-z0-9+/]{43}=$/);
+    // What it prints is what ENCRYPTION_KEYS takes.
+    expect(loadConfig({ ENCRYPTION_KEYS: plain.out[0] }).ENCRYPTION_KEYS).to.equal(plain.out[0]);
+    const raw = io({});
+    expect(await runCli(['keys', 'generate', '--raw'], raw.io)).to.equal(0);
+    expect(Buffer.from(raw.out[0]!, 'base64')).to.have.length(32);
+    expect(loadConfig({ BLIND_INDEX_KEY: raw.out[0] }).BLIND_INDEX_KEY).to.equal(raw.out[0]);
   });
 
   it('migrate moves every record to the current key, with progress, a limit, and resume', async () => {
@@ -86,6 +93,16 @@ describe('portcullis keys (integration)', function () {
     expect(v2only.decryptRecord(found!).notes).to.deep.equal({ i: 7 });
   });
 
+  it('migrate of a collection that does not exist fails with one line and exit status 2', async () => {
+    const env = { MONGODB_URI: requireEnv('MONGODB_URI'), ENCRYPTION_KEYS: `1:${k1}`, BLIND_INDEX_KEY: blind };
+    const run = io(env);
+    expect(await runCli(['keys', 'migrate', '--collection', 'nosuch', '--fields', 'ssn'], run.io)).to.equal(2);
+    expect(run.out).to.deep.equal([]);
+    expect(run.err).to.deep.equal([
+      'portcullis keys: --collection: no collection "nosuch" in the database of MONGODB_URI',
+    ]);
+  });
+
   it('bad input is one line and exit status 2, never echoing a key', async () => {
     const env = { MONGODB_URI: requireEnv('MONGODB_URI'), ENCRYPTION_KEYS: '1:bm90LWEta2V5', BLIND_INDEX_KEY: blind };
     const cases: [string[], RegExp][] = [
@@ -100,6 +117,7 @@ describe('portcullis keys (integration)', function () {
         /ENCRYPTION_KEYS: version 1 is not a base64 32-byte key/,
       ],
       [['keys', 'migrate', '--colection', 'x'], /unknown option --colection \(did you mean --collection\?\)/],
+      [['keys', 'generate', '--raw', '--version', '2'], /--raw prints a key without a version/],
     ];
     for (const [args, pattern] of cases) {
       const run = io(env);

@@ -16,9 +16,9 @@ export type OpenRotationSource = (
 ) => Promise<{ source: RotationSource; close: () => Promise<void> }>;
 
 const usage = `Usage:
-  portcullis keys generate [--version N]
-      Prints a new random 32-byte key as an ENCRYPTION_KEYS entry (VERSION:BASE64). Without --version, only
-      the base64 key (also fit for BLIND_INDEX_KEY and PSEUDONYM_KEY).
+  portcullis keys generate [--version N] [--raw]
+      Prints a new random 32-byte key as an ENCRYPTION_KEYS entry, VERSION:BASE64 (version 1 unless --version
+      says otherwise). With --raw, only the base64 key, for BLIND_INDEX_KEY and PSEUDONYM_KEY.
   portcullis keys migrate --collection NAME --fields SPEC [--batch-size N] [--limit N]
       Re-encrypts and re-indexes, in batches, every record of the MongoDB collection that is not on the
       current key (ENCRYPTION_CURRENT_KEY_VERSION, default the highest). Safe while the application serves;
@@ -27,7 +27,7 @@ const usage = `Usage:
       Reads MONGODB_URI, ENCRYPTION_KEYS, ENCRYPTION_CURRENT_KEY_VERSION and BLIND_INDEX_KEY.
       Progress goes to stderr; stdout gets {"migrated":N,"totalLeft":N}. Exit 0 when nothing is left, 1 otherwise.`;
 
-const GENERATE_OPTIONS = { version: { type: 'string' } } as const;
+const GENERATE_OPTIONS = { version: { type: 'string' }, raw: { type: 'boolean' } } as const;
 const MIGRATE_OPTIONS = {
   collection: { type: 'string' },
   fields: { type: 'string' },
@@ -72,8 +72,10 @@ export function createKeysCommand(openSource: OpenRotationSource = openMongoSour
       if (sub === 'generate') {
         const { values } = parseCommandArgs(rest, GENERATE_OPTIONS);
         const version = positive(values.version, 'version', 1_000_000);
+        const raw = values.raw === true;
+        if (raw && version !== undefined) throw new UsageError('--raw prints a key without a version: drop --version');
         const key = randomBytes(32).toString('base64');
-        io.stdout(version === undefined ? key : `${version}:${key}`);
+        io.stdout(raw ? key : `${version ?? 1}:${key}`);
         return 0;
       }
       if (sub === 'migrate') return migrate(rest, io, openSource);
@@ -138,6 +140,12 @@ const openMongoSource: OpenRotationSource = async (uri, collection, versionField
   const adapter = await import('../../../stores/mongodb/key-rotation.js');
   const { connectMongo } = await import('../../../stores/connections/mongodb.js');
   const connection = await connectMongo(uri, { connectTimeoutMs: 5000 });
+  // A misspelt name would otherwise "migrate" an empty collection and report success.
+  const found = await connection.db!.listCollections({ name: collection }, { nameOnly: true }).toArray();
+  if (found.length === 0) {
+    await connection.close();
+    throw new UsageError(`--collection: no collection "${collection}" in the database of MONGODB_URI`);
+  }
   return {
     source: adapter.mongoRotationSource(connection, collection, versionField),
     close: () => connection.close(),
