@@ -14,6 +14,20 @@ export interface Logger {
   child?(bindings: Record<string, unknown>): Logger;
 }
 
+/** A log method that also takes a bare message, as pino's does: `logger.info('text')`. */
+export interface AppLogFn extends LogFn {
+  (message: string): void;
+}
+
+/** What `createLogger` returns: a `Logger` whose methods also take a bare message. */
+export interface AppLogger extends Logger {
+  error: AppLogFn;
+  warn: AppLogFn;
+  info: AppLogFn;
+  debug: AppLogFn;
+  child(bindings: Record<string, unknown>): AppLogger;
+}
+
 export interface LoggerOptions {
   /** Minimum level. Default `info`. */
   level?: LevelWithSilent;
@@ -24,11 +38,11 @@ export interface LoggerOptions {
 }
 
 /** A JSON logger that never prints error stacks of secrets: it logs what callers pass, nothing more. */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): AppLogger {
   const destination = options.destination as Parameters<typeof pino>[1];
   const logger = pino({ level: options.level ?? 'info', base: undefined }, destination);
   // Masked before pino serializes anything, child bindings included, so no destination ever sees PII.
-  return options.masker ? maskingLogger(logger, options.masker) : logger;
+  return (options.masker ? maskingLogger(logger, options.masker) : logger) as AppLogger;
 }
 
 /** A logger that drops everything; the default where none is injected in tests. */

@@ -12,12 +12,14 @@ import {
   createAuth,
   createFieldEncryption,
   createLogger,
-  createMasker,
+  maskerFromConfig,
+  unmaskGroupsGrant,
   createMetrics,
   matchAll,
   parsePolicies,
   type Config,
   type MaskerOptions,
+  type PiiMasker,
   type Logger,
   type Stores,
 } from 'portcullis';
@@ -63,29 +65,28 @@ function encryptionFor(config: Config, logger: Logger, randomKey: () => string) 
 }
 
 /**
- * Masking rules of the demo: the account PII fields' own rules, sensitive keys and recognizers for the rest.
- * `anywhere`: the fields' rules hold at any depth, as audit events and logs need (an account's fields sit in
- * `body`, `changes.before`, `queryParams`…; a national id that no recognizer knows must still be masked there).
+ * Masking of the demo: the configured keys, paths, recognizers and strategy (PII_MASK_*, PSEUDONYM_KEY) plus
+ * the account PII fields' own rules. `anywhere`: the fields' rules hold at any depth, as audit events and logs
+ * need (an account's fields sit in `body`, `changes.before`, `queryParams`…; a national id that no recognizer
+ * knows must still be masked there).
  */
-function maskerOptionsFor(config: Config, anywhere: boolean): MaskerOptions {
+function demoMasker(config: Config, anywhere: boolean, options: MaskerOptions = {}): PiiMasker {
   const at = (field: string) => (anywhere ? `**.${field}` : field);
-  return {
+  return maskerFromConfig(config, {
     paths: [
       { path: at('email'), label: 'email', strategy: { kind: 'partial', keepLast: 12 } },
       { path: at('phone'), label: 'phone', strategy: { kind: 'partial', keepLast: 2 } },
       { path: at('nationalId'), label: 'nationalId', strategy: { kind: 'partial', keepLast: 4 } },
     ],
-    keys: config.PII_MASK_KEYS,
-    caseInsensitive: true,
-    recognizers: ['email', 'phone', 'card', 'iban', 'ssn', 'jwt', 'secret'],
-  };
+    ...options,
+  });
 }
 
 /** The demo's logger: every object, child binding and message passes the masker audit events pass. */
 export function createDemoLogger(config: Config, destination?: NodeJS.WritableStream): Logger {
   return createLogger({
     level: config.LOG_LEVEL,
-    masker: createMasker(maskerOptionsFor(config, true)),
+    masker: demoMasker(config, true),
     ...(destination ? { destination } : {}),
   });
 }
@@ -95,9 +96,9 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
 
   // Audit events and logs may carry free text and account fields anywhere: recognizers scan every string in
   // them, and the fields' rules hold at any depth.
-  const masker = createMasker(maskerOptionsFor(config, true));
+  const masker = demoMasker(config, true);
   // An account keeps its free text in `notes`; its other PII fields have rules of their own.
-  const accountsMasker = createMasker({ ...maskerOptionsFor(config, false), scanPaths: ['notes'] });
+  const accountsMasker = demoMasker(config, false, { scanPaths: ['notes'] });
 
   const encryption = encryptionFor(config, logger, options.randomKey);
   if (!config.CURSOR_SECRET) {
@@ -166,6 +167,7 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
     accountsMasker,
     metrics,
     accounts,
+    unmaskGroups: unmaskGroupsGrant(config, [masker, accountsMasker]),
     blindIndex: encryption,
     async close() {
       await pipeline.close();

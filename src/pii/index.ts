@@ -47,5 +47,5 @@ export {
   type MigrationProgress,
   type MigrationResult,
 } from './key-rotation.js';
-export { maskerFromConfig, fieldEncryptionFromConfig } from './from-config.js';
+export { maskerFromConfig, fieldEncryptionFromConfig, unmaskGroupsGrant } from './from-config.js';
 export { maskingLogger, pinoMaskingOptions } from './logging.js';

@@ -8,10 +8,14 @@ import type { Masker } from './masker.js';
  */
 export function maskingLogger(logger: Logger, masker: Masker): Logger {
   const maskText = (masker as { maskText?: (text: string) => string }).maskText?.bind(masker);
+  const text = (message: string) => (maskText ? maskText(message) : (masker.mask(message) as string));
+  // pino's form `info('text')` takes the message alone; it is masked like any other message.
   const wrap =
     (write: Logger['info']): Logger['info'] =>
     (object, message) =>
-      write(masker.mask(object), message !== undefined && maskText ? maskText(message) : message);
+      typeof object === 'string'
+        ? (write as unknown as (message: string) => void)(text(object))
+        : write(masker.mask(object), message === undefined ? message : text(message));
   return {
     error: wrap(logger.error.bind(logger)),
     warn: wrap(logger.warn.bind(logger)),

@@ -20,13 +20,14 @@ export interface DemoApp {
   close(): Promise<void>;
 }
 
-export async function startDemoApp(backend: DemoBackend): Promise<DemoApp> {
+export async function startDemoApp(backend: DemoBackend, extraEnv: Record<string, string> = {}): Promise<DemoApp> {
   const adminKey = `demo.${randomBytes(24).toString('base64url')}`;
   const env: Record<string, string> = {
     LOG_LEVEL: 'silent',
     ADMIN_API_KEY: adminKey,
     RATE_LIMIT_MAX: '1000000',
     RATE_LIMIT_LOGIN_MAX: '1000000',
+    ...extraEnv,
   };
   if (backend === 'mongodb') {
     env.MONGODB_URI = mongoUriFor(uniqueName('demo'));

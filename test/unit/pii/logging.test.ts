@@ -38,6 +38,18 @@ describe('pii in logs', () => {
     expect(first.msg).to.equal('login by XXXXXXXXXXXXXXX');
   });
 
+  it("createLogger() takes a bare message too, pino's logger.info('text'), masked like any message", () => {
+    const { stream, lines } = sink();
+    const logger = createLogger({ destination: stream, masker });
+    logger.info('started for ada@example.org');
+    logger.child({ part: 'x' }).warn('child says bob@example.org');
+    expect(JSON.parse(lines[0]!).msg).to.equal('started for XXXXXXXXXXXXXXX');
+    expect(JSON.parse(lines[1]!)).to.include({ part: 'x', msg: 'child says XXXXXXXXXXXXXXX' });
+    const plain = sink();
+    createLogger({ destination: plain.stream }).info('plain text');
+    expect(JSON.parse(plain.lines[0]!).msg).to.equal('plain text');
+  });
+
   it('pinoMaskingOptions masks inside an application-built pino', () => {
     const { stream, lines } = sink();
     const logger = pino({ base: undefined, ...pinoMaskingOptions(masker) }, stream);
