@@ -139,8 +139,11 @@ function queryConditions(
     if (at > 0) {
       opText = key.slice(at + 2);
       op = operatorAliases[opText];
-      if (op === undefined && lookup(settings, key)) op = 'eq';
-      else name = key.slice(0, at);
+      // An open schema (the CLI without --schema) allows any plain name, so only a declared field may keep
+      // "__" in its name: otherwise `status__frobnicate` would pass as a field instead of a mistyped operator.
+      if (op === undefined && (settings.schema.open ? settings.schema.fields.has(key) : lookup(settings, key))) {
+        op = 'eq';
+      } else name = key.slice(0, at);
     }
     if (op === undefined) {
       const hint = didYouMean(opText, Object.keys(operatorAliases));

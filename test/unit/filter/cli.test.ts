@@ -55,6 +55,9 @@ describe('portcullis filter', function () {
     [['filter', 'x=1', '--shema', 'fields.json'], /unknown option --shema \(did you mean --schema\?\)/],
     [['filter', 'x=1', '--schema', '--max-limit', '5'], /--schema needs a value/],
     [['filter', 'x=1', 'y=2'], /give exactly one querystring/],
+    [['filter', 'status__frobnicate=1'], /Unknown operator "frobnicate" in "status__frobnicate"/],
+    [['filter', 'name__regex=.*'], /Unknown operator "regex" in "name__regex"/],
+    [['filter', 'age__gtt=3'], /Unknown operator "gtt" in "age__gtt" \(did you mean gte?\?\)/],
   ] as [string[], RegExp][]) {
     it(`exits 2 with one line for ${args.slice(1).join(' ') || '(nothing)'}`, async function () {
       const cli = io({ 'fields.json': '{"age":"number"}', 'bad.json': '{"age":"numbr"}' });
