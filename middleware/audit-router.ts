@@ -26,6 +26,8 @@ export interface AuditRouterOptions {
   history?: HistoryFunction;
 }
 
+/** The fields of an event the pipeline sets itself and never masks. */
+const ENVELOPE = new Set(['id', 'time', 'action', 'requestId', 'stream', 'seq', 'hash', 'prevHash']);
 const KNOWN = ['store', 'guard', 'masker', 'unmaskGrant', 'defaultLimit', 'maxLimit', 'history'];
 // The querystring parameters the router reads itself; everything else is a filter.
 const CONTROLS = new Set(['limit', 'cursor', 'from', 'to', 'order']);
@@ -64,6 +66,18 @@ export function auditRouter(options: AuditRouterOptions): Router {
   if (!guards.every((guard) => typeof guard === 'function')) throw new ConfigError('guard', 'must be middleware');
 
   const show = <T>(req: Request, value: T): T => (masker ? masker.mask(value, options.unmaskGrant?.(req)) : value);
+  /**
+   * Events are masked again on the way out (a grant may show less than was stored), but never their envelope:
+   * the pipeline kept ids, times and the hash chain out of the masker's reach when it stored them, and a
+   * recognizer that matched inside a UUID or a hash here would change what callers look events up by.
+   */
+  const showEvent = (req: Request, event: AuditEvent): AuditEvent => {
+    if (!masker) return event;
+    const payload: Record<string, unknown> = {};
+    const envelope: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(event)) (ENVELOPE.has(key) ? envelope : payload)[key] = value;
+    return { ...show(req, payload), ...envelope } as unknown as AuditEvent;
+  };
 
   /** Reads the raw querystring itself, so an app's extended parser cannot smuggle objects in. */
   function parseQuery(req: Request, fixed: AuditQuery['where'] = {}): AuditQuery {
@@ -129,7 +143,7 @@ export function auditRouter(options: AuditRouterOptions): Router {
 
   async function sendPage(req: Request, res: Response, query: AuditQuery): Promise<void> {
     const page = await store.list(query);
-    res.json({ items: show(req, page.events), nextCursor: page.nextCursor ?? null });
+    res.json({ items: page.events.map((event) => showEvent(req, event)), nextCursor: page.nextCursor ?? null });
   }
 
   const router = express.Router();
@@ -139,7 +153,7 @@ export function auditRouter(options: AuditRouterOptions): Router {
   router.get('/events/:id', async (req, res) => {
     const event = await store.get(segment(req.params.id, 'id'));
     if (!event) throw new NotFoundError('No audit event with this id.');
-    res.json(show(req, event));
+    res.json(showEvent(req, event));
   });
   // cased's list_by_actor / list_by_action.
   router.get('/actors/:actor/events', async (req, res) =>

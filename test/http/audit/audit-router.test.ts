@@ -8,6 +8,7 @@ import { errorHandler } from '../../../middleware/error-handler.js';
 import { createAuditPipeline, type AuditPipeline } from '../../../src/audit/pipeline.js';
 import type { AuditStore } from '../../../src/contracts/audit.js';
 import { ConfigError, ForbiddenError } from '../../../src/errors.js';
+import { createMasker } from '../../../src/pii/engine.js';
 import { MemoryAuditStore } from '../../../stores/memory/audit.js';
 import { MongoAuditStore } from '../../../stores/mongodb/audit.js';
 import { sharedMongo, uniqueName } from '../../support/connections.js';
@@ -156,6 +157,27 @@ for (const backend of backends) {
 }
 
 describe('auditRouter() options', function () {
+  it('never masks the envelope of an event (ids, time, hash chain), only what it carries', async function () {
+    const store = new MemoryAuditStore();
+    const pipeline = await createAuditPipeline({ store, flushInterval: 0 });
+    // Card-number-shaped ids: the `card` recognizer masks them anywhere else.
+    const id = '4111-1111-1111-1111';
+    const requestId = '5500-0000-0000-0004';
+    pipeline.publish({ id, requestId, action: 'GET', resource: 'notes', data: { note: 'card 4111 1111 1111 1111' } });
+    await pipeline.flush();
+    const app = express();
+    app.use('/audit', auditRouter({ store, masker: createMasker({ recognizers: ['card'] }) }));
+    app.use(errorHandler());
+    const listed = await request(app).get('/audit/events').expect(200);
+    const [event] = listed.body.items;
+    const stored = (await store.get(id))!;
+    expect(event).to.include({ id, requestId, time: stored.time, hash: stored.hash, prevHash: stored.prevHash });
+    expect(event.data.note).to.equal('card XXXXXXXXXXXXXXXXXXX');
+    const one = await request(app).get(`/audit/events/${id}`).expect(200);
+    expect(one.body).to.include({ id, requestId, hash: stored.hash });
+    await pipeline.close();
+  });
+
   it('runs its guard before every route and validates options at creation', async function () {
     const store = new MemoryAuditStore();
     const app = express();
