@@ -1,5 +1,6 @@
 // Nesting bounds on JSON data: request bodies, stored principals, policy documents and store copies.
 import { ValidationError } from './errors.js';
+import { RECORD_PROTOTYPE } from './own.js';
 
 /**
  * The deepest nesting of arrays and objects Portcullis accepts in a body or keeps in a store (`{}` is one
@@ -13,27 +14,29 @@ function isContainer(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) return true;
   const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === Object.prototype || proto === null || proto === RECORD_PROTOTYPE;
 }
 
 /**
  * True when arrays and plain objects nest more than `maxDepth` levels in `value`. Iterative, and it stops
  * at the first container below the bound, so a hostile value costs at most its size and never the stack.
+ * One stack of (container, level) pairs and no copies of the values: policy loading calls this per policy.
  */
 export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   if (!isContainer(value)) return false;
-  const pending: object[] = [value];
-  const levels: number[] = [1];
+  const pending: (object | number)[] = [value, 1];
   while (pending.length > 0) {
-    const container = pending.pop()!;
-    const level = levels.pop()!;
+    const level = pending.pop() as number;
+    const container = pending.pop() as Record<string, unknown>;
     if (level > maxDepth) return true;
-    const children = Array.isArray(container) ? container : Object.values(container);
-    for (const child of children) {
-      if (isContainer(child)) {
-        pending.push(child);
-        levels.push(level + 1);
-      }
+    if (Array.isArray(container)) {
+      for (const child of container) if (isContainer(child)) pending.push(child, level + 1);
+      continue;
+    }
+    for (const key in container) {
+      if (!Object.hasOwn(container, key)) continue;
+      const child = container[key];
+      if (isContainer(child)) pending.push(child, level + 1);
     }
   }
   return false;

@@ -16,3 +16,18 @@ export function plainCopy(object: Record<string, unknown>): Record<string, unkno
   for (const key of Object.keys(object)) setOwn(out, key, object[key]);
   return out;
 }
+
+/**
+ * The prototype of `record()` objects: it has no properties, so a key such as `constructor` or `__proto__`
+ * is never inherited and an assignment to it stays an own data property.
+ */
+export const RECORD_PROTOTYPE: object = Object.freeze(Object.create(null) as object);
+
+/**
+ * A fresh object for keys that come from data, safe like `Object.create(null)`. V8 keeps a null-prototype
+ * object as a hash table from the start (about 180 bytes for two keys); one whose prototype is an empty
+ * object stays a compact fast-mode object (about 50), and those with the same keys share one shape.
+ */
+export function record<T = unknown>(): Record<string, T> {
+  return Object.create(RECORD_PROTOTYPE) as Record<string, T>;
+}

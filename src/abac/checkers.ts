@@ -25,9 +25,10 @@ export class RulesChecker implements Checker {
     try {
       if (element.kind === 'rule') return element.rule.satisfied(value, inquiry);
       if (element.kind !== 'attributes') return false;
-      for (const [name, rule] of element.entries) {
+      const { attributes } = element;
+      for (const name in attributes) {
         const attribute = ownAttribute(value, name);
-        if (!attribute.found || !rule.satisfied(attribute.value, inquiry)) return false;
+        if (!attribute.found || !attributes[name]!.satisfied(attribute.value, inquiry)) return false;
       }
       return true;
     } catch (error) {
@@ -116,8 +117,9 @@ export function fieldFits(checker: Checker, policy: Policy, field: PolicyField, 
 
 /** Every context rule of the policy must be satisfied by a present context key. */
 export function contextFits(policy: Policy, inquiry: NormalizedInquiry): boolean {
-  for (const [name, rule] of policy[COMPILED].context) {
-    if (!Object.hasOwn(inquiry.context, name) || !rule.satisfied(inquiry.context[name], inquiry)) return false;
+  const rules = policy[COMPILED].context;
+  for (const name in rules) {
+    if (!Object.hasOwn(inquiry.context, name) || !rules[name]!.satisfied(inquiry.context[name], inquiry)) return false;
   }
   return true;
 }

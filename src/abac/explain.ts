@@ -90,7 +90,7 @@ function elementFailure(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `expects an object with attributes, got ${kindOf(value)}`;
   }
-  for (const [name, rule] of element.entries) {
+  for (const [name, rule] of Object.entries(element.attributes)) {
     const attribute = ownAttribute(value, name);
     if (!attribute.found) return `attribute "${name}" is missing`;
     const failure = raised(rule, attribute.value, inquiry);
@@ -113,7 +113,7 @@ function raised(rule: Rule, value: unknown, inquiry: NormalizedInquiry): string 
 }
 
 function contextFailure(policy: Policy, inquiry: NormalizedInquiry): string | undefined {
-  for (const [name, rule] of policy[COMPILED].context) {
+  for (const [name, rule] of Object.entries(policy[COMPILED].context)) {
     if (!Object.hasOwn(inquiry.context, name)) return `context key "${name}" is missing`;
     const failure = raised(rule, inquiry.context[name], inquiry);
     if (failure) return `context "${name}": ${failure}, which denies the decision`;

@@ -1,7 +1,8 @@
 // Index keys: which exact values and literal prefixes can possibly match a policy field, and the keys an
 // inquiry value looks up. Shared by the in-memory index and the MongoDB and Redis stores.
 import type { CheckerName } from './checkers.js';
-import { COMPILED, type Policy, type PolicyField } from './policy.js';
+import { COMPILED, type CompiledElement, type Policy, type PolicyField } from './policy.js';
+import type { IndexHint } from './rules/index.js';
 import { isPlainObject, type Primitive } from './values.js';
 import { withoutWholeTag } from './regex-syntax.js';
 
@@ -33,33 +34,88 @@ export interface FieldKeys {
   wild: boolean;
 }
 
+/** Receives the keys of a policy field: exact values and literal prefixes, each under its slot. */
+export interface FieldKeyVisitor {
+  exact(slot: string, value: Primitive): void;
+  prefix(slot: string, prefix: string): void;
+}
+
+/**
+ * Visits the keys of one field of a policy in the given mode (the policy's type must suit the mode), without
+ * building key strings (the in-memory index keys its maps by the values themselves). Returns false, having
+ * visited nothing, when the field is wild. A key may be visited more than once.
+ */
+export function visitFieldKeys(policy: Policy, field: PolicyField, mode: IndexMode, visit: FieldKeyVisitor): boolean {
+  const elements = policy[COMPILED][field];
+  // Hints are computed once per element (a rule computes its hint when asked), into lists reused across
+  // calls: the visit runs synchronously, per policy and field, over the whole set on every load.
+  const slots = scratchSlots;
+  const hints = scratchHints;
+  let wild = false;
+  for (let i = 0; i < elements.length && !wild; i++) {
+    const element = elements[i]!;
+    if (element.kind === 'string') {
+      wild = mode !== 'exact' && element.pattern?.regex !== undefined && element.pattern.prefix === '';
+      continue;
+    }
+    wild = !hinted(element, slots, hints, i);
+  }
+  if (!wild) {
+    for (let i = 0; i < elements.length; i++) {
+      const element = elements[i]!;
+      if (element.kind === 'string') {
+        if (mode === 'exact') visit.exact('', withoutWholeTag(element.text));
+        else if (!element.pattern?.regex) visit.exact('', element.text);
+        else visit.prefix('', element.pattern.prefix);
+        continue;
+      }
+      const slot = slots[i]!;
+      const hint = hints[i]!;
+      for (const value of hint.exact) visit.exact(slot, value);
+      for (const prefix of hint.prefixes) visit.prefix(slot, prefix);
+    }
+  }
+  slots.length = 0;
+  hints.length = 0;
+  return !wild;
+}
+
+const scratchSlots: string[] = [];
+const scratchHints: IndexHint[] = [];
+
+/**
+ * Stores at `i` the hint that bounds an element, a rule's own or the first hinted attribute's (every
+ * attribute must hold), and its slot; false when nothing bounds it.
+ */
+function hinted(element: CompiledElement, slots: string[], hints: IndexHint[], i: number): boolean {
+  if (element.kind === 'rule') {
+    const hint = element.rule.hint;
+    if (!hint) return false;
+    slots[i] = '';
+    hints[i] = hint;
+    return true;
+  }
+  if (element.kind !== 'attributes') return false;
+  const { attributes } = element;
+  for (const name in attributes) {
+    const hint = attributes[name]!.hint;
+    if (!hint) continue;
+    slots[i] = name;
+    hints[i] = hint;
+    return true;
+  }
+  return false;
+}
+
 /** The keys of one field of a policy in the given mode (the policy's type must suit the mode). */
 export function policyFieldKeys(policy: Policy, field: PolicyField, mode: IndexMode): FieldKeys {
-  const keys: FieldKeys = { exact: [], prefixes: [], wild: false };
-  for (const element of policy[COMPILED][field]) {
-    if (element.kind === 'string') {
-      if (mode === 'exact') keys.exact.push(exactKey('', withoutWholeTag(element.text)));
-      else if (!element.pattern?.regex) keys.exact.push(exactKey('', element.text));
-      else if (element.pattern.prefix === '') keys.wild = true;
-      else keys.prefixes.push({ slot: '', prefix: element.pattern.prefix });
-      continue;
-    }
-    const hinted =
-      element.kind === 'rule'
-        ? { slot: '', hint: element.rule.hint }
-        : (element.entries
-            .map(([name, rule]) => ({ slot: name, hint: rule.hint }))
-            .find((entry) => entry.hint !== undefined) ?? { slot: '', hint: undefined });
-    if (!hinted.hint) {
-      keys.wild = true;
-      continue;
-    }
-    for (const value of hinted.hint.exact) keys.exact.push(exactKey(hinted.slot, value));
-    for (const prefix of hinted.hint.prefixes) keys.prefixes.push({ slot: hinted.slot, prefix });
-  }
-  if (keys.wild) return { exact: [], prefixes: [], wild: true };
-  keys.exact = [...new Set(keys.exact)];
-  return keys;
+  const exact = new Set<string>();
+  const prefixes: { slot: string; prefix: string }[] = [];
+  const tame = visitFieldKeys(policy, field, mode, {
+    exact: (slot, value) => exact.add(exactKey(slot, value)),
+    prefix: (slot, prefix) => prefixes.push({ slot, prefix }),
+  });
+  return tame ? { exact: [...exact], prefixes, wild: false } : { exact: [], prefixes: [], wild: true };
 }
 
 /** The slots and primitive values an inquiry value offers to the index: the value itself or its attributes. */

@@ -1,59 +1,108 @@
 // An in-memory, indexed set of policies: candidate lookup touches only the policies an inquiry can match.
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Checker } from './checkers.js';
-import { exactKey, indexModeFor, policyFieldKeys, prefixKey, type IndexMode } from './index-keys.js';
+import { indexModeFor, visitFieldKeys, type FieldKeyVisitor, type IndexMode } from './index-keys.js';
 import type { Primitive } from './values.js';
 import type { NormalizedInquiry } from './inquiry.js';
 import { POLICY_FIELDS, type Policy, type PolicyField } from './policy.js';
 
-interface Entry {
-  policy: Policy;
-  /** Last lookup that yielded this entry; dedupes entries reached through several keys. */
-  stamp: number;
-}
-
 const FIELD_VALUE = { subjects: 'subject', actions: 'action', resources: 'resource' } as const;
 
-class FieldIndex {
-  readonly exact = new Map<string, Set<Entry>>();
-  readonly prefix = new Map<string, Set<Entry>>();
-  /** Prefix lengths present per slot, with a count, so lookups try only lengths that exist. */
-  readonly lengths = new Map<string, Map<number, number>>();
-  readonly wild = new Set<Entry>();
+/**
+ * The policies under one key: most keys of a large set belong to one policy (its user, its resource
+ * prefix), and a one-element Set costs about 150 bytes, so a lone policy is kept as is.
+ */
+type Bucket = Policy | Set<Policy>;
 
-  add(entry: Entry, field: PolicyField, mode: IndexMode): void {
-    const keys = policyFieldKeys(entry.policy, field, mode);
-    if (keys.wild) {
-      this.wild.add(entry);
-      return;
+const bucketSize = (bucket: Bucket): number => (bucket instanceof Set ? bucket.size : 1);
+
+/** Keys by slot, then by the value itself (a primitive or a prefix): no key strings are built. */
+class Buckets<K> {
+  readonly #slots = new Map<string, Map<K, Bucket>>();
+
+  get(slot: string, key: K): Bucket | undefined {
+    return this.#slots.get(slot)?.get(key);
+  }
+
+  get empty(): boolean {
+    return this.#slots.size === 0;
+  }
+
+  /** True when the key is new. */
+  add(slot: string, key: K, policy: Policy): boolean {
+    let keys = this.#slots.get(slot);
+    if (!keys) this.#slots.set(slot, (keys = new Map()));
+    const bucket = keys.get(key);
+    if (bucket === undefined) {
+      keys.set(key, policy);
+      return true;
     }
-    for (const key of keys.exact) bucket(this.exact, key).add(entry);
-    for (const { slot, prefix } of keys.prefixes) {
-      bucket(this.prefix, prefixKey(slot, prefix)).add(entry);
+    if (bucket instanceof Set) bucket.add(policy);
+    else if (bucket !== policy) keys.set(key, new Set([bucket, policy]));
+    return false;
+  }
+
+  /** True when the key is gone with the policy. */
+  remove(slot: string, key: K, policy: Policy): boolean {
+    const keys = this.#slots.get(slot);
+    const bucket = keys?.get(key);
+    if (bucket === undefined) return false;
+    if (bucket instanceof Set) {
+      if (bucket.delete(policy) && bucket.size === 1) keys!.set(key, bucket.values().next().value!);
+      return false;
+    }
+    if (bucket !== policy) return false;
+    keys!.delete(key);
+    if (keys!.size === 0) this.#slots.delete(slot);
+    return true;
+  }
+}
+
+class FieldIndex {
+  readonly exact = new Buckets<Primitive>();
+  readonly prefix = new Buckets<string>();
+  /** Prefix lengths present per slot, with the number of prefixes of that length, so lookups try only lengths that exist. */
+  readonly lengths = new Map<string, Map<number, number>>();
+  readonly wild = new Set<Policy>();
+
+  // The policy being added or removed, read by the two visitors below: they are built once per index
+  // rather than as closures per policy and field.
+  #current: Policy | undefined;
+  readonly #adder: FieldKeyVisitor = {
+    exact: (slot, value) => void this.exact.add(slot, value, this.#current!),
+    prefix: (slot, prefix) => {
+      if (!this.prefix.add(slot, prefix, this.#current!)) return;
       let lengths = this.lengths.get(slot);
       if (!lengths) this.lengths.set(slot, (lengths = new Map()));
       lengths.set(prefix.length, (lengths.get(prefix.length) ?? 0) + 1);
-    }
-  }
-
-  remove(entry: Entry, field: PolicyField, mode: IndexMode): void {
-    const keys = policyFieldKeys(entry.policy, field, mode);
-    if (keys.wild) {
-      this.wild.delete(entry);
-      return;
-    }
-    for (const key of keys.exact) unbucket(this.exact, key, entry);
-    for (const { slot, prefix } of keys.prefixes) {
-      unbucket(this.prefix, prefixKey(slot, prefix), entry);
+    },
+  };
+  readonly #remover: FieldKeyVisitor = {
+    exact: (slot, value) => void this.exact.remove(slot, value, this.#current!),
+    prefix: (slot, prefix) => {
+      if (!this.prefix.remove(slot, prefix, this.#current!)) return;
       const lengths = this.lengths.get(slot);
       const count = (lengths?.get(prefix.length) ?? 1) - 1;
       if (count <= 0) lengths?.delete(prefix.length);
       else lengths?.set(prefix.length, count);
-    }
+      if (lengths?.size === 0) this.lengths.delete(slot);
+    },
+  };
+
+  add(policy: Policy, field: PolicyField, mode: IndexMode): void {
+    this.#current = policy;
+    if (!visitFieldKeys(policy, field, mode, this.#adder)) this.wild.add(policy);
+    this.#current = undefined;
+  }
+
+  remove(policy: Policy, field: PolicyField, mode: IndexMode): void {
+    this.#current = policy;
+    if (!visitFieldKeys(policy, field, mode, this.#remover)) this.wild.delete(policy);
+    this.#current = undefined;
   }
 
   /** The buckets an inquiry value reaches and their total size. */
-  collect(value: unknown, out: Set<Entry>[]): number {
+  collect(value: unknown, out: Bucket[]): number {
     let total = this.wild.size;
     if (total > 0) out.push(this.wild);
     if (value === null || typeof value !== 'object') {
@@ -79,13 +128,13 @@ class FieldIndex {
     return total;
   }
 
-  #slot(slot: string, primitive: Primitive, out: Set<Entry>[]): number {
+  #slot(slot: string, primitive: Primitive, out: Bucket[]): number {
     let total = 0;
-    if (this.exact.size > 0) {
-      const hit = this.exact.get(exactKey(slot, primitive));
+    if (!this.exact.empty) {
+      const hit = this.exact.get(slot, primitive);
       if (hit) {
         out.push(hit);
-        total += hit.size;
+        total += bucketSize(hit);
       }
     }
     if (typeof primitive !== 'string') return total;
@@ -93,27 +142,14 @@ class FieldIndex {
     if (!lengths) return total;
     for (const length of lengths.keys()) {
       if (length > primitive.length) continue;
-      const prefixHit = this.prefix.get(prefixKey(slot, primitive.slice(0, length)));
+      const prefixHit = this.prefix.get(slot, primitive.slice(0, length));
       if (prefixHit) {
         out.push(prefixHit);
-        total += prefixHit.size;
+        total += bucketSize(prefixHit);
       }
     }
     return total;
   }
-}
-
-function bucket(map: Map<string, Set<Entry>>, key: string): Set<Entry> {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  return set;
-}
-
-function unbucket(map: Map<string, Set<Entry>>, key: string, entry: Entry): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(entry);
-  if (set.size === 0) map.delete(key);
 }
 
 type ModeIndex = Record<PolicyField, FieldIndex>;
@@ -126,18 +162,19 @@ export type PolicySetChange =
  * of the policies that can match (never missing one), usually a handful whatever the policy count.
  */
 export class PolicySet {
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new Map<string, Policy>();
   readonly #indexes: Record<IndexMode, ModeIndex> = {
     rule: newModeIndex(),
     regex: newModeIndex(),
     exact: newModeIndex(),
   };
   readonly #listeners = new Set<(change: PolicySetChange) => void>();
-  #stamp = 0;
+  // Dedupes policies reached through several buckets; emptied after each lookup.
+  readonly #seen = new Set<Policy>();
   // Bucket lists reused by candidates(), which runs synchronously to the end: the lists of the best field
   // so far and of the field being collected, swapped instead of allocated per field and decision.
-  #bestBuckets: Set<Entry>[] = [];
-  #nextBuckets: Set<Entry>[] = [];
+  #bestBuckets: Bucket[] = [];
+  #nextBuckets: Bucket[] = [];
   #revision = 0;
 
   constructor(policies: Iterable<Policy> = []) {
@@ -158,11 +195,11 @@ export class PolicySet {
   }
 
   get(uid: string): Policy | undefined {
-    return this.#entries.get(uid)?.policy;
+    return this.#entries.get(uid);
   }
 
   *values(): IterableIterator<Policy> {
-    for (const entry of this.#entries.values()) yield entry.policy;
+    yield* this.#entries.values();
   }
 
   /** Adds a policy; a duplicate uid is a `ConflictError`. */
@@ -232,13 +269,28 @@ export class PolicySet {
     this.#nextBuckets = next;
     const result: Policy[] = [];
     if (bestTotal === 0) return result;
-    const stamp = ++this.#stamp;
-    for (const set of best) {
-      for (const entry of set) {
-        if (entry.stamp === stamp) continue;
-        entry.stamp = stamp;
-        result.push(entry.policy);
+    if (best.length === 1) {
+      // One bucket holds each policy once.
+      const bucket = best[0]!;
+      if (bucket instanceof Set) for (const policy of bucket) result.push(policy);
+      else result.push(bucket);
+    } else {
+      const seen = this.#seen;
+      for (const bucket of best) {
+        if (!(bucket instanceof Set)) {
+          if (!seen.has(bucket)) {
+            seen.add(bucket);
+            result.push(bucket);
+          }
+          continue;
+        }
+        for (const policy of bucket) {
+          if (seen.has(policy)) continue;
+          seen.add(policy);
+          result.push(policy);
+        }
       }
+      seen.clear();
     }
     // The lists must not keep removed policies' buckets alive.
     best.length = 0;
@@ -248,23 +300,22 @@ export class PolicySet {
 
   #scan(type: Policy['type']): Policy[] {
     const result: Policy[] = [];
-    for (const entry of this.#entries.values()) if (entry.policy.type === type) result.push(entry.policy);
+    for (const policy of this.#entries.values()) if (policy.type === type) result.push(policy);
     return result;
   }
 
   #insert(policy: Policy): void {
-    const entry: Entry = { policy, stamp: 0 };
-    this.#entries.set(policy.uid, entry);
+    this.#entries.set(policy.uid, policy);
     for (const mode of modesOf(policy))
-      for (const field of POLICY_FIELDS) this.#indexes[mode][field].add(entry, field, mode);
+      for (const field of POLICY_FIELDS) this.#indexes[mode][field].add(policy, field, mode);
   }
 
   #remove(uid: string): boolean {
-    const entry = this.#entries.get(uid);
-    if (!entry) return false;
+    const policy = this.#entries.get(uid);
+    if (!policy) return false;
     this.#entries.delete(uid);
-    for (const mode of modesOf(entry.policy)) {
-      for (const field of POLICY_FIELDS) this.#indexes[mode][field].remove(entry, field, mode);
+    for (const mode of modesOf(policy)) {
+      for (const field of POLICY_FIELDS) this.#indexes[mode][field].remove(policy, field, mode);
     }
     return true;
   }

@@ -2,6 +2,9 @@
 import { ValidationError, type FieldProblem } from '../errors.js';
 import { compileTagged, hasTags, UnbalancedTagsError, type TaggedPattern } from './regex-syntax.js';
 import { defaultRuleRegistry, isRule, RuleArgumentError, type Rule, type RuleRegistry } from './rules/index.js';
+import { isCompiledRule } from './rules/rule.js';
+import { record } from '../own.js';
+import { InternTable } from './intern.js';
 import { isPlainObject } from './values.js';
 
 export type Effect = 'allow' | 'deny';
@@ -31,13 +34,15 @@ export interface PolicyDefinition {
 export type CompiledElement =
   | { kind: 'string'; text: string; pattern: TaggedPattern | undefined; unbalanced?: true }
   | { kind: 'rule'; rule: Rule }
-  | { kind: 'attributes'; entries: readonly (readonly [string, Rule])[] };
+  /** The policy's own attribute map (a `record()`: `for...in` sees exactly its attributes). */
+  | { kind: 'attributes'; attributes: AttributeRules };
 
 export interface CompiledParts {
   subjects: readonly CompiledElement[];
   actions: readonly CompiledElement[];
   resources: readonly CompiledElement[];
-  context: readonly (readonly [string, Rule])[];
+  /** The policy's `context` itself. */
+  context: AttributeRules;
 }
 
 export const COMPILED = Symbol('portcullis.abac.compiled');
@@ -145,15 +150,15 @@ export function policy(definition: PolicyDefinition, options: PolicyBuildOptions
         const rule = parseRule(registry, element, path, problem);
         if (rule) {
           elements.push(rule);
-          compiled.push({ kind: 'rule', rule });
+          compiled.push(isCompiledRule(rule) ? rule : { kind: 'rule', rule });
         }
         return;
       }
       if (isPlainObject(element)) {
         const attributes = parseAttributes(registry, element, path, problem);
         if (attributes) {
-          elements.push(attributes.object);
-          compiled.push({ kind: 'attributes', entries: attributes.entries });
+          elements.push(attributes);
+          compiled.push({ kind: 'attributes', attributes });
         }
         return;
       }
@@ -166,9 +171,9 @@ export function policy(definition: PolicyDefinition, options: PolicyBuildOptions
       'mixes string and rule elements: a policy is either string-based (regex syntax) or rule-based',
     );
   }
-  let context: { object: AttributeRules; entries: (readonly [string, Rule])[] } | undefined;
+  let context: ReturnType<typeof parseAttributes>;
   if (definition.context === undefined || definition.context === null) {
-    context = { object: Object.freeze(Object.create(null) as AttributeRules), entries: [] };
+    context = NO_ATTRIBUTES;
   } else if (!isPlainObject(definition.context)) {
     problem('context', 'must be an object mapping context keys to rules');
   } else {
@@ -176,23 +181,69 @@ export function policy(definition: PolicyDefinition, options: PolicyBuildOptions
   }
   if (problems.length > 0) throw new PolicyValidationError(uid, problems);
 
+  const subjects = fieldLists(fields.subjects);
+  const actions = fieldLists(fields.actions);
+  const resources = fieldLists(fields.resources);
   const result: Policy = {
     uid: uid!,
     description,
     effect,
     type: sawString !== undefined ? 'string' : 'rule',
-    subjects: Object.freeze(fields.subjects.elements),
-    actions: Object.freeze(fields.actions.elements),
-    resources: Object.freeze(fields.resources.elements),
-    context: context!.object,
+    subjects: subjects.elements,
+    actions: actions.elements,
+    resources: resources.elements,
+    context: context!,
     [COMPILED]: {
-      subjects: fields.subjects.compiled,
-      actions: fields.actions.compiled,
-      resources: fields.resources.compiled,
-      context: context!.entries,
+      subjects: subjects.compiled,
+      actions: actions.compiled,
+      resources: resources.compiled,
+      context: context!,
     },
   };
   return Object.freeze(result);
+}
+
+// Shared by every policy without such parts: most policies leave the context or a field empty.
+const NO_ATTRIBUTES: AttributeRules = Object.freeze(record<Rule>());
+const NO_ELEMENTS: readonly never[] = Object.freeze([]);
+
+interface FieldLists {
+  elements: readonly PolicyElement[];
+  compiled: readonly CompiledElement[];
+}
+
+const NO_LISTS: FieldLists = { elements: NO_ELEMENTS, compiled: NO_ELEMENTS };
+
+// Most fields hold one element, and many policies the same one (`In("read", "get")`, `"<read|get>"`):
+// such a field shares its two lists with every policy holding that same rule or string.
+const singleLists = new InternTable<Rule | string, FieldLists>(10_000);
+
+function fieldLists(field: { elements: PolicyElement[]; compiled: CompiledElement[] }): FieldLists {
+  const { elements, compiled } = field;
+  if (elements.length === 0) return NO_LISTS;
+  const only = compiled[0]!;
+  if (elements.length === 1 && only.kind !== 'attributes') {
+    // A string's compiled form depends only on its text; a rule's is the rule.
+    const key = only.kind === 'rule' ? only.rule : only.text;
+    let shared = singleLists.get(key);
+    if (!shared) {
+      shared = exactLists(elements, compiled);
+      singleLists.set(key, shared);
+    }
+    return shared;
+  }
+  return exactLists(elements, compiled);
+}
+
+// A list grown by push keeps room for 17 items (152 bytes for one element): keep exact-size copies, and
+// one list for a field of rules, which are their own compiled elements.
+function exactLists(elements: PolicyElement[], compiled: CompiledElement[]): FieldLists {
+  const copy = Object.freeze(elements.slice());
+  const same = compiled.every((element, i) => (element as unknown) === elements[i]);
+  return {
+    elements: copy,
+    compiled: same ? (copy as unknown as readonly CompiledElement[]) : Object.freeze(compiled.slice()),
+  };
 }
 
 /** vakt's `PolicyAllow`: a policy whose effect is allow. */
@@ -225,19 +276,15 @@ function parseAttributes(
   object: Record<string, unknown>,
   path: string,
   problem: (field: string, message: string) => void,
-): { object: AttributeRules; entries: (readonly [string, Rule])[] } | undefined {
-  // A null-prototype object: an attribute named `__proto__` stays an ordinary key.
-  const result = Object.create(null) as Record<string, Rule>;
-  const entries: (readonly [string, Rule])[] = [];
+): AttributeRules | undefined {
+  // An attribute named `__proto__` or `constructor` stays an ordinary key.
+  const result = record<Rule>();
   let ok = true;
-  for (const [name, value] of Object.entries(object)) {
-    const rule = parseRule(registry, value, `${path}.${name}`, problem);
-    if (!rule) {
-      ok = false;
-      continue;
-    }
-    result[name] = rule;
-    entries.push([name, rule] as const);
+  for (const name in object) {
+    if (!Object.hasOwn(object, name)) continue;
+    const rule = parseRule(registry, object[name], `${path}.${name}`, problem);
+    if (rule) result[name] = rule;
+    else ok = false;
   }
-  return ok ? { object: Object.freeze(result), entries } : undefined;
+  return ok ? Object.freeze(result) : undefined;
 }

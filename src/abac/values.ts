@@ -1,4 +1,5 @@
 // Type-aware value semantics shared by the rules: equality, ordering and truthiness without coercion.
+import { RECORD_PROTOTYPE } from '../own.js';
 
 /** A JSON-like primitive usable as an index key. */
 export type Primitive = string | number | boolean | null;
@@ -7,11 +8,14 @@ export function isPrimitiveKey(value: unknown): value is Primitive {
   return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
-/** A plain object (JSON object), never an array, a class instance with a custom prototype, or null. */
+/**
+ * A plain object (JSON object, null-prototype object or `record()`), never an array, a class instance with
+ * a custom prototype, or null.
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+  return proto === Object.prototype || proto === null || proto === RECORD_PROTOTYPE;
 }
 
 /** Python's view of a JSON primitive as a set member or `==` operand: `True == 1` and `False == 0`. */

@@ -35,7 +35,7 @@ import {
   subjectMatchRule,
   truthyRule,
 } from './builtin.js';
-import { instantiate, RuleRegistry, type Rule, type RuleDefinition } from './rule.js';
+import { compilesOnFirstUse, instantiate, RuleRegistry, type Rule, type RuleDefinition } from './rule.js';
 
 export {
   RuleArgumentError,
@@ -52,6 +52,9 @@ export {
 /** The registry every loader uses unless given another: the built-ins plus `defineRule` additions. */
 export const defaultRuleRegistry = new RuleRegistry();
 for (const definition of builtinRules) defaultRuleRegistry.register(definition);
+// Every built-in but RegexMatch compiles only what its parse validated; RegexMatch compiles its anchored
+// pattern at load, so a pattern the engine refuses is a load error, never a failing decision.
+for (const definition of builtinRules) if (definition !== regexMatchRule) compilesOnFirstUse.add(definition);
 
 /** A registry with only the built-in rules (for isolated loaders and tests). */
 export function createRuleRegistry(): RuleRegistry {
@@ -61,7 +64,8 @@ export function createRuleRegistry(): RuleRegistry {
 }
 
 function build(definition: RuleDefinition<never>, fields: Record<string, unknown>): Rule {
-  return defaultRuleRegistry.parse({ ...fields, type: definition.type });
+  // `type` first, as JSON writes it, so a rule built in code interns with the same rule read from JSON.
+  return defaultRuleRegistry.parse({ type: definition.type, ...fields });
 }
 
 /**

@@ -3,6 +3,7 @@ import { didYouMean } from '../../errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../json-depth.js';
 import type { NormalizedInquiry } from '../inquiry.js';
 import type { Primitive } from '../values.js';
+import { InternTable } from '../intern.js';
 
 const RULE = Symbol.for('portcullis.abac.rule');
 
@@ -85,32 +86,84 @@ function serialize(value: unknown): unknown {
   return value;
 }
 
-// One shared method instead of a closure per rule: large policy sets hold many rules.
-const ruleMethods = {
-  toJSON(this: Rule): RuleJson {
+type Predicate = (value: unknown, inquiry: NormalizedInquiry) => boolean;
+
+/**
+ * Definitions whose `compile` cannot fail once `parse` accepted the arguments: their rules compile on
+ * first use. A large policy set holds a rule per distinct value (`Eq("alice")`), most never asked about
+ * between two reloads, and a closure costs more memory than the rule. Others compile at creation, so
+ * a custom rule's mistake still surfaces when the policy loads.
+ */
+export const compilesOnFirstUse = new WeakSet<RuleDefinition<never>>();
+
+/**
+ * A rule: its arguments, and behind private fields its definition and predicate. Type, hint and the
+ * predicate come from the definition through the prototype, so a rule holds two references and no
+ * closure until it is first evaluated.
+ */
+class CompiledRule implements Rule {
+  declare readonly [RULE]: true;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly #definition: RuleDefinition<Record<string, unknown>>;
+  #predicate: Predicate | undefined;
+
+  constructor(definition: RuleDefinition<Record<string, unknown>>, args: Readonly<Record<string, unknown>>) {
+    this.args = args;
+    this.#definition = definition;
+    if (!compilesOnFirstUse.has(definition as RuleDefinition<never>)) this.#predicate = definition.compile(args);
+    // Private fields are not properties: the predicate can still be filled in on first use.
+    Object.freeze(this);
+  }
+
+  get type(): string {
+    return this.#definition.type;
+  }
+
+  get hint(): IndexHint | undefined {
+    return this.#definition.hint?.(this.args);
+  }
+
+  /**
+   * A rule is its own compiled policy element (`{ kind: 'rule', rule }`), so a field holding only rules
+   * can use one list for its elements and its compiled form: no wrapper object per rule and policy.
+   */
+  get kind(): 'rule' {
+    return 'rule';
+  }
+
+  get rule(): Rule {
+    return this;
+  }
+
+  satisfied(value: unknown, inquiry: NormalizedInquiry): boolean {
+    return (this.#predicate ??= this.#definition.compile(this.args))(value, inquiry);
+  }
+
+  toJSON(): RuleJson {
     const json: RuleJson = { type: this.type };
     for (const [key, value] of Object.entries(this.args)) if (value !== undefined) json[key] = serialize(value);
     return json;
-  },
-};
+  }
+}
+Object.defineProperty(CompiledRule.prototype, RULE, { value: true });
+
+/** True for rules built here, which are their own compiled element (see `kind` above). */
+export function isCompiledRule(value: unknown): value is Rule & { readonly kind: 'rule'; readonly rule: Rule } {
+  return value instanceof CompiledRule;
+}
 
 /** Builds a rule object from a definition and validated arguments. */
 export function instantiate<A extends Record<string, unknown>>(definition: RuleDefinition<A>, args: A): Rule {
-  const rule = Object.create(ruleMethods) as { -readonly [K in keyof Rule]: Rule[K] };
-  rule[RULE] = true;
-  rule.type = definition.type;
-  rule.args = Object.freeze(args);
-  rule.satisfied = definition.compile(args);
-  rule.hint = definition.hint?.(args);
-  return Object.freeze(rule) as Rule;
+  return new CompiledRule(definition as unknown as RuleDefinition<Record<string, unknown>>, Object.freeze(args));
 }
 
 /** The rule types a loader understands: the built-ins plus any registered with `defineRule`. */
 export class RuleRegistry {
   readonly #definitions = new Map<string, RuleDefinition<Record<string, unknown>>>();
   // Rules are immutable, so equal rule JSON can share one compiled rule: large policy sets repeat
-  // the same rules (`In('read','get')`, one CIDR) thousands of times.
-  readonly #interned = new Map<string, Rule>();
+  // the same rules (`In('read','get')`, one CIDR) thousands of times. Bounded, and a rule met again
+  // stays in it however many distinct rules (`Eq("alice")`) pass through.
+  readonly #interned = new InternTable<string, Rule>(10_000);
   // How many rule objects the current (synchronous) parse is inside of: nested rules parse recursively.
   #nesting = 0;
 
@@ -162,10 +215,7 @@ export class RuleRegistry {
     } finally {
       this.#nesting--;
     }
-    if (key !== undefined && key.length <= 2048) {
-      if (this.#interned.size >= 50_000) this.#interned.clear();
-      this.#interned.set(key, rule);
-    }
+    if (key !== undefined && key.length <= 2048) this.#interned.set(key, rule);
     return rule;
   }
 

@@ -1,0 +1,188 @@
+// Loading many policies: equal rules and fields are shared, nothing of the source JSON is kept, the heap
+// per policy stays bounded, and the index stays exact through adds, replacements and deletes.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { expect } from 'chai';
+import {
+  allow,
+  createRuleRegistry,
+  createChecker,
+  defineRule,
+  deny,
+  normalizeInquiry,
+  parsePolicies,
+  policyFromJSON,
+  policyMatches,
+  PolicySet,
+  rules,
+  type Policy,
+} from '../../../src/index.js';
+import { COMPILED } from '../../../src/abac/policy.js';
+import { prng } from '../../support/prng.js';
+
+const { Eq, In, StartsWith, Any, Or, And, Greater } = rules;
+
+/** The bench's rule-based policy (vakt's scenario): a unique user and resource prefix, shared rest. */
+function benchPolicyJson(i: number) {
+  return {
+    uid: `rule-${i}`,
+    effect: 'allow',
+    subjects: [{ name: { type: 'Eq', value: `user${i}` }, level: { type: 'GreaterOrEqual', value: i % 10 } }],
+    actions: [{ type: 'In', values: ['read', 'get'] }],
+    resources: [{ type: 'StartsWith', value: `repos/org${i}/`, ci: false }],
+    context: { ip: { type: 'CIDR', cidr: '10.0.0.0/8' } },
+  };
+}
+
+describe('abac policy loading', function () {
+  it('shares one compiled rule per distinct rule, however many distinct rules load in between', function () {
+    this.timeout(60_000);
+    const first = policyFromJSON(benchPolicyJson(0));
+    // 60 000 distinct rules (a user and a prefix per policy) pass through the interning table.
+    const loaded = parsePolicies(JSON.stringify(Array.from({ length: 30_000 }, (_, i) => benchPolicyJson(i + 1))));
+    const last = loaded[loaded.length - 1]!;
+    expect(last.actions[0]).to.equal(first.actions[0]);
+    expect(last.context.ip).to.equal(first.context.ip);
+    const level = (p: Policy) => (p.subjects[0] as Record<string, unknown>).level;
+    expect(level(loaded[9]!)).to.equal(level(first));
+    expect(new Set(loaded.map((p) => p.actions[0])).size).to.equal(1);
+    // A field holding only that rule is one list for every such policy.
+    expect(last.actions).to.equal(first.actions);
+    expect(Object.isFrozen(last.actions)).to.equal(true);
+  });
+
+  it('rules built in code and from JSON are the same instance; built rules keep their type and arguments', function () {
+    const fromJson = policyFromJSON({ uid: 'a', effect: 'allow', actions: [{ type: 'In', values: ['read', 'get'] }] });
+    const inCode = allow({ uid: 'b', actions: [In('read', 'get')] });
+    expect(inCode.actions[0]).to.equal(fromJson.actions[0]);
+    const rule = And(Greater(1), Eq('x'));
+    expect(rule.type).to.equal('And');
+    expect((rule.args.rules as unknown[]).map((r) => (r as { type: string }).type)).to.deep.equal(['Greater', 'Eq']);
+    expect(Object.keys(rule)).to.deep.equal(['args']);
+    expect(Object.isFrozen(rule)).to.equal(true);
+    expect(rule.toJSON()).to.deep.equal({
+      type: 'And',
+      rules: [
+        { type: 'Greater', value: 1 },
+        { type: 'Eq', value: 'x' },
+      ],
+    });
+    expect(rule.hint).to.deep.equal({ exact: ['x'], prefixes: [] });
+  });
+
+  it('keeps no object of the source JSON in a loaded policy', function () {
+    const source = benchPolicyJson(7);
+    const sourceObjects = new Set<object>();
+    const collect = (value: unknown) => {
+      if (typeof value !== 'object' || value === null) return;
+      sourceObjects.add(value);
+      for (const child of Object.values(value)) collect(child);
+    };
+    collect(source);
+    const loaded = policyFromJSON(source);
+    const seen = new Set<object>();
+    const walk = (value: unknown) => {
+      if (typeof value !== 'object' || value === null || seen.has(value)) return;
+      seen.add(value);
+      expect(sourceObjects.has(value), 'an object of the source JSON').to.equal(false);
+      for (const key of Reflect.ownKeys(value)) walk((value as Record<PropertyKey, unknown>)[key]);
+      if ('args' in value) walk((value as { args: unknown }).args);
+    };
+    walk(loaded);
+    expect(seen.size).to.be.above(8);
+  });
+
+  it('holds at most 1 KB of heap per policy for the bench policies, index included', function () {
+    this.timeout(120_000);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const n = 20_000;
+    // Distinct from the other tests' users, so nothing loaded earlier is shared.
+    const text = JSON.stringify(Array.from({ length: n }, (_, i) => benchPolicyJson(1_000_000 + i)));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const set = new PolicySet(parsePolicies(text));
+    gc();
+    const perPolicy = (process.memoryUsage().heapUsed - before) / n;
+    expect(set.size).to.equal(n);
+    expect(perPolicy, `${Math.round(perPolicy)} bytes per policy`).to.be.below(1024);
+  });
+
+  it('compiles a custom rule at load, so its mistakes still refuse the policy', function () {
+    const registry = createRuleRegistry();
+    defineRule(
+      {
+        type: 'Picky',
+        parse: (fields) => ({ value: fields.value }),
+        compile: ({ value }) => {
+          if (value === 'bad') throw new Error('Picky cannot take "bad"');
+          return (what) => what === value;
+        },
+      },
+      registry,
+    );
+    expect(() =>
+      policyFromJSON({ uid: 'p', effect: 'allow', actions: [{ type: 'Picky', value: 'bad' }] }, { registry }),
+    ).to.throw(/actions\[0\].*Picky cannot take "bad"/);
+    const ok = policyFromJSON({ uid: 'p', effect: 'allow', actions: [{ type: 'Picky', value: 'x' }] }, { registry });
+    expect(policyMatches(createChecker('rules'), ok, normalizeInquiry({ subject: 's', action: 'x', resource: 'r' }))).to
+      .be.false;
+  });
+
+  it('keeps the index exact through random adds, replacements and deletes', function () {
+    const random = prng(18);
+    const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+    const words = ['a', 'ab', 'abc', 'b', 'ba', 'x'];
+    const element = () => {
+      switch (Math.floor(random() * 6)) {
+        case 0:
+          return Eq(pick(words));
+        case 1:
+          return StartsWith(pick(words));
+        case 2:
+          return In(pick(words), pick(words));
+        case 3:
+          return Or(Eq(pick(words)), StartsWith(pick(words)));
+        case 4:
+          return { name: StartsWith(pick(words)), id: Eq(pick(words)) };
+        default:
+          return Any();
+      }
+    };
+    const build = (uid: string) =>
+      (random() < 0.2 ? deny : allow)({
+        uid,
+        subjects: [element()],
+        actions: [element(), ...(random() < 0.3 ? [element()] : [])],
+        resources: [element()],
+      });
+    const set = new PolicySet();
+    const live = new Map<string, Policy>();
+    const checker = createChecker('rules');
+    for (let step = 0; step < 2000; step++) {
+      const uid = `p${Math.floor(random() * 60)}`;
+      const roll = random();
+      if (roll < 0.5) {
+        const p = build(uid);
+        set.put(p);
+        live.set(uid, p);
+      } else if (roll < 0.7) {
+        expect(set.delete(uid)).to.equal(live.delete(uid));
+      } else {
+        const value = () => (random() < 0.3 ? { name: pick(words), id: pick(words) } : pick(words));
+        const inquiry = normalizeInquiry({ subject: value(), action: value(), resource: value() });
+        const expected = [...live.values()].filter((p) => policyMatches(checker, p, inquiry)).map((p) => p.uid);
+        const candidates = set.candidates(inquiry, checker);
+        expect(new Set(candidates.map((p) => p.uid)).size, 'each candidate once').to.equal(candidates.length);
+        const got = candidates.filter((p) => policyMatches(checker, p, inquiry)).map((p) => p.uid);
+        expect(got.sort()).to.deep.equal(expected.sort());
+      }
+    }
+    // Everything deleted: no candidate is left behind in any bucket.
+    for (const uid of [...live.keys()]) set.delete(uid);
+    const anything = normalizeInquiry({ subject: { name: 'abc', id: 'a' }, action: 'abc', resource: 'ab' });
+    expect(set.candidates(anything, checker)).to.deep.equal([]);
+    expect(set.size).to.equal(0);
+    expect(COMPILED in allow({ uid: 'z' })).to.equal(true);
+  });
+});
