@@ -269,7 +269,7 @@ class PartialEvaluator {
     }
     // A context rule that is unfit fails the decision (vakt's guard catches the exception there).
     let error: Formula = FALSE;
-    for (const [name, rule] of compiled.context) {
+    for (const [name, rule] of Object.entries(compiled.context)) {
       if (!Object.hasOwn(this.known.inquiry.context, name)) return { match: FALSE, error };
       const outcome = this.#rule(rule, { kind: 'known', value: this.known.inquiry.context[name] }, `context.${name}`);
       error = fOr(error, fAnd(reached, fNot(outcome.d)));
@@ -294,7 +294,7 @@ class PartialEvaluator {
       if (element.kind === 'rule') return this.#rule(element.rule, { kind: 'known', value }, path).t;
       if (element.kind !== 'attributes') return FALSE;
       const parts: Formula[] = [];
-      for (const [name, rule] of element.entries) {
+      for (const [name, rule] of Object.entries(element.attributes)) {
         const attribute = ownAttribute(value, name);
         if (!attribute.found) return FALSE;
         parts.push(this.#rule(rule, { kind: 'known', value: attribute.value }, `${path}.${name}`).t);
@@ -304,7 +304,7 @@ class PartialEvaluator {
     if (element.kind === 'rule') return this.#rule(element.rule, { kind: 'resource' }, path).t;
     if (element.kind !== 'attributes') return FALSE;
     const parts: Formula[] = [];
-    for (const [name, rule] of element.entries) {
+    for (const [name, rule] of Object.entries(element.attributes)) {
       const at = `${path}.${name}`;
       if (Object.hasOwn(this.known.resource, name)) {
         parts.push(this.#rule(rule, { kind: 'known', value: this.known.resource[name] }, at).t);
