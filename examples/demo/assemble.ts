@@ -121,6 +121,14 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
           schema: accountFields,
           idPrefix: 'acc_',
           extraPaths,
+          // The declared plan minus encrypted fields: their ciphertext is never filtered or sorted (their
+          // blind indexes, among the extra paths, are).
+          indexes: [
+            ...Object.keys(accountFields).filter(
+              (path) => path !== 'notes' && !ENCRYPTED_FIELDS.some((field) => field.path === path),
+            ),
+            ...extraPaths,
+          ],
         })
       : new MemoryRecordStore({ schema: accountFields, idPrefix: 'acc_', extraPaths });
   const accounts = new EncryptedRecordStore({ store: inner, encryption, logger });

@@ -67,7 +67,10 @@ export function parseSort(
       keys.push({ field: name, direction: descending ? -1 : 1 });
     }
   }
-  if (!keys.some((key) => key.field === idField)) keys.push({ field: idField, direction: 1 });
+  // The tie-breaker runs the way the last key does, so one index {field: 1, id: 1} serves both `field` and
+  // `-field` (MongoDB walks an index forwards or backwards, never half of it each way).
+  const last = keys.at(-1);
+  if (!keys.some((key) => key.field === idField)) keys.push({ field: idField, direction: last?.direction ?? 1 });
   return keys;
 }
 

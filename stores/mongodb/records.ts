@@ -2,7 +2,7 @@
 import type { Collection, Filter } from 'mongodb';
 import { Types } from 'mongoose';
 import type { PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../../src/contracts/records.js';
-import { ConflictError, type FieldProblem } from '../../src/errors.js';
+import { ConfigError, ConflictError, type FieldProblem } from '../../src/errors.js';
 import type { FilterNode } from '../../src/filter/ast.js';
 import {
   compileSchema,
@@ -14,6 +14,7 @@ import {
 } from '../../src/filter/index.js';
 import { isDuplicateKey, mongoCall } from '../errors.js';
 import { randomId, validateIdPrefix } from '../id.js';
+import { MigrationLog, type Migration } from './migrations.js';
 import { checkFieldsOfModel, fieldsOfModel, idTypeOfModel, type AnyModel } from './records-schema.js';
 
 export interface MongoRecordStoreOptions {
@@ -30,12 +31,37 @@ export interface MongoRecordStoreOptions {
    * the model's scalar paths, all filterable and sortable.
    */
   schema?: SchemaInput | CompiledSchema;
+  /**
+   * The secondary indexes `init()` builds (migration 1), each ending with `_id` as the sort tie-breaker.
+   * `'declared'` (default): `{ <field>: 1, _id: 1 }` for every filterable or sortable scalar field of the
+   * declaration and every extra path (blind indexes), which serves equality and range filters on the
+   * field and `sort=field` and `sort=-field`. A list: those compound keys instead, fields in order, `-`
+   * for descending (`[['country', '-balance'], ['status']]` serves `country=…&sort=-balance`). `'none'`:
+   * only `_id`. Indexes named `pc_…` that the plan no longer lists are dropped at `init()`.
+   */
+  indexes?: 'declared' | 'none' | readonly (string | readonly string[])[];
+}
+
+export interface RecordIndex {
+  name: string;
+  key: Record<string, 1 | -1>;
 }
 
 interface MongoDocument {
   _id: string | Types.ObjectId;
   [field: string]: unknown;
 }
+
+// Migration 1 builds the index plan; as the plan follows the configuration, init() also brings an applied
+// migration 1 up to date with the current plan (creating is idempotent; only `pc_` indexes are dropped).
+const MIGRATIONS: Migration<MongoRecordStore>[] = [
+  {
+    version: 1,
+    description: 'indexes for the declared filters and sorts, with the _id tie-breaker',
+    up: (store) => store.syncIndexes(),
+    down: (store) => store.syncIndexes([]),
+  },
+];
 
 export class MongoRecordStore implements RecordStore {
   readonly backend = 'mongodb' as const;
@@ -45,6 +71,9 @@ export class MongoRecordStore implements RecordStore {
   readonly #prefix: string;
   readonly #extra: ReadonlySet<string>;
   readonly #compile: MongoCompileOptions;
+  readonly #migrations: MigrationLog<MongoRecordStore>;
+  /** The indexes `init()` builds (see the `indexes` option). */
+  readonly indexPlan: readonly RecordIndex[];
 
   constructor(options: MongoRecordStoreOptions) {
     if (typeof options?.model?.collection?.collectionName !== 'string') {
@@ -65,6 +94,43 @@ export class MongoRecordStore implements RecordStore {
       objectId: (hex) => new Types.ObjectId(hex),
       fieldName: (field) => (field === 'id' ? '_id' : field),
     };
+    this.indexPlan = indexPlanOf(options.indexes ?? 'declared', this.schema, this.#extra);
+    const collection = options.model.collection.collectionName;
+    this.#migrations = new MigrationLog(options.model.db, `${collection}_migrations`, MIGRATIONS);
+  }
+
+  /** Applies pending migrations and brings the indexes to the current plan. */
+  async init(): Promise<void> {
+    const done = await this.migrateUp();
+    if (!done.includes(1) && (await this.appliedMigrations()).includes(1)) await this.syncIndexes();
+  }
+
+  appliedMigrations(): Promise<number[]> {
+    return this.#migrations.applied();
+  }
+
+  migrateUp(target?: number): Promise<number[]> {
+    return this.#migrations.up(this, target);
+  }
+
+  migrateDown(target?: number): Promise<number[]> {
+    return this.#migrations.down(this, target);
+  }
+
+  /** @internal used by migrations: creates the plan's indexes and drops `pc_` indexes not in it. */
+  async syncIndexes(plan: readonly RecordIndex[] = this.indexPlan): Promise<void> {
+    await mongoCall(async () => {
+      const wanted = new Set(plan.map((index) => index.name));
+      // listIndexes fails on a collection that does not exist yet (MongoDB 26 NamespaceNotFound).
+      const existing = await this.#collection.indexes().catch((error: { code?: unknown }) => {
+        if (error?.code === 26) return [];
+        throw error;
+      });
+      for (const index of existing) {
+        if (index.name?.startsWith('pc_') && !wanted.has(index.name)) await this.#collection.dropIndex(index.name);
+      }
+      for (const index of plan) await this.#collection.createIndex(index.key, { name: index.name });
+    });
   }
 
   get #collection(): Collection<MongoDocument> {
@@ -212,4 +278,42 @@ export class MongoRecordStore implements RecordStore {
     const result = await mongoCall(() => this.#collection.deleteOne(filter));
     return result.deletedCount === 1;
   }
+}
+
+function indexPlanOf(
+  option: 'declared' | 'none' | readonly (string | readonly string[])[],
+  schema: CompiledSchema,
+  extra: ReadonlySet<string>,
+): RecordIndex[] {
+  let keys: string[][];
+  if (option === 'none') keys = [];
+  else if (option === 'declared') {
+    keys = [...schema.fields.values()]
+      .filter((field) => field.filterable || field.sortable)
+      .map((field) => [field.path])
+      .concat([...extra].map((path) => [path]));
+  } else if (Array.isArray(option)) {
+    keys = option.map((entry, index) => {
+      const fields = typeof entry === 'string' ? [entry] : [...(entry as readonly string[])];
+      if (fields.length === 0 || fields.some((field) => typeof field !== 'string' || !/^-?[\w.]+$/.test(field))) {
+        throw new ConfigError(`MongoRecordStore.indexes[${index}]`, 'must be a field name or a non-empty list of them');
+      }
+      for (const field of fields) {
+        const path = field.replace(/^-/, '');
+        if (!schema.fields.has(path) && !extra.has(path)) {
+          throw new ConfigError(`MongoRecordStore.indexes[${index}]`, `names "${path}", which is not a declared field`);
+        }
+      }
+      return fields;
+    });
+  } else {
+    throw new ConfigError('MongoRecordStore.indexes', "must be 'declared', 'none' or a list of field lists");
+  }
+  return keys.map((fields) => {
+    const key: Record<string, 1 | -1> = {};
+    for (const field of fields) key[field.replace(/^-/, '')] = field.startsWith('-') ? -1 : 1;
+    // The tie-breaker runs the way the last key does, as the query compiler sorts.
+    key._id = fields.at(-1)!.startsWith('-') ? -1 : 1;
+    return { name: `pc_${fields.map((field) => field.replace(/^-/, 'desc_').replace(/\./g, '_')).join('_')}_id`, key };
+  });
 }

@@ -2,6 +2,8 @@
 export { RedisSessionStore, type RedisSessionStoreOptions } from './sessions.js';
 export { RedisPolicyStore, type RedisPolicyStoreOptions } from './policies.js';
 export { connectRedis, redisHealth, type RedisConnectOptions } from '../connections/redis.js';
+export { connectRedisCluster } from '../connections/redis-cluster.js';
+export { isCluster, type RedisClient } from './client.js';
 export { RedisPrincipalCache, type RedisPrincipalCacheOptions } from './principal-cache.js';
 export { RedisRateLimitStore, RedisQuotaStore, type RedisCounterOptions } from './rate-limit.js';
 export { RedisAuditStore, type RedisAuditStoreOptions } from './audit.js';

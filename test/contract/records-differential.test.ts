@@ -123,7 +123,10 @@ describe(`generated queries: memory predicate = memory store = MongoDB server (s
 
   before(async function () {
     const connection = await sharedMongo();
-    mongo = new MongoRecordStore({ model: connection.model(name, mongooseSchemaFor(schema), name) });
+    const mongoStore = new MongoRecordStore({ model: connection.model(name, mongooseSchemaFor(schema), name) });
+    // With its indexes: they must not change an answer (sorts by them, ties by id in either direction).
+    await mongoStore.init();
+    mongo = mongoStore;
     memory = new MemoryRecordStore({ schema });
     for (let i = 0; i < 250; i++) {
       const id = `r${String(i).padStart(3, '0')}`;
@@ -139,6 +142,7 @@ describe(`generated queries: memory predicate = memory store = MongoDB server (s
   after(async function () {
     const connection = await sharedMongo();
     await connection.dropCollection(name).catch(() => false);
+    await connection.dropCollection(`${name}_migrations`).catch(() => false);
     connection.deleteModel(name);
   });
 

@@ -90,7 +90,8 @@ contractSuite('records', recordImplementations(), (store) => {
 
     it('sorts by several keys with nulls and missing first ascending, last descending', async function () {
       expect(await ids(store(), 'sort=age')).to.deep.equal(['p5', 'p2', 'p1', 'p4', 'p3']);
-      expect(await ids(store(), 'sort=-age')).to.deep.equal(['p3', 'p1', 'p4', 'p2', 'p5']);
+      // p1 and p4 tie on age: the id tie-breaker runs descending like the last key.
+      expect(await ids(store(), 'sort=-age')).to.deep.equal(['p3', 'p4', 'p1', 'p2', 'p5']);
       expect(await ids(store(), 'sort=-age,-name')).to.deep.equal(['p3', 'p4', 'p1', 'p2', 'p5']);
       expect(await ids(store(), 'sort=born')).to.deep.equal(['p3', 'p5', 'p4', 'p1', 'p2']);
       expect(await ids(store(), 'sort=address.city,name')).to.deep.equal(['p4', 'p5', 'p2', 'p1', 'p3']);

@@ -18,7 +18,7 @@ describe('portcullis filter', function () {
     expect(status).to.equal(0);
     expect(JSON.parse(cli.out[0]!)).to.deep.equal({
       filter: { age: { $gt: 30 }, name: { $regex: '^Jo' }, tags: { $in: ['a'] } },
-      sort: { age: -1, id: 1 },
+      sort: { age: -1, id: -1 },
       limit: 5,
       projection: ['id', 'name'],
     });
