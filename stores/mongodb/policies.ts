@@ -8,6 +8,7 @@ import { escapeRegex } from '../../src/abac/regex-syntax.js';
 import type { PolicyChange, PolicyChangeFeed, PolicyMigrations, PolicyStore } from '../../src/contracts/policies.js';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../../src/logger.js';
+import { MigrationLog, type Migration } from './migrations.js';
 import { isDuplicateKey, mongoCall } from '../errors.js';
 import {
   asPolicy,
@@ -48,13 +49,6 @@ interface ChangeDocument {
   at: Date;
 }
 
-interface Migration {
-  version: number;
-  description: string;
-  up(store: MongoPolicyStore): Promise<void>;
-  down(store: MongoPolicyStore): Promise<void>;
-}
-
 const FIELD_INDEXES = (mode: string): IndexSpec[] =>
   ['actions', 'resources', 'subjects'].map((field) => ({
     key: { [`ix.${mode}.${field}`]: 1 as const },
@@ -67,7 +61,7 @@ interface IndexSpec {
 }
 
 /** Versioned, reversible: each `up` creates indexes, its `down` drops exactly those. */
-const MIGRATIONS: Migration[] = [
+const MIGRATIONS: Migration<MongoPolicyStore>[] = [
   {
     version: 1,
     description: 'index keys of rule-based policies',
@@ -122,7 +116,7 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     return this.#connection.collection<ChangeDocument>(`${this.#name}_changes`);
   }
   get #migrations() {
-    return this.#connection.collection<{ _id: number; description: string; at: Date }>(`${this.#name}_migrations`);
+    return new MigrationLog(this.#connection, `${this.#name}_migrations`, MIGRATIONS);
   }
 
   /** Applies pending migrations (creates the indexes). */
@@ -130,39 +124,16 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     await this.migrateUp();
   }
 
-  async appliedMigrations(): Promise<number[]> {
-    const applied = await mongoCall(() => this.#migrations.find({}).sort({ _id: 1 }).toArray());
-    return applied.map((migration) => migration._id);
+  appliedMigrations(): Promise<number[]> {
+    return this.#migrations.applied();
   }
 
-  async migrateUp(target = Infinity): Promise<number[]> {
-    const applied = new Set(await this.appliedMigrations());
-    const done: number[] = [];
-    for (const migration of MIGRATIONS) {
-      if (migration.version > target || applied.has(migration.version)) continue;
-      await migration.up(this);
-      await mongoCall(() =>
-        this.#migrations.updateOne(
-          { _id: migration.version },
-          { $set: { description: migration.description, at: new Date() } },
-          { upsert: true },
-        ),
-      );
-      done.push(migration.version);
-    }
-    return done;
+  migrateUp(target = Infinity): Promise<number[]> {
+    return this.#migrations.up(this, target);
   }
 
-  async migrateDown(target = 0): Promise<number[]> {
-    const applied = new Set(await this.appliedMigrations());
-    const done: number[] = [];
-    for (const migration of [...MIGRATIONS].reverse()) {
-      if (migration.version <= target || !applied.has(migration.version)) continue;
-      await migration.down(this);
-      await mongoCall(() => this.#migrations.deleteOne({ _id: migration.version }));
-      done.push(migration.version);
-    }
-    return done;
+  migrateDown(target = 0): Promise<number[]> {
+    return this.#migrations.down(this, target);
   }
 
   /** @internal used by migrations. */
