@@ -88,6 +88,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
       connectMongo(config.MONGODB_URI!, {
         serverSelectionTimeoutMs: config.MONGODB_SERVER_SELECTION_TIMEOUT,
         connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
+        reconnectAfterMs: config.MONGODB_RECONNECT_AFTER,
       }),
     );
     logger.info({ backend: 'mongodb' }, 'connected to MongoDB');

@@ -15,15 +15,31 @@ const mongoUnavailableClasses = [
   mongo.MongoNotConnectedError,
   mongo.MongoServerClosedError,
   mongo.MongoExpiredSessionError,
+  mongo.MongoClientClosedError,
+  mongo.MongoOperationTimeoutError,
   mongoose.Error.MongooseServerSelectionError,
 ];
+
+// The driver's errors about its own connection machinery (a pool closed by a forced reconnect, a wait for a
+// pooled connection that timed out) have no exported class, only their common base: a MongoDriverError that
+// is neither a misuse of the API, a runtime bug, a bad connection string nor an authentication failure.
+const notConnectionStateClasses = [
+  mongo.MongoAPIError,
+  mongo.MongoRuntimeError,
+  mongo.MongoParseError,
+  mongo.MongoOIDCError,
+];
+
+function isConnectionStateError(error: unknown): boolean {
+  return error instanceof mongo.MongoDriverError && !notConnectionStateClasses.some((kind) => error instanceof kind);
+}
 
 // Labels the driver documents for failures of the server or the link rather than of the request: the
 // pool was reset, or a write may be retried once a primary is back.
 const mongoUnavailableLabels = ['ResetPool', 'RetryableWriteError'];
 
 export function isMongoUnavailable(error: unknown): boolean {
-  if (mongoUnavailableClasses.some((kind) => error instanceof kind)) return true;
+  if (mongoUnavailableClasses.some((kind) => error instanceof kind) || isConnectionStateError(error)) return true;
   return error instanceof mongo.MongoError && mongoUnavailableLabels.some((label) => error.hasErrorLabel(label));
 }
 

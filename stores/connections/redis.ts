@@ -9,10 +9,12 @@ export interface RedisConnectOptions {
   /** Total time to keep retrying the first connection. Default 10 000. */
   connectTimeoutMs?: number;
   /**
-   * How often the client checks that Redis still answers, in ms; 0 turns the check off. Default 1000. A
-   * server that stops answering (frozen, or a half-open connection) would otherwise cost every command
-   * the full `commandTimeoutMs`, several times per request; once a check goes unanswered for
-   * `commandTimeoutMs` the client reconnects, and until Redis answers again commands fail at once (503).
+   * How often the client checks that Redis still answers, in ms; 0 turns the check off. Default a quarter
+   * of `commandTimeoutMs`, at most 1000. A server that stops answering (frozen, or a half-open connection)
+   * would otherwise cost every command the full `commandTimeoutMs`, several times per request; once a
+   * check goes unanswered for `commandTimeoutMs` the client reconnects, and until Redis answers again
+   * commands fail at once (503). So a request started as the server froze fails within about 1.25 times
+   * `commandTimeoutMs`, however many commands it sends.
    */
   livenessIntervalMs?: number;
 }
@@ -27,7 +29,9 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
     const client = new Redis(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
+      // Commands in flight when the connection drops fail at once (503) instead of waiting to be resent after a
+      // reconnect, which against a frozen server would cost their whole timeout.
+      maxRetriesPerRequest: 0,
       commandTimeout,
       connectTimeout: Math.max(commandTimeout, 1000),
       retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
@@ -39,7 +43,11 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
     client.on('error', (error) => (cause ??= error));
     try {
       await client.connect();
-      watchLiveness(client, options.livenessIntervalMs ?? 1000, commandTimeout);
+      watchLiveness(
+        client,
+        options.livenessIntervalMs ?? Math.min(1000, Math.max(50, commandTimeout / 4)),
+        commandTimeout,
+      );
       return client;
     } catch (error) {
       client.disconnect();
@@ -58,7 +66,7 @@ function watchLiveness(client: Redis, intervalMs: number, deadlineMs: number): v
       .catch(() => {
         // Reconnecting ends the commands waiting on the silent connection, and with the offline queue off
         // new ones are refused at once until the ready check is answered again.
-        if (client.status === 'ready') client.disconnect(true);
+        if (client.status === 'ready') client.stream.destroy();
       })
       .finally(() => (probing = false));
   }, intervalMs);

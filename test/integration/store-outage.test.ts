@@ -57,7 +57,12 @@ for (const kind of ['mongodb', 'redis'] as const) {
       server = kind === 'mongodb' ? await startMongoServer() : await startRedisServer();
       const config = loadConfig(
         kind === 'mongodb'
-          ? { MONGODB_URI: server.url, SESSIONS_BACKEND: 'mongodb', MONGODB_SERVER_SELECTION_TIMEOUT: '1s' }
+          ? {
+              MONGODB_URI: server.url,
+              SESSIONS_BACKEND: 'mongodb',
+              MONGODB_SERVER_SELECTION_TIMEOUT: '1s',
+              MONGODB_RECONNECT_AFTER: '2s',
+            }
           : { REDIS_URL: server.url, SESSIONS_BACKEND: 'redis', REDIS_COMMAND_TIMEOUT: '500ms' },
       );
       stores = await createStores(config);
@@ -100,6 +105,25 @@ for (const kind of ['mongodb', 'redis'] as const) {
     });
 
     if (kind === 'redis') {
+      it('fails a request started as the server freezes within about REDIS_COMMAND_TIMEOUT', async function () {
+        await until('the store to answer', 45_000, async () => {
+          const response = await request(app).get('/fail-open/outage-session-1');
+          return response.body.answered === 3 ? response : undefined;
+        });
+        server.pause();
+        try {
+          const started = Date.now();
+          const response = await request(app).get('/fail-open/outage-session-1');
+          const elapsed = Date.now() - started;
+          expect(response.body).to.deep.equal({ answered: 0 });
+          // REDIS_COMMAND_TIMEOUT is 500 ms: the first command times out, the PING sent within 125 ms of the
+          // freeze goes unanswered for 500 ms and the others fail at once (3 x 500 ms without the check).
+          expect(elapsed, 'three commands against a server frozen as the request started').to.be.lessThan(1000);
+        } finally {
+          server.resume();
+        }
+      });
+
       it('fails commands at once while the server is frozen, once a liveness check went unanswered', async function () {
         await until('the store to answer', 45_000, async () => {
           const response = await request(app).get('/sessions/outage-session-1');
@@ -120,6 +144,42 @@ for (const kind of ['mongodb', 'redis'] as const) {
           const response = await request(app).get('/fail-open/outage-session-1');
           return response.body.answered === 3 ? response : undefined;
         });
+      });
+    }
+
+    if (kind === 'mongodb') {
+      it('gives a client whose server stayed unreachable past MONGODB_RECONNECT_AFTER a fresh topology, reported by /health', async function () {
+        await until('the store to answer', 45_000, async () => {
+          const response = await request(app).get('/sessions/outage-session-1');
+          return response.status === 503 ? undefined : response;
+        });
+        const before = ((await request(app).get('/health')).body.servers.mongodb.recovery?.attempts as number) ?? 0;
+        server.pause();
+        let during: request.Response;
+        try {
+          // Unhealthy for 2 s, checked every second: the first attempt starts within about 3 s.
+          during = await until('a forced reconnect', 20_000, async () => {
+            const response = await request(app).get('/health');
+            return response.body.servers.mongodb.recovery?.attempts > before ? response : undefined;
+          });
+        } finally {
+          server.resume();
+        }
+        expect(during.status).to.equal(503);
+        expect(during.body.servers.mongodb.recovery.lastAttemptAt).to.be.a('string');
+        const started = Date.now();
+        await until('the store to answer after the thaw', 30_000, async () => {
+          const response = await request(app).get('/sessions/outage-session-1');
+          expect(response.status, 'never a 500').to.be.oneOf([200, 503]);
+          return response.status === 200 ? response : undefined;
+        });
+        expect(Date.now() - started, 'recovery after the thaw').to.be.lessThan(15_000);
+        const health = await until('/health to report the reconnect', 15_000, async () => {
+          const response = await request(app).get('/health');
+          return response.body.servers.mongodb.recovery?.lastOutcome === 'reconnected' ? response : undefined;
+        });
+        expect(health.status).to.equal(200);
+        expect(health.body.servers.mongodb.recovery).to.not.have.property('unhealthyForMs');
       });
     }
 

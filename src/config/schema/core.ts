@@ -71,11 +71,17 @@ export const coreVariables = defineVariables({
     min: 100,
     description: 'How long a MongoDB operation waits for a reachable server before the request gets 503.',
   }),
+  MONGODB_RECONNECT_AFTER: durationVar({
+    default: 10_000,
+    min: 0,
+    description:
+      'A MongoDB server that has not answered a once-a-second ping for this long gets a fresh driver topology (monitors and pools), again after each further such period, so a process recovers from a server restart without being restarted; `/health` reports the attempts. `0` turns this off.',
+  }),
   REDIS_COMMAND_TIMEOUT: durationVar({
     default: 2000,
     min: 50,
     description:
-      'How long a Redis command may take before the request gets 503. A server that stops answering (frozen, half-open connection) is noticed by a once-a-second PING within this time; commands then fail at once until it answers again.',
+      'How long a Redis command may take before the request gets 503. A server that stops answering (frozen, half-open connection) is noticed by a PING sent every quarter of this time (at most every second) that goes unanswered for this time; commands then fail at once until it answers again, so a request started as the server froze fails within about 1.25 times this.',
   }),
   STORE_CONNECT_TIMEOUT: durationVar({
     default: 10_000,

@@ -12,6 +12,8 @@ const require = createRequire(import.meta.url);
 const cmapErrors = require('mongodb/lib/cmap/errors.js') as {
   PoolClearedOnNetworkError: new (pool: { address: string }) => Error;
   PoolClearedError: new (pool: { address: string }) => Error;
+  PoolClosedError: new (pool: { address: string }) => Error;
+  WaitQueueTimeoutError: new (message: string, address: string) => Error;
 };
 
 function labelled(label: string): Error {
@@ -30,6 +32,11 @@ describe('store error classification', function () {
       new mongo.MongoNetworkError('reset'),
       new mongo.MongoTopologyClosedError(),
       new mongo.MongoNotConnectedError('not connected'),
+      // What operations meet while a forced reconnect replaces the topology.
+      new cmapErrors.PoolClosedError(pool),
+      new mongo.MongoClientClosedError(),
+      new cmapErrors.WaitQueueTimeoutError('timed out waiting for a connection', pool.address),
+      new mongo.MongoOperationTimeoutError('timed out'),
     ]) {
       expect(isMongoUnavailable(error), error.name).to.equal(true);
     }
@@ -50,6 +57,10 @@ describe('store error classification', function () {
     named.name = 'MongoNetworkError';
     expect(isMongoUnavailable(named), 'a name alone proves nothing').to.equal(false);
     expect(isMongoUnavailable('MongoNetworkError')).to.equal(false);
+    expect(isMongoUnavailable(new mongo.MongoInvalidArgumentError('bad option')), 'a misuse of the API').to.equal(
+      false,
+    );
+    expect(isMongoUnavailable(new mongo.MongoRuntimeError('driver bug')), 'a runtime bug').to.equal(false);
   });
 
   it('turns an outage into StoreUnavailableError (503) and passes other errors through', async function () {
