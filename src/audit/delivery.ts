@@ -19,6 +19,8 @@ export interface DeliveryOptions {
   now: Clock;
   /** Called with each batch the primary accepted, in the order they were accepted. */
   onStored(events: readonly AuditEvent[]): void;
+  /** Called with each batch this process appended to a fallback queue. */
+  onQueued?(events: readonly AuditEvent[]): void;
 }
 
 /** Raised when neither the primary nor any fallback accepted a batch; the caller keeps it in memory. */
@@ -41,6 +43,7 @@ export class ReliableDelivery {
   #replaying: Promise<boolean> | undefined;
   /** Batches queued so far: a replay only declares the queues empty if none was queued while it ran. */
   #queuedCount = 0;
+  #sweeping = false;
 
   constructor(options: DeliveryOptions) {
     this.#options = options;
@@ -85,16 +88,42 @@ export class ReliableDelivery {
 
   /** Replays queued batches, oldest first, for about `budgetMs`; true when every queue is empty. */
   replay(budgetMs: number): Promise<boolean> {
-    this.#replaying ??= this.#replay(budgetMs).finally(() => (this.#replaying = undefined));
+    return this.#startReplay(budgetMs, -1);
+  }
+
+  /**
+   * Replays batches that other processes left in a shared queue while this one has none queued: a process
+   * that is stuck (its store client broken) or gone (killed) would otherwise leave them there until it
+   * runs again. Batches go to the store as they are: each stream's digests stay its owner's to sign.
+   */
+  async sweep(budgetMs: number): Promise<void> {
+    if (this.#tail >= 0 || this.#replaying || this.#sweeping || this.#options.now() < this.#nextAttemptAt) return;
+    this.#sweeping = true;
+    try {
+      const { fallbacks } = this.#options;
+      let last = -1;
+      for (let index = 0; index < fallbacks.length; index++) {
+        const size = await withDeadline(fallbacks[index]!.size(), this.#options.writeTimeoutMs).catch(() => 0);
+        if (size > 0) last = index;
+      }
+      if (last >= 0) await this.#startReplay(budgetMs, last);
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  #startReplay(budgetMs: number, through: number): Promise<boolean> {
+    this.#replaying ??= this.#replay(budgetMs, through).finally(() => (this.#replaying = undefined));
     return this.#replaying;
   }
 
-  async #replay(budgetMs: number): Promise<boolean> {
+  /** Replays tiers 0 to the last that may hold batches (this process's, or `through` when later). */
+  async #replay(budgetMs: number, through: number): Promise<boolean> {
     const deadline = performance.now() + budgetMs;
     const { fallbacks } = this.#options;
     const queuedBefore = this.#queuedCount;
     let skipped = false;
-    for (let index = 0; index <= this.#tail && index < fallbacks.length; index++) {
+    for (let index = 0; index <= Math.max(this.#tail, through) && index < fallbacks.length; index++) {
       const tier = fallbacks[index]!;
       for (;;) {
         if (performance.now() > deadline) return false;
@@ -160,6 +189,7 @@ export class ReliableDelivery {
         // Concurrent writers may queue into different tiers; the tail only ever moves later.
         this.#tail = Math.max(this.#tail, index);
         this.#queuedCount++;
+        this.#options.onQueued?.(events);
         return;
       } catch (error) {
         this.#options.logger.warn({ tier: tier.backend, err: errorForLog(error) }, 'audit fallback refused a batch');

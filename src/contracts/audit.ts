@@ -37,6 +37,11 @@ export interface AuditScanOptions {
   from?: Date;
   to?: Date;
   stream?: string;
+  /**
+   * Only events with a greater `seq` (with `stream`: how a process finds its events that another one
+   * replayed). A hint a store may ignore: callers filter again.
+   */
+  afterSeq?: number;
 }
 
 export interface AuditStore extends ManagedStore {

@@ -79,6 +79,7 @@ export class MemoryAuditStore implements AuditStore {
     const matches = queryPredicate({ limit: 1, from: options.from, to: options.to });
     for (const event of [...this.#events]) {
       if (options.stream !== undefined && event.stream !== options.stream) continue;
+      if (options.afterSeq !== undefined && !(event.seq > options.afterSeq)) continue;
       if (this.#live(event) && matches(event)) yield structuredClone(event);
     }
   }

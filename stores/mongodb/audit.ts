@@ -175,6 +175,7 @@ export class MongoAuditStore implements AuditStore {
   async *scan(options: AuditScanOptions = {}): AsyncIterable<AuditEvent> {
     const filter: Filter<AuditDocument> = { expireAt: { $gt: this.#date() } };
     if (options.stream !== undefined) filter.stream = options.stream;
+    if (options.afterSeq !== undefined) filter.seq = { $gt: options.afterSeq };
     if (options.from || options.to) {
       filter.time = { ...(options.from && { $gte: options.from }), ...(options.to && { $lt: options.to }) };
     }

@@ -204,6 +204,7 @@ export class RedisAuditStore implements AuditStore {
           const event = parse(entry);
           if (!event || !this.#live(event) || !matches(event)) continue;
           if (options.stream !== undefined && event.stream !== options.stream) continue;
+          if (options.afterSeq !== undefined && !(event.seq > options.afterSeq)) continue;
           yield event;
         }
         if (chunk.length < 1000) break;

@@ -200,6 +200,9 @@ contractSuite<AuditStore>(
       const scanned = [];
       for await (const event of store().scan()) scanned.push(event);
       expect(scanned.map((e) => e.seq).sort()).to.deep.equal([1, 2, 3, 4]);
+      const after = [];
+      for await (const event of store().scan({ stream: events[0]!.stream, afterSeq: 2 })) after.push(event.seq);
+      expect(after.sort(), 'one stream past a seq').to.deep.equal([3, 4]);
     });
   },
 );
