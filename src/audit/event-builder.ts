@@ -2,7 +2,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { errorForLog, type Logger } from '../logger.js';
-import { isoString } from '../iso-time.js';
 import { maskOwned, type Masker } from '../pii/masker.js';
 import { canonicalCopy, canonicalJson, NestingError } from './canonical.js';
 import type { HashChain } from './chain.js';
@@ -78,14 +77,14 @@ export class EventBuilder {
     const madeId = nextId !== undefined && id === undefined;
     const madeTime = nextId !== undefined && time === undefined;
     if (madeId) id = nextId();
-    if (madeTime) time = isoString(now());
+    if (madeTime) time = new Date(now()).toISOString();
     if (enrichers.length > 0) {
       const view = { ...payload, id, time, action };
       this.#enrich(view, payload, data);
       ({ id, time, action } = view);
     }
     if (!madeId && (typeof id !== 'string' || !SAFE_ID.test(id))) id = randomUUID();
-    if (!madeTime && (typeof time !== 'string' || Number.isNaN(Date.parse(time)))) time = isoString(now());
+    if (!madeTime && (typeof time !== 'string' || Number.isNaN(Date.parse(time)))) time = new Date(now()).toISOString();
     action = typeof action === 'string' && action ? action.slice(0, 128) : 'UNKNOWN';
     // `data` is a fresh null-prototype copy of the context; the canonical copy below makes it plain.
     if (Object.keys(data).length > 0) payload.data = data;
