@@ -64,8 +64,10 @@ function watchLiveness(client: Redis, intervalMs: number, deadlineMs: number): v
     probing = true;
     withTimeout(client.ping(), deadlineMs)
       .catch(() => {
-        // Reconnecting ends the commands waiting on the silent connection, and with the offline queue off
-        // new ones are refused at once until the ready check is answered again.
+        // Destroying the silent socket fails the commands waiting on it at once (with maxRetriesPerRequest 0
+        // none is kept to be resent) and ioredis reconnects; with the offline queue off new commands are
+        // refused at once until the ready check is answered again. (disconnect() only half-closes the
+        // socket, and a frozen server never finishes closing it.)
         if (client.status === 'ready') client.stream.destroy();
       })
       .finally(() => (probing = false));
