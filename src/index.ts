@@ -15,7 +15,7 @@ export type * from './audit/event-ref.js';
 export type * from './pii/blind-index.js';
 export * from './auth/index.js';
 export * from './filter/index.js';
-export { VERSION_FIELD, DELETED_FIELD } from './contracts/records.js';
+export { VERSION_FIELD, DELETED_FIELD, DECRYPTION_ERROR_FIELD } from './contracts/records.js';
 export * from './audit/index.js';
 export * from './abac/index.js';
 export * from './pii/index.js';

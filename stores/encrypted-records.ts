@@ -1,6 +1,12 @@
 // A RecordStore decorator that encrypts configured fields on write and decrypts them on read.
 import type { FilterNode } from '../src/filter/ast.js';
-import type { PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../src/contracts/records.js';
+import {
+  DECRYPTION_ERROR_FIELD,
+  type PreparedRecord,
+  type RecordQuery,
+  type RecordStore,
+  type StoredRecord,
+} from '../src/contracts/records.js';
 import { ValidationError } from '../src/errors.js';
 import { problemOf, type FieldEncryption } from '../src/pii/field-encryption.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
@@ -14,8 +20,7 @@ export interface EncryptedRecordStoreOptions {
   logger?: Logger;
 }
 
-/** Marks a record whose encrypted fields could not be decrypted (wrong key, tampered data). */
-export const DECRYPTION_ERROR_FIELD = '_decryptionError';
+export { DECRYPTION_ERROR_FIELD };
 
 /**
  * Encrypts on insert and replace (AES-256-GCM, blind index beside the ciphertext) and decrypts on every

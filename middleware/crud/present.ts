@@ -1,6 +1,11 @@
 // Shapes records for responses: internal fields out, hidden fields out, projection, masking.
 import type { Request } from 'express';
-import { DELETED_FIELD, VERSION_FIELD, type StoredRecord } from '../../src/contracts/records.js';
+import {
+  DECRYPTION_ERROR_FIELD,
+  DELETED_FIELD,
+  VERSION_FIELD,
+  type StoredRecord,
+} from '../../src/contracts/records.js';
 import { maskOwned, type Masker } from '../../src/pii/masker.js';
 import type { Visibility } from '../../src/pii/visibility.js';
 import { isHidden } from './access.js';
@@ -70,6 +75,10 @@ export function createPresenter(masker: Masker | undefined, viewOf: (req: Reques
     if (deletedAt !== undefined && deletedAt !== null && showDeleted && !isHidden(hidden, 'deletedAt'))
       out.deletedAt = deletedAt;
     for (const field of hidden) if (field.includes('.')) removePath(out, field.split('.'));
+    // An undecryptable record says so whatever fields were asked for: a projection must not make its nulls
+    // look like real values.
+    const undecryptable = record[DECRYPTION_ERROR_FIELD];
+    if (undecryptable !== undefined) out[DECRYPTION_ERROR_FIELD] = undecryptable;
     // `out` is this call's own object: the masker need not copy it again.
     return masker ? maskOwned(masker, out, view.grant) : out;
   };

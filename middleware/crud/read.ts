@@ -1,7 +1,7 @@
 // Read routes: list (with path filters), get by id, unique values, search by key, history.
 import { isDeepStrictEqual } from 'node:util';
 import type { Request, Response } from 'express';
-import type { StoredRecord } from '../../src/contracts/records.js';
+import { DECRYPTION_ERROR_FIELD, type StoredRecord } from '../../src/contracts/records.js';
 import { NotFoundError, ValidationError } from '../../src/errors.js';
 import { and, matchAll, type FilterNode } from '../../src/filter/index.js';
 import { contextOf } from '../context.js';
@@ -41,11 +41,31 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
       items: page.map((record) => state.present(req, record, query.projection)),
       nextCursor,
     };
+    const errors = decryptionErrors(page);
+    if (errors.length > 0) body.errors = errors;
     if (query.offset !== undefined) body.nextOffset = more ? query.offset + query.limit : null;
     if (query.count) body.count = await state.store.count(query.where);
     audit(req, state, { action: 'LIST' });
     res.json(body);
   };
+}
+
+/**
+ * Records of a page that could not be decrypted, beside the items as InCountry lists them: the id and the
+ * problem's code, never plaintext or key material.
+ */
+function decryptionErrors(page: readonly StoredRecord[]): { id: string; code: string; message: string }[] {
+  const errors: { id: string; code: string; message: string }[] = [];
+  for (const record of page) {
+    const code = record[DECRYPTION_ERROR_FIELD];
+    if (code === undefined) continue;
+    errors.push({
+      id: record.id,
+      code: String(code),
+      message: 'The record cannot be decrypted with the configured keys; its encrypted fields are null.',
+    });
+  }
+  return errors;
 }
 
 /** The store may leave out hidden fields: none can be a sort key (the next cursor is built from those). */

@@ -1,6 +1,11 @@
 // Write routes: create, update (PATCH merge / PUT replace), delete (trash or forced), restore and purge.
 import type { Request, Response } from 'express';
-import { DELETED_FIELD, VERSION_FIELD, type StoredRecord } from '../../src/contracts/records.js';
+import {
+  DECRYPTION_ERROR_FIELD,
+  DELETED_FIELD,
+  VERSION_FIELD,
+  type StoredRecord,
+} from '../../src/contracts/records.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -156,6 +161,14 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const existing = await state.store.get(id, scope);
       if (!existing) throw notFound(state, id);
+      // Its encrypted fields read as null: a merge would write those nulls over data that only another key
+      // can still read.
+      if (existing[DECRYPTION_ERROR_FIELD] !== undefined) {
+        throw new ConflictError(
+          'The record cannot be decrypted with the configured keys, so it cannot be updated; restore its key (ENCRYPTION_KEYS) or delete it.',
+          { code: 'conflict.undecryptable' },
+        );
+      }
       const conditional = checkIfMatch(req, existing._version);
       const current = withoutTimestamps(fieldsOf(existing));
       let next: Record<string, unknown>;

@@ -8,6 +8,12 @@ import type { ManagedStore } from './lifecycle.js';
 export const VERSION_FIELD = '_version';
 /** Set when a record is in the trash (soft-deleted); absent otherwise. */
 export const DELETED_FIELD = '_deletedAt';
+/**
+ * Set by a store that reads a record it cannot decrypt (wrong key, tampered data): the code of the problem.
+ * The record's encrypted fields are then `null`; the CRUD routers list such records under `errors` and refuse
+ * to update them.
+ */
+export const DECRYPTION_ERROR_FIELD = '_decryptionError';
 
 /** A record as stores return it: the public `id`, its version and its fields (dates as `Date`). */
 export interface StoredRecord {

@@ -128,3 +128,49 @@ describe('EncryptedRecordStore: fields the caller may not see', () => {
     expect(record).to.include({ id: 'p1', ssn: null, _decryptionError: 'pii.authentication_failed' });
   });
 });
+
+describe('CRUD router: records that cannot be decrypted (HTTP)', () => {
+  const { inner, store, encryption } = encryptedPeople();
+  const app = express();
+  app.use(express.json());
+  app.use('/people', crudRouter({ resource: 'people', store, blindIndex: encryption, allowReplace: true }));
+  app.use(errorHandler());
+
+  before(async () => {
+    await store.insert('p1', { name: 'Ada', ssn: '123-45-6789', notes: 'n1' });
+    await store.insert('p2', { name: 'Bob', ssn: '987-65-4321', notes: 'n2' });
+    // p1's ssn ciphertext damaged: it no longer authenticates.
+    const stored = (await inner.get('p1'))!;
+    await inner.replace('p1', stored._version, { ...stored, ssn: `${String(stored.ssn).slice(0, -4)}AAAA` });
+  });
+
+  it('lists them under errors beside the items, with or without fields=', async () => {
+    for (const path of ['/people?sort=id', '/people?sort=id&fields=name', '/people?sort=id&fields=ssn']) {
+      const { body } = await request(app).get(path).expect(200);
+      expect(body.items.map((item: { id?: string; name?: string }) => item.id ?? item.name)).to.have.length(2);
+      expect(body.items[0]).to.include({ _decryptionError: 'pii.authentication_failed' });
+      expect(body.items[1]).to.not.have.property('_decryptionError');
+      expect(body.errors, path).to.deep.equal([
+        {
+          id: 'p1',
+          code: 'pii.authentication_failed',
+          message: 'The record cannot be decrypted with the configured keys; its encrypted fields are null.',
+        },
+      ]);
+    }
+    const fine = await request(app).get('/people?name=Bob').expect(200);
+    expect(fine.body).to.not.have.property('errors');
+  });
+
+  it('refuses to update one with 409 conflict.undecryptable, and writes nothing', async () => {
+    const before = (await inner.get('p1'))!;
+    for (const method of ['patch', 'put'] as const) {
+      const refused = await request(app)[method]('/people/p1').send({ name: 'Ada B' }).expect(409);
+      expect(refused.type).to.equal('application/problem+json');
+      expect(refused.body).to.include({ status: 409, code: 'conflict.undecryptable' });
+      expect(refused.body.detail).to.match(/cannot be decrypted/);
+    }
+    expect((await inner.get('p1'))!._version).to.equal(before._version);
+    await request(app).patch('/people/p2').send({ name: 'Bob B' }).expect(200);
+  });
+});
