@@ -11,7 +11,16 @@ import { runCli } from '../../src/cli/run.js';
 import type { AuditStore } from '../../src/contracts/audit.js';
 import { MongoAuditStore } from '../../stores/mongodb/audit.js';
 import { RedisAuditStore } from '../../stores/redis/audit.js';
-import { requireEnv, sharedMongo, sharedRedis, uniqueName } from '../support/connections.js';
+import type { RedisClient } from '../../stores/redis/client.js';
+import {
+  deleteKeys,
+  redisClusterNodes,
+  requireEnv,
+  sharedMongo,
+  sharedRedis,
+  sharedRedisCluster,
+  uniqueName,
+} from '../support/connections.js';
 
 const KEY = 'truncation-test-signing-key-0123456789';
 const INTERVAL = 100;
@@ -46,33 +55,41 @@ async function mongoBackend(): Promise<Backend> {
   };
 }
 
-async function redisBackend(): Promise<Backend> {
-  const client = await sharedRedis();
+/** A Redis audit store on one server or on the cluster, reached by the CLI through `source`. */
+async function redisBackend(client: RedisClient, source: string[]): Promise<Backend> {
   const prefix = `${uniqueName('cut')}:`;
   const store = new RedisAuditStore({ client, prefix });
+  // An event's id key and the digests live beside its shard's stream (one shard on a single server).
+  const beside = (stream: string, name: string) => stream.replace(/stream$/, name);
   return {
     store,
-    source: ['--redis', requireEnv('REDIS_URL'), '--prefix', prefix],
+    source: [...source, '--prefix', prefix],
     async deleteEvents(ids) {
       for (const id of ids) {
-        const entry = await client.get(`${prefix}audit:id:${id}`);
-        if (entry) await client.xdel(`${prefix}audit:stream`, entry);
-        await client.del(`${prefix}audit:id:${id}`);
+        for (const stream of store.streamKeys) {
+          const entry = await client.get(beside(stream, `id:${id}`));
+          if (entry) await client.xdel(stream, entry);
+          await client.del(beside(stream, `id:${id}`));
+        }
       }
     },
     async deleteDigests(ids) {
-      if (ids.length > 0) await client.hdel(`${prefix}audit:digests`, ...ids);
+      if (ids.length === 0) return;
+      for (const stream of store.streamKeys) await client.hdel(beside(stream, 'digests'), ...ids);
     },
     async cleanup() {
-      const keys = await client.keys(`${prefix}*`);
-      if (keys.length > 0) await client.del(...keys);
+      await deleteKeys(client, `*${prefix}*`);
     },
   };
 }
 
 const backends: [string, () => Promise<Backend>][] = [
   ['MongoDB', mongoBackend],
-  ['Redis', redisBackend],
+  ['Redis', async () => redisBackend(await sharedRedis(), ['--redis', requireEnv('REDIS_URL')])],
+  [
+    'Redis Cluster',
+    async () => redisBackend(await sharedRedisCluster(), ['--redis-cluster', redisClusterNodes().join(',')]),
+  ],
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -21,6 +21,7 @@ unverifiable events found, 2 bad input.
 SOURCE (default: MongoDB at $MONGODB_URI):
   --mongodb URI        a MongoDB server; --collection NAME (default portcullis_audit)
   --redis URL          a Redis audit stream; --prefix PREFIX (default portcullis:)
+  --redis-cluster URLS the audit shards on a Redis Cluster: comma-separated node URLs; --prefix as above
   --file FILE          events as JSON lines (an export); --digests FILE for their digests
 
   --from TIME, --to TIME   ISO 8601 bounds on event time (from inclusive, to exclusive)
@@ -41,7 +42,7 @@ export interface AuditSource {
 }
 
 export interface SourceRequest {
-  kind: 'mongodb' | 'redis';
+  kind: 'mongodb' | 'redis' | 'redis-cluster';
   url: string;
   collection?: string;
   prefix?: string;
@@ -65,7 +66,10 @@ async function openStore(request: SourceRequest): Promise<AuditSource> {
     close = () => connection.close();
   } else {
     const backend = await import('portcullis/stores/redis');
-    const client = await backend.connectRedis(request.url, { connectTimeoutMs: 5000 });
+    const client =
+      request.kind === 'redis-cluster'
+        ? await backend.connectRedisCluster(request.url.split(','), { connectTimeoutMs: 5000 })
+        : await backend.connectRedis(request.url, { connectTimeoutMs: 5000 });
     store = new backend.RedisAuditStore({ client, prefix: request.prefix });
     close = async () => void (await client.quit());
   }
@@ -112,6 +116,7 @@ const VERIFY_OPTIONS = {
   mongodb: { type: 'string' },
   collection: { type: 'string' },
   redis: { type: 'string' },
+  'redis-cluster': { type: 'string' },
   prefix: { type: 'string' },
   file: { type: 'string' },
   digests: { type: 'string' },
@@ -136,11 +141,15 @@ function parseVerifyArgs(args: string[], io: CliIO): Parsed {
   if (to) parsed.to = to;
   if (values.stream !== undefined) parsed.stream = values.stream;
   if (parsed.pins.length === 0 && io.env.AUDIT_DIGEST_PIN_FILE) parsed.pins.push(io.env.AUDIT_DIGEST_PIN_FILE);
-  const sources = [mongodb, redis, parsed.file].filter((source) => source !== undefined);
-  if (sources.length > 1) throw new UsageError('give one source: --mongodb, --redis or --file');
+  const cluster = values['redis-cluster'];
+  const sources = [mongodb, redis, cluster, parsed.file].filter((source) => source !== undefined);
+  if (sources.length > 1) throw new UsageError('give one source: --mongodb, --redis, --redis-cluster or --file');
   if (parsed.file === undefined) {
     if (redis !== undefined) parsed.request = { kind: 'redis', url: checkUrl(redis, ['redis:', 'rediss:'], '--redis') };
-    else {
+    else if (cluster !== undefined) {
+      const nodes = cluster.split(',').map((node) => checkUrl(node.trim(), ['redis:', 'rediss:'], '--redis-cluster'));
+      parsed.request = { kind: 'redis-cluster', url: nodes.join(',') };
+    } else {
       const url = mongodb ?? io.env.MONGODB_URI;
       if (!url) throw new UsageError('no source: give --mongodb URI, --redis URL or --file FILE (or set MONGODB_URI)');
       parsed.request = { kind: 'mongodb', url: checkUrl(url, ['mongodb:', 'mongodb+srv:'], '--mongodb') };
