@@ -10,8 +10,8 @@ import { and, matchAll, matchNone, not, or, type FilterNode, type FilterValue, t
 import { RegexBudgetError, withinRegexBudget } from '../regex.js';
 import type { Checker } from './checkers.js';
 import { normalizeInquiry, type NormalizedInquiry } from './inquiry.js';
-import { COMPILED, type CompiledElement, type Policy, type PolicyField } from './policy.js';
-import { UnfitValueError, type Rule } from './rules/rule.js';
+import type { AttributeRules, Policy, PolicyElement, PolicyField } from './policy.js';
+import { isRule, UnfitValueError, type Rule } from './rules/rule.js';
 import { isPrimitiveKey, ownAttribute, pythonKey, valuesEqual } from './values.js';
 
 /** A rule that has no exact filter form, where it sits, and why. */
@@ -185,6 +185,10 @@ interface Known {
   resource: Readonly<Record<string, unknown>>;
 }
 
+function entriesOf(attributes: AttributeRules): [string, Rule][] {
+  return Object.keys(attributes).map((name) => [name, attributes[name]!]);
+}
+
 /** True when `f` can only hold where `field` is present (then an `exists` test adds nothing). */
 function requiresField(f: Formula, field: string): boolean {
   switch (f.kind) {
@@ -259,17 +263,16 @@ class PartialEvaluator {
   /** The policy's match as a formula, and where evaluating it fails (which denies the whole decision). */
   policy(policy: Policy): { match: Formula; error: Formula } {
     this.#policy = policy.uid;
-    const compiled = policy[COMPILED];
     let reached: Formula = TRUE;
     // vakt's order: actions, subjects, resources, then the context; each is reached only if the ones before fit.
     for (const field of ['actions', 'subjects', 'resources'] as const) {
-      const fits = this.#field(field, compiled[field]);
+      const fits = this.#field(field, policy[field]);
       reached = fAnd(reached, fits);
       if (isFalse(reached)) return { match: FALSE, error: FALSE };
     }
     // A context rule that is unfit fails the decision (vakt's guard catches the exception there).
     let error: Formula = FALSE;
-    for (const [name, rule] of Object.entries(compiled.context)) {
+    for (const [name, rule] of entriesOf(policy.context)) {
       if (!Object.hasOwn(this.known.inquiry.context, name)) return { match: FALSE, error };
       const outcome = this.#rule(rule, { kind: 'known', value: this.known.inquiry.context[name] }, `context.${name}`);
       error = fOr(error, fAnd(reached, fNot(outcome.d)));
@@ -279,7 +282,8 @@ class PartialEvaluator {
     return { match: reached, error };
   }
 
-  #field(field: PolicyField, elements: readonly CompiledElement[]): Formula {
+  // Policies are read through their public shape (elements and rules), not the checkers' compiled form.
+  #field(field: PolicyField, elements: readonly PolicyElement[]): Formula {
     const parts: Formula[] = [];
     elements.forEach((element, index) => {
       // An element fits where its rules hold; an unfit element simply does not fit.
@@ -288,23 +292,23 @@ class PartialEvaluator {
     return fOr(...parts);
   }
 
-  #element(element: CompiledElement, field: PolicyField, path: string): Formula {
+  #element(element: PolicyElement, field: PolicyField, path: string): Formula {
     if (field !== 'resources') {
       const value = this.known.inquiry[field === 'subjects' ? 'subject' : 'action'];
-      if (element.kind === 'rule') return this.#rule(element.rule, { kind: 'known', value }, path).t;
-      if (element.kind !== 'attributes') return FALSE;
+      if (isRule(element)) return this.#rule(element, { kind: 'known', value }, path).t;
+      if (typeof element === 'string') return FALSE;
       const parts: Formula[] = [];
-      for (const [name, rule] of Object.entries(element.attributes)) {
+      for (const [name, rule] of entriesOf(element)) {
         const attribute = ownAttribute(value, name);
         if (!attribute.found) return FALSE;
         parts.push(this.#rule(rule, { kind: 'known', value: attribute.value }, `${path}.${name}`).t);
       }
       return fAnd(...parts);
     }
-    if (element.kind === 'rule') return this.#rule(element.rule, { kind: 'resource' }, path).t;
-    if (element.kind !== 'attributes') return FALSE;
+    if (isRule(element)) return this.#rule(element, { kind: 'resource' }, path).t;
+    if (typeof element === 'string') return FALSE;
     const parts: Formula[] = [];
-    for (const [name, rule] of Object.entries(element.attributes)) {
+    for (const [name, rule] of entriesOf(element)) {
       const at = `${path}.${name}`;
       if (Object.hasOwn(this.known.resource, name)) {
         parts.push(this.#rule(rule, { kind: 'known', value: this.known.resource[name] }, at).t);
