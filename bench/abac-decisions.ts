@@ -1,6 +1,7 @@
 // vakt's benchmark scenario (N unique generated policies, rule-based and regex) side by side with
 // node-casbin (ABAC model, equivalent matcher) and @casl/ability on the same policy set, in one process.
 // Run: npx tsx --expose-gc bench/abac-decisions.ts [--sizes 1000,10000,100000] [--seconds 1]
+// The last section measures guard.queryFor (bench/abac-query-for.ts, also runnable alone).
 import { cpus, loadavg } from 'node:os';
 import { createMongoAbility, subject as caslSubject, type MongoAbility } from '@casl/ability';
 import { newEnforcer, newModelFromString, type Enforcer } from 'casbin';
@@ -14,6 +15,7 @@ import {
   type Inquiry,
   type Policy,
 } from 'portcullis';
+import { queryForSection } from './abac-query-for.js';
 
 const { Eq, In, StartsWith, GreaterOrEqual, CIDR } = rules;
 
@@ -288,6 +290,8 @@ async function run(): Promise<void> {
       `${name}: time per decision ${fmt(times[small]!)} µs at ${small.toLocaleString('en-US')} → ${fmt(times[large]!)} µs at ${large.toLocaleString('en-US')} policies: ${fmt(times[large]! / times[small]!)}× (best round; goal ≤ 5×); median ${fmt(median[small]!)} → ${fmt(median[large]!)} µs: ${fmt(median[large]! / median[small]!)}×`,
     );
   }
+  console.log();
+  queryForSection(SIZES, SECONDS);
 }
 
 await run();

@@ -198,7 +198,10 @@ export class Guard {
     if (!this.#set) throw new TypeError('queryFor needs in-memory policies; wrap the store in a PolicyMirror');
     if (!isPlainObject(resource)) throw new TypeError('queryFor: resource must be an object of known attributes');
     if (this.checker.policyType === 'rule') {
-      return partialEvaluate(this.#set.values(), this.checker, { subject, action, resource, context });
+      // Only policies whose subjects and actions can fit: the index picks the more selective of the two.
+      const known = normalizeInquiry({ subject, action, resource: '', context });
+      const candidates = this.#set.candidates(known, this.checker, ['subjects', 'actions']);
+      return partialEvaluate(candidates, this.checker, { subject, action, resource, context });
     }
     // String-based policies compare strings: an object resource fits the same ones whatever its attributes.
     const normalized = normalizeInquiry({ subject, action, resource: { ...resource, '\u0000': true }, context });

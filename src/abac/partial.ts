@@ -284,12 +284,53 @@ class PartialEvaluator {
 
   // Policies are read through their public shape (elements and rules), not the checkers' compiled form.
   #field(field: PolicyField, elements: readonly PolicyElement[]): Formula {
+    // Most policies are decided by their actions and subjects alone: check those as the rules checker
+    // does, without building formulas, unless a rule reads the resource or raises.
+    if (field !== 'resources') {
+      const fits = this.#knownFits(elements, this.known.inquiry[field === 'subjects' ? 'subject' : 'action']);
+      if (fits !== undefined) return fits ? TRUE : FALSE;
+    }
     const parts: Formula[] = [];
     elements.forEach((element, index) => {
       // An element fits where its rules hold; an unfit element simply does not fit.
       parts.push(this.#element(element, field, `${field}[${index}]`));
     });
     return fOr(...parts);
+  }
+
+  /** Whether a known value fits some element (RulesChecker's test), or undefined when that depends on the resource. */
+  #knownFits(elements: readonly PolicyElement[], value: unknown): boolean | undefined {
+    this.#touched = false;
+    try {
+      for (const element of elements) {
+        if (this.#knownElementFits(element, value)) return this.#touched ? undefined : true;
+      }
+    } catch (error) {
+      if (this.#touched || !(error instanceof UnfitValueError)) return undefined;
+    }
+    return this.#touched ? undefined : false;
+  }
+
+  #knownElementFits(element: PolicyElement, value: unknown): boolean {
+    if (isRule(element)) {
+      try {
+        return element.satisfied(value, this.#probe);
+      } catch (error) {
+        if (error instanceof UnfitValueError) return false;
+        throw error;
+      }
+    }
+    if (typeof element === 'string') return false;
+    try {
+      for (const name in element) {
+        const attribute = ownAttribute(value, name);
+        if (!attribute.found || !element[name]!.satisfied(attribute.value, this.#probe)) return false;
+      }
+    } catch (error) {
+      if (error instanceof UnfitValueError) return false;
+      throw error;
+    }
+    return true;
   }
 
   #element(element: PolicyElement, field: PolicyField, path: string): Formula {

@@ -248,7 +248,12 @@ export class PolicySet {
    * The policies of the checker's type that may match the inquiry. Picks the most selective of the
    * subjects, actions and resources indexes; the fuzzy checker cannot be indexed and scans.
    */
-  candidates(inquiry: NormalizedInquiry, checker: Checker): Policy[] {
+  candidates(
+    inquiry: NormalizedInquiry,
+    checker: Checker,
+    /** The fields to choose among; `queryFor` leaves out the resources, which it has not read yet. */
+    fields: readonly PolicyField[] = POLICY_FIELDS,
+  ): Policy[] {
     const mode = indexModeFor(checker.name);
     if (!mode) return this.#scan(checker.policyType);
     const index = this.#indexes[mode];
@@ -256,7 +261,7 @@ export class PolicySet {
     let next = this.#nextBuckets;
     best.length = 0;
     let bestTotal = Infinity;
-    for (const field of POLICY_FIELDS) {
+    for (const field of fields) {
       next.length = 0;
       const total = index[field].collect(inquiry[FIELD_VALUE[field]], next);
       if (total < bestTotal) {
