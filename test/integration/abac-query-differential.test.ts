@@ -2,7 +2,7 @@
 // when it is in the result of guard.queryFor() — as an in-memory predicate and as a MongoDB-compatible query.
 import { expect } from 'chai';
 import type { Collection, Document } from 'mongodb';
-import { Guard, policy, rules, type Policy, type Rule } from '../../src/abac/index.js';
+import { Guard, policy, resourceOf, rules, type Policy, type Rule } from '../../src/abac/index.js';
 import { toMongoFilter, toPredicate } from '../../src/filter/index.js';
 import { sharedMongo, uniqueName } from '../support/connections.js';
 import { prng } from '../support/prng.js';
@@ -15,8 +15,10 @@ const random = prng(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 const chance = (p: number) => random() < p;
 
-const FIELDS = ['country', 'age', 'owner', 'tags', 'status', 'flag', 'score'] as const;
-const STRINGS = ['DE', 'FR', 'US', '', 'a', 'ab', 'b', 'u1', 'u2', 'open'];
+const FIELDS = ['country', 'age', 'owner', 'tags', 'status', 'flag', 'score', 'kind'] as const;
+const STRINGS = ['DE', 'FR', 'US', '', 'a', 'ab', 'b', 'u1', 'u2', 'open', 'accounts'];
+/** Attributes known in advance (laid over each record): none, or the kind. */
+const KNOWN: Record<string, unknown>[] = [{}, {}, { kind: 'accounts' }, { kind: 'invoices', country: 'DE' }];
 const NUMBERS = [0, 1, 2, 5, -1, 2.5, 18];
 const PRIMITIVES: unknown[] = [...STRINGS, ...NUMBERS, true, false, null];
 const SUBJECTS = [
@@ -123,13 +125,21 @@ function generatePolicy(uid: number): Policy {
   const subjects = chance(0.3)
     ? [rules.Any()]
     : chance(0.2)
-      ? [{ id: rules.ResourceMatch('owner') }]
+      ? [
+          pick<Record<string, Rule>>([
+            { id: rules.ResourceMatch('owner') },
+            { country: rules.ResourceMatch('country') },
+          ]),
+        ]
       : [{ role: rules.Eq(pick(['analyst', 'support'])) }];
   const actions = chance(0.3) ? [rules.Any()] : [rules.In(...ACTIONS.filter(() => chance(0.6)))];
   const resources = Array.from({ length: Math.floor(random() * 3) }, () =>
     chance(0.15)
       ? pick([rules.Any(), rules.Neither(), rules.Eq('x'), rules.Truthy(), rules.In('a')])
-      : attributes(1 + Math.floor(random() * 2)),
+      : {
+          ...attributes(1 + Math.floor(random() * 2)),
+          ...(chance(0.25) ? { kind: rules.Eq(pick(['accounts', 'invoices'])) } : {}),
+        },
   );
   const context: Record<string, Rule> = {};
   if (chance(0.15)) context.user = rules.ResourceMatch('owner');
@@ -181,10 +191,13 @@ describe('guard.queryFor agrees with guard.decide (generated policies and record
       const subject = pick(SUBJECTS);
       const action = pick(ACTIONS);
       const context = pick(CONTEXTS);
-      const query = guard.queryFor(subject, action, {}, context);
+      const known = pick(KNOWN);
+      const query = guard.queryFor(subject, action, known, context);
       const matches = toPredicate(query.filter);
-      const allowed = records.map((record) => guard.decideSync({ subject, action, resource: record, context }).allowed);
-      const where = `case ${c} (seed ${SEED}): ${JSON.stringify(policies.map((p) => p.uid))} ${JSON.stringify(subject)} ${action} ${JSON.stringify(context)}\nfilter ${JSON.stringify(query.filter)}`;
+      const allowed = records.map(
+        (record) => guard.decideSync({ subject, action, resource: resourceOf(known, record), context }).allowed,
+      );
+      const where = `case ${c} (seed ${SEED}): ${JSON.stringify(policies.map((p) => p.uid))} ${JSON.stringify(subject)} ${action} ${JSON.stringify(context)} known ${JSON.stringify(known)}\nfilter ${JSON.stringify(query.filter)}`;
       if (query.unfilterable.length > 0) {
         // A superset: every allowed record is in it.
         records.forEach((record, i) => {
