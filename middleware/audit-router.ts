@@ -8,6 +8,8 @@ import { ConfigError, NotFoundError, ValidationError, didYouMean, type FieldProb
 import { compileListQuery } from '../src/filter/compile.js';
 import type { SchemaInput } from '../src/filter/schema.js';
 import type { Masker, UnmaskGrant } from '../src/pii/masker.js';
+import { describeRouter, type DescribedRouter } from './openapi/describe.js';
+import { describeAuditRouter } from './openapi/routers.js';
 
 export interface AuditRouterOptions {
   /** Where events are read from (`stores.audit`, or `pipeline.store`). Required. */
@@ -46,7 +48,7 @@ function limitOption(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
-export function auditRouter(options: AuditRouterOptions): Router {
+export function auditRouter(options: AuditRouterOptions): Router & DescribedRouter {
   if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN.includes(key)) {
@@ -176,5 +178,14 @@ export function auditRouter(options: AuditRouterOptions): Router {
     if (entries.length === 0) throw new NotFoundError('No history for this record.');
     res.json({ items: show(req, entries) });
   });
-  return router;
+  return describeRouter(
+    router,
+    describeAuditRouter({
+      schema: SCHEMA,
+      compilerOptions: COMPILER_OPTIONS,
+      defaultLimit,
+      maxLimit,
+      guarded: guards.length > 0,
+    }),
+  );
 }

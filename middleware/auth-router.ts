@@ -10,6 +10,8 @@ import { AuthenticationError, ConfigError, NotFoundError, ValidationError, type 
 import { silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
 import type { FailureLimit } from './failure-limit.js';
+import { describeRouter, type DescribedRouter } from './openapi/describe.js';
+import { describeAuthRouter } from './openapi/routers.js';
 import { rejectUnknownOptions } from './options.js';
 
 export interface AuthRouterOptions {
@@ -35,7 +37,7 @@ export interface AuthRouterOptions {
  * `POST /login`, `POST /logout`, `GET /sessions`, `DELETE /sessions`, `DELETE /sessions/:id`, `GET /me`,
  * `POST /me/has-permission`. Needs `express.json()` before it.
  */
-export function authRouter(options: AuthRouterOptions): Router {
+export function authRouter(options: AuthRouterOptions): Router & DescribedRouter {
   rejectUnknownOptions('authRouter', options, [
     'principals',
     'sessions',
@@ -122,7 +124,7 @@ export function authRouter(options: AuthRouterOptions): Router {
     res.json({ method, path, allowed: isEndpointPermitted(contextOf(req).permissions, method, path) });
   });
 
-  return router;
+  return describeRouter(router, describeAuthRouter({ loginLimited: options.loginLimiter !== undefined }));
 }
 
 function sessionView(session: SessionRecord, current: string | undefined) {

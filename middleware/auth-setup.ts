@@ -19,6 +19,7 @@ import type { SessionStore } from '../src/contracts/sessions.js';
 import { ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { authRouter } from './auth-router.js';
+import type { DescribedRouter } from './openapi/describe.js';
 import { apiKeyStrategy, jwtStrategy, proxyStrategy, type AuthStrategy } from './auth-strategies.js';
 import { authenticate, type AuthenticateOptions } from './authenticate.js';
 import { failureLimit, type FailureLimit } from './failure-limit.js';
@@ -73,9 +74,9 @@ export interface Auth {
   /** `rateLimit()` on the configured store with the RATE_LIMIT_* defaults. */
   rateLimit(options?: Partial<RateLimitOptions>): RequestHandler;
   /** Login, logout, sessions, me, has-permission. */
-  authRouter(): Router;
+  authRouter(): Router & DescribedRouter;
   /** Principals, groups and API keys (admin). */
-  principalAdminRouter(): Router;
+  principalAdminRouter(): Router & DescribedRouter;
   /** Creates or updates the admin principal of ADMIN_API_KEY, with the `role` attribute ADMIN_ROLE. */
   bootstrapAdmin(apiKey: string): Promise<{ principalId: string; keyId: string }>;
 }

@@ -11,6 +11,7 @@ import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { SessionStore } from '../src/contracts/sessions.js';
 import { AuthenticationError, ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
+import type { OpenApiSecurityScheme } from '../src/openapi/types.js';
 import type { FailureLimit } from './failure-limit.js';
 import { rejectUnknownOptions } from './options.js';
 
@@ -26,6 +27,8 @@ export interface AuthResult {
 export interface AuthStrategy {
   readonly name: string;
   authenticate(req: Request): Promise<AuthResult | undefined>;
+  /** How clients present this credential, for the OpenAPI document; none when clients never send it themselves. */
+  readonly securityScheme?: { name: string; scheme: OpenApiSecurityScheme };
 }
 
 /** The one message for every rejected credential, so the answer never tells an attacker what was wrong. */
@@ -110,6 +113,15 @@ export function apiKeyStrategy(options: ApiKeyStrategyOptions): AuthStrategy {
   const challenge = `ApiKey realm="portcullis", header="${header}"`;
   return {
     name: 'apiKey',
+    securityScheme: {
+      name: 'apiKey',
+      scheme: {
+        type: 'apiKey',
+        in: 'header',
+        name: header,
+        description: 'An API key from the principal admin routes; its scopes narrow what its owner may do.',
+      },
+    },
     async authenticate(req) {
       const presented = singleHeader(req, header);
       if (presented === undefined) return undefined;
@@ -189,8 +201,20 @@ export function jwtStrategy(options: JwtStrategyOptions): AuthStrategy {
   const throttle = new TouchThrottle(options.touchIntervalMs ?? 30_000);
   const challenge = 'Bearer realm="portcullis", error="invalid_token"';
   const failures = options.failures;
+  const securityScheme = {
+    name: 'bearer',
+    scheme: {
+      type: 'http' as const,
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: requireSession
+        ? 'A token from `POST /auth/login`, valid while its session lives (`POST /auth/logout` ends it).'
+        : 'A JWT from `POST /auth/login` or a trusted identity provider; one naming a session (`jti`) ends with it.',
+    },
+  };
   const strategy: AuthStrategy = {
     name: 'jwt',
+    securityScheme,
     async authenticate(req) {
       const authorization = singleHeader(req, 'authorization');
       if (authorization === undefined || !/^bearer(\s|$)/i.test(authorization)) return undefined;
@@ -248,6 +272,7 @@ export function jwtStrategy(options: JwtStrategyOptions): AuthStrategy {
   const verify = strategy.authenticate;
   return {
     name: 'jwt',
+    securityScheme,
     async authenticate(req) {
       try {
         return await verify(req);

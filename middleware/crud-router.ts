@@ -6,6 +6,8 @@ import { ConfigError } from '../src/errors.js';
 import type { CrudAction } from '../src/auth/scopes.js';
 import { requireScope } from './authorize-endpoint.js';
 import { endpointGuard } from './crud/access.js';
+import { describeCrud } from './crud/openapi.js';
+import { describeRouter, type DescribedRouter } from './openapi/describe.js';
 import { validateOptions, type CrudRouterOptions } from './crud/options.js';
 import { getRoute, historyRoute, listRoute, searchRoute, uniqueRoute } from './crud/read.js';
 import { createState } from './crud/state.js';
@@ -14,8 +16,8 @@ import { checkBodyLimit, jsonBody } from './json-body.js';
 
 export type { CrudRouterOptions, FieldValidator } from './crud/options.js';
 
-/** The router, with the store it serves (for seeding and maintenance). */
-export type CrudRouter = Router & { readonly store: RecordStore };
+/** The router, with the store it serves (for seeding and maintenance); it describes its routes in OpenAPI. */
+export type CrudRouter = Router & { readonly store: RecordStore } & DescribedRouter;
 
 type AsyncRoute = (req: Request, res: Response) => Promise<void>;
 
@@ -101,5 +103,5 @@ export function crudRouter(input: CrudRouterOptions): CrudRouter {
   router.patch('/:id', guard, json, ...authorize('update'), route(updateRoute(state, 'patch')));
   if (options.allowReplace) router.put('/:id', guard, json, ...authorize('update'), route(updateRoute(state, 'put')));
   router.delete('/:id', guard, ...authorize('delete'), route(deleteRoute(state)));
-  return Object.assign(router, { store: state.store });
+  return describeRouter(Object.assign(router, { store: state.store }), describeCrud(state));
 }

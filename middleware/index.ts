@@ -48,3 +48,12 @@ export { crudRouter, type CrudRouter, type CrudRouterOptions, type FieldValidato
 export { filterQuery, type FilterQueryOptions } from './filter.js';
 export { maskResponse, type MaskResponseOptions, type UnmaskCheck } from './mask-response.js';
 export { policyAdminRouter, type PolicyAdminRouterOptions } from './policy-admin-router.js';
+export { openApiDocument, openApiRoute, type OpenApiOptions } from './openapi/document.js';
+export {
+  describeRouter,
+  type DescribedRouter,
+  type Describer,
+  type DescribeContext,
+  type RouterDescription,
+} from './openapi/describe.js';
+export type * from '../src/openapi/types.js';

@@ -6,6 +6,8 @@ import type { RuleRegistry } from '../src/abac/rules/index.js';
 import type { PolicyStore } from '../src/contracts/policies.js';
 import { AuthenticationError, ConfigError, NotFoundError, ValidationError } from '../src/errors.js';
 import { contextOf } from './context.js';
+import { describeRouter, type DescribedRouter } from './openapi/describe.js';
+import { describePolicyAdminRouter } from './openapi/routers.js';
 
 export interface PolicyAdminRouterOptions {
   /** Where policies are kept (a `PolicyMirror` works too: changes reach every process through the store). */
@@ -56,7 +58,7 @@ function pageNumber(req: Request, name: string, fallback: number, max: number): 
  * need a full administrator (`admin: true`): a policy can grant anyone anything, so no narrower caller could
  * write one without escalating (401 without a principal, 403 `forbidden.escalation` otherwise).
  */
-export function policyAdminRouter(options: PolicyAdminRouterOptions): Router {
+export function policyAdminRouter(options: PolicyAdminRouterOptions): Router & DescribedRouter {
   if (typeof options?.store?.add !== 'function') throw new ConfigError('store', 'is required: a PolicyStore');
   const maxLimit = options.maxLimit ?? 500;
   if (!Number.isInteger(maxLimit) || maxLimit < 1 || maxLimit > 10_000) {
@@ -103,5 +105,5 @@ export function policyAdminRouter(options: PolicyAdminRouterOptions): Router {
     res.status(204).end();
   });
 
-  return router;
+  return describeRouter(router, describePolicyAdminRouter({ maxLimit }));
 }

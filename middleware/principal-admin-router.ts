@@ -25,6 +25,8 @@ import { ConfigError, NotFoundError, ValidationError, type FieldProblem } from '
 import { validateGroup, validatePrincipal } from '../src/auth/validate.js';
 import { requirePermittedEndpoint } from './authorize-endpoint.js';
 import { contextOf } from './context.js';
+import { describeRouter, type DescribedRouter } from './openapi/describe.js';
+import { describePrincipalAdminRouter } from './openapi/routers.js';
 import { rejectUnknownOptions } from './options.js';
 
 export interface PrincipalAdminRouterOptions {
@@ -70,7 +72,7 @@ const MAX_KEY_LIFETIME_MS = 5 * 365 * 86_400_000;
  * A caller who is not a full admin grants only what it holds and touches only principals it covers
  * (403 `forbidden.escalation`, see `mayGrant`).
  */
-export function principalAdminRouter(options: PrincipalAdminRouterOptions): Router {
+export function principalAdminRouter(options: PrincipalAdminRouterOptions): Router & DescribedRouter {
   rejectUnknownOptions('principalAdminRouter', options, ['principals', 'authenticate', 'hasher', 'now']);
   if (!options?.principals) throw new ConfigError('principals', 'is required by principalAdminRouter');
   if (!options.authenticate) throw new ConfigError('authenticate', 'is required by principalAdminRouter');
@@ -273,7 +275,7 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
     res.status(204).end();
   });
 
-  return router;
+  return describeRouter(router, describePrincipalAdminRouter());
 }
 
 export interface BootstrapAdminOptions {

@@ -11,6 +11,7 @@ import {
   healthHandler,
   jsonBody,
   notFound,
+  openApiRoute,
   policyAdminRouter,
   requestContext,
   securityHeaders,
@@ -76,7 +77,8 @@ export function buildDemoApp(parts: DemoParts): Express {
   // address (an office, a NAT) lock out everyone else there.
   const onLimited = (name: string) => metrics.recordRateLimitHit(name);
   app.use(auditTrail({ pipeline, logger, durability: config.AUDIT_DURABILITY }));
-  app.use('/auth', auth.authRouter());
+  const authRoutes = auth.authRouter();
+  app.use('/auth', authRoutes);
   app.use(auth.authenticate());
   app.use(auth.rateLimit({ onLimited }));
 
@@ -95,32 +97,42 @@ export function buildDemoApp(parts: DemoParts): Express {
     return { fields, labels: fields.includes('notes') ? ['email', 'phone', 'card', 'iban', 'ssn'] : [] };
   };
 
-  app.use(
-    '/accounts',
-    crudRouter({
-      resource: 'accounts',
-      store: parts.accounts,
-      idPrefix: 'acc_',
-      validators: accountValidators,
-      authorize: (action) => can(action, 'accounts'),
-      masker: parts.accountsMasker,
-      unmask,
-      history: createHistory(stores.audit),
-      blindIndex: parts.blindIndex,
-      bodyLimit: config.BODY_LIMIT,
-      ...(config.CURSOR_SECRET ? { cursorSecret: config.CURSOR_SECRET } : {}),
-    }),
-  );
+  const accounts = crudRouter({
+    resource: 'accounts',
+    store: parts.accounts,
+    idPrefix: 'acc_',
+    validators: accountValidators,
+    authorize: (action) => can(action, 'accounts'),
+    masker: parts.accountsMasker,
+    unmask,
+    history: createHistory(stores.audit),
+    blindIndex: parts.blindIndex,
+    bodyLimit: config.BODY_LIMIT,
+    ...(config.CURSOR_SECRET ? { cursorSecret: config.CURSOR_SECRET } : {}),
+  });
+  app.use('/accounts', accounts);
 
-  app.use(
-    '/audit',
-    auditRouter({ store: stores.audit, masker, unmaskGrant: unmask, guard: can('audit:read', 'audit') }),
-  );
+  const audit = auditRouter({ store: stores.audit, masker, unmaskGrant: unmask, guard: can('audit:read', 'audit') });
+  app.use('/audit', audit);
 
   const adminOnly = can('admin', 'admin');
-  app.use('/admin', adminOnly, auth.principalAdminRouter());
+  const principalAdmin = auth.principalAdminRouter();
+  app.use('/admin', adminOnly, principalAdmin);
   // Writes go through the mirror the guard decides with, so this process enforces a policy before its 201.
-  app.use('/admin', adminOnly, policyAdminRouter({ store: parts.policies }));
+  const policyAdmin = policyAdminRouter({ store: parts.policies });
+  app.use('/admin', adminOnly, policyAdmin);
+
+  // Each caller gets the routes with the fields it may see (docs/openapi.md).
+  const mounts = {
+    '/auth': authRoutes,
+    '/accounts': accounts,
+    '/audit': audit,
+    '/admin': [principalAdmin, policyAdmin],
+  };
+  app.get(
+    '/openapi.json',
+    openApiRoute({ info: { title: 'Portcullis demo', version }, mounts, security: auth.strategies }),
+  );
 
   app.use(notFound());
   app.use(errorHandler({ logger }));

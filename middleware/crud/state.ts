@@ -22,7 +22,7 @@ import { scopeDenial } from '../authorize-endpoint.js';
 import { crudScopes, type CrudRouterOptions } from './options.js';
 import { recordFilter } from './abac.js';
 import { createPresenter, type Presenter } from './present.js';
-import { createVisibilityModel, type Visibility } from '../../src/pii/visibility.js';
+import { createVisibilityModel, type Visibility, type VisibilityModel } from '../../src/pii/visibility.js';
 
 export interface CrudState {
   options: CrudRouterOptions;
@@ -32,6 +32,8 @@ export interface CrudState {
   present: Presenter;
   /** The caller's view of every field (clear, masked, hidden), decided once per request. */
   view(req: Request): Visibility;
+  /** Views by what decides them (excluded fields, unmask grant): `view` asks it once per request. */
+  visibility: VisibilityModel;
   timestamps: boolean;
   softDelete: boolean;
   now: Clock;
@@ -111,6 +113,7 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
     compiler,
     present: createPresenter(options.masker, view),
     view,
+    visibility,
     timestamps,
     softDelete: options.softDelete ?? true,
     now,

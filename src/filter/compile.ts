@@ -5,12 +5,14 @@ import { and, matchAll, type FilterNode } from './ast.js';
 import { bindingOf, CompiledQuery, type CompiledListQuery } from './compiled-query.js';
 import {
   buildCondition,
+  capabilities,
   castOne,
   indexed,
   permissionFilter,
   refusedEncrypted,
   singleCondition,
   valuesCondition,
+  type FieldCapabilities,
 } from './conditions.js';
 import {
   controlKeySet,
@@ -31,6 +33,7 @@ import { lookup, resolveSettings, type CompilerSettings, type QueryCompilerOptio
 export type { CompiledListQuery } from './compiled-query.js';
 export { controlKeys } from './controls.js';
 export type { QueryCompilerOptions } from './settings.js';
+export type { FieldCapabilities } from './conditions.js';
 
 export interface CompileContext {
   /** Path filters (`/:searchKey/:searchValue` or static ones); they take precedence over the querystring. */
@@ -63,7 +66,24 @@ export interface QueryCompiler {
   condition(field: string, op: OperatorName, text: string, hiddenFields?: ReadonlySet<string>): FilterNode;
   /** `field in values` from JSON values of any number (callers bound and chunk them), typed by the schema. */
   valuesCondition(field: string, values: readonly unknown[], hiddenFields?: ReadonlySet<string>): FilterNode;
+  /** What `compile` accepts on a field (the id field included); `undefined` for an unknown field. */
+  capabilities(path: string): FieldCapabilities | undefined;
+  /** The bounds `compile` enforces. */
+  readonly limits: QueryLimits;
 }
+
+/** The bounds of a compiler's queries. */
+export type QueryLimits = Pick<
+  CompilerSettings,
+  | 'defaultLimit'
+  | 'maxLimit'
+  | 'allowOffset'
+  | 'maxOffset'
+  | 'maxConditions'
+  | 'maxListLength'
+  | 'maxValueLength'
+  | 'maxSortKeys'
+>;
 
 const noHidden: ReadonlySet<string> = new Set();
 
@@ -86,6 +106,17 @@ export function createQueryCompiler(options: QueryCompilerOptions): QueryCompile
     permissionFilter: (filters) => permissionFilter(settings, filters),
     condition: (field, op, text, hiddenFields = noHidden) => singleCondition(settings, field, op, text, hiddenFields),
     valuesCondition: (field, values, hiddenFields = noHidden) => valuesCondition(settings, field, values, hiddenFields),
+    capabilities: (path) => capabilities(settings, path),
+    limits: {
+      defaultLimit: settings.defaultLimit,
+      maxLimit: settings.maxLimit,
+      allowOffset: settings.allowOffset,
+      maxOffset: settings.maxOffset,
+      maxConditions: settings.maxConditions,
+      maxListLength: settings.maxListLength,
+      maxValueLength: settings.maxValueLength,
+      maxSortKeys: settings.maxSortKeys,
+    },
   };
 }
 

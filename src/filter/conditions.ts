@@ -116,6 +116,37 @@ export function refusedEncrypted(
   return true;
 }
 
+/** What a compile accepts on a field: the operators of a filterable one, whether it sorts, whether it is encrypted. */
+export interface FieldCapabilities {
+  field: CompiledField;
+  operators: readonly OperatorName[];
+  sortable: boolean;
+  encrypted: boolean;
+}
+
+const allOperators = Object.keys(operatorTypes) as OperatorName[];
+
+/**
+ * The capabilities of a declared field (or the id field), by the very checks `buildCondition` and the sort
+ * refuse with: the operator's types, then the field's encryption. `undefined` for an unknown field.
+ */
+export function capabilities(settings: CompilerSettings, path: string): FieldCapabilities | undefined {
+  const field = lookup(settings, path);
+  if (!field) return undefined;
+  const ignored: FieldProblem[] = [];
+  const operators = !field.filterable
+    ? []
+    : allOperators.filter(
+        (op) => operatorTypes[op].includes(field.type) && !refusedEncrypted(settings, ignored, path, field, op),
+      );
+  return {
+    field,
+    operators,
+    sortable: field.sortable && !refusedEncrypted(settings, ignored, path, field, 'sort'),
+    encrypted: settings.blindIndex?.isEncrypted(field.path) ?? false,
+  };
+}
+
 /** Equality and `in` on an encrypted field become the same test on its blind index. */
 export function indexed(settings: CompilerSettings, field: CompiledField, node: FilterNode): FilterNode {
   const { blindIndex } = settings;

@@ -35,6 +35,8 @@ export {
   type QueryCompilerOptions,
   type CompileContext,
   type CompiledListQuery,
+  type FieldCapabilities,
+  type QueryLimits,
 } from './compile.js';
 export { operatorAliases, operatorTypes, type OperatorName } from './operators.js';
 export {

@@ -1,0 +1,346 @@
+// crudRouter's routes in OpenAPI, as one caller sees the resource: its fields, filters, paging and errors.
+import type { CrudAction } from '../../src/auth/scopes.js';
+import { controlKeys } from '../../src/filter/compile.js';
+import { recordSchema, scalarSchema } from '../../src/openapi/fields.js';
+import { listParameters, readableCapabilities } from '../../src/openapi/parameters.js';
+import {
+  BODY_CODES,
+  mergeCodes,
+  problemResponses,
+  STORE_CODES,
+  type ProblemCodes,
+} from '../../src/openapi/problems.js';
+import type {
+  JsonSchema,
+  OpenApiOperation,
+  OpenApiParameter,
+  OpenApiParameterOrRef,
+  OpenApiPathItem,
+  OpenApiResponse,
+} from '../../src/openapi/types.js';
+import type { Describer, RouterDescription } from '../openapi/describe.js';
+import type { CrudState } from './state.js';
+
+/** What the list route refuses a querystring with. */
+const LIST_CODES = [
+  'filter.too_large',
+  'filter.bad_encoding',
+  'filter.forbidden_key',
+  'filter.repeated_parameter',
+  'filter.unknown_operator',
+  'filter.unknown_field',
+  'filter.unsupported_operator',
+  'filter.encrypted_field',
+  'filter.invalid_value',
+  'filter.conflict',
+  'filter.invalid_cursor',
+];
+const IF_MATCH_CODES: ProblemCodes = { 400: ['validation.if_match'], 412: ['precondition_failed'] };
+const RECORD_MISSING: ProblemCodes = { 404: ['not_found.record'] };
+const CONCURRENT: ProblemCodes = { 409: ['conflict.concurrent_update'] };
+const WRITE_BODY: ProblemCodes = mergeCodes({ 400: ['validation.body', 'validation.fields'] }, BODY_CODES);
+
+const ETAG = { description: "The record's version, for If-Match.", schema: { type: 'string' } };
+const JSON_TYPE = 'application/json';
+
+function json(schema: JsonSchema): Record<string, { schema: JsonSchema }> {
+  return { [JSON_TYPE]: { schema } };
+}
+
+function ref(name: string): JsonSchema {
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+/** The describer of one crudRouter. */
+export function describeCrud(state: CrudState): Describer {
+  const { options, compiler, resource } = state;
+  const limits = compiler.limits;
+  const names = { record: resource, create: `${resource}.create`, patch: `${resource}.patch` };
+  const serverFields = new Set(['id', 'deletedAt', ...(state.timestamps ? ['createdAt', 'updatedAt'] : [])]);
+
+  // 403s and 401s of an action: the endpoint guard, the credential's scope, then the `authorize` hook.
+  function guardCodes(action: CrudAction): ProblemCodes {
+    const forbidden = ['forbidden.endpoint'];
+    if (state.scopes[action] !== undefined) forbidden.push('forbidden.scope');
+    if (options.authorize) forbidden.push('forbidden.policy');
+    return { 403: forbidden, ...(options.authorize ? { 401: ['authentication.required'] } : {}) };
+  }
+
+  function operation(
+    action: CrudAction,
+    id: string,
+    summary: string,
+    success: Record<string, OpenApiResponse>,
+    codes: ProblemCodes,
+    extra: Partial<OpenApiOperation> = {},
+  ): OpenApiOperation {
+    return {
+      operationId: `${resource}.${id}`,
+      summary,
+      tags: [resource],
+      ...extra,
+      responses: { ...success, ...problemResponses(mergeCodes(codes, guardCodes(action), STORE_CODES)) },
+    };
+  }
+
+  return ({ request }) => {
+    const view = request ? state.view(request) : state.visibility.of([], undefined);
+    const readable = readableCapabilities(compiler, view.unreadable);
+    const fields = [...compiler.schema.fields.values()].filter((field) => field.path !== compiler.idField);
+    const inputFields = fields.filter((field) => !serverFields.has(field.path.split('.')[0]!));
+    const idSchema = scalarSchema(compiler.capabilities(compiler.idField)!.field.type);
+    const schemas: Record<string, JsonSchema> = {
+      [names.record]: recordSchema({
+        fields,
+        view: view.of,
+        mode: 'record',
+        serverFields: { id: idSchema, deletedAt: { type: 'string', format: 'date-time' } },
+      }),
+      [names.create]: recordSchema({ fields: inputFields, view: view.of, mode: 'create' }),
+      [names.patch]: recordSchema({ fields: inputFields, view: view.of, mode: 'patch' }),
+    };
+    const record: Record<string, OpenApiResponse> = {
+      200: { description: `The ${resource} record.`, headers: { ETag: ETAG }, content: json(ref(names.record)) },
+    };
+    // Defined once in components and referred to by each list route (six of them share ~150 parameters).
+    const parameters: Record<string, OpenApiParameter> = {};
+    const filters = listParameters({ compiler, unreadable: view.unreadable, hidden: view.hidden }).map((parameter) => {
+      const name = `${resource}.${parameter.name}`;
+      parameters[name] = parameter;
+      return { $ref: `#/components/parameters/${name}`, name: parameter.name };
+    });
+    const onlyFilters = filters
+      .filter((parameter) => !(controlKeys as readonly string[]).includes(parameter.name))
+      .map(({ $ref }) => ({ $ref }));
+    const listRefs = filters.map(({ $ref }) => ({ $ref }));
+    const page: JsonSchema = {
+      type: 'object',
+      properties: {
+        items: { type: 'array', items: ref(names.record) },
+        nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last.' },
+        ...(limits.allowOffset
+          ? { nextOffset: { type: ['integer', 'null'], description: 'With `offset` paging: the next offset.' } }
+          : {}),
+        count: { type: 'integer', minimum: 0, description: 'With `count=true`: the number of matching records.' },
+      },
+      required: ['items', 'nextCursor'],
+      additionalProperties: false,
+    };
+    const listCodes: ProblemCodes = {
+      400: limits.allowOffset ? LIST_CODES : [...LIST_CODES, 'filter.unknown_parameter'],
+    };
+    const list = (id: string, summary: string, parameters: OpenApiParameterOrRef[]) =>
+      operation('list', id, summary, { 200: { description: 'A page of records.', content: json(page) } }, listCodes, {
+        parameters,
+      });
+    const idParameter: OpenApiParameter = { name: 'id', in: 'path', required: true, schema: idSchema };
+    const ifMatch: OpenApiParameter = {
+      name: 'If-Match',
+      in: 'header',
+      description: 'Write only if the record is still at this version (its ETag); 412 otherwise.',
+      schema: { type: 'string' },
+    };
+    const paths: Record<string, OpenApiPathItem> = {};
+
+    paths['/'] = {
+      get: list('list', `List ${resource}`, listRefs),
+      post: operation(
+        'create',
+        'create',
+        `Create a ${resource} record`,
+        {
+          201: {
+            description: 'Created.',
+            headers: { ETag: ETAG, Location: { description: 'The new record.', schema: { type: 'string' } } },
+            content: json(ref(names.record)),
+          },
+        },
+        mergeCodes(WRITE_BODY, { 403: ['forbidden.record_scope'] }),
+        { requestBody: { required: true, content: json(ref(names.create)) } },
+      ),
+    };
+    if (state.softDelete) {
+      paths['/trash'] = { get: list('trash', `List trashed ${resource}`, listRefs) };
+      paths['/trash/{id}/restore'] = {
+        parameters: [idParameter],
+        post: operation(
+          'restore',
+          'restore',
+          'Restore a trashed record',
+          record,
+          mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT),
+          { parameters: [ifMatch] },
+        ),
+      };
+      paths['/trash/{id}'] = {
+        parameters: [idParameter],
+        delete: operation(
+          'purge',
+          'purge',
+          'Delete a trashed record for good',
+          { 204: { description: 'Purged.' } },
+          mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT),
+          { parameters: [ifMatch] },
+        ),
+      };
+    }
+    const uniqueFields = readable
+      .filter((c) => c.field.path !== compiler.idField && c.operators.includes('eq') && !c.encrypted)
+      .map((c) => c.field.path);
+    if (uniqueFields.length > 0) {
+      paths['/unique/{field}'] = {
+        parameters: [{ name: 'field', in: 'path', required: true, schema: { type: 'string', enum: uniqueFields } }],
+        get: operation(
+          'list',
+          'unique',
+          `Distinct values of a field among the ${resource} you may see`,
+          {
+            200: {
+              description: `At most ${options.maxUniqueValues ?? 1000} values.`,
+              content: json({
+                type: 'object',
+                properties: { field: { type: 'string' }, values: { type: 'array' } },
+                required: ['field', 'values'],
+                additionalProperties: false,
+              }),
+            },
+          },
+          listCodes,
+          { parameters: onlyFilters },
+        ),
+      };
+    }
+    const searchKeys = readable.filter((c) => c.operators.includes('in')).map((c) => c.field.path);
+    if (searchKeys.length > 0) {
+      const maxValues = options.maxSearchValues ?? 10_000;
+      paths['/search/{key}'] = {
+        parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string', enum: searchKeys } }],
+        post: operation(
+          'list',
+          'search',
+          `The ${resource} whose key is any of a list of values`,
+          {
+            200: {
+              description: `At most ${maxValues} records; \`truncated\` when more matched.`,
+              content: json({
+                type: 'object',
+                properties: { items: { type: 'array', items: ref(names.record) }, truncated: { type: 'boolean' } },
+                required: ['items', 'truncated'],
+                additionalProperties: false,
+              }),
+            },
+          },
+          mergeCodes({ 400: ['validation.body', 'filter.invalid'] }, listCodes, BODY_CODES),
+          {
+            parameters: onlyFilters,
+            requestBody: {
+              required: true,
+              description: "Values of the key, of the key's type.",
+              content: json({
+                type: 'array',
+                items: { type: ['string', 'number', 'boolean'] },
+                minItems: 1,
+                maxItems: maxValues,
+              }),
+            },
+          },
+        ),
+      };
+    }
+    for (const path of options.staticPathFilters ?? []) {
+      const capability = readable.find((c) => c.field.path === path);
+      if (!capability?.operators.includes('eq')) continue;
+      paths[`/${path}/{value}`] = {
+        parameters: [{ name: 'value', in: 'path', required: true, schema: scalarSchema(capability.field.type) }],
+        get: list(`by.${path}`, `List ${resource} by ${path}`, listRefs),
+      };
+    }
+    if (options.history) {
+      paths['/{id}/history'] = {
+        parameters: [idParameter],
+        get: operation(
+          'read',
+          'history',
+          "A record's past states, newest first, as you may see them",
+          {
+            200: {
+              description: 'Changes.',
+              content: json({
+                type: 'object',
+                properties: { items: { type: 'array', items: { type: 'object' } } },
+                required: ['items'],
+              }),
+            },
+          },
+          RECORD_MISSING,
+        ),
+      };
+    }
+    const pathKeys = readable.filter((c) => c.operators.includes('eq')).map((c) => c.field.path);
+    if ((options.dynamicPathFilter ?? true) && pathKeys.length > 0) {
+      paths['/{searchKey}/{searchValue}'] = {
+        parameters: [
+          { name: 'searchKey', in: 'path', required: true, schema: { type: 'string', enum: pathKeys } },
+          { name: 'searchValue', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        get: list('by', `List ${resource} whose searchKey field equals searchValue`, listRefs),
+      };
+    }
+    const one: OpenApiPathItem = {
+      parameters: [idParameter],
+      get: operation('read', 'get', `Read a ${resource} record`, record, RECORD_MISSING),
+      patch: operation(
+        'update',
+        'update',
+        `Change fields of a ${resource} record (JSON merge patch: null removes)`,
+        record,
+        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, {
+          403: ['forbidden.update_field', 'forbidden.record_scope'],
+        }),
+        { parameters: [ifMatch], requestBody: { required: true, content: json(ref(names.patch)) } },
+      ),
+      delete: operation(
+        'delete',
+        'delete',
+        state.softDelete ? 'Move a record to the trash (`force=true`: delete for good)' : 'Delete a record',
+        { 204: { description: 'Deleted.' } },
+        mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT, state.softDelete ? guardCodes('purge') : {}),
+        {
+          parameters: [
+            ifMatch,
+            ...(state.softDelete
+              ? [
+                  {
+                    name: 'force',
+                    in: 'query' as const,
+                    description: 'Delete for good (needs the purge action too).',
+                    schema: { type: 'boolean', default: false },
+                  },
+                ]
+              : []),
+          ],
+        },
+      ),
+    };
+    if (options.allowReplace) {
+      one.put = operation(
+        'update',
+        'replace',
+        `Replace a ${resource} record (fields you cannot see are kept)`,
+        record,
+        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, {
+          403: ['forbidden.update_field', 'forbidden.record_scope'],
+        }),
+        { parameters: [ifMatch], requestBody: { required: true, content: json(ref(names.create)) } },
+      );
+    }
+    paths['/{id}'] = one;
+    const description: RouterDescription = {
+      paths,
+      schemas,
+      parameters,
+      tags: [{ name: resource, description: `The ${resource} records you may see, with your permissions applied.` }],
+    };
+    return description;
+  };
+}
