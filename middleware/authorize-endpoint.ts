@@ -4,6 +4,7 @@ import { isEndpointPermitted } from '../src/auth/permissions.js';
 import { methodLevel, SCOPE_PATTERN, scopeGrants } from '../src/auth/scopes.js';
 import { AuthenticationError, ConfigError, ForbiddenError } from '../src/errors.js';
 import { contextOf } from './context.js';
+import { describeGuard } from './openapi/describe.js';
 
 export interface PermittedEndpointOptions {
   /**
@@ -48,7 +49,10 @@ export function requireScope(scope: string): RequestHandler {
   if (typeof scope !== 'string' || !SCOPE_PATTERN.test(scope)) {
     throw new ConfigError('scope', 'must be a scope name (letters, digits, "_", ":", ".", "*", "-"; 1-128 characters)');
   }
-  return function portcullisRequireScope(req: Request, _res: Response, next: NextFunction) {
-    next(scopeDenial(req, scope));
-  };
+  return describeGuard(
+    function portcullisRequireScope(req: Request, _res: Response, next: NextFunction) {
+      next(scopeDenial(req, scope));
+    },
+    { 403: ['forbidden.scope'] },
+  );
 }

@@ -11,6 +11,8 @@ import { AuthenticationError, ConfigError, didYouMean, ForbiddenError } from '..
 import { defaultScope, SCOPE_PATTERN } from '../src/auth/scopes.js';
 import { scopeDenial } from './authorize-endpoint.js';
 import { contextOf } from './context.js';
+import type { ProblemCodes } from '../src/openapi/problems.js';
+import { describeGuard } from './openapi/describe.js';
 
 /** Anything that decides an inquiry: a `Guard`, or your own wrapper around one. */
 export interface DecisionMaker {
@@ -65,6 +67,13 @@ const OPTION_NAMES = [
   'allowAnonymous',
   'now',
 ];
+
+/** What an `authorize()` guard answers, for the OpenAPI description of the routes behind it. */
+const AUTHORIZE_CODES: ProblemCodes = {
+  400: ['validation.client_address'],
+  401: ['authentication.required'],
+  403: ['forbidden.scope', 'forbidden.policy'],
+};
 
 const DENIED: Record<string, string> = {
   'no policy allows this': 'No policy allows this request.',
@@ -136,7 +145,7 @@ export function authorize(options: AuthorizeOptions): RequestHandler {
   const subjectFor = options.subject ?? subjectOf;
   const allowAnonymous = options.allowAnonymous ?? false;
 
-  return async function portcullisAuthorize(req: Request, _res: Response, next: NextFunction) {
+  const handler = async function portcullisAuthorize(req: Request, _res: Response, next: NextFunction) {
     try {
       const context = contextOf(req);
       const principal = context.principal;
@@ -182,6 +191,7 @@ export function authorize(options: AuthorizeOptions): RequestHandler {
       next(error);
     }
   };
+  return describeGuard(handler, AUTHORIZE_CODES);
 }
 
 function resolveGuard(options: AuthorizeOptions): DecisionMaker {

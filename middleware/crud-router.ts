@@ -103,5 +103,5 @@ export function crudRouter(input: CrudRouterOptions): CrudRouter {
   router.patch('/:id', guard, json, ...authorize('update'), route(updateRoute(state, 'patch')));
   if (options.allowReplace) router.put('/:id', guard, json, ...authorize('update'), route(updateRoute(state, 'put')));
   router.delete('/:id', guard, ...authorize('delete'), route(deleteRoute(state)));
-  return describeRouter(Object.assign(router, { store: state.store }), describeCrud(state));
+  return describeRouter(Object.assign(router, { store: state.store }), describeCrud(state, authorize));
 }

@@ -51,6 +51,7 @@ export { policyAdminRouter, type PolicyAdminRouterOptions } from './policy-admin
 export { openApiDocument, openApiRoute, type OpenApiOptions } from './openapi/document.js';
 export {
   describeRouter,
+  describeGuard,
   type DescribedRouter,
   type Describer,
   type DescribeContext,

@@ -127,7 +127,7 @@ export function buildDemoApp(parts: DemoParts): Express {
     '/auth': authRoutes,
     '/accounts': accounts,
     '/audit': audit,
-    '/admin': [principalAdmin, policyAdmin],
+    '/admin': [adminOnly, principalAdmin, policyAdmin],
   };
   app.get(
     '/openapi.json',

@@ -18,7 +18,8 @@ import type {
   OpenApiPathItem,
   OpenApiResponse,
 } from '../../src/openapi/types.js';
-import type { Describer, RouterDescription } from '../openapi/describe.js';
+import type { RequestHandler } from 'express';
+import { describerOf, type Describer, type RouterDescription } from '../openapi/describe.js';
 import type { CrudState } from './state.js';
 
 /** What the list route refuses a querystring with. */
@@ -52,18 +53,21 @@ function ref(name: string): JsonSchema {
 }
 
 /** The describer of one crudRouter. */
-export function describeCrud(state: CrudState): Describer {
+export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) => RequestHandler[]): Describer {
   const { options, compiler, resource } = state;
   const limits = compiler.limits;
   const names = { record: resource, create: `${resource}.create`, patch: `${resource}.patch` };
   const serverFields = new Set(['id', 'deletedAt', ...(state.timestamps ? ['createdAt', 'updatedAt'] : [])]);
 
-  // 403s and 401s of an action: the endpoint guard, the credential's scope, then the `authorize` hook.
+  // The errors of an action's guards: the endpoint guard, the credential's scope, then the `authorize` hook
+  // (as it describes itself; a hook of the app's own is taken to answer a plain 403 `forbidden`).
   function guardCodes(action: CrudAction): ProblemCodes {
-    const forbidden = ['forbidden.endpoint'];
-    if (state.scopes[action] !== undefined) forbidden.push('forbidden.scope');
-    if (options.authorize) forbidden.push('forbidden.policy');
-    return { 403: forbidden, ...(options.authorize ? { 401: ['authentication.required'] } : {}) };
+    const codes: ProblemCodes[] = [{ 403: ['forbidden.endpoint'] }];
+    for (const guard of guardsOf(action)) {
+      const describer = describerOf(guard);
+      codes.push(describer ? (describer({}).problems ?? {}) : { 403: ['forbidden'] });
+    }
+    return mergeCodes(...codes);
   }
 
   function operation(

@@ -1,5 +1,6 @@
 // How a router describes its routes for the OpenAPI document: a describer attached to the router itself.
 import type { Request } from 'express';
+import type { ProblemCodes } from '../../src/openapi/problems.js';
 import type { JsonSchema, OpenApiParameter, OpenApiPathItem } from '../../src/openapi/types.js';
 
 /** A router's routes, with paths relative to where it is mounted (`/` is the mount path itself). */
@@ -10,6 +11,8 @@ export interface RouterDescription {
   /** Parameters its operations refer to as `#/components/parameters/<name>`. */
   parameters?: Record<string, OpenApiParameter>;
   tags?: { name: string; description?: string }[];
+  /** What a guard answers before the routers mounted after it (`authorize()`): added to each of their routes. */
+  problems?: ProblemCodes;
 }
 
 export interface DescribeContext {
@@ -31,6 +34,20 @@ export type DescribedRouter = { readonly [DESCRIBER]: Describer };
 export function describeRouter<T extends object>(router: T, describer: Describer): T & DescribedRouter {
   Object.defineProperty(router, DESCRIBER, { value: describer, enumerable: false });
   return router as T & DescribedRouter;
+}
+
+/** Marks a middleware as a guard answering `problems` in front of whatever is mounted after it. */
+export function describeGuard<T extends object>(handler: T, problems: ProblemCodes): T & DescribedRouter {
+  const description: RouterDescription = { paths: {}, problems };
+  guards.add(handler);
+  return describeRouter(handler, () => description);
+}
+
+const guards = new WeakSet<object>();
+
+/** True for a handler described by `describeGuard` (it has no routes of its own). */
+export function isGuard(handler: unknown): boolean {
+  return typeof handler === 'object' || typeof handler === 'function' ? guards.has(handler as object) : false;
 }
 
 export function describerOf(router: unknown): Describer | undefined {

@@ -19,16 +19,18 @@ import type {
   OpenApiSecurityScheme,
 } from '../../src/openapi/types.js';
 import type { AuthStrategy } from '../auth-strategies.js';
-import { describerOf, type DescribedRouter, type Describer } from './describe.js';
+import { describerOf, isGuard, type Describer, type RouterDescription } from './describe.js';
 
 export interface OpenApiOptions {
   /** The document's `info`: `title` and `version` at least. */
   info: OpenApiInfo;
   /**
-   * The described routers (every prebuilt Portcullis router) by the path they are mounted at, as given to
-   * `app.use`: `{ '/accounts': accounts, '/admin': [principalAdmin, policyAdmin] }`.
+   * What is mounted at each path, as given to `app.use`: `{ '/accounts': accounts, '/admin': [adminOnly,
+   * principalAdmin, policyAdmin] }`. Routers must describe themselves (every prebuilt Portcullis router
+   * does); guards such as `authorize()` add the errors they answer to the routes after them; other
+   * middleware is passed over.
    */
-  mounts: Readonly<Record<string, DescribedRouter | readonly DescribedRouter[]>>;
+  mounts: Readonly<Record<string, object | readonly object[]>>;
   /**
    * The authentication strategies in front of the routers (`auth.strategies`): their security schemes, and
    * the 401 / 429 answers of `authenticate()` on every route that needs a credential. Default none: the
@@ -45,7 +47,7 @@ const MOUNT = /^\/(?:[A-Za-z0-9._~-]+\/?)*$/;
 
 interface Prepared {
   options: OpenApiOptions;
-  mounts: { path: string; describer: Describer }[];
+  mounts: { path: string; describers: Describer[] }[];
   schemes: { name: string; scheme: OpenApiSecurityScheme }[];
 }
 
@@ -69,18 +71,15 @@ function prepare(options: OpenApiOptions): Prepared {
     if (!MOUNT.test(path)) {
       throw new ConfigError(`openapi.mounts.${path}`, 'must be a literal path such as /accounts (no parameters)');
     }
-    const routers = Array.isArray(value) ? value : [value];
-    routers.forEach((router: unknown, index) => {
-      const describer = describerOf(router);
-      if (!describer) {
-        const where = routers.length > 1 ? `${path}[${index}]` : path;
-        throw new ConfigError(
-          `openapi.mounts.${where}`,
-          'does not describe its routes (a prebuilt Portcullis router, or one passed to describeRouter)',
-        );
-      }
-      mounts.push({ path: path.length > 1 ? path.replace(/\/$/, '') : '', describer });
-    });
+    const handlers: readonly unknown[] = Array.isArray(value) ? value : [value];
+    const describers = handlers.map((handler) => describerOf(handler)).filter((d) => d !== undefined);
+    if (!handlers.some((handler) => describerOf(handler) && !isGuard(handler))) {
+      throw new ConfigError(
+        `openapi.mounts.${path}`,
+        'holds no router that describes its routes (a prebuilt Portcullis router, or one passed to describeRouter)',
+      );
+    }
+    mounts.push({ path: path.length > 1 ? path.replace(/\/$/, '') : '', describers });
   }
   const schemes: Prepared['schemes'] = [];
   for (const [index, strategy] of (options.security ?? []).entries()) {
@@ -140,35 +139,50 @@ function build(prepared: Prepared, request: Request | undefined): OpenApiDocumen
   }
   const operationIds = new Set<string>();
   const tags = new Map<string, { name: string; description?: string }>();
-  for (const { path: mount, describer } of mounts) {
-    const description = describer(request ? { request } : {});
-    for (const [relative, item] of Object.entries(description.paths)) {
-      const path = relative === '/' ? mount || '/' : `${mount}${relative}`;
-      const target: OpenApiPathItem = (document.paths[path] ??= {});
-      if (item.parameters) target.parameters = item.parameters;
-      for (const method of METHODS) {
-        let operation = item[method];
-        if (!operation) continue;
-        if (target[method]) throw new DocumentConflict(`${method.toUpperCase()} ${path} is described twice`);
-        if (operationIds.has(operation.operationId)) {
-          throw new DocumentConflict(
-            `the operation id ${operation.operationId} appears twice (a router mounted twice?)`,
-          );
-        }
-        operationIds.add(operation.operationId);
-        if (schemes.length > 0 && operation.security?.length !== 0)
-          operation = withCodes(operation, AUTHENTICATION_CODES);
-        target[method] = operation;
-      }
+  for (const { path: mount, describers } of mounts) {
+    // A guard's errors apply to every route mounted after it on the same path.
+    let guarded: ProblemCodes = {};
+    for (const describer of describers) {
+      const description = describer(request ? { request } : {});
+      addDescription(document, mount, description, guarded, schemes.length > 0, operationIds, tags);
+      if (description.problems) guarded = mergeCodes(guarded, description.problems);
     }
-    mergeComponents(document.components.schemas, description.schemas, 'schema');
-    if (description.parameters) {
-      mergeComponents((document.components.parameters ??= {}), description.parameters, 'parameter');
-    }
-    for (const tag of description.tags ?? []) if (!tags.has(tag.name)) tags.set(tag.name, tag);
   }
   if (tags.size > 0) document.tags = [...tags.values()];
   return document;
+}
+
+function addDescription(
+  document: OpenApiDocument,
+  mount: string,
+  description: RouterDescription,
+  guarded: ProblemCodes,
+  secured: boolean,
+  operationIds: Set<string>,
+  tags: Map<string, { name: string; description?: string }>,
+): void {
+  for (const [relative, item] of Object.entries(description.paths)) {
+    const path = relative === '/' ? mount || '/' : `${mount}${relative}`;
+    const target: OpenApiPathItem = (document.paths[path] ??= {});
+    if (item.parameters) target.parameters = item.parameters;
+    for (const method of METHODS) {
+      let operation = item[method];
+      if (!operation) continue;
+      if (target[method]) throw new DocumentConflict(`${method.toUpperCase()} ${path} is described twice`);
+      if (operationIds.has(operation.operationId)) {
+        throw new DocumentConflict(`the operation id ${operation.operationId} appears twice (a router mounted twice?)`);
+      }
+      operationIds.add(operation.operationId);
+      const needsCredential = secured && operation.security?.length !== 0;
+      operation = withCodes(operation, needsCredential ? mergeCodes(AUTHENTICATION_CODES, guarded) : guarded);
+      target[method] = operation;
+    }
+  }
+  mergeComponents(document.components.schemas, description.schemas, 'schema');
+  if (description.parameters) {
+    mergeComponents((document.components.parameters ??= {}), description.parameters, 'parameter');
+  }
+  for (const tag of description.tags ?? []) if (!tags.has(tag.name)) tags.set(tag.name, tag);
 }
 
 /**

@@ -1,0 +1,134 @@
+// openApiDocument / openApiRoute on their own: options checked at creation, what a crudRouter's options change
+// in its description, nested fields, an app's own described router, and a caller's excluded fields.
+import { expect } from 'chai';
+import express from 'express';
+import request from 'supertest';
+import {
+  ConfigError,
+  contextOf,
+  crudRouter,
+  describeRouter,
+  errorHandler,
+  openApiDocument,
+  openApiRoute,
+  type OpenApiDocument,
+} from 'portcullis';
+import { permissions } from '../crud/app.js';
+import { openApiErrors, parametersOf } from '../../support/openapi.js';
+
+const info = { title: 'Test', version: '1' };
+const schema = {
+  name: { type: 'string', required: true, maxLength: 40 },
+  code: { type: 'string', pattern: /^[a-z]+$/i },
+  secret: 'string',
+  memo: { type: 'string', filterable: false },
+  'address.city': { type: 'string', required: true },
+  'address.zip': 'string',
+  since: { type: 'date', min: '2000-01-01T00:00:00.000Z' },
+} as const;
+
+function people(options: Partial<Parameters<typeof crudRouter>[0]> = {}) {
+  return crudRouter({ resource: 'people', schema, ...options });
+}
+
+describe('openApiDocument and openApiRoute', function () {
+  it('refuse impossible options at creation, naming the option', function () {
+    const router = people();
+    const cases: [unknown, RegExp][] = [
+      [
+        { info, mounts: { '/people': router }, secruity: [] },
+        /openapi\.secruity: is not an option \(did you mean security\?\)/,
+      ],
+      [{ mounts: { '/people': router } }, /openapi\.info/],
+      [{ info, mounts: { '/people/:id': router } }, /openapi\.mounts\.\/people\/:id: must be a literal path/],
+      [{ info, mounts: { '/people': express.Router() } }, /openapi\.mounts\.\/people: holds no router that describes/],
+      [{ info, mounts: { '/people': router, '/persons': router } }, /openapi\.mounts: .*people\.list appears twice/],
+      [{ info, mounts: { '/people': router }, security: [{}] }, /openapi\.security\[0\]/],
+    ];
+    for (const [options, message] of cases) {
+      expect(() => openApiRoute(options as Parameters<typeof openApiRoute>[0]))
+        .to.throw(ConfigError)
+        .with.property('message')
+        .that.matches(message);
+    }
+  });
+
+  it("follows crudRouter's options: routes, paging, nested and flagged fields", async function () {
+    const custom = describeRouter(express.Router(), () => ({
+      paths: {
+        '/ping': { get: { operationId: 'ping', summary: 'Ping', responses: { 204: { description: 'Pong.' } } } },
+      },
+    }));
+    const document = openApiDocument({
+      info,
+      mounts: {
+        '/people': people({
+          softDelete: false,
+          allowReplace: true,
+          allowOffset: false,
+          dynamicPathFilter: false,
+          staticPathFilters: ['name'],
+        }),
+        '/': custom,
+      },
+    });
+    expect(await openApiErrors(document)).to.deep.equal([]);
+    expect(Object.keys(document.paths).sort()).to.deep.equal(
+      [
+        '/people',
+        '/people/name/{value}',
+        '/people/search/{key}',
+        '/people/unique/{field}',
+        '/people/{id}',
+        '/ping',
+      ].sort(),
+    );
+    expect(document.paths['/people/{id}']).to.have.keys('parameters', 'get', 'patch', 'put', 'delete');
+    // No credential configured: no security, no 401.
+    expect(document.security).to.equal(undefined);
+    expect(document.paths['/people']!.get!.responses).to.not.have.property('401');
+    const list = document.paths['/people']!.get!;
+    const names = parametersOf(document, '/people', list).map((p) => p.name);
+    expect(names).to.not.include('offset');
+    expect(names.filter((name) => name.startsWith('memo'))).to.deep.equal([]);
+    expect(names).to.include('address.city__startswith').and.include('since__between');
+    const refusals = (list.responses['400'] as { 'x-problem-codes': string[] })['x-problem-codes'];
+    expect(refusals).to.include('filter.unknown_parameter');
+
+    const record = document.components.schemas.people as { properties: Record<string, Record<string, unknown>> };
+    // `address.city` is required: the object is always there; `zip` may be null.
+    expect(record.properties.address).to.deep.equal({
+      type: 'object',
+      properties: { city: { type: 'string' }, zip: { anyOf: [{ type: 'string' }, { type: 'null' }] } },
+      additionalProperties: false,
+    });
+    // A case-insensitive pattern cannot be a JSON Schema pattern: it is said in words.
+    expect(record.properties.code).to.deep.equal({
+      anyOf: [{ type: 'string', description: 'matches /^[a-z]+$/i.' }, { type: 'null' }],
+    });
+    const create = document.components.schemas['people.create'] as { required: string[]; properties: object };
+    expect(create.required).to.deep.equal(['name', 'address']);
+    expect(create.properties).to.not.have.property('createdAt');
+    expect(create.properties).to.not.have.property('id');
+  });
+
+  it("leaves out of a caller's document every field excluded for it, and answers it privately", async function () {
+    const app = express();
+    let current = permissions();
+    app.use((req, _res, next) => {
+      contextOf(req).permissions = current;
+      next();
+    });
+    const router = people();
+    app.use('/people', router);
+    app.get('/openapi.json', openApiRoute({ info, mounts: { '/people': router } }));
+    app.use(errorHandler());
+    const full = (await request(app).get('/openapi.json').expect(200)).body as OpenApiDocument;
+    expect(JSON.stringify(full)).to.include('secret').and.include('zip');
+    current = permissions({ excludeFields: ['secret', 'address.zip'] });
+    const narrow = (await request(app).get('/openapi.json').expect(200)).body as OpenApiDocument;
+    expect(await openApiErrors(narrow)).to.deep.equal([]);
+    expect(JSON.stringify(narrow)).to.not.include('secret').and.not.include('zip');
+    expect(JSON.stringify(narrow)).to.include('address.city');
+  });
+});
