@@ -63,6 +63,14 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
   // (as it describes itself; a hook of the app's own is taken to answer a plain 403 `forbidden`).
   function guardCodes(action: CrudAction): ProblemCodes {
     const codes: ProblemCodes[] = [{ 403: ['forbidden.endpoint'] }];
+    // Record-level ABAC runs inside the route, for a signed-in caller at a known address.
+    if (options.guard) {
+      codes.push({
+        400: ['validation.client_address'],
+        401: ['authentication.required'],
+        403: ['forbidden.unfilterable_policy'],
+      });
+    }
     for (const guard of guardsOf(action)) {
       const describer = describerOf(guard);
       codes.push(describer ? (describer({}).problems ?? {}) : { 403: ['forbidden'] });
