@@ -1,5 +1,6 @@
 // crudRouter's routes in OpenAPI, as one caller sees the resource: its fields, filters, paging and errors.
 import type { CrudAction } from '../../src/auth/scopes.js';
+import { DECRYPTION_ERROR_FIELD } from '../../src/contracts/records.js';
 import { controlKeys } from '../../src/filter/compile.js';
 import { recordSchema, scalarSchema } from '../../src/openapi/fields.js';
 import { listParameters, readableCapabilities } from '../../src/openapi/parameters.js';
@@ -39,6 +40,7 @@ const LIST_CODES = [
 const IF_MATCH_CODES: ProblemCodes = { 400: ['validation.if_match'], 412: ['precondition_failed'] };
 const RECORD_MISSING: ProblemCodes = { 404: ['not_found.record'] };
 const CONCURRENT: ProblemCodes = { 409: ['conflict.concurrent_update'] };
+const UNDECRYPTABLE: ProblemCodes = { 409: ['conflict.undecryptable'] };
 const WRITE_BODY: ProblemCodes = mergeCodes({ 400: ['validation.body', 'validation.fields'] }, BODY_CODES);
 
 const ETAG = { description: "The record's version, for If-Match.", schema: { type: 'string' } };
@@ -106,7 +108,14 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         fields,
         view: view.of,
         mode: 'record',
-        serverFields: { id: idSchema, deletedAt: { type: 'string', format: 'date-time' } },
+        serverFields: {
+          id: idSchema,
+          deletedAt: { type: 'string', format: 'date-time' },
+          [DECRYPTION_ERROR_FIELD]: {
+            type: 'string',
+            description: 'Set when the record cannot be decrypted: the problem code; its encrypted fields are null.',
+          },
+        },
       }),
       [names.create]: recordSchema({ fields: inputFields, view: view.of, mode: 'create' }),
       [names.patch]: recordSchema({ fields: inputFields, view: view.of, mode: 'patch' }),
@@ -134,6 +143,15 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
           ? { nextOffset: { type: ['integer', 'null'], description: 'With `offset` paging: the next offset.' } }
           : {}),
         count: { type: 'integer', minimum: 0, description: 'With `count=true`: the number of matching records.' },
+        errors: {
+          type: 'array',
+          description: 'Records of this page that cannot be decrypted (their encrypted fields are null).',
+          items: {
+            type: 'object',
+            properties: { id: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
+            required: ['id', 'code', 'message'],
+          },
+        },
       },
       required: ['items', 'nextCursor'],
       additionalProperties: false,
@@ -306,7 +324,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         'update',
         `Change fields of a ${resource} record (JSON merge patch: null removes)`,
         record,
-        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, {
+        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, UNDECRYPTABLE, {
           403: ['forbidden.update_field', 'forbidden.record_scope'],
         }),
         { parameters: [ifMatch], requestBody: { required: true, content: json(ref(names.patch)) } },
@@ -340,7 +358,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         'replace',
         `Replace a ${resource} record (fields you cannot see are kept)`,
         record,
-        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, {
+        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, UNDECRYPTABLE, {
           403: ['forbidden.update_field', 'forbidden.record_scope'],
         }),
         { parameters: [ifMatch], requestBody: { required: true, content: json(ref(names.create)) } },

@@ -2,7 +2,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import formats from 'ajv-formats';
-import type { OpenApiDocument, OpenApiOperation, OpenApiParameter } from 'portcullis';
+import type { OpenApiDocument, OpenApiOperation, OpenApiParameter } from '../../src/openapi/types.js';
 
 /** The errors of `document` against the official OpenAPI 3.1 schema, with every `$ref` resolved; none when valid. */
 export async function openApiErrors(document: unknown): Promise<unknown[]> {

@@ -3,7 +3,9 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { accountFields } from '../../../examples/demo/accounts.js';
-import { controlKeys, operatorAliases, type OpenApiDocument, type OpenApiOperation } from 'portcullis';
+import { controlKeys } from '../../../src/filter/compile.js';
+import { operatorAliases } from '../../../src/filter/operators.js';
+import type { OpenApiDocument, OpenApiOperation } from '../../../src/openapi/types.js';
 import { startDemoApp, type DemoApp, type DemoBackend, type DemoRole } from '../../support/demo-app.js';
 import { openApiErrors, parametersOf, pointerSegment, schemaChecker } from '../../support/openapi.js';
 

@@ -3,18 +3,19 @@
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
-import {
-  ConfigError,
-  contextOf,
-  crudRouter,
-  describeRouter,
-  errorHandler,
-  openApiDocument,
-  openApiRoute,
-  type OpenApiDocument,
-} from 'portcullis';
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../../../src/errors.js';
+import { createFieldEncryption } from '../../../src/pii/field-encryption.js';
+import type { OpenApiDocument } from '../../../src/openapi/types.js';
+import { EncryptedRecordStore } from '../../../stores/encrypted-records.js';
+import { MemoryRecordStore } from '../../../stores/memory/records.js';
+import { contextOf } from '../../../middleware/context.js';
+import { crudRouter } from '../../../middleware/crud-router.js';
+import { errorHandler } from '../../../middleware/error-handler.js';
+import { describeRouter } from '../../../middleware/openapi/describe.js';
+import { openApiDocument, openApiRoute } from '../../../middleware/openapi/document.js';
 import { permissions } from '../crud/app.js';
-import { openApiErrors, parametersOf } from '../../support/openapi.js';
+import { openApiErrors, parametersOf, schemaChecker } from '../../support/openapi.js';
 
 const info = { title: 'Test', version: '1' };
 const schema = {
@@ -130,5 +131,34 @@ describe('openApiDocument and openApiRoute', function () {
     expect(await openApiErrors(narrow)).to.deep.equal([]);
     expect(JSON.stringify(narrow)).to.not.include('secret').and.not.include('zip');
     expect(JSON.stringify(narrow)).to.include('address.city');
+  });
+
+  it('describes the errors list and the 409 of records that cannot be decrypted', async function () {
+    const encryption = createFieldEncryption({
+      keys: `1:${randomBytes(32).toString('base64')}`,
+      blindIndexKey: randomBytes(32),
+      fields: [{ path: 'ssn', searchable: true }],
+    });
+    const inner = new MemoryRecordStore({
+      schema: { name: 'string', ssn: 'string' },
+      extraPaths: encryption.derivedFields,
+    });
+    const store = new EncryptedRecordStore({ store: inner, encryption });
+    await store.insert('p1', { name: 'Ada', ssn: '123-45-6789' });
+    const stored = (await inner.get('p1'))!;
+    await inner.replace('p1', stored._version, { ...stored, ssn: `${String(stored.ssn).slice(0, -4)}AAAA` });
+    const router = crudRouter({ resource: 'people', store, blindIndex: encryption });
+    const app = express();
+    app.use(express.json());
+    app.use('/people', router);
+    app.use(errorHandler());
+    const document = openApiDocument({ info, mounts: { '/people': router } });
+    const page = schemaChecker(document)('/paths/~1people/get/responses/200/content/application~1json/schema');
+    const listed = await request(app).get('/people').expect(200);
+    expect(listed.body.errors).to.have.length(1);
+    expect(page(listed.body), JSON.stringify(page.errors)).to.equal(true);
+    const refused = await request(app).patch('/people/p1').send({ name: 'Ada B' }).expect(409);
+    const conflict = document.paths['/people/{id}']!.patch!.responses['409'] as { 'x-problem-codes': string[] };
+    expect(conflict['x-problem-codes']).to.include(refused.body.code);
   });
 });
