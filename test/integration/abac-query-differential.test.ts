@@ -221,4 +221,30 @@ describe('guard.queryFor agrees with guard.decide (generated policies and record
     expect(exact).to.be.greaterThan(CASES * 0.5);
     expect(conditions).to.be.greaterThan(CASES * 0.15);
   });
+
+  it('string-based policies (regex, exact, fuzzy checkers): one answer for every record, as decide() gives', () => {
+    const strings = ['ana', '<a.*>', 'read', '<read|list>', 'accounts', '<.*>', '', '<[a-z]+>'];
+    for (let c = 0; c < 120; c++) {
+      const checker = pick(['regex', 'exact', 'fuzzy'] as const);
+      const policies = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, uid) =>
+        policy({
+          uid,
+          effect: chance(0.3) ? 'deny' : 'allow',
+          subjects: [pick(strings)],
+          actions: [pick(strings)],
+          resources: [pick(strings)],
+        }),
+      );
+      const guard = new Guard({ policies, checker });
+      const subject = pick(['ana', 'bob', { id: 'ana' }]);
+      const action = pick(['read', 'list']);
+      const query = guard.queryFor(subject, action, {});
+      expect(query.kind).to.be.oneOf(['always', 'never']);
+      for (const record of records) {
+        expect(guard.decideSync({ subject, action, resource: record }).allowed, `case ${c} ${checker}`).to.equal(
+          query.kind === 'always',
+        );
+      }
+    }
+  });
 });

@@ -1,7 +1,9 @@
 // crudRouter with a guard: list, count, unique, search and get return exactly the records guard.decide
 // allows, inside the store query ("analysts read accounts whose country is one of their own countries").
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import { createFieldEncryption } from '../../../src/pii/field-encryption.js';
 import { Guard, policy, rules } from '../../../src/abac/index.js';
 import type { Principal } from '../../../src/auth/principal.js';
 import { contextOf } from '../../../middleware/context.js';
@@ -188,6 +190,35 @@ describe('crudRouter with a guard: refusals', () => {
     expect(response.body.code).to.equal('forbidden.unfilterable_policy');
     expect(response.body.detail).to.include('RegexMatch');
     expect(response.body.detail).to.not.include('regex-on-a-field');
+    await test.cleanup();
+  });
+
+  it('refuses a condition on an encrypted field (ciphertext cannot be compared with policy values)', async () => {
+    const guard = new Guard({
+      policies: [
+        policy({
+          uid: 'by-national-id',
+          effect: 'allow',
+          subjects: [rules.Any()],
+          actions: [rules.Any()],
+          resources: [{ secret: rules.Eq('123456') }],
+        }),
+      ],
+    });
+    const encryption = createFieldEncryption({
+      keys: `1:${randomBytes(32).toString('base64')}`,
+      blindIndexKey: randomBytes(32),
+      fields: [{ path: 'secret', searchable: true }],
+    });
+    const test = await buildApp('memory', { guard, encryption }, (app) =>
+      app.use((req, _res, next) => {
+        contextOf(req).principal = admin;
+        next();
+      }),
+    );
+    const response = await request(test.app).get('/people?count=true').expect(403);
+    expect(response.body).to.include({ code: 'forbidden.unfilterable_policy' });
+    expect(response.body.detail).to.include('encrypted field');
     await test.cleanup();
   });
 
