@@ -1,4 +1,5 @@
 // JWT verification and signing with key objects built once; an explicit algorithm allowlist of one family.
+import { integerOption } from '../options.js';
 import { LRUCache } from 'lru-cache';
 import {
   createPrivateKey,
@@ -197,8 +198,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     throw new ConfigError('clockToleranceSec', 'must be between 0 and 600 seconds');
   }
   const requireExpiry = options.requireExpiry ?? true;
-  const cacheSize = options.cacheSize ?? 1000;
-  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) throw new ConfigError('cacheSize', 'must be an integer ≥ 0');
+  const cacheSize = integerOption('cacheSize', options.cacheSize, { fallback: 1000 });
   // Keyed by the whole token: only a token that verified is stored, so a forged one can never hit.
   const verified = cacheSize > 0 ? new LRUCache<string, JwtClaims>({ max: cacheSize }) : undefined;
   const now = options.now ?? systemClock;

@@ -1,4 +1,5 @@
 // Field declarations of a resource: which fields exist, their types, and which may be filtered and sorted.
+import { checkOptions } from '../options.js';
 import { ConfigError, didYouMean } from '../errors.js';
 import { compileRegex, PatternError, type LinearRegex } from '../regex.js';
 
@@ -84,7 +85,7 @@ function parseType(option: string, input: unknown): { type: ScalarType; array: b
   return { type: base as ScalarType, array };
 }
 
-const specKeys = new Set([
+const specKeys = [
   'type',
   'filterable',
   'sortable',
@@ -95,7 +96,7 @@ const specKeys = new Set([
   'minLength',
   'maxLength',
   'pattern',
-]);
+];
 
 /** Validates and compiles a schema once; throws `ConfigError` naming the bad field. */
 export function compileSchema(input: SchemaInput | CompiledSchema, options: { option?: string } = {}): CompiledSchema {
@@ -110,12 +111,7 @@ export function compileSchema(input: SchemaInput | CompiledSchema, options: { op
     if (!isSafePath(path)) throw new ConfigError(where, 'is not a plain dotted field path');
     const spec: FieldSpec =
       typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : { type: raw as FieldType };
-    for (const key of Object.keys(spec)) {
-      if (!specKeys.has(key)) {
-        const hint = didYouMean(key, specKeys);
-        throw new ConfigError(`${where}.${key}`, 'is not a field option', hint ? { hint } : {});
-      }
-    }
+    checkOptions('field', spec, specKeys, { path: where });
     const { type, array } = parseType(where, spec.type);
     if (spec.pattern !== undefined && !(spec.pattern instanceof RegExp)) {
       throw new ConfigError(`${where}.pattern`, 'must be a RegExp');

@@ -1,4 +1,6 @@
 // The query compiler's options, validated once into the settings every compile step reads.
+import { ConfigError } from '../errors.js';
+import { checkOptions, integerOption } from '../options.js';
 import type { BlindIndexer } from '../pii/blind-index.js';
 import { createCursorCodec, type CursorCodec } from './cursor.js';
 import { compileSchema, type CompiledField, type CompiledSchema, type SchemaInput } from './schema.js';
@@ -59,15 +61,27 @@ export interface CompilerSettings {
   readonly resource: string;
 }
 
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new TypeError(`${name} must be a non-negative integer`);
-  }
-  return value;
-}
+/** The names of `QueryCompilerOptions`, for factories that take them along with their own. */
+export const queryCompilerOptionNames = [
+  'schema',
+  'idField',
+  'idType',
+  'defaultLimit',
+  'maxLimit',
+  'allowOffset',
+  'maxOffset',
+  'maxConditions',
+  'maxListLength',
+  'maxValueLength',
+  'maxQueryLength',
+  'maxSortKeys',
+  'cursorSecret',
+  'blindIndex',
+  'resource',
+] as const;
 
-export function resolveSettings(options: QueryCompilerOptions): CompilerSettings {
+export function resolveSettings(given: QueryCompilerOptions): CompilerSettings {
+  const options = checkOptions('query compiler', given, queryCompilerOptionNames);
   const schema = compileSchema(options.schema);
   const idField = options.idField ?? 'id';
   const idSpec: CompiledField = schema.fields.get(idField) ?? {
@@ -78,16 +92,16 @@ export function resolveSettings(options: QueryCompilerOptions): CompilerSettings
     sortable: true,
     spec: { type: options.idType ?? 'string' },
   };
-  const defaultLimit = positiveInteger('defaultLimit', options.defaultLimit, 20);
-  const maxLimit = positiveInteger('maxLimit', options.maxLimit, 100);
+  const defaultLimit = integerOption('defaultLimit', options.defaultLimit, { fallback: 20 });
+  const maxLimit = integerOption('maxLimit', options.maxLimit, { fallback: 100 });
   const allowOffset = options.allowOffset ?? true;
-  const maxOffset = positiveInteger('maxOffset', options.maxOffset, 10_000);
-  const maxConditions = positiveInteger('maxConditions', options.maxConditions, 20);
-  const maxListLength = positiveInteger('maxListLength', options.maxListLength, 100);
-  const maxValueLength = positiveInteger('maxValueLength', options.maxValueLength, 256);
-  const maxQueryLength = positiveInteger('maxQueryLength', options.maxQueryLength, 4096);
-  const maxSortKeys = positiveInteger('maxSortKeys', options.maxSortKeys, 4);
-  if (defaultLimit < 1 || defaultLimit > maxLimit) throw new TypeError('defaultLimit must be between 1 and maxLimit');
+  const maxOffset = integerOption('maxOffset', options.maxOffset, { fallback: 10_000 });
+  const maxConditions = integerOption('maxConditions', options.maxConditions, { fallback: 20 });
+  const maxListLength = integerOption('maxListLength', options.maxListLength, { fallback: 100 });
+  const maxValueLength = integerOption('maxValueLength', options.maxValueLength, { fallback: 256 });
+  const maxQueryLength = integerOption('maxQueryLength', options.maxQueryLength, { fallback: 4096 });
+  const maxSortKeys = integerOption('maxSortKeys', options.maxSortKeys, { fallback: 4 });
+  if (defaultLimit < 1 || defaultLimit > maxLimit) throw new ConfigError('defaultLimit', 'must be from 1 to maxLimit');
   return {
     schema,
     idField,

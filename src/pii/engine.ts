@@ -1,6 +1,7 @@
 // The masking engine: sensitive paths and recognizers compiled once into a Masker for responses, audit and logs.
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import { ConfigError, didYouMean } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { checkOptions, integerOption } from '../options.js';
 import type { Masker, MaskReach, UnmaskGrant } from './masker.js';
 import { insertPath, newNode, parsePath, type PathNode, type Segment } from './paths.js';
 import { StateSets, type StateSet } from './state-sets.js';
@@ -177,23 +178,14 @@ class MaskingEngine implements PiiMasker {
   private readonly resolvedStrategies = new Map<string, Strategy>();
   private readonly grants = new WeakMap<UnmaskGrant, GrantState>();
 
-  constructor(options: MaskerOptions) {
-    if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
-    for (const name of Object.keys(options)) {
-      if (!OPTION_NAMES.includes(name)) {
-        throw new ConfigError(name, 'is not a masker option', {
-          code: 'config.unknown',
-          hint: didYouMean(name, OPTION_NAMES),
-        });
-      }
-    }
+  constructor(given: MaskerOptions) {
+    const options = checkOptions('createMasker()', given, OPTION_NAMES);
     this.caseInsensitive = options.caseInsensitive ?? false;
     this.sets = new StateSets(this.caseInsensitive);
     this.mutate = options.mutate ?? false;
-    this.maxDepth = positiveInteger(options.maxDepth, 64, 'maxDepth');
     // The walks recurse once per level: the bound must stay well inside the stack.
-    if (this.maxDepth > MAX_MASK_DEPTH) throw new ConfigError('maxDepth', `must be at most ${MAX_MASK_DEPTH}`);
-    this.maxScanLength = positiveInteger(options.maxScanLength, 1_000_000, 'maxScanLength');
+    this.maxDepth = integerOption('maxDepth', options.maxDepth, { fallback: 64, min: 1, max: MAX_MASK_DEPTH });
+    this.maxScanLength = integerOption('maxScanLength', options.maxScanLength, { fallback: 1_000_000, min: 1 });
     const pseudonymKey = toKey(options.pseudonymKey);
     this.defaultStrategy = compileStrategy(options.strategy ?? 'redact', 'strategy', pseudonymKey);
     for (const [label, spec] of Object.entries(options.strategies ?? {})) {
@@ -562,10 +554,4 @@ function dropRemoved(original: unknown[], out: unknown[], inPlace: boolean): unk
   original.length = 0;
   original.push(...kept);
   return original;
-}
-
-function positiveInteger(value: number | undefined, fallback: number, option: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(option, 'must be a positive integer');
-  return value;
 }

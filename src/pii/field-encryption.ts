@@ -1,7 +1,8 @@
 // Field encryption for records: encrypt/decrypt codecs, blind indexes for equality search, filter rewriting.
+import { checkOptions } from '../options.js';
 import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { setOwn } from '../own.js';
-import { ConfigError, ValidationError, didYouMean } from '../errors.js';
+import { ConfigError, ValidationError } from '../errors.js';
 import type { BlindIndexer } from './blind-index.js';
 import { DecryptionError, decryptField, encryptField, isCiphertext, keyVersionOf } from './field-cipher.js';
 import { parseKeyRing, type KeyRing } from './key-ring.js';
@@ -109,14 +110,7 @@ export class FieldEncryption implements BlindIndexer {
   private readonly topIndexFields = new Set<string>();
 
   constructor(options: FieldEncryptionOptions) {
-    for (const name of Object.keys(options ?? {})) {
-      if (!OPTIONS.includes(name)) {
-        throw new ConfigError(name, 'is not a field-encryption option', {
-          code: 'config.unknown',
-          hint: didYouMean(name, OPTIONS),
-        });
-      }
-    }
+    checkOptions('createFieldEncryption()', options, OPTIONS);
     this.ring = typeof options.keys === 'string' ? parseKeyRing(options.keys, options.currentVersion) : options.keys;
     if (!this.ring || typeof this.ring.key !== 'function')
       throw new ConfigError('keys', 'must be a key ring or its text');
@@ -131,13 +125,7 @@ export class FieldEncryption implements BlindIndexer {
     this.fields = options.fields.map((item, index) => {
       const spec: EncryptedFieldSpec = typeof item === 'string' ? { path: item } : item;
       const option = `fields[${index}]`;
-      for (const name of Object.keys(spec)) {
-        if (!FIELD_OPTIONS.includes(name)) {
-          throw new ConfigError(`${option}.${name}`, 'is not a field option', {
-            hint: didYouMean(name, FIELD_OPTIONS),
-          });
-        }
-      }
+      checkOptions('field', spec, FIELD_OPTIONS, { path: option });
       if (typeof spec.path !== 'string' || !SAFE_PATH.test(spec.path) || FORBIDDEN.test(spec.path)) {
         throw new ConfigError(option, 'must be a dotted field path like "ssn" or "contact.email"', {
           code: 'pii.invalid_path',
