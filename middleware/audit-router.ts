@@ -1,10 +1,11 @@
 // auditRouter(): list, search and fetch audit events, by actor and by action, and rebuild a record's history.
+import { checkOptions, integerOption } from '../src/options.js';
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { AUDIT_QUERY_FIELDS } from '../src/audit/fields.js';
 import type { AuditEvent } from '../src/audit/event.js';
 import { createHistory, type HistoryFunction } from '../src/audit/history.js';
 import type { AuditQuery, AuditStore } from '../src/contracts/audit.js';
-import { ConfigError, NotFoundError, ValidationError, didYouMean, type FieldProblem } from '../src/errors.js';
+import { ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
 import { compileListQuery } from '../src/filter/compile.js';
 import type { SchemaInput } from '../src/filter/schema.js';
 import type { Masker, UnmaskGrant } from '../src/pii/masker.js';
@@ -40,27 +41,15 @@ const SCHEMA: SchemaInput = Object.fromEntries(
 const COMPILER_OPTIONS = { idField: 'id', maxLimit: 1000, resource: 'audit' };
 const SAFE_SEGMENT = /^[A-Za-z0-9._:@-]{1,256}$/;
 
-function limitOption(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > 1000) {
-    throw new ConfigError(name, 'must be an integer from 1 to 1000');
-  }
-  return value;
-}
-
 export function auditRouter(options: AuditRouterOptions): Router & DescribedRouter {
-  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) {
-      throw new ConfigError(key, 'is not an auditRouter() option', { hint: didYouMean(key, KNOWN) });
-    }
-  }
+  if (options === undefined) throw new ConfigError('options', 'must be an object');
+  checkOptions('auditRouter()', options, KNOWN);
   const store = options.store;
   if (typeof store?.list !== 'function' || typeof store.get !== 'function') {
     throw new ConfigError('store', 'is required: an AuditStore');
   }
-  const maxLimit = limitOption('maxLimit', options.maxLimit, 500);
-  const defaultLimit = limitOption('defaultLimit', options.defaultLimit, 50);
+  const maxLimit = integerOption('maxLimit', options.maxLimit, { fallback: 500, min: 1, max: 1000 });
+  const defaultLimit = integerOption('defaultLimit', options.defaultLimit, { fallback: 50, min: 1, max: 1000 });
   if (defaultLimit > maxLimit) throw new ConfigError('defaultLimit', 'must not exceed maxLimit');
   const masker = options.masker;
   const history = options.history ?? createHistory(store);

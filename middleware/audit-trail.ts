@@ -1,11 +1,12 @@
 // auditTrail(): records one audit event per request that reached a route, allowed or denied, when it ends.
+import { checkOptions } from '../src/options.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { changedFields } from '../src/audit/changes.js';
 import { auditContext } from '../src/audit/context.js';
 import type { AuditEventDraft } from '../src/audit/event-ref.js';
 import type { AuditEventInput, AuditOutcome } from '../src/audit/event.js';
 import type { AuditPipeline } from '../src/audit/pipeline.js';
-import { ConfigError, didYouMean } from '../src/errors.js';
+import { ConfigError } from '../src/errors.js';
 import { plainCopy } from '../src/own.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
@@ -60,14 +61,8 @@ export interface AuditSettings {
 
 /** A route-level middleware that sets the action and resource of the request's event, or opts out. */
 export function auditAs(settings: AuditSettings): RequestHandler {
-  if (typeof settings !== 'object' || settings === null) throw new ConfigError('settings', 'must be an object');
-  for (const key of Object.keys(settings)) {
-    if (!['action', 'resource', 'resourceId', 'skip'].includes(key)) {
-      throw new ConfigError(key, 'is not an auditAs() setting', {
-        hint: didYouMean(key, ['action', 'resource', 'resourceId', 'skip']),
-      });
-    }
-  }
+  if (settings === undefined) throw new ConfigError('settings', 'must be an object');
+  checkOptions('auditAs()', settings, ['action', 'resource', 'resourceId', 'skip']);
   return function portcullisAuditAs(req: Request, _res: Response, next: NextFunction) {
     const draft = (contextOf(req).audit ??= { extra: {} });
     if (settings.action !== undefined) draft.action = settings.action;
@@ -141,12 +136,8 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
   if (typeof options === 'function') {
     throw new ConfigError('auditTrail', 'call it with options: app.use(auditTrail({ pipeline }))');
   }
-  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) {
-      throw new ConfigError(key, 'is not an auditTrail() option', { hint: didYouMean(key, KNOWN) });
-    }
-  }
+  if (options === undefined) throw new ConfigError('options', 'must be an object');
+  checkOptions('auditTrail()', options, KNOWN);
   const pipeline = options.pipeline;
   if (typeof pipeline?.record !== 'function') {
     throw new ConfigError('pipeline', 'is required: pass the result of createAuditPipeline()');

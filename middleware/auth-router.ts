@@ -12,7 +12,7 @@ import { contextOf } from './context.js';
 import type { FailureLimit } from './failure-limit.js';
 import { describeRouter, type DescribedRouter } from './openapi/describe.js';
 import { describeAuthRouter } from './openapi/routers.js';
-import { rejectUnknownOptions } from './options.js';
+import { checkOptions, integerOption } from '../src/options.js';
 
 export interface AuthRouterOptions {
   principals: PrincipalStore;
@@ -38,7 +38,7 @@ export interface AuthRouterOptions {
  * `POST /me/has-permission`. Needs `express.json()` before it.
  */
 export function authRouter(options: AuthRouterOptions): Router & DescribedRouter {
-  rejectUnknownOptions('authRouter', options, [
+  checkOptions('authRouter()', options, [
     'principals',
     'sessions',
     'signer',
@@ -51,8 +51,7 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
   for (const name of ['principals', 'sessions', 'signer', 'authenticate'] as const) {
     if (!options?.[name]) throw new ConfigError(name, 'is required by authRouter');
   }
-  const ttlMs = options.sessionTtlMs ?? 12 * 3_600_000;
-  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1000) throw new ConfigError('sessionTtlMs', 'must be at least 1000');
+  const ttlMs = integerOption('sessionTtlMs', options.sessionTtlMs, { fallback: 12 * 3_600_000, min: 1000 });
   const { principals, sessions, signer, authenticate, failures } = options;
   const logger = options.logger ?? silentLogger;
   const router = express.Router();

@@ -13,7 +13,7 @@ import { AuthenticationError, ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import type { OpenApiSecurityScheme } from '../src/openapi/types.js';
 import type { FailureLimit } from './failure-limit.js';
-import { rejectUnknownOptions } from './options.js';
+import { checkOptions } from '../src/options.js';
 
 export interface AuthResult {
   principal: Principal;
@@ -92,7 +92,7 @@ export interface ApiKeyStrategyOptions {
 }
 
 export function apiKeyStrategy(options: ApiKeyStrategyOptions): AuthStrategy {
-  rejectUnknownOptions('apiKeyStrategy', options, [
+  checkOptions('apiKeyStrategy()', options, [
     'store',
     'hasher',
     'header',
@@ -181,7 +181,7 @@ export interface JwtStrategyOptions {
 const BEARER = /^Bearer +([A-Za-z0-9_.~+/=-]+)$/i;
 
 export function jwtStrategy(options: JwtStrategyOptions): AuthStrategy {
-  rejectUnknownOptions('jwtStrategy', options, [
+  checkOptions('jwtStrategy()', options, [
     'verifier',
     'store',
     'sessions',
@@ -305,7 +305,7 @@ export interface ProxyStrategyOptions {
 }
 
 export function proxyStrategy(options: ProxyStrategyOptions): AuthStrategy {
-  rejectUnknownOptions('proxyStrategy', options, ['trust', 'store', 'headers', 'logger']);
+  checkOptions('proxyStrategy()', options, ['trust', 'store', 'headers', 'logger']);
   if (!options?.trust) throw new ConfigError('trust', 'proxyStrategy needs the trusted proxy list (createProxyTrust)');
   if (options.trust.size === 0) throw new ConfigError('trustedProxies', 'is empty: no proxy could ever be trusted');
   if (!options.store) throw new ConfigError('store', 'proxyStrategy needs a principal store');

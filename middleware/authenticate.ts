@@ -1,8 +1,9 @@
 // authenticate(): tries the configured strategies in order and puts the principal and permissions on the context.
+import { checkOptions } from '../src/options.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { noPermissions } from '../src/auth/permissions.js';
 import type { EffectivePermissions, Principal } from '../src/auth/principal.js';
-import { AuthenticationError, ConfigError, didYouMean } from '../src/errors.js';
+import { AuthenticationError, ConfigError } from '../src/errors.js';
 import type { AuthStrategy } from './auth-strategies.js';
 import { contextOf } from './context.js';
 
@@ -31,10 +32,7 @@ export function authenticate(options: AuthenticateOptions): RequestHandler {
       'authenticate must be called with options: app.use(authenticate({ strategies })), not app.use(authenticate)',
     );
   }
-  for (const key of Object.keys(options ?? {})) {
-    if (!KNOWN.includes(key))
-      throw new ConfigError(key, 'is not an authenticate() option', { hint: didYouMean(key, KNOWN) });
-  }
+  checkOptions('authenticate()', options, KNOWN);
   const strategies = options?.strategies;
   if (!Array.isArray(strategies) || strategies.length === 0) {
     throw new ConfigError('strategies', 'must list at least one strategy (apiKeyStrategy, jwtStrategy, proxyStrategy)');

@@ -1,5 +1,6 @@
 // authorize(): builds an ABAC inquiry from the request and the authenticated principal, asks the guard,
 // puts the decision on the request context and answers 401 (no principal) or 403 (denied).
+import { checkOptions } from '../src/options.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Guard, type GuardOptions, type PolicySource } from '../src/abac/guard.js';
 import type { Inquiry } from '../src/abac/inquiry.js';
@@ -7,7 +8,7 @@ import type { Decision } from '../src/abac/decision.js';
 import type { Principal } from '../src/auth/principal.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import { requireClientAddress } from './client-address.js';
-import { AuthenticationError, ConfigError, didYouMean, ForbiddenError } from '../src/errors.js';
+import { AuthenticationError, ConfigError, ForbiddenError } from '../src/errors.js';
 import { defaultScope, SCOPE_PATTERN } from '../src/auth/scopes.js';
 import { scopeDenial } from './authorize-endpoint.js';
 import { contextOf } from './context.js';
@@ -107,11 +108,7 @@ export function authorize(options: AuthorizeOptions): RequestHandler {
     throw new TypeError('authorize must be called with options: app.use(authorize({ guard })), not app.use(authorize)');
   }
   if (!options || typeof options !== 'object') throw new ConfigError('authorize', 'options are required: { guard }');
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) {
-      throw new ConfigError(`authorize.${key}`, 'is not an option', { hint: didYouMean(key, OPTION_NAMES) });
-    }
-  }
+  checkOptions('authorize()', options, OPTION_NAMES, { path: 'authorize' });
   const guard = resolveGuard(options);
   const action = options.action ?? ((req: Request) => req.method.toLowerCase());
   if (typeof action !== 'string' && typeof action !== 'function') {

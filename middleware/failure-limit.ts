@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import type { RateLimitHit, RateLimitStore } from '../src/contracts/rate-limit.js';
 import { ConfigError, PortcullisError, RateLimitedError, StoreUnavailableError } from '../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
-import { rejectUnknownOptions } from './options.js';
+import { checkOptions, integerOption } from '../src/options.js';
 import { addressKey } from './rate-limit.js';
 
 export interface FailureLimitOptions {
@@ -57,7 +57,7 @@ const NAME = 'failures';
  * once from that address per window.
  */
 export function failureLimit(options: FailureLimitOptions): FailureLimit {
-  rejectUnknownOptions('failureLimit', options, [
+  checkOptions('failureLimit()', options, [
     'store',
     'accountLimit',
     'addressLimit',
@@ -69,20 +69,11 @@ export function failureLimit(options: FailureLimitOptions): FailureLimit {
   ]);
   if (typeof options?.store?.forLimiter !== 'function' || typeof options.store.get !== 'function')
     throw new ConfigError('store', 'must be a Portcullis RateLimitStore (stores.rateLimit)');
-  const accountLimit = options.accountLimit ?? 10;
-  const addressLimit = options.addressLimit ?? 300;
-  const windowMs = options.windowMs ?? 60_000;
-  const ipv6Subnet = options.ipv6Subnet ?? 56;
+  const accountLimit = integerOption('accountLimit', options.accountLimit, { fallback: 10, min: 1 });
+  const addressLimit = integerOption('addressLimit', options.addressLimit, { fallback: 300, min: 1 });
+  const windowMs = integerOption('windowMs', options.windowMs, { fallback: 60_000, min: 1000 });
+  const ipv6Subnet = integerOption('ipv6Subnet', options.ipv6Subnet, { fallback: 56, min: 32, max: 128 });
   const onStoreError = options.onStoreError ?? 'open';
-  for (const [option, value] of [
-    ['accountLimit', accountLimit],
-    ['addressLimit', addressLimit],
-  ] as const) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(option, 'must be a positive integer');
-  }
-  if (!Number.isSafeInteger(windowMs) || windowMs < 1000) throw new ConfigError('windowMs', 'must be at least 1000');
-  if (!Number.isSafeInteger(ipv6Subnet) || ipv6Subnet < 32 || ipv6Subnet > 128)
-    throw new ConfigError('ipv6Subnet', 'must be between 32 and 128');
   if (onStoreError !== 'open' && onStoreError !== 'closed')
     throw new ConfigError('onStoreError', 'must be open or closed');
   if (options.onLimited !== undefined && typeof options.onLimited !== 'function')

@@ -1,6 +1,8 @@
 // filterQuery(options): compiles the list querystring onto the request context, for custom list handlers.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createQueryCompiler, type QueryCompilerOptions } from '../src/filter/index.js';
+import { queryCompilerOptionNames } from '../src/filter/settings.js';
+import { checkOptions } from '../src/options.js';
 import { hiddenFields, permissionsOf } from './crud/access.js';
 import { cursorView, rawQuery } from './crud/state.js';
 import { contextOf } from './context.js';
@@ -16,7 +18,10 @@ export interface FilterQueryOptions extends QueryCompilerOptions {
  * `next(err)` as 400.
  */
 export function filterQuery(options: FilterQueryOptions): RequestHandler {
-  const { pathFilters, ...compilerOptions } = options;
+  const { pathFilters, ...compilerOptions } = checkOptions('filterQuery()', options, [
+    ...queryCompilerOptionNames,
+    'pathFilters',
+  ]);
   const compiler = createQueryCompiler(compilerOptions);
   return function portcullisFilter(req: Request, _res: Response, next: NextFunction) {
     try {

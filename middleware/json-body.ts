@@ -2,7 +2,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ConfigError } from '../src/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepError } from '../src/json-depth.js';
-import { rejectUnknownOptions } from './options.js';
+import { checkOptions, integerOption } from '../src/options.js';
 
 const SIZE = /^\d+(\.\d+)?(b|kb|mb|gb)$/i;
 // Bodies already found within a bound, with that bound.
@@ -34,11 +34,12 @@ export function checkBodyLimit(value: string | number | undefined, option: strin
  * already read is still checked for depth.
  */
 export function jsonBody(options: JsonBodyOptions = {}): RequestHandler {
-  rejectUnknownOptions('jsonBody', options, ['limit', 'maxDepth']);
-  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_JSON_DEPTH) {
-    throw new ConfigError('maxDepth', `must be an integer from 1 to ${MAX_JSON_DEPTH}`);
-  }
+  checkOptions('jsonBody()', options, ['limit', 'maxDepth']);
+  const maxDepth = integerOption('maxDepth', options.maxDepth, {
+    fallback: MAX_JSON_DEPTH,
+    min: 1,
+    max: MAX_JSON_DEPTH,
+  });
   const parse = express.json({ limit: checkBodyLimit(options.limit, 'limit') });
   return function portcullisJsonBody(req: Request, res: Response, next: NextFunction) {
     parse(req, res, (error?: unknown) => {

@@ -1,7 +1,8 @@
 // maskResponse(): masks JSON responses by who asks; grants come from configuration or an injected ABAC check.
+import { checkOptions } from '../src/options.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Principal, PrincipalKind } from '../src/auth/principal.js';
-import { ConfigError, didYouMean } from '../src/errors.js';
+import { ConfigError } from '../src/errors.js';
 import type { Masker, UnmaskGrant } from '../src/pii/masker.js';
 import { contextOf } from './context.js';
 
@@ -77,14 +78,7 @@ export function maskResponse(options: MaskResponseOptions): RequestHandler {
       'maskResponse(options) needs an options object (did you write app.use(maskResponse)?)',
     );
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) {
-      throw new ConfigError(key, 'is not a maskResponse() option', {
-        code: 'config.unknown',
-        hint: didYouMean(key, KNOWN),
-      });
-    }
-  }
+  checkOptions('maskResponse()', options, KNOWN);
   const masker = options.masker;
   if (!masker || typeof masker.mask !== 'function')
     throw new ConfigError('masker', 'must have a mask(value, grant) method');

@@ -1,4 +1,5 @@
 // Admin routes for ABAC policies in a policy store: list, read, create or replace, delete.
+import { integerOption } from '../src/options.js';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { policyFromJSON, policyToJSON } from '../src/abac/policy-json.js';
 import { assertNoEscalation, authorityOf, mayWritePolicies } from '../src/auth/escalation.js';
@@ -60,10 +61,7 @@ function pageNumber(req: Request, name: string, fallback: number, max: number): 
  */
 export function policyAdminRouter(options: PolicyAdminRouterOptions): Router & DescribedRouter {
   if (typeof options?.store?.add !== 'function') throw new ConfigError('store', 'is required: a PolicyStore');
-  const maxLimit = options.maxLimit ?? 500;
-  if (!Number.isInteger(maxLimit) || maxLimit < 1 || maxLimit > 10_000) {
-    throw new ConfigError('maxLimit', 'must be an integer 1..10000');
-  }
+  const maxLimit = integerOption('maxLimit', options.maxLimit, { fallback: 500, min: 1, max: 10_000 });
   const store = options.store;
   const readOptions = options.registry ? { registry: options.registry } : {};
   const router = Router();

@@ -27,7 +27,7 @@ import { requirePermittedEndpoint } from './authorize-endpoint.js';
 import { contextOf } from './context.js';
 import { describeRouter, type DescribedRouter } from './openapi/describe.js';
 import { describePrincipalAdminRouter } from './openapi/routers.js';
-import { rejectUnknownOptions } from './options.js';
+import { checkOptions } from '../src/options.js';
 
 export interface PrincipalAdminRouterOptions {
   principals: PrincipalStore;
@@ -73,7 +73,7 @@ const MAX_KEY_LIFETIME_MS = 5 * 365 * 86_400_000;
  * (403 `forbidden.escalation`, see `mayGrant`).
  */
 export function principalAdminRouter(options: PrincipalAdminRouterOptions): Router & DescribedRouter {
-  rejectUnknownOptions('principalAdminRouter', options, ['principals', 'authenticate', 'hasher', 'now']);
+  checkOptions('principalAdminRouter()', options, ['principals', 'authenticate', 'hasher', 'now']);
   if (!options?.principals) throw new ConfigError('principals', 'is required by principalAdminRouter');
   if (!options.authenticate) throw new ConfigError('authenticate', 'is required by principalAdminRouter');
   const { principals } = options;

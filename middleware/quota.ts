@@ -4,7 +4,7 @@ import type { Principal } from '../src/auth/principal.js';
 import type { QuotaStore } from '../src/contracts/rate-limit.js';
 import { AuthenticationError, ConfigError, RateLimitedError } from '../src/errors.js';
 import { contextOf } from './context.js';
-import { rejectUnknownOptions } from './options.js';
+import { checkOptions, integerOption } from '../src/options.js';
 
 export interface QuotaOptions {
   /** Quota counters (`stores.quotas`). Required. */
@@ -26,15 +26,14 @@ export interface QuotaOptions {
  * `Retry-After` (the end of the period). Sets `Quota-Limit`, `Quota-Remaining` and `Quota-Reset` (seconds).
  */
 export function quota(options: QuotaOptions): RequestHandler {
-  rejectUnknownOptions('quota', options, ['store', 'action', 'limit', 'periodMs', 'limitFor', 'onLimited']);
+  checkOptions('quota()', options, ['store', 'action', 'limit', 'periodMs', 'limitFor', 'onLimited']);
   if (typeof options?.store?.consume !== 'function') throw new ConfigError('store', 'must be a QuotaStore');
   if (typeof options.action !== 'string' || !/^[\w.-]{1,64}$/.test(options.action)) {
     throw new ConfigError('action', 'must be 1-64 letters, digits, _ . -');
   }
-  if (!Number.isSafeInteger(options.limit) || options.limit < 0)
-    throw new ConfigError('limit', 'must be a non-negative integer');
-  const periodMs = options.periodMs ?? 86_400_000;
-  if (!Number.isSafeInteger(periodMs) || periodMs < 1000) throw new ConfigError('periodMs', 'must be at least 1000');
+  if (options.limit === undefined) throw new ConfigError('limit', 'is required');
+  integerOption('limit', options.limit, { fallback: 0 });
+  const periodMs = integerOption('periodMs', options.periodMs, { fallback: 86_400_000, min: 1000 });
   const { store, action } = options;
   return async function portcullisQuota(req: Request, res: Response, next: NextFunction) {
     const principal = contextOf(req).principal;

@@ -1,4 +1,5 @@
 // rateLimit(): express-rate-limit over a counter store, keyed by API key, user, or client address, errors to next().
+import { checkOptions, integerOption } from '../src/options.js';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   ipKeyGenerator,
@@ -8,7 +9,7 @@ import {
   type Store,
 } from 'express-rate-limit';
 import type { RateLimitStore } from '../src/contracts/rate-limit.js';
-import { ConfigError, PortcullisError, RateLimitedError, StoreUnavailableError, didYouMean } from '../src/errors.js';
+import { ConfigError, PortcullisError, RateLimitedError, StoreUnavailableError } from '../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
 import { requireClientAddress } from './client-address.js';
 import { contextOf } from './context.js';
@@ -92,27 +93,18 @@ function isSharedStore(store: RateLimitStore | Store): store is RateLimitStore {
  * generator or `onLimited` is the request's error, a failing store follows `onStoreError`.
  */
 export function rateLimit(options: RateLimitOptions): RequestHandler {
-  for (const key of Object.keys(options ?? {})) {
-    if (!KNOWN.includes(key))
-      throw new ConfigError(key, 'is not a rateLimit() option', { hint: didYouMean(key, KNOWN) });
-  }
+  checkOptions('rateLimit()', options, KNOWN);
   const given = options?.store;
   for (const method of ['increment', 'decrement', 'resetKey'] as const) {
     if (typeof given?.[method] !== 'function')
       throw new ConfigError('store', `must be an express-rate-limit Store (no ${method} method)`);
   }
-  const limit = options.limit ?? 300;
-  const windowMs = options.windowMs ?? 60_000;
+  const limit = integerOption('limit', options.limit, { fallback: 300, min: 1 });
+  const windowMs = integerOption('windowMs', options.windowMs, { fallback: 60_000, min: 1000, max: 2 ** 31 - 1 });
   const name = options.name ?? 'global';
-  const ipv6Subnet = options.ipv6Subnet ?? 56;
+  const ipv6Subnet = integerOption('ipv6Subnet', options.ipv6Subnet, { fallback: 56, min: 32, max: 128 });
   const onStoreError = options.onStoreError ?? 'open';
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new ConfigError('limit', 'must be a positive integer');
-  if (!Number.isSafeInteger(windowMs) || windowMs < 1000 || windowMs > 2 ** 31 - 1)
-    throw new ConfigError('windowMs', 'must be between 1000 and 2147483647');
   if (!/^[\w.-]{1,64}$/.test(name)) throw new ConfigError('name', 'must be 1-64 letters, digits, _ . -');
-  if (!Number.isSafeInteger(ipv6Subnet) || ipv6Subnet < 32 || ipv6Subnet > 128) {
-    throw new ConfigError('ipv6Subnet', 'must be between 32 and 128');
-  }
   for (const flag of ['countFailuresOnly', 'headers'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
       throw new ConfigError(flag, 'must be true or false');

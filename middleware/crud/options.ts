@@ -1,4 +1,5 @@
 // Options of crudRouter: types with defaults, validated once at creation.
+import { checkOptions, integerOption } from '../../src/options.js';
 import type { RequestHandler, Request } from 'express';
 import type { RecordStore } from '../../src/contracts/records.js';
 import { CRUD_SCOPE_LEVELS, SCOPE_PATTERN, type CrudAction } from '../../src/auth/scopes.js';
@@ -134,11 +135,7 @@ export const optionNames: readonly (keyof CrudRouterOptions)[] = [
 const RESOURCE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 function integer(options: CrudRouterOptions, name: keyof CrudRouterOptions, min: number): void {
-  const value = options[name];
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ConfigError(`crudRouter.${name}`, `must be an integer of at least ${min}`);
-  }
+  integerOption(`crudRouter.${name}`, options[name], { fallback: min, min });
 }
 
 function fn(options: CrudRouterOptions, name: keyof CrudRouterOptions): void {
@@ -156,15 +153,7 @@ function flag(options: CrudRouterOptions, name: keyof CrudRouterOptions): void {
 /** Refuses unknown keys (with a hint) and impossible values; `undefined` values count as absent. */
 export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
   if (typeof input !== 'object' || input === null) throw new ConfigError('crudRouter', 'needs an options object');
-  const options = Object.fromEntries(
-    Object.entries(input).filter(([, value]) => value !== undefined),
-  ) as CrudRouterOptions;
-  for (const key of Object.keys(options)) {
-    if (!(optionNames as readonly string[]).includes(key)) {
-      const hint = didYouMean(key, optionNames);
-      throw new ConfigError(`crudRouter.${key}`, 'is not an option', hint ? { hint } : {});
-    }
-  }
+  const options = checkOptions('crudRouter()', input, optionNames, { path: 'crudRouter' });
   if (typeof options.resource !== 'string' || !RESOURCE.test(options.resource)) {
     throw new ConfigError('crudRouter.resource', 'must be a name of letters, digits, "_" or "-" (e.g. "accounts")');
   }

@@ -179,7 +179,7 @@ describe('authorize() middleware', function () {
   it('validates options at creation', function () {
     expect(() => authorize({ gaurd: guard } as never)).to.throw(
       ConfigError,
-      /authorize\.gaurd: is not an option \(did you mean guard\?\)/,
+      /authorize\.gaurd: is not an authorize\(\) option \(did you mean guard\?\)/,
     );
     expect(() => authorize({})).to.throw(ConfigError, /authorize\.guard: is required/);
     expect(() => authorize({ guard: {} as never })).to.throw(ConfigError, /decide/);
