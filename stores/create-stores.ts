@@ -167,9 +167,15 @@ export async function createStores(config: Config, options: CreateStoresOptions 
         ...retention,
       }),
   });
+  // Any process replays what the queue holds into its own audit store (a stuck or stopped process's batches
+  // too), so the queue is the audit database's: deployments that share a Redis server but not a database
+  // must not share it.
   const auditQueue =
     connections.redis && backends.audit !== 'redis'
-      ? new RedisReliabilityQueue({ client: connections.redis })
+      ? new RedisReliabilityQueue({
+          client: connections.redis,
+          ...(backends.audit === 'mongodb' && { key: `portcullis:audit:fallback:${connections.mongodb!.name}` }),
+        })
       : undefined;
 
   const policies = pick<PolicyStore & PolicyChangeFeed>(backends.policies, {
