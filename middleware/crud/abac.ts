@@ -70,8 +70,11 @@ export function recordFilter(state: CrudState, req: Request, action: CrudAction)
   for (const field of fieldsOf(query.filter, new Set())) {
     // Ciphertext cannot be compared with a policy's values; stored ObjectIds are not the strings decide() sees.
     if (encryption?.isEncrypted(field)) throw unfilterable('a condition on an encrypted field');
-    if (field === state.compiler.idField && state.store.idType === 'objectId') {
-      throw unfilterable('a condition on an ObjectId record id');
+    if (
+      (field === state.compiler.idField && state.store.idType === 'objectId') ||
+      state.compiler.schema.field(field)?.type === 'objectId'
+    ) {
+      throw unfilterable('a condition on an ObjectId field');
     }
   }
   if (!cached) filters.set(req, (cached = new Map()));

@@ -2,7 +2,9 @@
 // allows, inside the store query ("analysts read accounts whose country is one of their own countries").
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import express from 'express';
 import request from 'supertest';
+import { errorHandler } from '../../../middleware/error-handler.js';
 import { createFieldEncryption } from '../../../src/pii/field-encryption.js';
 import { Guard, policy, rules } from '../../../src/abac/index.js';
 import type { Principal } from '../../../src/auth/principal.js';
@@ -220,6 +222,29 @@ describe('crudRouter with a guard: refusals', () => {
     expect(response.body).to.include({ code: 'forbidden.unfilterable_policy' });
     expect(response.body.detail).to.include('encrypted field');
     await test.cleanup();
+  });
+
+  it('refuses a condition on an ObjectId field (MongoDB holds ObjectIds, decide() sees hex strings)', async () => {
+    const guard = new Guard({
+      policies: [
+        policy({
+          uid: 'owners',
+          effect: 'allow',
+          subjects: [rules.Any()],
+          actions: [rules.Any()],
+          resources: [{ owner: rules.SubjectMatch('id') }],
+        }),
+      ],
+    });
+    const app = express();
+    app.use((req, _res, next) => {
+      contextOf(req).principal = admin;
+      next();
+    });
+    app.use('/things', crudRouter({ resource: 'things', schema: { name: 'string', owner: 'objectId' }, guard }));
+    app.use(errorHandler());
+    const response = await request(app).get('/things').expect(403);
+    expect(response.body).to.include({ code: 'forbidden.unfilterable_policy' });
   });
 
   it('answers 401 without a principal', async () => {
