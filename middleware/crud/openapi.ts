@@ -21,6 +21,7 @@ import type {
 } from '../../src/openapi/types.js';
 import type { RequestHandler } from 'express';
 import { describerOf, type Describer, type RouterDescription } from '../openapi/describe.js';
+import type { Visibility } from '../../src/pii/visibility.js';
 import type { CrudState } from './state.js';
 
 /** What the list route refuses a querystring with. */
@@ -97,8 +98,19 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
     };
   }
 
+  // Views are shared by callers who see the fields alike (and kept by the visibility model): one description each.
+  const described = new WeakMap<Visibility, RouterDescription>();
   return ({ request }) => {
     const view = request ? state.view(request) : state.visibility.of([], undefined);
+    let description = described.get(view);
+    if (!description) {
+      description = describe(view);
+      described.set(view, description);
+    }
+    return description;
+  };
+
+  function describe(view: Visibility): RouterDescription {
     const readable = readableCapabilities(compiler, view.unreadable);
     const fields = [...compiler.schema.fields.values()].filter((field) => field.path !== compiler.idField);
     const inputFields = fields.filter((field) => !serverFields.has(field.path.split('.')[0]!));
@@ -365,12 +377,11 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
       );
     }
     paths['/{id}'] = one;
-    const description: RouterDescription = {
+    return {
       paths,
       schemas,
       parameters,
       tags: [{ name: resource, description: `The ${resource} records you may see, with your permissions applied.` }],
     };
-    return description;
-  };
+  }
 }

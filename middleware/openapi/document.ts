@@ -1,6 +1,7 @@
 // openApiDocument / openApiRoute: the OpenAPI 3.1 document of the mounted routers, for one caller.
 import type { Request, RequestHandler, Response } from 'express';
 import { isDeepStrictEqual } from 'node:util';
+import { LRUCache } from 'lru-cache';
 import { ConfigError, didYouMean } from '../../src/errors.js';
 import {
   AUTHENTICATION_CODES,
@@ -123,7 +124,16 @@ function withCodes(operation: OpenApiOperation, extra: ProblemCodes): OpenApiOpe
   return { ...operation, responses: { ...responses, ...problemResponses(mergeCodes(own, extra)) } };
 }
 
+/** Each mount's descriptions for this caller, in mount order. */
+function describeAll(prepared: Prepared, request: Request | undefined): RouterDescription[][] {
+  return prepared.mounts.map(({ describers }) => describers.map((describer) => describer(request ? { request } : {})));
+}
+
 function build(prepared: Prepared, request: Request | undefined): OpenApiDocument {
+  return assemble(prepared, describeAll(prepared, request));
+}
+
+function assemble(prepared: Prepared, descriptions: RouterDescription[][]): OpenApiDocument {
   const { options, mounts, schemes } = prepared;
   const document: OpenApiDocument = {
     openapi: '3.1.0',
@@ -139,15 +149,14 @@ function build(prepared: Prepared, request: Request | undefined): OpenApiDocumen
   }
   const operationIds = new Set<string>();
   const tags = new Map<string, { name: string; description?: string }>();
-  for (const { path: mount, describers } of mounts) {
+  mounts.forEach(({ path: mount }, index) => {
     // A guard's errors apply to every route mounted after it on the same path.
     let guarded: ProblemCodes = {};
-    for (const describer of describers) {
-      const description = describer(request ? { request } : {});
+    for (const description of descriptions[index]!) {
       addDescription(document, mount, description, guarded, schemes.length > 0, operationIds, tags);
       if (description.problems) guarded = mergeCodes(guarded, description.problems);
     }
-  }
+  });
   if (tags.size > 0) document.tags = [...tags.values()];
   return document;
 }
@@ -203,11 +212,27 @@ export function openApiRoute(options: OpenApiOptions): RequestHandler {
   const vary = [
     ...new Set(prepared.schemes.map(({ scheme }) => (scheme.type === 'http' ? 'Authorization' : scheme.name!))),
   ];
+  // Describers answer callers who see the resources alike with the same description objects: their
+  // identities name the document, which is assembled and serialized once per such group of callers.
+  const ids = new WeakMap<RouterDescription, number>();
+  let next = 0;
+  const idOf = (description: RouterDescription) => {
+    let id = ids.get(description);
+    if (id === undefined) ids.set(description, (id = next++));
+    return id;
+  };
+  const bodies = new LRUCache<string, string>({ max: 64 });
   return function portcullisOpenApi(req: Request, res: Response) {
-    const document = build(prepared, req);
+    const descriptions = describeAll(prepared, req);
+    const key = descriptions.map((list) => list.map(idOf).join(',')).join(';');
+    let body = bodies.get(key);
+    if (body === undefined) {
+      body = JSON.stringify(assemble(prepared, descriptions));
+      bodies.set(key, body);
+    }
     // Per caller: no shared cache may keep it; the ETag Express derives from the body makes revalidation cheap.
     res.setHeader('Cache-Control', 'private, no-cache');
     if (vary.length > 0) res.vary(vary.join(', '));
-    res.json(document);
+    res.type('application/json').send(body);
   };
 }
