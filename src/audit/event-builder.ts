@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { errorForLog, type Logger } from '../logger.js';
 import { maskOwned, type Masker } from '../pii/masker.js';
-import { canonicalCopy, canonicalJson, NestingError } from './canonical.js';
+import { canonicalJson, NestingError } from './canonical.js';
 import type { HashChain } from './chain.js';
 import { auditContext } from './context.js';
 import { uuidV7Generator, type Enricher } from './enrichers.js';
@@ -100,7 +100,7 @@ export class EventBuilder {
       action as string,
       requestId as string | undefined,
     );
-    // The body is a fresh copy (canonicalCopy or JSON.parse) that only this event holds.
+    // The body is a fresh copy (JSON.parse of its canonical text) that only this event holds.
     return this.#options.chain.seal(body, json, true);
   }
 
@@ -171,10 +171,8 @@ export class EventBuilder {
   }
 }
 
-// The body as plain JSON (what a store gives back) and its canonical text, in one walk when possible.
+// The canonical text of the body, and the body as plain JSON (what a store gives back) parsed from it.
 function plainAndJson(event: object): [AuditEventBody, string] {
-  const copy = canonicalCopy(event);
-  if (copy !== undefined) return [copy as AuditEventBody, JSON.stringify(copy)];
   const json = canonicalJson(event);
   return [JSON.parse(json) as AuditEventBody, json];
 }

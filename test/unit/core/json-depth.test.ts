@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { fromVaktJson, parsePolicies, policy, policyFromJSON, PolicyValidationError } from '../../../src/abac/index.js';
 import { RuleArgumentError } from '../../../src/abac/rules/index.js';
-import { canonicalCopy, canonicalJson, NestingError } from '../../../src/audit/canonical.js';
+import { canonicalJson, NestingError } from '../../../src/audit/canonical.js';
 import { createAuditPipeline } from '../../../src/audit/pipeline.js';
 import { validatePrincipal } from '../../../src/auth/validate.js';
 import { ConfigError, ValidationError } from '../../../src/errors.js';
@@ -132,11 +132,9 @@ describe('JSON nesting bounds', function () {
 
   describe('audit canonical form', function () {
     it('refuses 8 000 levels with its TypeError, not a RangeError', function () {
-      for (const walk of [canonicalCopy, canonicalJson]) {
-        const error = thrown(() => walk(nested(8000)));
-        expect(error).to.be.instanceOf(NestingError).and.instanceOf(TypeError);
-        expect((error as Error).message).to.match(/nests too deeply/);
-      }
+      const error = thrown(() => canonicalJson(nested(8000)));
+      expect(error).to.be.instanceOf(NestingError).and.instanceOf(TypeError);
+      expect((error as Error).message).to.match(/nests too deeply/);
     });
 
     it('an audit pipeline keeps the event of a too-deep payload, without the payload', async function () {
@@ -159,7 +157,7 @@ describe('JSON nesting bounds', function () {
 
     it('keeps a body of MAX_JSON_DEPTH levels one level down in an event', function () {
       const event = { id: 'e', body: nested(MAX_JSON_DEPTH) };
-      expect(JSON.stringify(canonicalCopy(event))).to.equal(canonicalJson(event));
+      expect(canonicalJson(JSON.parse(canonicalJson(event)))).to.equal(canonicalJson(event));
     });
   });
 
