@@ -1,6 +1,6 @@
 // Redis policy store: policies in a hash, index keys as sets narrowed by a Lua script on the server,
 // writes as Lua scripts that also publish the change to every process (vakt's unmet Redis milestone).
-import { hasHashTag, isCluster, type RedisClient } from './client.js';
+import { hasHashTag, isCluster, shardOf, type RedisClient } from './client.js';
 import type { CheckerName } from '../../src/abac/checkers.js';
 import type { Inquiry } from '../../src/abac/inquiry.js';
 import { POLICY_FIELDS, type Policy } from '../../src/abac/policy.js';
@@ -23,9 +23,8 @@ export interface RedisPolicyStoreOptions {
   /** A connected ioredis client; the store never opens or closes it. */
   client: RedisClient;
   /**
-   * Key prefix. Default `portcullis:policies:`. On a Redis Cluster a prefix without a hash tag is
-   * wrapped in one (`{portcullis:policies:}`): the scripts touch index keys they compute, which must
-   * share a slot.
+   * Key prefix. Default `portcullis:policies:`. On a Redis Cluster the policies are spread over 16
+   * shards by uid, `{<prefix><n>}:docs`... (a prefix with its own hash tag keeps them in that one slot).
    */
   prefix?: string;
   /**
@@ -36,7 +35,9 @@ export interface RedisPolicyStoreOptions {
   logger?: Logger;
 }
 
-// KEYS: docs hash, uid zset, membership set, revision, raw hash. ARGV: uid, json, mode, channel, raw, sets...
+// KEYS (one shard): docs hash, uid zset, membership set, revision, raw hash. ARGV: uid, json, mode, channel,
+// raw, shard count, shard index, sets... A revision is the shard's counter times the shard count plus the
+// shard's index: unique across shards and taken in the same script as the write (on one server, the counter).
 const PUT = `
 local exists = redis.call('HEXISTS', KEYS[1], ARGV[1])
 if ARGV[3] == 'add' and exists == 1 then return -1 end
@@ -46,24 +47,25 @@ redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[5])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
-for i = 6, #ARGV do
+for i = 8, #ARGV do
   redis.call('SADD', ARGV[i], ARGV[1])
   redis.call('SADD', KEYS[3], ARGV[i])
 end
-local rev = redis.call('INCR', KEYS[4])
+local rev = redis.call('INCR', KEYS[4]) * tonumber(ARGV[6]) + tonumber(ARGV[7])
 local kind = 'update'
 if exists == 0 then kind = 'add' end
 redis.call('PUBLISH', ARGV[4], cjson.encode({kind = kind, uid = ARGV[1], revision = rev}))
 return rev`;
 
-// KEYS: docs hash, uid zset, membership set, revision, raw hash. ARGV: uid, channel.
+// KEYS (one shard): docs hash, uid zset, membership set, revision, raw hash. ARGV: uid, channel, shard count,
+// shard index.
 const DELETE = `
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HDEL', KEYS[5], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 for _, set in ipairs(redis.call('SMEMBERS', KEYS[3])) do redis.call('SREM', set, ARGV[1]) end
 redis.call('DEL', KEYS[3])
-local rev = redis.call('INCR', KEYS[4])
+local rev = redis.call('INCR', KEYS[4]) * tonumber(ARGV[3]) + tonumber(ARGV[4])
 redis.call('PUBLISH', ARGV[2], cjson.encode({kind = 'delete', uid = ARGV[1], revision = rev}))
 return 1`;
 
@@ -108,10 +110,21 @@ const MIGRATIONS = [
   { version: 2, description: "index sets recomputed for vakt's equality (true == 1) and whole-tag exact strings" },
 ];
 
+// On a cluster the policies are spread over 16 shards by uid; each shard is a whole store (documents, uid
+// list, index sets, revision) under its own hash tag, because one script intersects index sets that many
+// of its policies share. Lookups ask every shard; lists merge the shards' uid lists.
+const CLUSTER_SHARDS = 16;
+
+interface Shard {
+  index: number;
+  prefix: string;
+}
+
 export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMigrations {
   readonly backend = 'redis' as const;
   readonly #client: RedisClient;
   readonly #prefix: string;
+  readonly #shards: readonly Shard[];
   readonly #subscriber: RedisClient | undefined;
   readonly #logger: Logger;
   readonly #parsed = new ParsedPolicyCache();
@@ -119,14 +132,19 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   constructor(options: RedisPolicyStoreOptions) {
     if (!options?.client) throw new TypeError('RedisPolicyStore: options.client is required');
     this.#client = options.client;
-    const prefix = options.prefix ?? 'portcullis:policies:';
-    // The index sets are shared by many policies and intersected by one script, so on a cluster the whole
-    // store needs one hash slot: its own, apart from sessions, counters and audit shards.
-    this.#prefix = isCluster(options.client) && !hasHashTag(prefix) ? `{${prefix}}` : prefix;
+    this.#prefix = options.prefix ?? 'portcullis:policies:';
+    // One server keeps the key names of earlier versions. A prefix with its own hash tag puts the whole
+    // store in that one slot.
+    const prefixes =
+      isCluster(options.client) && !hasHashTag(this.#prefix)
+        ? Array.from({ length: CLUSTER_SHARDS }, (_, index) => `{${this.#prefix}${index}}:`)
+        : [this.#prefix];
+    this.#shards = prefixes.map((prefix, index) => ({ index, prefix }));
     this.#subscriber = options.subscriber;
     this.#logger = options.logger ?? silentLogger;
   }
 
+  // Keys of the store as a whole (one key each, any slot) and the change channel.
   #key(name: string): string {
     return `${this.#prefix}${name}`;
   }
@@ -135,12 +153,17 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     return this.#key('changes');
   }
 
-  #keys(uid: string): string[] {
-    return [this.#key('docs'), this.#key('uids'), this.#key(`member:${uid}`), this.#key('revision'), this.#key('raw')];
+  #shardOf(uid: string): Shard {
+    return this.#shards[shardOf(uid, this.#shards.length)]!;
   }
 
-  #setName(mode: string, field: string, key: string): string {
-    return this.#key(`ix:${mode}:${field}:${key}`);
+  #keys(shard: Shard, uid: string): string[] {
+    const at = (name: string) => `${shard.prefix}${name}`;
+    return [at('docs'), at('uids'), at(`member:${uid}`), at('revision'), at('raw')];
+  }
+
+  #setName(shard: Shard, mode: string, field: string, key: string): string {
+    return `${shard.prefix}ix:${mode}:${field}:${key}`;
   }
 
   async init(): Promise<void> {
@@ -177,12 +200,15 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
       done.push(2);
     }
     if (target >= 1 || !applied.has(1)) return done;
-    const uids = await redisCall(() => this.#client.zrange(this.#key('uids'), '0', '-1'));
-    for (const uid of uids) {
-      const sets = await redisCall(() => this.#client.smembers(this.#key(`member:${uid}`)));
-      if (sets.length > 0) await redisCall(() => this.#client.srem(sets[0]!, uid));
-      for (const set of sets.slice(1)) await redisCall(() => this.#client.srem(set, uid));
-      await redisCall(() => this.#client.del(this.#key(`member:${uid}`)));
+    for (const shard of this.#shards) {
+      const [, uidsKey] = this.#keys(shard, '');
+      const uids = await redisCall(() => this.#client.zrange(uidsKey!, '0', '-1'));
+      for (const uid of uids) {
+        const member = this.#keys(shard, uid)[2]!;
+        const sets = await redisCall(() => this.#client.smembers(member));
+        for (const set of sets) await redisCall(() => this.#client.srem(set, uid));
+        await redisCall(() => this.#client.del(member));
+      }
     }
     await redisCall(() => this.#client.srem(this.#key('migrations'), '1'));
     return [...done, 1];
@@ -197,22 +223,25 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   }
 
   async #put(policy: Policy, mode: 'add' | 'update' | 'put', publish: boolean): Promise<void> {
-    const sets = [this.#key(`type:${policy.type}`)];
+    const shard = this.#shardOf(policy.uid);
+    const sets = [`${shard.prefix}type:${policy.type}`];
     for (const [indexMode, fields] of Object.entries(indexKeysOf(policy))) {
       for (const field of POLICY_FIELDS)
-        for (const key of fields[field]) sets.push(this.#setName(indexMode, field, key));
+        for (const key of fields[field]) sets.push(this.#setName(shard, indexMode, field, key));
     }
     const channel = publish ? this.#channel : this.#key('changes:silent');
     const result = await redisCall(() =>
       this.#client.eval(
         PUT,
         5,
-        ...this.#keys(policy.uid),
+        ...this.#keys(shard, policy.uid),
         policy.uid,
         serializePolicy(policy),
         mode,
         channel,
         JSON.stringify(rawStringsOf(policy)),
+        this.#shards.length,
+        shard.index,
         ...sets,
       ),
     );
@@ -222,57 +251,114 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
 
   async get(uid: string): Promise<Policy | undefined> {
     if (typeof uid !== 'string') return undefined;
-    const json = await redisCall(() => this.#client.hget(this.#key('docs'), uid));
+    const json = await redisCall(() => this.#client.hget(this.#keys(this.#shardOf(uid), uid)[0]!, uid));
     return json === null ? undefined : this.#parsed.parse(json);
   }
 
   async getAll(limit: number, offset = 0): Promise<Policy[]> {
     const page = validatePage(limit, offset);
-    const uids = await redisCall(() =>
-      this.#client.zrange(this.#key('uids'), String(page.offset), String(page.offset + page.limit - 1)),
-    );
+    const uids: string[] = [];
+    let skipped = 0;
+    for await (const uid of this.#uidsInOrder(Math.min(1000, page.offset + page.limit))) {
+      if (skipped < page.offset) skipped += 1;
+      else uids.push(uid);
+      if (uids.length === page.limit) break;
+    }
     return this.#load(uids);
   }
 
   async *retrieveAll(batchSize = 1000): AsyncIterable<Policy[]> {
     const size = validateBatch(batchSize);
-    let after = '-';
+    let batch: string[] = [];
+    for await (const uid of this.#uidsInOrder(size)) {
+      batch.push(uid);
+      if (batch.length === size) {
+        yield await this.#load(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield await this.#load(batch);
+  }
+
+  /** Every uid in order, merged from the shards' uid lists (read `chunk` at a time each, by keyset). */
+  async *#uidsInOrder(chunk: number): AsyncGenerator<string> {
+    const readers = this.#shards.map((shard) => ({
+      key: this.#keys(shard, '')[1]!,
+      after: '-',
+      buffer: [] as string[],
+      done: false,
+    }));
     for (;;) {
-      const uids = await redisCall(() =>
-        this.#client.zrangebylex(this.#key('uids'), after, '+', 'LIMIT', '0', String(size)),
+      await Promise.all(
+        readers.map(async (reader) => {
+          if (reader.buffer.length > 0 || reader.done) return;
+          const uids = await redisCall(() =>
+            this.#client.zrangebylex(reader.key, reader.after, '+', 'LIMIT', '0', String(chunk)),
+          );
+          reader.buffer = uids;
+          if (uids.length < chunk) reader.done = true;
+          else reader.after = `(${uids.at(-1)}`;
+        }),
       );
-      if (uids.length === 0) return;
-      yield await this.#load(uids);
-      if (uids.length < size) return;
-      after = `(${uids[uids.length - 1]}`;
+      let next: (typeof readers)[number] | undefined;
+      for (const reader of readers) {
+        // UTF-16 order, which is Redis' byte order except between surrogate pairs and U+E000-U+FFFF: there
+        // the merged order may differ, never the set of uids (each shard is read by its own keyset).
+        if (reader.buffer.length > 0 && (!next || reader.buffer[0]! < next.buffer[0]!)) next = reader;
+      }
+      if (!next) return;
+      yield next.buffer.shift()!;
     }
   }
 
   async #load(uids: string[]): Promise<Policy[]> {
     if (uids.length === 0) return [];
-    const docs = await redisCall(() => this.#client.hmget(this.#key('docs'), ...uids));
-    return docs.filter((doc): doc is string => doc !== null).map((doc) => this.#parsed.parse(doc));
+    const byShard = new Map<Shard, string[]>();
+    for (const uid of uids) {
+      const shard = this.#shardOf(uid);
+      const list = byShard.get(shard);
+      if (list) list.push(uid);
+      else byShard.set(shard, [uid]);
+    }
+    const found = new Map<string, string>();
+    await Promise.all(
+      [...byShard].map(async ([shard, list]) => {
+        const docs = await redisCall(() => this.#client.hmget(this.#keys(shard, '')[0]!, ...list));
+        list.forEach((uid, index) => {
+          if (docs[index] !== null && docs[index] !== undefined) found.set(uid, docs[index]!);
+        });
+      }),
+    );
+    return uids.flatMap((uid) => (found.has(uid) ? [this.#parsed.parse(found.get(uid)!)] : []));
   }
 
   async delete(uid: string): Promise<boolean> {
     if (typeof uid !== 'string') return false;
-    const result = await redisCall(() => this.#client.eval(DELETE, 5, ...this.#keys(uid), uid, this.#channel));
+    const shard = this.#shardOf(uid);
+    const result = await redisCall(() =>
+      this.#client.eval(DELETE, 5, ...this.#keys(shard, uid), uid, this.#channel, this.#shards.length, shard.index),
+    );
     return result === 1;
   }
 
   async findForInquiry(inquiry: Inquiry, checker: CheckerName = 'rules'): Promise<Policy[]> {
     const lookup = lookupFor(inquiry, checker);
     if (lookup.impossible) return [];
-    const args: string[] = [];
-    for (const field of POLICY_FIELDS) {
-      const keys = lookup.keys[field];
-      if (!keys || !lookup.mode) continue;
-      args.push(String(keys.length), ...keys.map((key) => this.#setName(lookup.mode!, field, key)));
-    }
-    const docs = (await redisCall(() =>
-      this.#client.eval(FIND, 2, this.#key('docs'), this.#key(`type:${lookup.type}`), ...args),
-    )) as string[];
-    let policies = docs.map((doc) => this.#parsed.parse(doc));
+    const found = await Promise.all(
+      this.#shards.map(async (shard) => {
+        const args: string[] = [];
+        for (const field of POLICY_FIELDS) {
+          const keys = lookup.keys[field];
+          if (!keys || !lookup.mode) continue;
+          args.push(String(keys.length), ...keys.map((key) => this.#setName(shard, lookup.mode!, field, key)));
+        }
+        const [docs] = this.#keys(shard, '');
+        return (await redisCall(() =>
+          this.#client.eval(FIND, 2, docs!, `${shard.prefix}type:${lookup.type}`, ...args),
+        )) as string[];
+      }),
+    );
+    let policies = found.flat().map((doc) => this.#parsed.parse(doc));
     if (!lookup.mode) {
       // Fuzzy: substring search on the client; the type set already narrowed to string policies.
       policies = policies.filter((policy) =>

@@ -4,14 +4,18 @@ import { createInterface } from 'node:readline';
 import { Guard, PolicyMirror, type PolicyStore } from '../../src/index.js';
 import { connectMongo } from '../../stores/connections/mongodb.js';
 import { connectRedis } from '../../stores/connections/redis.js';
+import { connectRedisCluster } from '../../stores/connections/redis-cluster.js';
 import { MongoPolicyStore } from '../../stores/mongodb/policies.js';
 import { RedisPolicyStore } from '../../stores/redis/policies.js';
 
-const [backend, name] = process.argv.slice(2) as ['redis' | 'mongodb', string];
+const [backend, name] = process.argv.slice(2) as ['redis' | 'redis cluster' | 'mongodb', string];
 let store: PolicyStore;
 let closeConnection: () => Promise<unknown>;
-if (backend === 'redis') {
-  const client = await connectRedis(process.env.REDIS_URL!);
+if (backend === 'redis' || backend === 'redis cluster') {
+  const client =
+    backend === 'redis'
+      ? await connectRedis(process.env.REDIS_URL!)
+      : await connectRedisCluster(process.env.PORTCULLIS_TEST_REDIS_CLUSTER!.split(','));
   store = new RedisPolicyStore({ client, prefix: `${name}:` });
   closeConnection = () => client.quit();
 } else {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { allow, deny, rules, type PolicyStore } from '../../src/index.js';
 import { MongoPolicyStore } from '../../stores/mongodb/policies.js';
 import { RedisPolicyStore } from '../../stores/redis/policies.js';
-import { sharedMongo, sharedRedis, uniqueName } from '../support/connections.js';
+import { deleteKeys, sharedMongo, sharedRedis, sharedRedisCluster, uniqueName } from '../support/connections.js';
 
 const { Any, Eq } = rules;
 const child = fileURLToPath(new URL('./abac-child.ts', import.meta.url));
@@ -58,7 +58,7 @@ class Peer {
 
 const inquiry = { subject: 'alice', action: 'read', resource: 'report' };
 
-for (const backend of ['redis', 'mongodb'] as const) {
+for (const backend of ['redis', 'redis cluster', 'mongodb'] as const) {
   describe(`ABAC across processes (${backend})`, function () {
     this.timeout(60_000);
     let store: PolicyStore;
@@ -67,13 +67,10 @@ for (const backend of ['redis', 'mongodb'] as const) {
 
     before(async function () {
       const name = uniqueName('abac_cross');
-      if (backend === 'redis') {
-        const client = await sharedRedis();
+      if (backend !== 'mongodb') {
+        const client = backend === 'redis' ? await sharedRedis() : await sharedRedisCluster();
         store = new RedisPolicyStore({ client, prefix: `${name}:` });
-        cleanup = async () => {
-          const keys = await client.keys(`${name}:*`);
-          if (keys.length > 0) await client.del(...keys);
-        };
+        cleanup = () => deleteKeys(client, `*${name}:*`);
       } else {
         const connection = await sharedMongo();
         store = new MongoPolicyStore({ connection, collection: name });

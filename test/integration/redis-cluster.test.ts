@@ -105,19 +105,34 @@ describe('Redis Cluster (three local masters)', function () {
       }
     });
 
-    it('keeps a policy store in one slot of its own (its index sets are intersected by one script)', async function () {
+    it('spreads policies over the masters, each with its index sets in its shard', async function () {
       const policies = new RedisPolicyStore({ client: cluster, prefix: `${name}:` });
       await policies.init();
-      for (let index = 0; index < 10; index += 1) {
+      for (let index = 0; index < 30; index += 1) {
         await policies.add(
           allow({ uid: `p${index}`, subjects: [`user${index}`], actions: ['read'], resources: ['x'] }),
         );
       }
-      const perMaster = await keysPerMaster(cluster, `*${name}:*`);
-      expect(perMaster.filter((count) => count > 0)).to.have.length(1);
+      const perMaster = await keysPerMaster(cluster, `{${name}:*}:docs`);
       expect(
-        (await policies.findForInquiry({ subject: 'user3', action: 'read', resource: 'x' }, 'exact')).map((p) => p.uid),
-      ).to.deep.equal(['p3']);
+        perMaster.filter((count) => count > 0),
+        `policy shards per master: ${perMaster}`,
+      ).to.have.length.above(1);
+      const found = await policies.findForInquiry({ subject: 'user3', action: 'read', resource: 'x' }, 'exact');
+      expect(found.map((policy) => policy.uid)).to.deep.equal(['p3']);
+      // Uid order across the shards: p0, p1, p10…p19, p2, p20…
+      expect((await policies.getAll(5, 10)).map((policy) => policy.uid)).to.deep.equal([
+        'p18',
+        'p19',
+        'p2',
+        'p20',
+        'p21',
+      ]);
+      const batches: string[] = [];
+      for await (const batch of policies.retrieveAll(7)) batches.push(...batch.map((policy) => policy.uid));
+      expect(batches)
+        .to.deep.equal([...batches].sort())
+        .and.to.have.length(30);
     });
   });
 
