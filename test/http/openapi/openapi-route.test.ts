@@ -29,7 +29,7 @@ const schema = {
 } as const;
 
 function people(options: Partial<Parameters<typeof crudRouter>[0]> = {}) {
-  return crudRouter({ resource: 'people', schema, ...options });
+  return crudRouter({ resource: 'people', store: new MemoryRecordStore({ schema }), ...options });
 }
 
 describe('openApiDocument and openApiRoute', function () {
