@@ -1,4 +1,5 @@
-// Builds every store kind on the backend the configuration picks, sharing one connection per server.
+// `portcullis/stores`: builds every store kind on the backend the configuration picks, sharing one connection
+// per server. The MongoDB and Redis backends load only when configured; the types name both drivers'.
 import type { Connection } from 'mongoose';
 import { resolveBackend, storeKinds, type Config } from '../src/config/index.js';
 import type { Backend, StoreKind } from '../src/config/store-kinds.js';
@@ -12,25 +13,16 @@ import type { PolicyChangeFeed, PolicyStore } from '../src/contracts/policies.js
 import { ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { recordStoreFactory, type RecordStoreFactory } from './records-factory.js';
-import { connectMongo, mongoHealth } from './connections/mongodb.js';
-import { connectRedis, redisHealth } from './connections/redis.js';
-import { connectRedisCluster } from './connections/redis-cluster.js';
+// The MongoDB and Redis backends (and so their drivers) are loaded only when a server is configured, so that
+// an application on memory stores never loads a driver.
+import type * as MongoBackend from './mongodb/index.js';
+import type * as RedisBackend from './redis/index.js';
 import type { RedisClient } from './redis/client.js';
 import { MemoryAuditStore } from './memory/audit.js';
 import { MemorySessionStore } from './memory/sessions.js';
-import { MongoAuditStore } from './mongodb/audit.js';
 import { MemoryPolicyStore } from './memory/policies.js';
-import { MongoPolicyStore } from './mongodb/policies.js';
-import { RedisPolicyStore } from './redis/policies.js';
-import { MongoSessionStore } from './mongodb/sessions.js';
-import { RedisAuditStore } from './redis/audit.js';
-import { RedisReliabilityQueue } from './redis/audit-queue.js';
-import { RedisSessionStore } from './redis/sessions.js';
 import { MemoryPrincipalStore } from './memory/principals.js';
-import { MongoPrincipalStore } from './mongodb/principals.js';
-import { RedisPrincipalCache } from './redis/principal-cache.js';
 import { MemoryQuotaStore, MemoryRateLimitStore } from './memory/rate-limit.js';
-import { RedisQuotaStore, RedisRateLimitStore } from './redis/rate-limit.js';
 
 export interface Connections {
   mongodb?: Connection;
@@ -82,10 +74,15 @@ export interface CreateStoresOptions {
 export async function createStores(config: Config, options: CreateStoresOptions = {}): Promise<Stores> {
   const logger = options.logger ?? silentLogger;
   const connections: Connections = {};
+  const mongo: typeof MongoBackend | undefined = config.MONGODB_URI ? await import('./mongodb/index.js') : undefined;
+  const redis: typeof RedisBackend | undefined =
+    options.redis || config.REDIS_CLUSTER_NODES?.length || config.REDIS_URL
+      ? await import('./redis/index.js')
+      : undefined;
   const budget = config.STORE_CONNECT_TIMEOUT;
   if (config.MONGODB_URI) {
     connections.mongodb = await connecting('MONGODB_URI', hostsOf(config.MONGODB_URI), budget, () =>
-      connectMongo(config.MONGODB_URI!, {
+      need(mongo).connectMongo(config.MONGODB_URI!, {
         serverSelectionTimeoutMs: config.MONGODB_SERVER_SELECTION_TIMEOUT,
         connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
         reconnectAfterMs: config.MONGODB_RECONNECT_AFTER,
@@ -103,12 +100,14 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     } else if (config.REDIS_CLUSTER_NODES?.length) {
       const nodes = config.REDIS_CLUSTER_NODES;
       connections.redis = await connecting('REDIS_CLUSTER_NODES', nodes.map(hostsOf).join(', '), budget, () =>
-        connectRedisCluster(nodes, redisOptions),
+        need(redis).connectRedisCluster(nodes, redisOptions),
       );
       logger.info({ backend: 'redis', cluster: true }, 'connected to Redis Cluster');
     } else if (config.REDIS_URL) {
       const url = config.REDIS_URL;
-      connections.redis = await connecting('REDIS_URL', hostsOf(url), budget, () => connectRedis(url, redisOptions));
+      connections.redis = await connecting('REDIS_URL', hostsOf(url), budget, () =>
+        need(redis).connectRedis(url, redisOptions),
+      );
       logger.info({ backend: 'redis' }, 'connected to Redis');
     }
   } catch (error) {
@@ -131,16 +130,16 @@ export async function createStores(config: Config, options: CreateStoresOptions 
 
   const sessions = pick<SessionStore>(backends.sessions, {
     memory: () => new MemorySessionStore(),
-    mongodb: () => new MongoSessionStore({ connection: requireConnection(connections.mongodb) }),
-    redis: () => new RedisSessionStore({ client: requireConnection(connections.redis) }),
+    mongodb: () => new (need(mongo).MongoSessionStore)({ connection: requireConnection(connections.mongodb) }),
+    redis: () => new (need(redis).RedisSessionStore)({ client: requireConnection(connections.redis) }),
   });
 
   const principalsOfRecord = pick<PrincipalStore>(backends.principals, {
     memory: () => new MemoryPrincipalStore(),
-    mongodb: () => new MongoPrincipalStore({ connection: requireConnection(connections.mongodb) }),
+    mongodb: () => new (need(mongo).MongoPrincipalStore)({ connection: requireConnection(connections.mongodb) }),
   });
   const principals = connections.redis
-    ? new RedisPrincipalCache({
+    ? new (need(redis).RedisPrincipalCache)({
         store: principalsOfRecord,
         client: connections.redis,
         ttlMs: config.PRINCIPAL_CACHE_TTL,
@@ -149,19 +148,20 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     : principalsOfRecord;
   const rateLimit = pick<RateLimitStore>(backends.rateLimit, {
     memory: () => new MemoryRateLimitStore(),
-    redis: () => new RedisRateLimitStore({ client: requireConnection(connections.redis) }),
+    redis: () => new (need(redis).RedisRateLimitStore)({ client: requireConnection(connections.redis) }),
   });
   const quotas = pick<QuotaStore>(backends.rateLimit, {
     memory: () => new MemoryQuotaStore(),
-    redis: () => new RedisQuotaStore({ client: requireConnection(connections.redis) }),
+    redis: () => new (need(redis).RedisQuotaStore)({ client: requireConnection(connections.redis) }),
   });
 
   const retention = { retention: config.AUDIT_RETENTION, readRetention: config.AUDIT_READ_RETENTION };
   const audit = pick<AuditStore>(backends.audit, {
     memory: () => new MemoryAuditStore(retention),
-    mongodb: () => new MongoAuditStore({ connection: requireConnection(connections.mongodb), ...retention }),
+    mongodb: () =>
+      new (need(mongo).MongoAuditStore)({ connection: requireConnection(connections.mongodb), ...retention }),
     redis: () =>
-      new RedisAuditStore({
+      new (need(redis).RedisAuditStore)({
         client: requireConnection(connections.redis),
         maxLength: config.AUDIT_STREAM_MAXLEN,
         ...retention,
@@ -172,7 +172,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
   // must not share it.
   const auditQueue =
     connections.redis && backends.audit !== 'redis'
-      ? new RedisReliabilityQueue({
+      ? new (need(redis).RedisReliabilityQueue)({
           client: connections.redis,
           ...(backends.audit === 'mongodb' && { key: `portcullis:audit:fallback:${connections.mongodb!.name}` }),
         })
@@ -180,8 +180,8 @@ export async function createStores(config: Config, options: CreateStoresOptions 
 
   const policies = pick<PolicyStore & PolicyChangeFeed>(backends.policies, {
     memory: () => new MemoryPolicyStore(),
-    mongodb: () => new MongoPolicyStore({ connection: requireConnection(connections.mongodb), logger }),
-    redis: () => new RedisPolicyStore({ client: requireConnection(connections.redis), logger }),
+    mongodb: () => new (need(mongo).MongoPolicyStore)({ connection: requireConnection(connections.mongodb), logger }),
+    redis: () => new (need(redis).RedisPolicyStore)({ client: requireConnection(connections.redis), logger }),
   });
 
   const managed: ManagedStore[] = [sessions, principals, rateLimit, quotas, audit, policies];
@@ -194,8 +194,8 @@ export async function createStores(config: Config, options: CreateStoresOptions 
 
   async function health(): Promise<HealthReport> {
     const servers: HealthReport['servers'] = {};
-    if (connections.mongodb) servers.mongodb = await mongoHealth(connections.mongodb);
-    if (connections.redis) servers.redis = await redisHealth(connections.redis);
+    if (connections.mongodb) servers.mongodb = await need(mongo).mongoHealth(connections.mongodb);
+    if (connections.redis) servers.redis = await need(redis).redisHealth(connections.redis);
     const stores: HealthReport['stores'] = {};
     for (const [kind, backend] of Object.entries(backends) as [StoreKind, Backend][]) {
       stores[kind] =
@@ -210,7 +210,10 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     await closeConnections(connections, ownsRedis);
   }
 
-  const records = recordStoreFactory(backends.records, connections.mongodb);
+  const records = recordStoreFactory(
+    backends.records,
+    connections.mongodb && mongo ? { connection: connections.mongodb, backend: mongo } : undefined,
+  );
 
   return {
     backends,
@@ -266,6 +269,12 @@ function pick<T>(backend: Backend, factories: Partial<Record<Backend, () => T>>)
   const factory = factories[backend];
   if (!factory) throw new TypeError(`no ${backend} implementation for this store kind`);
   return factory();
+}
+
+function need<T>(backend: T | undefined): T {
+  // A backend module is loaded whenever its server is configured; this guards direct callers.
+  if (backend === undefined) throw new TypeError('the server for this backend is not configured');
+  return backend;
 }
 
 function requireConnection<T>(connection: T | undefined): T {

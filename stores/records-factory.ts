@@ -4,8 +4,7 @@ import type { Backend } from '../src/config/store-kinds.js';
 import type { RecordStore } from '../src/contracts/records.js';
 import type { SchemaInput } from '../src/filter/schema.js';
 import { MemoryRecordStore } from './memory/records.js';
-import { MongoRecordStore } from './mongodb/records.js';
-import { mongooseSchemaFor } from './mongodb/records-schema.js';
+import type * as MongoBackend from './mongodb/index.js';
 
 export interface RecordStoreOptions {
   /** Prefix of generated ids, e.g. `acc_`. Default none. */
@@ -22,7 +21,10 @@ export type RecordStoreFactory = (resource: string, fields: SchemaInput, options
  * Builds one store per resource (cached by name) from a field declaration: an in-memory collection, or a
  * strict mongoose model (`mongooseSchemaFor`) on the shared connection.
  */
-export function recordStoreFactory(backend: Backend, mongodb: Connection | undefined): RecordStoreFactory {
+export function recordStoreFactory(
+  backend: Backend,
+  mongodb: { connection: Connection; backend: typeof MongoBackend } | undefined,
+): RecordStoreFactory {
   const stores = new Map<string, RecordStore>();
   return (resource, fields, options = {}) => {
     const existing = stores.get(resource);
@@ -34,10 +36,12 @@ export function recordStoreFactory(backend: Backend, mongodb: Connection | undef
     let store: RecordStore;
     if (backend === 'mongodb') {
       if (!mongodb) throw new TypeError('the MongoDB server for RECORDS_BACKEND=mongodb is not configured');
+      const { connection, backend: mongo } = mongodb;
       const model =
-        mongodb.models[resource] ?? mongodb.model(resource, mongooseSchemaFor(fields), options.collection ?? resource);
+        connection.models[resource] ??
+        connection.model(resource, mongo.mongooseSchemaFor(fields), options.collection ?? resource);
       // The declaration itself, not one rebuilt from mongoose types: its flags have no mongoose form.
-      store = new MongoRecordStore({ model, schema: fields, ...common });
+      store = new mongo.MongoRecordStore({ model, schema: fields, ...common });
     } else {
       store = new MemoryRecordStore({ schema: fields, ...common });
     }

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../src/clock.js';
 import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
 import { checkLimit, checkWhere, decodeCursor, encodeCursor } from '../../src/audit/query.js';
 import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
-import { isDuplicateKey, mongoCall, onlyDuplicateKeys } from '../errors.js';
+import { isDuplicateKey, mongoCall, onlyDuplicateKeys } from './errors.js';
 import { expiryOf, fromDocument, toDocument, type AuditDocument } from './audit-document.js';
 import { ensureTtlIndex, sweepExpired } from './ttl.js';
 

@@ -1,7 +1,7 @@
 // The MongoDB side of key rotation: stale-record queries and compare-and-set rewrites on one collection.
 import type { Connection } from 'mongoose';
 import type { RotationSource, RotationRecord } from '../../src/pii/key-rotation.js';
-import { mongoCall } from '../errors.js';
+import { mongoCall } from './errors.js';
 
 type Raw = Record<string, unknown>;
 

@@ -9,7 +9,7 @@ import type { PolicyChange, PolicyChangeFeed, PolicyMigrations, PolicyStore } fr
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../../src/logger.js';
 import { MigrationLog, type Migration } from './migrations.js';
-import { isDuplicateKey, mongoCall } from '../errors.js';
+import { isDuplicateKey, mongoCall } from './errors.js';
 import {
   asPolicy,
   indexKeysOf,

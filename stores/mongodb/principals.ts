@@ -8,7 +8,7 @@ import type {
   PrincipalType,
 } from '../../src/contracts/principals.js';
 import { ConflictError } from '../../src/errors.js';
-import { isDuplicateKey, mongoCall } from '../errors.js';
+import { isDuplicateKey, mongoCall } from './errors.js';
 import { validateApiKey, validateGroup, validatePrincipal } from '../principal-validation.js';
 
 export interface MongoPrincipalStoreOptions {

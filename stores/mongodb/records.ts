@@ -12,7 +12,7 @@ import {
   type MongoCompileOptions,
   type SchemaInput,
 } from '../../src/filter/index.js';
-import { isDuplicateKey, mongoCall } from '../errors.js';
+import { isDuplicateKey, mongoCall } from './errors.js';
 import { randomId, validateIdPrefix } from '../id.js';
 import { MigrationLog, type Migration } from './migrations.js';
 import { checkFieldsOfModel, fieldsOfModel, idTypeOfModel, type AnyModel } from './records-schema.js';

@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { NewSession, SessionRecord, SessionStore } from '../../src/contracts/sessions.js';
 import { ConflictError } from '../../src/errors.js';
-import { isDuplicateKey, mongoCall } from '../errors.js';
+import { isDuplicateKey, mongoCall } from './errors.js';
 import { validateNewSession } from '../session-validation.js';
 import { ensureTtlIndex, sweepExpired } from './ttl.js';
 

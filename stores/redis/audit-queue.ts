@@ -1,7 +1,7 @@
 // Redis reliability queue: a list of batches; acknowledging removes the head only if it is the batch replayed.
 import type { RedisClient } from './client.js';
 import type { QueuedBatch, ReliabilityQueue } from '../../src/contracts/queue.js';
-import { redisCall } from '../errors.js';
+import { redisCall } from './errors.js';
 
 export interface RedisReliabilityQueueOptions {
   /** A connected ioredis client; the queue never opens or closes it. */

@@ -6,7 +6,7 @@ import { READ_ACTIONS } from '../../src/audit/event.js';
 import { checkLimit, queryPredicate } from '../../src/audit/query.js';
 import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
 import { ValidationError } from '../../src/errors.js';
-import { redisCall } from '../errors.js';
+import { redisCall } from './errors.js';
 
 export interface RedisAuditStoreOptions {
   /** A connected ioredis client (one server or a `Cluster`); the store never opens or closes it. */

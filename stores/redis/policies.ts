@@ -7,7 +7,7 @@ import { POLICY_FIELDS, type Policy } from '../../src/abac/policy.js';
 import type { PolicyChange, PolicyChangeFeed, PolicyMigrations, PolicyStore } from '../../src/contracts/policies.js';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../../src/logger.js';
-import { redisCall } from '../errors.js';
+import { redisCall } from './errors.js';
 import {
   asPolicy,
   indexKeysOf,

@@ -2,7 +2,7 @@
 import type { RedisClient } from './client.js';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { QuotaStore, QuotaUse, RateLimitHit, RateLimitStore } from '../../src/contracts/rate-limit.js';
-import { redisCall } from '../errors.js';
+import { redisCall } from './errors.js';
 
 // Sets the expiry whenever the key has none, so no counter can outlive its window (even one a crash or an
 // older client left without a TTL).

@@ -3,7 +3,7 @@ import type { RedisClient } from './client.js';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { NewSession, SessionRecord, SessionStore } from '../../src/contracts/sessions.js';
 import { ConflictError } from '../../src/errors.js';
-import { redisCall } from '../errors.js';
+import { redisCall } from './errors.js';
 import { validateNewSession } from '../session-validation.js';
 
 export interface RedisSessionStoreOptions {

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import mongoose from 'mongoose';
 import { ReplyError } from 'ioredis';
-import { isDuplicateKey, isMongoUnavailable, isRedisUnavailable, mongoCall } from '../../../stores/errors.js';
+import { isDuplicateKey, isMongoUnavailable, mongoCall } from '../../../stores/mongodb/errors.js';
+import { isRedisUnavailable } from '../../../stores/redis/errors.js';
 import { StoreUnavailableError } from '../../../src/errors.js';
 
 const { mongo } = mongoose;

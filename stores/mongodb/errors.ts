@@ -1,7 +1,6 @@
-// Maps driver failures to StoreUnavailableError (503) by error class and documented label, never by name or text.
-import { ReplyError } from 'ioredis';
+// Maps MongoDB driver failures to StoreUnavailableError (503) by error class and documented label, never by text.
 import mongoose from 'mongoose';
-import { StoreUnavailableError } from '../src/errors.js';
+import { StoreUnavailableError } from '../../src/errors.js';
 
 const { mongo } = mongoose;
 
@@ -43,27 +42,12 @@ export function isMongoUnavailable(error: unknown): boolean {
   return error instanceof mongo.MongoError && mongoUnavailableLabels.some((label) => error.hasErrorLabel(label));
 }
 
-/** Redis answered with an error reply (a bug on our side) versus could not be reached (503). */
-export function isRedisUnavailable(error: unknown): boolean {
-  return error instanceof Error && !(error instanceof ReplyError);
-}
-
 /** Runs a MongoDB operation, turning connectivity failures into a 503 for the request. */
 export async function mongoCall<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
     if (isMongoUnavailable(error)) throw new StoreUnavailableError('mongodb', { cause: error });
-    throw error;
-  }
-}
-
-/** Runs a Redis operation, turning connectivity failures and timeouts into a 503 for the request. */
-export async function redisCall<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    if (isRedisUnavailable(error)) throw new StoreUnavailableError('redis', { cause: error });
     throw error;
   }
 }
