@@ -6,7 +6,8 @@ import express from 'express';
 import mongoose from 'mongoose';
 import type { AddressInfo } from 'node:net';
 import { crudRouter, errorHandler, type SchemaInput } from 'portcullis';
-import { mongooseSchemaFor } from 'portcullis/stores/mongodb';
+import { MemoryRecordStore } from 'portcullis/memory';
+import { MongoRecordStore, mongooseSchemaFor } from 'portcullis/mongodb';
 import { startMongoServer, type ServerHandle } from '../test/support/servers.js';
 
 const RECORDS = 10_000;
@@ -70,9 +71,9 @@ console.log(
 console.log(`MongoDB: ${mongoServer ? mongoServer.description : 'MONGODB_URI'}`);
 
 try {
-  const memoryRouter = crudRouter({ resource: 'people', schema });
+  const memoryRouter = crudRouter({ resource: 'people', store: new MemoryRecordStore({ schema }) });
   const model = connection.model('bench_people', mongooseSchemaFor(schema), `bench_people_${Date.now()}`);
-  const mongoRouter = crudRouter({ resource: 'people', model });
+  const mongoRouter = crudRouter({ resource: 'people', store: new MongoRecordStore({ model }) });
   const documents = [];
   for (let i = 0; i < RECORDS; i++) {
     const id = `p${String(i).padStart(6, '0')}`;

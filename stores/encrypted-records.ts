@@ -9,6 +9,7 @@ import {
 } from '../src/contracts/records.js';
 import { ValidationError } from '../src/errors.js';
 import { problemOf, type FieldEncryption } from '../src/pii/field-encryption.js';
+import type { BlindIndexer } from '../src/pii/blind-index.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
 
 export interface EncryptedRecordStoreOptions {
@@ -25,7 +26,7 @@ export { DECRYPTION_ERROR_FIELD };
 /**
  * Encrypts on insert and replace (AES-256-GCM, blind index beside the ciphertext) and decrypts on every
  * read, so routers and filters see plaintext while the backing store never does. Equality search goes
- * through the blind index: give the same `encryption` to `crudRouter` as `blindIndex`. A record that
+ * through the blind index, which `crudRouter` reads from the store's `blindIndex`. A record that
  * cannot be decrypted is still returned, its encrypted fields `null` and `_decryptionError` set to a code,
  * so one bad record never breaks a list.
  */
@@ -52,6 +53,10 @@ export class EncryptedRecordStore implements RecordStore {
   }
   get idType() {
     return this.#inner.idType;
+  }
+  /** The encryption's blind indexes: a `crudRouter` over this store searches encrypted fields through them. */
+  get blindIndex(): BlindIndexer {
+    return this.#encryption;
   }
 
   init(): Promise<void> {

@@ -4,11 +4,8 @@ import type { RequestHandler, Request } from 'express';
 import type { RecordStore } from '../../src/contracts/records.js';
 import { CRUD_SCOPE_LEVELS, SCOPE_PATTERN, type CrudAction } from '../../src/auth/scopes.js';
 import { ConfigError, didYouMean } from '../../src/errors.js';
-import type { SchemaInput } from '../../src/filter/index.js';
 import type { Masker, UnmaskGrant } from '../../src/pii/masker.js';
 import type { BlindIndexer } from '../../src/pii/blind-index.js';
-import type { AnyModel } from '../../stores/mongodb/records-schema.js';
-import type { FieldEncryption } from '../../src/pii/field-encryption.js';
 import type { Guard } from '../../src/abac/guard.js';
 import { validateGuard } from './abac.js';
 
@@ -26,17 +23,12 @@ export type FieldValidator = (
 export interface CrudRouterOptions {
   /** Resource name: in authorization actions (`<resource>:list`), audit events and cursor binding. */
   resource: string;
-  /** The records, as a store (memory or MongoDB). Give `store`, `model` (optionally with `schema`) or `schema`. */
-  store?: RecordStore;
-  /** A mongoose model on a connected connection (wrapped in a `MongoRecordStore`). */
-  model?: AnyModel;
   /**
-   * Field declarations (types, `filterable`, `sortable`): of an in-memory collection (a `MemoryRecordStore`),
-   * or, with `model`, of that model's fields, so MongoDB refuses and allows what the declaration says.
+   * The records: any `RecordStore` (`MemoryRecordStore` from `portcullis/memory`, `MongoRecordStore` from
+   * `portcullis/mongodb`, `stores.records(...)` from `createStores`, or either wrapped in an
+   * `EncryptedRecordStore`).
    */
-  schema?: SchemaInput;
-  /** Prefix of generated ids with `model` / `schema`, e.g. `acc_`. Default none. */
-  idPrefix?: string;
+  store: RecordStore;
   /** Page size without `limit`. Default 20. */
   defaultLimit?: number;
   /** Largest `limit`. Default 100. */
@@ -50,13 +42,8 @@ export interface CrudRouterOptions {
    * Default: random per process, so a cursor works only in the process that made it.
    */
   cursorSecret?: string | Buffer;
-  /** Blind indexes of encrypted fields (equality and `in` search). Default: `encryption` when given. */
+  /** Blind indexes of encrypted fields (equality and `in` search). Default: the store's `blindIndex`. */
   blindIndex?: BlindIndexer;
-  /**
-   * Field encryption (`createFieldEncryption(...)`): writes store ciphertext and blind indexes, reads are
-   * decrypted, and equality / `in` filters on encrypted fields use the blind index.
-   */
-  encryption?: FieldEncryption;
   /** Mount `GET /:searchKey/:searchValue` (scoutr's dynamic path filter). Default true. */
   dynamicPathFilter?: boolean;
   /** Fields with a static path filter `GET /<field>/:value`. Default none. */
@@ -104,16 +91,12 @@ export interface CrudRouterOptions {
 export const optionNames: readonly (keyof CrudRouterOptions)[] = [
   'resource',
   'store',
-  'model',
-  'schema',
-  'idPrefix',
   'defaultLimit',
   'maxLimit',
   'allowOffset',
   'maxOffset',
   'cursorSecret',
   'blindIndex',
-  'encryption',
   'dynamicPathFilter',
   'staticPathFilters',
   'allowReplace',
@@ -157,15 +140,7 @@ export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
   if (typeof options.resource !== 'string' || !RESOURCE.test(options.resource)) {
     throw new ConfigError('crudRouter.resource', 'must be a name of letters, digits, "_" or "-" (e.g. "accounts")');
   }
-  const sources = (['store', 'model', 'schema'] as const).filter((key) => options[key] !== undefined);
-  const modelWithSchema = sources.length === 2 && options.model !== undefined && options.schema !== undefined;
-  if (sources.length !== 1 && !modelWithSchema) {
-    throw new ConfigError(
-      'crudRouter.store',
-      'give store, model (mongoose, optionally with its schema) or schema (in-memory collection)',
-    );
-  }
-  if (options.store && (typeof options.store.find !== 'function' || typeof options.store.replace !== 'function')) {
+  if (typeof options.store?.find !== 'function' || typeof options.store.replace !== 'function') {
     throw new ConfigError(
       'crudRouter.store',
       'must implement the RecordStore contract (find, get, insert, replace, remove, ...)',
@@ -179,12 +154,6 @@ export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
     flag(options, name);
   if ((options.defaultLimit ?? 20) > (options.maxLimit ?? 100)) {
     throw new ConfigError('crudRouter.defaultLimit', 'must not exceed maxLimit');
-  }
-  if (
-    options.encryption !== undefined &&
-    (typeof options.encryption?.encryptRecord !== 'function' || typeof options.encryption.isEncrypted !== 'function')
-  ) {
-    throw new ConfigError('crudRouter.encryption', 'must be a field encryption (createFieldEncryption)');
   }
   if (options.masker !== undefined && typeof options.masker?.mask !== 'function') {
     throw new ConfigError('crudRouter.masker', 'must have a mask(value, grant) method');

@@ -102,7 +102,7 @@ export function uniqueRoute(state: CrudState) {
     const spec = field === state.compiler.idField ? undefined : state.compiler.schema.field(field);
     // A field the caller may not read in clear is refused exactly like one that does not exist.
     if (!spec || !spec.filterable || view.unreadable.has(field)) throw unknownField(field);
-    if ((state.options.blindIndex ?? state.options.encryption)?.isEncrypted(field)) {
+    if (state.blindIndex?.isEncrypted(field)) {
       throw new ValidationError(`The field "${field}" is encrypted; its values cannot be listed.`, {
         code: 'filter.encrypted_field',
       });

@@ -11,10 +11,8 @@ import {
   type SchemaInput,
 } from '../../src/filter/index.js';
 import type { Clock } from '../../src/clock.js';
+import type { BlindIndexer } from '../../src/pii/blind-index.js';
 import { systemClock } from '../../src/clock.js';
-import { MemoryRecordStore } from '../../stores/memory/records.js';
-import { MongoRecordStore } from '../../stores/mongodb/records.js';
-import { EncryptedRecordStore } from '../../stores/encrypted-records.js';
 import { contextOf } from '../context.js';
 import { permissionsOf } from './access.js';
 import type { CrudAction } from '../../src/auth/scopes.js';
@@ -28,6 +26,8 @@ export interface CrudState {
   options: CrudRouterOptions;
   resource: string;
   store: RecordStore;
+  /** Blind indexes of encrypted fields: the option, else the store's. */
+  blindIndex: BlindIndexer | undefined;
   compiler: QueryCompiler;
   present: Presenter;
   /** The caller's view of every field (clear, masked, hidden), decided once per request. */
@@ -50,27 +50,9 @@ export interface CrudState {
 export const liveNode: FilterNode = { kind: 'cond', op: 'null', field: DELETED_FIELD, value: true };
 export const trashedNode: FilterNode = { kind: 'cond', op: 'null', field: DELETED_FIELD, value: false };
 
-function storeFrom(options: CrudRouterOptions): RecordStore {
-  const store = baseStore(options);
-  return options.encryption ? new EncryptedRecordStore({ store, encryption: options.encryption }) : store;
-}
-
-function baseStore(options: CrudRouterOptions): RecordStore {
-  if (options.store) return options.store;
-  if (options.model)
-    return new MongoRecordStore({
-      model: options.model,
-      ...(options.schema ? { schema: options.schema } : {}),
-      ...(options.idPrefix ? { idPrefix: options.idPrefix } : {}),
-    });
-  return new MemoryRecordStore({
-    schema: options.schema!,
-    ...(options.idPrefix ? { idPrefix: options.idPrefix } : {}),
-  });
-}
-
 export function createState(options: CrudRouterOptions, now: Clock = systemClock): CrudState {
-  const store = storeFrom(options);
+  const store = options.store;
+  const blindIndex = options.blindIndex ?? store.blindIndex;
   const timestamps = options.timestamps ?? true;
   // The query schema: the store's fields, plus the timestamps the router maintains.
   const fields: SchemaInput = {};
@@ -88,7 +70,7 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
     ...(options.allowOffset !== undefined ? { allowOffset: options.allowOffset } : {}),
     ...(options.maxOffset !== undefined ? { maxOffset: options.maxOffset } : {}),
     ...(options.cursorSecret !== undefined ? { cursorSecret: options.cursorSecret } : {}),
-    ...((options.blindIndex ?? options.encryption) ? { blindIndex: options.blindIndex ?? options.encryption } : {}),
+    ...(blindIndex ? { blindIndex } : {}),
   });
   const guards = new Map<string, RequestHandler>();
   const scopes = crudScopes(options);
@@ -110,6 +92,7 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
     options,
     resource: options.resource,
     store,
+    blindIndex,
     compiler,
     present: createPresenter(options.masker, view),
     view,

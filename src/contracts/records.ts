@@ -3,6 +3,7 @@ import type { FieldProblem } from '../errors.js';
 import type { FilterNode, SortKey } from '../filter/ast.js';
 import type { CompiledSchema } from '../filter/schema.js';
 import type { ManagedStore } from './lifecycle.js';
+import type { BlindIndexer } from '../pii/blind-index.js';
 
 /** Stored on every record: incremented by each write, the basis of `ETag` / `If-Match`. */
 export const VERSION_FIELD = '_version';
@@ -53,6 +54,8 @@ export interface RecordStore extends ManagedStore {
   readonly schema: CompiledSchema;
   /** How ids look: strings (with an optional prefix) or ObjectIds as 24-hex strings. */
   readonly idType: 'string' | 'objectId';
+  /** The blind indexes of fields this store keeps encrypted (`EncryptedRecordStore`), for equality search. */
+  readonly blindIndex?: BlindIndexer;
   /** A new unique id. */
   newId(): string;
   /** Applies the schema's own rules to a full record (no id, no internal fields); never throws for bad data. */

@@ -10,6 +10,7 @@ import { requestContext } from '../../../middleware/request-context.js';
 import { createAuditPipeline } from '../../../src/audit/pipeline.js';
 import { createMasker } from '../../../src/pii/engine.js';
 import { MemoryAuditStore } from '../../../stores/memory/audit.js';
+import { MemoryRecordStore } from '../../../stores/memory/records.js';
 
 describe('auditTrail() with crudRouter and the masking engine', function () {
   it('records each CRUD action once, masks PII everywhere and rebuilds the history', async function () {
@@ -23,7 +24,7 @@ describe('auditTrail() with crudRouter and the masking engine', function () {
       '/people',
       crudRouter({
         resource: 'people',
-        schema: { name: 'string', email: 'string', ssn: 'string', age: 'number' },
+        store: new MemoryRecordStore({ schema: { name: 'string', email: 'string', ssn: 'string', age: 'number' } }),
         history: pipeline.history,
         timestamps: false,
       }),

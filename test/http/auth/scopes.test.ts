@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { createLogger, createStores, loadConfig, type Stores } from 'portcullis';
+import { createLogger, loadConfig } from 'portcullis';
+import { createStores, type Stores } from 'portcullis/stores';
 import { assembleDemo } from '../../../examples/demo/assemble.js';
 import { buildDemoApp } from '../../../examples/demo/app.js';
 import { authenticate } from '../../../middleware/authenticate.js';
@@ -18,8 +19,10 @@ import { bootstrapAdmin, principalAdminRouter } from '../../../middleware/princi
 import { ApiKeyHasher } from '../../../src/auth/api-keys.js';
 import { createJwtVerifier } from '../../../src/auth/jwt.js';
 import type { Principal } from '../../../src/auth/principal.js';
-import { allow, ConfigError, Guard, PolicySet, rules } from '../../../src/index.js';
+import { allow } from '../../../src/abac/policy.js';
+import { ConfigError, Guard, PolicySet, rules } from 'portcullis';
 import { MemoryPrincipalStore } from '../../../stores/memory/principals.js';
+import { MemoryRecordStore } from '../../../stores/memory/records.js';
 
 const ADMIN_KEY = `scopes.${randomBytes(24).toString('base64url')}`;
 
@@ -217,7 +220,7 @@ describe('scopes: requireScope, authorize() and crudRouter options', function ()
   async function crudApp(scopes: string[] | undefined, options: Partial<CrudRouterOptions> = {}): Promise<Express> {
     const router = crudRouter({
       resource: 'notes',
-      schema: { title: 'string' },
+      store: new MemoryRecordStore({ schema: { title: 'string' } }),
       authorize: (action) => authorize({ guard, action, resource: 'notes' }),
       ...options,
     });
@@ -265,7 +268,11 @@ describe('scopes: requireScope, authorize() and crudRouter options', function ()
       .delete('/notes/n1')
       .expect(204);
     const build = (scopes: unknown) => () =>
-      crudRouter({ resource: 'notes', schema: { title: 'string' }, scopes: scopes as CrudRouterOptions['scopes'] });
+      crudRouter({
+        resource: 'notes',
+        store: new MemoryRecordStore({ schema: { title: 'string' } }),
+        scopes: scopes as CrudRouterOptions['scopes'],
+      });
     expect(build({ udpate: 'x' })).to.throw(ConfigError, /crudRouter\.scopes\.udpate/);
     expect(build({ update: '' })).to.throw(ConfigError, /crudRouter\.scopes\.update/);
     expect(build(['notes:read'])).to.throw(ConfigError, /crudRouter\.scopes/);

@@ -5,7 +5,10 @@ import type { SchemaInput } from '../../../src/filter/index.js';
 import { contextOf } from '../../../middleware/context.js';
 import { crudRouter, type CrudRouter, type CrudRouterOptions } from '../../../middleware/crud-router.js';
 import { errorHandler } from '../../../middleware/error-handler.js';
+import type { RecordStore } from '../../../src/contracts/records.js';
 import { mongooseSchemaFor } from '../../../stores/mongodb/records-schema.js';
+import { MongoRecordStore } from '../../../stores/mongodb/records.js';
+import { MemoryRecordStore } from '../../../stores/memory/records.js';
 import { sharedMongo, uniqueName } from '../../support/connections.js';
 
 export const schema: SchemaInput = {
@@ -44,7 +47,7 @@ export type Backend = 'memory' | 'mongodb';
 
 export async function buildApp(
   backend: Backend,
-  options: Partial<CrudRouterOptions> = {},
+  { idPrefix, ...options }: Partial<CrudRouterOptions> & { idPrefix?: string } = {},
   configure?: (app: Express) => void,
 ): Promise<TestApp> {
   let current: EffectivePermissions | undefined;
@@ -55,21 +58,21 @@ export async function buildApp(
     next();
   });
   let cleanup = async () => undefined;
-  let source: Partial<CrudRouterOptions>;
+  let store: RecordStore;
   if (backend === 'mongodb') {
     const connection = await sharedMongo();
     const name = uniqueName('crud_http');
     const model = connection.model(name, mongooseSchemaFor(schema), name);
-    source = { model };
+    store = new MongoRecordStore({ model, ...(idPrefix ? { idPrefix } : {}) });
     cleanup = async () => {
       await connection.dropCollection(name).catch(() => false);
       connection.deleteModel(name);
       return undefined;
     };
   } else {
-    source = { schema };
+    store = new MemoryRecordStore({ schema, ...(idPrefix ? { idPrefix } : {}) });
   }
-  const router = crudRouter({ resource: 'people', cursorSecret: 'http-tests'.repeat(4), ...source, ...options });
+  const router = crudRouter({ resource: 'people', cursorSecret: 'http-tests'.repeat(4), store, ...options });
   app.use('/people', router);
   app.use(errorHandler());
   return {

@@ -8,6 +8,7 @@ import { createFieldEncryption } from '../../../src/pii/field-encryption.js';
 import { crudRouter } from '../../../middleware/crud-router.js';
 import { errorHandler } from '../../../middleware/error-handler.js';
 import { MemoryRecordStore } from '../../../stores/memory/records.js';
+import { EncryptedRecordStore } from '../../../stores/encrypted-records.js';
 import { MongoRecordStore } from '../../../stores/mongodb/records.js';
 import { mongooseSchemaFor } from '../../../stores/mongodb/records-schema.js';
 import { sharedMongo, uniqueName } from '../../support/connections.js';
@@ -38,7 +39,10 @@ for (const backend of ['memory', 'mongodb'] as const) {
         inner = new MemoryRecordStore({ schema: fields });
       }
       app = express();
-      app.use('/accounts', crudRouter({ resource: 'accounts', store: inner, encryption }));
+      app.use(
+        '/accounts',
+        crudRouter({ resource: 'accounts', store: new EncryptedRecordStore({ store: inner, encryption }) }),
+      );
       app.use(errorHandler());
     });
     afterEach(async function () {

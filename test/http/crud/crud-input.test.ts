@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { ConfigError } from '../../../src/errors.js';
 import { crudRouter } from '../../../middleware/crud-router.js';
+import { MemoryRecordStore } from '../../../stores/memory/records.js';
 import { backends, buildApp, schema, type TestApp } from './app.js';
 
 const badQueries: [string, string][] = [
@@ -173,26 +174,27 @@ describe('crudRouter with the qs (extended) query parser', function () {
 
 describe('crudRouter options', function () {
   it('are validated at creation, naming the option', function () {
-    expect(() => crudRouter({ resource: 'people', schema, maxLimt: 5 } as never)).to.throw(
+    const store = new MemoryRecordStore({ schema });
+    expect(() => crudRouter({ resource: 'people', store, maxLimt: 5 } as never)).to.throw(
       ConfigError,
       /maxLimt.*did you mean maxLimit/,
     );
-    expect(() => crudRouter({ resource: 'people' })).to.throw(ConfigError, /give store, model/);
-    expect(() => crudRouter({ resource: 'bad name', schema })).to.throw(ConfigError, /resource/);
-    expect(() => crudRouter({ resource: 'people', schema, maxLimit: 0 })).to.throw(ConfigError, /maxLimit/);
-    expect(() => crudRouter({ resource: 'people', schema, defaultLimit: 50, maxLimit: 10 })).to.throw(
+    expect(() => crudRouter({ resource: 'people' } as never)).to.throw(ConfigError, /crudRouter\.store.*RecordStore/);
+    expect(() => crudRouter({ resource: 'bad name', store })).to.throw(ConfigError, /resource/);
+    expect(() => crudRouter({ resource: 'people', store, maxLimit: 0 })).to.throw(ConfigError, /maxLimit/);
+    expect(() => crudRouter({ resource: 'people', store, defaultLimit: 50, maxLimit: 10 })).to.throw(
       ConfigError,
       /defaultLimit/,
     );
-    expect(() => crudRouter({ resource: 'people', schema, validators: { name: 'yes' as never } })).to.throw(
+    expect(() => crudRouter({ resource: 'people', store, validators: { name: 'yes' as never } })).to.throw(
       ConfigError,
       /validators\.name/,
     );
-    expect(() => crudRouter({ resource: 'people', schema, staticPathFilters: ['nope'] })).to.throw(ConfigError, /nope/);
-    expect(() => crudRouter({ resource: 'people', schema: { name: 'strng' as never } })).to.throw(
+    expect(() => crudRouter({ resource: 'people', store, staticPathFilters: ['nope'] })).to.throw(ConfigError, /nope/);
+    expect(() => new MemoryRecordStore({ schema: { name: 'strng' as never } })).to.throw(
       ConfigError,
       /did you mean string/,
     );
-    expect(() => crudRouter({ resource: 'people', schema, masker: {} as never })).to.throw(ConfigError, /masker/);
+    expect(() => crudRouter({ resource: 'people', store, masker: {} as never })).to.throw(ConfigError, /masker/);
   });
 });
