@@ -7,9 +7,10 @@ import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import express from 'express';
 import { pino } from 'pino';
-import { auditTrail, createAuditPipeline, MemoryAuditStore, type AuditEventInput, type AuditStore } from 'portcullis';
-import { connectMongo, MongoAuditStore } from 'portcullis/stores/mongodb';
-import { connectRedis, RedisAuditStore } from 'portcullis/stores/redis';
+import { auditTrail, createAuditPipeline, type AuditStore, type AuditEventInput } from 'portcullis';
+import { MemoryAuditStore } from 'portcullis/memory';
+import { connectMongo, MongoAuditStore } from 'portcullis/mongodb';
+import { connectRedis, RedisAuditStore } from 'portcullis/redis';
 import { startMongoServer, startRedisServer, type ServerHandle } from '../test/support/servers.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 30_000);

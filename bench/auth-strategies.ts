@@ -10,8 +10,6 @@ import { rateLimit as expressRateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import {
   ApiKeyHasher,
-  MemoryPrincipalStore,
-  MemoryRateLimitStore,
   apiKeyStrategy,
   authenticate,
   createJwtSigner,
@@ -24,7 +22,8 @@ import {
   securityHeaders,
   type AuthStrategy,
 } from 'portcullis';
-import { RedisPrincipalCache, RedisSessionStore, connectRedis } from 'portcullis/stores/redis';
+import { MemoryPrincipalStore, MemoryRateLimitStore } from 'portcullis/memory';
+import { RedisPrincipalCache, RedisSessionStore, connectRedis } from 'portcullis/redis';
 // The bench needs a real Redis; the test helper starts one when REDIS_URL is not set.
 import { startRedisServer } from '../test/support/servers.js';
 

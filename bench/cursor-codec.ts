@@ -1,6 +1,6 @@
 // Cost of one list cursor on the hot path: encode (the page's nextCursor) plus decode (the next request's
 // cursor), for a sort on an e-mail address and the id tie-breaker. Run: npx tsx bench/cursor-codec.ts
-import { createCursorCodec } from 'portcullis';
+import { createCursorCodec } from '../src/filter/cursor.js';
 
 const codec = createCursorCodec('bench-cursor-secret-of-32-characters!');
 const binding = 'accounts\nemail\nid\nview:usr_ana\n{"kind":"and","nodes":[]}';

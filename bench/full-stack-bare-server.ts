@@ -4,8 +4,9 @@
 import express from 'express';
 import mongoose from 'mongoose';
 import { createServer } from 'node:http';
-import { MemoryRecordStore, type FilterNode, type RecordStore, type SortKey } from 'portcullis';
-import { MongoRecordStore, connectMongo, mongooseSchemaFor } from 'portcullis/stores/mongodb';
+import { MemoryRecordStore } from 'portcullis/memory';
+import { type FilterNode, type RecordStore, type SortKey } from 'portcullis';
+import { MongoRecordStore, connectMongo, mongooseSchemaFor } from 'portcullis/mongodb';
 import { accountFields, seedAccounts } from '../examples/demo/accounts.js';
 
 async function buildStore(): Promise<RecordStore> {

@@ -1,7 +1,8 @@
 // Field encryption costs: AES-256-GCM encrypt/decrypt per field, blind index per value, whole records.
 // Run: npx tsx bench/pii-encryption.ts
 import { randomBytes } from 'node:crypto';
-import { createFieldEncryption, decryptField, encryptField, parseKeyRing } from 'portcullis';
+import { createFieldEncryption, parseKeyRing } from 'portcullis';
+import { decryptField, encryptField } from '../src/pii/field-cipher.js';
 
 function perSecond(fn: () => unknown, budgetMs = 800): number {
   for (let i = 0; i < 2000; i++) fn();

@@ -1,6 +1,7 @@
 // Recognizer scanning throughput in MB/s: realistic log text, PII-dense text and hostile inputs.
 // Run: npx tsx bench/pii-recognizers.ts
-import { builtinLabels, createMasker, type BuiltinLabel } from 'portcullis';
+import { builtinLabels, type BuiltinLabel } from '../src/pii/recognizers.js';
+import { createMasker } from 'portcullis';
 
 const lines = [
   'GET /api/orders?page=2 200 12ms user-agent="Mozilla/5.0 (X11; Linux x86_64)" request-id=9f1c2e',

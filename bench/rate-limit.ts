@@ -7,7 +7,8 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import express, { type RequestHandler } from 'express';
 import { MemoryStore, rateLimit as expressRateLimit } from 'express-rate-limit';
-import { MemoryRateLimitStore, rateLimit } from 'portcullis';
+import { MemoryRateLimitStore } from 'portcullis/memory';
+import { rateLimit } from 'portcullis';
 
 const requests = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 5);

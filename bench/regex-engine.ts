@@ -2,7 +2,7 @@
 // short inputs as ABAC decisions and endpoint checks see them, then hostile inputs where RegExp backtracks.
 // Run: npx tsx bench/regex-engine.ts [--seconds 1]
 import { cpus, loadavg } from 'node:os';
-import { compileRegex } from 'portcullis';
+import { compileRegex } from '../src/regex.js';
 
 const args = process.argv.slice(2);
 const index = args.indexOf('--seconds');

@@ -21,7 +21,7 @@ export interface ProblemDetails {
 }
 
 /** Answers every unmatched route with a 404 problem. Mount after all routes. */
-export function notFound(): RequestHandler {
+export function notFoundHandler(): RequestHandler {
   return function portcullisNotFound(req: Request, _res: Response, next: NextFunction) {
     next(new NotFoundError(`No route for ${req.method} ${req.path}.`, { code: 'not_found.route' }));
   };

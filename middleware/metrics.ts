@@ -1,6 +1,8 @@
 // Prometheus metrics (prom-client): requests, ABAC decisions, rate-limit hits and audit queue depth.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Decision } from '../src/abac/decision.js';
 
 export interface MetricsOptions {
@@ -26,7 +28,12 @@ export interface Metrics {
   recordRateLimitHit(scope: string): void;
 }
 
+// prom-client is loaded by the first createMetrics(), not with the package: an application without metrics
+// never pays for it.
+const require = createRequire(import.meta.url);
+
 export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = require('prom-client') as typeof PromClient;
   const registry = options.registry ?? new Registry();
   const prefix = options.prefix ?? 'portcullis_';
   if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))

@@ -1,6 +1,12 @@
 // securityHeaders(): helmet with defaults suited to a JSON API, every helmet option passed through.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import helmet, { type HelmetOptions } from 'helmet';
+import { createRequire } from 'node:module';
+import type { HelmetOptions } from 'helmet';
+import type helmetFunction from 'helmet';
+
+// helmet is loaded by the first securityHeaders(), not with the package: an application that sets its own
+// headers never pays for it.
+const require = createRequire(import.meta.url);
 
 export type SecurityHeadersOptions = HelmetOptions & {
   /** Send `Cache-Control: no-store` (API answers carry personal data). Default true. */
@@ -26,6 +32,7 @@ export function securityHeaders(options: SecurityHeadersOptions = {}): RequestHa
     throw new TypeError('securityHeaders must be called: app.use(securityHeaders()), not app.use(securityHeaders)');
   }
   const { noStore = true, ...helmetOptions } = options;
+  const helmet = require('helmet') as typeof helmetFunction;
   const headers = helmet({ ...API_DEFAULTS, ...helmetOptions } as HelmetOptions);
   return function portcullisSecurityHeaders(req: Request, res: Response, next: NextFunction) {
     if (noStore) res.setHeader('Cache-Control', 'no-store');

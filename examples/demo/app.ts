@@ -10,12 +10,11 @@ import {
   errorHandler,
   healthHandler,
   jsonBody,
-  notFound,
+  notFoundHandler,
   openApiRoute,
   policyAdminRouter,
   requestContext,
   securityHeaders,
-  subjectOf,
   version,
   type Auth,
   type AuditPipeline,
@@ -26,9 +25,10 @@ import {
   type PiiMasker,
   type PolicyStore,
   type RecordStore,
-  type Stores,
   type UnmaskGrant,
 } from 'portcullis';
+import { type Stores } from 'portcullis/stores';
+import { subjectOf } from '../../middleware/authorize.js';
 import { accountValidators } from './accounts.js';
 
 export interface DemoParts {
@@ -100,7 +100,6 @@ export function buildDemoApp(parts: DemoParts): Express {
   const accounts = crudRouter({
     resource: 'accounts',
     store: parts.accounts,
-    idPrefix: 'acc_',
     validators: accountValidators,
     authorize: (action) => can(action, 'accounts'),
     masker: parts.accountsMasker,
@@ -134,7 +133,7 @@ export function buildDemoApp(parts: DemoParts): Express {
     openApiRoute({ info: { title: 'Portcullis demo', version }, mounts, security: auth.strategies }),
   );
 
-  app.use(notFound());
+  app.use(notFoundHandler());
   app.use(errorHandler({ logger }));
   return app;
 }

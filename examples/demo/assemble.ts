@@ -6,7 +6,6 @@ import {
   ConfigError,
   EncryptedRecordStore,
   Guard,
-  MemoryRecordStore,
   PolicyMirror,
   auditPipelineFromConfig,
   createAuth,
@@ -15,15 +14,16 @@ import {
   maskerFromConfig,
   unmaskGroupsGrant,
   createMetrics,
-  matchAll,
   parsePolicies,
   type Config,
   type MaskerOptions,
   type PiiMasker,
   type Logger,
-  type Stores,
 } from 'portcullis';
-import { MongoRecordStore, mongooseSchemaFor } from 'portcullis/stores/mongodb';
+import { type Stores } from 'portcullis/stores';
+import { MemoryRecordStore } from 'portcullis/memory';
+import { matchAll } from '../../src/filter/ast.js';
+import { MongoRecordStore, mongooseSchemaFor } from 'portcullis/mongodb';
 import { accountFields, seedAccounts } from './accounts.js';
 import type { DemoParts } from './app.js';
 import { seedPrincipals } from './principals.js';

@@ -4,14 +4,13 @@ import { createServer } from 'node:http';
 import {
   ConfigErrors,
   ConfigError,
-  createStores,
   describeConfig,
   gracefulShutdown,
   handleClientErrors,
   loadConfig,
   type Config,
-  type Stores,
 } from 'portcullis';
+import { createStores, type Stores } from 'portcullis/stores';
 import { assembleDemo, createDemoLogger } from './assemble.js';
 import { buildDemoApp } from './app.js';
 

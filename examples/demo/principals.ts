@@ -1,6 +1,6 @@
 // The demo's seeded groups and users: an analyst limited to some countries and a support agent limited to
 // some fields. The administrator is ADMIN_API_KEY's, made by bootstrapAdmin() with the role ADMIN_ROLE.
-import { scryptHash, type GroupRecord, type PrincipalRecord, type PrincipalStore } from 'portcullis';
+import { type GroupRecord, type PrincipalRecord, type PrincipalStore, scryptHash } from 'portcullis';
 
 /** Demo-only passwords, printed in the README; never use fixed passwords outside a demo. */
 export const DEMO_USERS = {

@@ -1,4 +1,4 @@
-// The in-process store implementations: the embedded default, held to the same contracts as the others.
+// `portcullis/memory`: the in-process stores, the embedded default, held to the same contracts as the others.
 export { MemorySessionStore, type MemorySessionStoreOptions } from './sessions.js';
 export { MemoryPrincipalStore } from './principals.js';
 export {

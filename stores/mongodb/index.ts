@@ -1,4 +1,4 @@
-// The MongoDB store implementations; each takes a connected mongoose connection.
+// `portcullis/mongodb`: the MongoDB stores and helpers; each store takes a connected mongoose connection.
 export { MongoSessionStore, type MongoSessionStoreOptions } from './sessions.js';
 export { MongoPolicyStore, type MongoPolicyStoreOptions } from './policies.js';
 export { connectMongo, mongoHealth, type MongoConnectOptions } from '../connections/mongodb.js';
@@ -15,3 +15,4 @@ export {
   type EncryptionPluginOptions,
 } from './encryption-plugin.js';
 export { mongoRotationSource } from './key-rotation.js';
+export { mongoCall, isMongoUnavailable, isDuplicateKey } from './errors.js';

@@ -1,4 +1,4 @@
-// The Redis store implementations; each takes a connected ioredis client.
+// `portcullis/redis`: the Redis stores and helpers; each store takes a connected ioredis client.
 export { RedisSessionStore, type RedisSessionStoreOptions } from './sessions.js';
 export { RedisPolicyStore, type RedisPolicyStoreOptions } from './policies.js';
 export { connectRedis, redisHealth, type RedisConnectOptions } from '../connections/redis.js';
@@ -8,3 +8,4 @@ export { RedisPrincipalCache, type RedisPrincipalCacheOptions } from './principa
 export { RedisRateLimitStore, RedisQuotaStore, type RedisCounterOptions } from './rate-limit.js';
 export { RedisAuditStore, type RedisAuditStoreOptions } from './audit.js';
 export { RedisReliabilityQueue, type RedisReliabilityQueueOptions } from './audit-queue.js';
+export { redisCall, isRedisUnavailable } from './errors.js';

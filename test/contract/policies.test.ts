@@ -2,11 +2,9 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PolicyChange, PolicyChangeFeed, PolicyStore } from '../../src/contracts/policies.js';
+import { allow, deny } from '../../src/abac/policy.js';
 import {
-  allow,
   ConflictError,
-  deny,
-  exactKey,
   Guard,
   NotFoundError,
   PolicyMirror,
@@ -14,7 +12,8 @@ import {
   rules,
   ValidationError,
   type Policy,
-} from '../../src/index.js';
+} from 'portcullis';
+import { exactKey } from '../../src/abac/index-keys.js';
 import { MemoryPolicyStore } from '../../stores/memory/policies.js';
 import { MongoPolicyStore } from '../../stores/mongodb/policies.js';
 import { RedisPolicyStore } from '../../stores/redis/policies.js';

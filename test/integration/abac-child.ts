@@ -1,7 +1,7 @@
 // A separate process for the cross-process test: mirrors a real policy store and answers inquiries
 // read as JSON lines on stdin with one decision line on stdout.
 import { createInterface } from 'node:readline';
-import { Guard, PolicyMirror, type PolicyStore } from '../../src/index.js';
+import { Guard, PolicyMirror, type PolicyStore } from 'portcullis';
 import { connectMongo } from '../../stores/connections/mongodb.js';
 import { connectRedis } from '../../stores/connections/redis.js';
 import { connectRedisCluster } from '../../stores/connections/redis-cluster.js';

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/index.js';
 import { createStores, type Stores } from '../../stores/create-stores.js';
-import { errorHandler, notFound } from '../../middleware/error-handler.js';
+import { errorHandler, notFoundHandler } from '../../middleware/error-handler.js';
 import { healthHandler } from '../../middleware/health.js';
 import { startMongoServer, startRedisServer, type ServerHandle } from '../support/servers.js';
 
@@ -30,7 +30,7 @@ function buildApp(stores: Stores) {
     }
     res.json({ answered });
   });
-  app.use(notFound());
+  app.use(notFoundHandler());
   app.use(errorHandler());
   return app;
 }

@@ -1,7 +1,8 @@
 // Replays vakt's recorded decisions (test/fixtures/vakt) with Portcullis and lists where they differ.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Guard, policyFromJSON, type CheckerName, type Inquiry, type Policy } from '../../src/index.js';
+import { Guard, policyFromJSON, type Inquiry, type Policy } from 'portcullis';
+import { type CheckerName } from '../../src/abac/checkers.js';
 
 /** One policy set (vakt's to_json output) and vakt's decision on each inquiry of its case. */
 export interface FixtureSet {

@@ -52,20 +52,20 @@ export interface SourceRequest {
 }
 
 /**
- * Opens a store through the package's own backend entry points, loaded only when this command runs:
- * the core stays free of drivers, and the CLI still reads the stores applications write.
+ * Opens a store through the backend entry points (`portcullis/mongodb`, `portcullis/redis`), loaded only when
+ * this command runs, so the CLI starts without a driver and still reads the stores applications write.
  */
 async function openStore(request: SourceRequest): Promise<AuditSource> {
   const range = { from: request.from, to: request.to, stream: request.stream };
   let store: AuditStore;
   let close: () => Promise<void>;
   if (request.kind === 'mongodb') {
-    const backend = await import('portcullis/stores/mongodb');
+    const backend = await import('../../../stores/mongodb/index.js');
     const connection = await backend.connectMongo(request.url, { connectTimeoutMs: 5000 });
     store = new backend.MongoAuditStore({ connection, collection: request.collection });
     close = () => connection.close();
   } else {
-    const backend = await import('portcullis/stores/redis');
+    const backend = await import('../../../stores/redis/index.js');
     const client =
       request.kind === 'redis-cluster'
         ? await backend.connectRedisCluster(request.url.split(','), { connectTimeoutMs: 5000 })

@@ -134,11 +134,10 @@ async function migrate(args: string[], io: CliIO, openSource: OpenRotationSource
   }
 }
 
-// The CLI is a composition root like the demo app: it alone loads the MongoDB adapter, lazily, so `src/`
-// keeps no static dependency on stores/ or the driver and `keys generate` works without mongoose.
+// The CLI is the layer on top, like the demo app: it loads the MongoDB backend only when this command runs,
+// so `keys generate` works without mongoose.
 const openMongoSource: OpenRotationSource = async (uri, collection, versionField) => {
-  const adapter = await import('../../../stores/mongodb/key-rotation.js');
-  const { connectMongo } = await import('../../../stores/connections/mongodb.js');
+  const { connectMongo, mongoRotationSource } = await import('../../../stores/mongodb/index.js');
   const connection = await connectMongo(uri, { connectTimeoutMs: 5000 });
   // A misspelt name would otherwise "migrate" an empty collection and report success.
   const found = await connection.db!.listCollections({ name: collection }, { nameOnly: true }).toArray();
@@ -147,7 +146,7 @@ const openMongoSource: OpenRotationSource = async (uri, collection, versionField
     throw new UsageError(`--collection: no collection "${collection}" in the database of MONGODB_URI`);
   }
   return {
-    source: adapter.mongoRotationSource(connection, collection, versionField),
+    source: mongoRotationSource(connection, collection, versionField),
     close: () => connection.close(),
   };
 };

@@ -5,17 +5,8 @@ import request from 'supertest';
 import { authorize, type AuthorizeOptions } from '../../../middleware/authorize.js';
 import { contextOf } from '../../../middleware/context.js';
 import { errorHandler } from '../../../middleware/error-handler.js';
-import {
-  allow,
-  ConfigError,
-  deny,
-  Guard,
-  PolicySet,
-  rules,
-  type Decision,
-  type Inquiry,
-  type Principal,
-} from '../../../src/index.js';
+import { allow, deny } from '../../../src/abac/policy.js';
+import { ConfigError, Guard, PolicySet, rules, type Decision, type Inquiry, type Principal } from 'portcullis';
 
 const { Eq, Any, In, CIDR, ResourceMatch, SubjectMatch, AnyIn, StartsWith } = rules;
 

@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { authorize } from '../../../middleware/authorize.js';
 import { contextOf } from '../../../middleware/context.js';
 import { errorHandler } from '../../../middleware/error-handler.js';
-import { allow, deny, Guard, PolicySet, rules } from '../../../src/index.js';
+import { allow, deny } from '../../../src/abac/policy.js';
+import { Guard, PolicySet, rules } from 'portcullis';
 
 const { Any, CIDR, Eq } = rules;
 

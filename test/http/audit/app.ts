@@ -1,7 +1,7 @@
 // A small app for the audit HTTP tests: fake authenticate/authorize that set the shared context, CRUD routes.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { contextOf } from '../../../middleware/context.js';
-import { errorHandler, notFound } from '../../../middleware/error-handler.js';
+import { errorHandler, notFoundHandler } from '../../../middleware/error-handler.js';
 import { requestContext } from '../../../middleware/request-context.js';
 import { auditAs, auditTrail } from '../../../middleware/audit-trail.js';
 import type { AuditPipeline } from '../../../src/audit/pipeline.js';
@@ -94,7 +94,7 @@ export function auditedApp(pipeline: AuditPipeline) {
   app.use('/accounts', router);
   app.get('/health', auditAs({ skip: true }), (_req, res) => void res.json({ ok: true }));
   app.post('/login', auditAs({ action: 'user.login', resource: 'sessions' }), (_req, res) => void res.json({}));
-  app.use(notFound());
+  app.use(notFoundHandler());
   app.use(errorHandler());
   return app;
 }

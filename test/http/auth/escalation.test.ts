@@ -5,7 +5,7 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { policyAdminRouter } from '../../../middleware/policy-admin-router.js';
 import { requirePermittedEndpoint } from '../../../middleware/authorize-endpoint.js';
-import { errorHandler, notFound } from '../../../middleware/error-handler.js';
+import { errorHandler, notFoundHandler } from '../../../middleware/error-handler.js';
 import { MemoryPolicyStore } from '../../../stores/memory/policies.js';
 import { sharedMongo, sharedRedis, uniqueName } from '../../support/connections.js';
 import { ADMIN_KEY, buildAuthApp, type AuthApp } from './fixtures.js';
@@ -50,7 +50,7 @@ describe('delegated administration cannot escalate (MongoDB principals, Redis ca
       policyAdminRouter({ store: new MemoryPolicyStore() }),
     );
     app.get('/api/records', auth.authenticate(), requirePermittedEndpoint(), (_req, res) => res.json({ items: [] }));
-    app.use(notFound());
+    app.use(notFoundHandler());
     app.use(errorHandler());
 
     const admin = (r: request.Test) => r.set('X-API-Key', ADMIN_KEY);

@@ -7,7 +7,7 @@ import type { Logger } from '../../../src/logger.js';
 import { silentLogger } from '../../../src/logger.js';
 import { createAuth, type Auth } from '../../../middleware/auth-setup.js';
 import { contextOf } from '../../../middleware/context.js';
-import { errorHandler, notFound } from '../../../middleware/error-handler.js';
+import { errorHandler, notFoundHandler } from '../../../middleware/error-handler.js';
 import { quota } from '../../../middleware/quota.js';
 import { requestContext } from '../../../middleware/request-context.js';
 import { requirePermittedEndpoint } from '../../../middleware/authorize-endpoint.js';
@@ -79,7 +79,7 @@ export async function buildAuthApp(options: {
   );
   app.use('/api', api);
   app.get('/public', auth.authenticate({ allowAnonymous: true }), (req, res) => res.json(contextOf(req).principal));
-  app.use(notFound());
+  app.use(notFoundHandler());
   app.use(errorHandler());
 
   return {

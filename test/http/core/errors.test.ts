@@ -14,7 +14,7 @@ import {
   ValidationError,
 } from '../../../src/errors.js';
 import type { Logger } from '../../../src/logger.js';
-import { errorHandler, notFound } from '../../../middleware/error-handler.js';
+import { errorHandler, notFoundHandler } from '../../../middleware/error-handler.js';
 import { requestContext } from '../../../middleware/request-context.js';
 
 function buildApp(logged: Record<string, unknown>[]) {
@@ -51,7 +51,7 @@ function buildApp(logged: Record<string, unknown>[]) {
   app.post('/echo', (req, res) => {
     res.json(req.body);
   });
-  app.use(notFound());
+  app.use(notFoundHandler());
   app.use(errorHandler({ logger }));
   return app;
 }

@@ -8,7 +8,7 @@ import { ConfigError } from '../../../src/errors.js';
 import { createAuditPipeline } from '../../../src/audit/pipeline.js';
 import { MemoryAuditStore, MemoryPolicyStore } from '../../../stores/memory/index.js';
 import { auditTrail } from '../../../middleware/audit-trail.js';
-import { errorHandler, notFound } from '../../../middleware/error-handler.js';
+import { errorHandler, notFoundHandler } from '../../../middleware/error-handler.js';
 import { jsonBody, type JsonBodyOptions } from '../../../middleware/json-body.js';
 import { policyAdminRouter } from '../../../middleware/policy-admin-router.js';
 import { requestContext } from '../../../middleware/request-context.js';
@@ -21,7 +21,7 @@ function echoApp(options: JsonBodyOptions) {
   app.post('/echo', (req, res) => {
     res.json({ body: req.body as unknown });
   });
-  app.use(notFound(), errorHandler());
+  app.use(notFoundHandler(), errorHandler());
   return app;
 }
 
@@ -135,7 +135,7 @@ describe('policyAdminRouter behind a plain express.json()', function () {
       next();
     });
     app.use('/admin', policyAdminRouter({ store: new MemoryPolicyStore() }));
-    app.use(notFound(), errorHandler());
+    app.use(notFoundHandler(), errorHandler());
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -2,7 +2,8 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import { createLogger, createStores, loadConfig, type Stores } from 'portcullis';
+import { createLogger, loadConfig } from 'portcullis';
+import { createStores, type Stores } from 'portcullis/stores';
 import { assembleDemo } from '../../../examples/demo/assemble.js';
 import { buildDemoApp } from '../../../examples/demo/app.js';
 import { DEMO_USERS } from '../../../examples/demo/principals.js';

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import request from 'supertest';
-import { createLogger, createStores, handleClientErrors, loadConfig, type Stores } from 'portcullis';
+import { createLogger, handleClientErrors, loadConfig } from 'portcullis';
+import { createStores, type Stores } from 'portcullis/stores';
 import { assembleDemo } from '../../../examples/demo/assemble.js';
 import { buildDemoApp } from '../../../examples/demo/app.js';
 

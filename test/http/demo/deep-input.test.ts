@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createLogger, createStores, loadConfig, type Stores } from 'portcullis';
+import { createLogger, loadConfig } from 'portcullis';
+import { createStores, type Stores } from 'portcullis/stores';
 import { assembleDemo } from '../../../examples/demo/assemble.js';
 import { buildDemoApp } from '../../../examples/demo/app.js';
 

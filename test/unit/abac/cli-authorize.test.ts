@@ -1,6 +1,6 @@
 // `portcullis authorize` on JSON, YAML and vakt files; bad files exit 2 with one clear line.
 import { expect } from 'chai';
-import { runCli } from '../../../src/index.js';
+import { runCli } from '../../../src/cli/run.js';
 import { io } from '../../support/cli-io.js';
 
 const jsonPolicies = JSON.stringify([

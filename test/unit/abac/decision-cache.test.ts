@@ -1,6 +1,6 @@
 // The decision cache: LRU eviction, statistics, uncacheable inquiries, stale results after a change.
 import { expect } from 'chai';
-import { DecisionCache } from '../../../src/index.js';
+import { DecisionCache } from 'portcullis';
 
 const decision = (allowed: boolean) => ({ allowed, deciders: [], candidates: [], reason: 'x' });
 

@@ -1,21 +1,19 @@
 // The guard: vakt's documented examples, deny overrides allow, errors deny, events, explain, cache, index.
 import { expect } from 'chai';
+import { allow, deny } from '../../../src/abac/policy.js';
+import { createChecker, policyMatches } from '../../../src/abac/checkers.js';
 import {
-  allow,
-  createChecker,
   createRuleRegistry,
   defineRule,
-  deny,
   Guard,
   policy,
-  policyMatches,
   PolicySet,
-  normalizeInquiry,
   rules,
   type Decision,
   type Logger,
   type Policy,
-} from '../../../src/index.js';
+} from 'portcullis';
+import { normalizeInquiry } from '../../../src/abac/inquiry.js';
 
 const { Eq, Any, StartsWith, And, Greater, Less, CIDR, NotEq, In, SubjectMatch } = rules;
 

@@ -1,7 +1,8 @@
 // PolicyMirror: the process that wrote a policy decides with it as soon as the write resolves, whatever reload
 // or change is in flight.
 import { expect } from 'chai';
-import { allow, deny, Guard, PolicyMirror, rules, type Policy } from '../../../src/index.js';
+import { allow, deny } from '../../../src/abac/policy.js';
+import { Guard, PolicyMirror, rules, type Policy } from 'portcullis';
 import type { PolicyChange, PolicyChangeFeed } from '../../../src/contracts/policies.js';
 import { MemoryPolicyStore } from '../../../stores/memory/policies.js';
 

@@ -1,7 +1,7 @@
 // The policy format: JSON and YAML round trips, vakt's to_json import, validation naming uid and path.
 import { expect } from 'chai';
+import { allow } from '../../../src/abac/policy.js';
 import {
-  allow,
   defineRule,
   Guard,
   parsePolicies,
@@ -11,7 +11,7 @@ import {
   rules,
   stringifyPolicies,
   type Policy,
-} from '../../../src/index.js';
+} from 'portcullis';
 
 const { Eq, Any, And, Greater, Less, In, StartsWith, CIDR, Not, RegexMatch, SubjectMatch } = rules;
 

@@ -1,6 +1,7 @@
 // Every built-in rule against vakt's documented examples and edge cases: missing, wrong type, ci, empty lists.
 import { expect } from 'chai';
-import { normalizeInquiry, rules, UnfitValueError, type Rule } from '../../../src/index.js';
+import { normalizeInquiry } from '../../../src/abac/inquiry.js';
+import { rules, UnfitValueError, type Rule } from 'portcullis';
 
 const {
   Eq,

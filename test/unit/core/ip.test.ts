@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import type { Request } from 'express';
 import { addressKey } from '../../../middleware/rate-limit.js';
 import { createProxyTrust } from '../../../src/auth/proxy-trust.js';
-import { ConfigError, normalizeInquiry, rules } from '../../../src/index.js';
+import { ConfigError, rules } from 'portcullis';
+import { normalizeInquiry } from '../../../src/abac/inquiry.js';
 import { clientAddress, ipRangesFrom, IpRanges, parseIpAddress, parseIpRange } from '../../../src/ip.js';
 
 const inquiry = normalizeInquiry({ subject: {}, action: 'a', resource: {}, context: {} });
