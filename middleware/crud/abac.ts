@@ -66,7 +66,7 @@ export function recordFilter(state: CrudState, req: Request, action: CrudAction)
       [...new Set(query.unfilterable.map((rule) => `${rule.rule} on ${rule.path.split('[')[0]}`))].join(', '),
     );
   }
-  const encryption = state.options.blindIndex ?? state.options.encryption;
+  const encryption = state.blindIndex;
   for (const field of fieldsOf(query.filter, new Set())) {
     // Ciphertext cannot be compared with a policy's values; stored ObjectIds are not the strings decide() sees.
     if (encryption?.isEncrypted(field)) throw unfilterable('a condition on an encrypted field');

@@ -11,6 +11,7 @@ import type { Principal } from '../../../src/auth/principal.js';
 import { contextOf } from '../../../middleware/context.js';
 import { subjectOf } from '../../../middleware/authorize.js';
 import { crudRouter } from '../../../middleware/crud-router.js';
+import { MemoryRecordStore } from '../../../stores/memory/records.js';
 import { ConfigError } from '../../../src/errors.js';
 import { backends, buildApp, schema, type TestApp } from './app.js';
 
@@ -254,12 +255,13 @@ describe('crudRouter with a guard: refusals', () => {
   });
 
   it('refuses a guard over a policy store at creation', () => {
-    const store = { findForInquiry: async () => [] } as never;
-    expect(() => crudRouter({ resource: 'people', schema, guard: new Guard({ policies: store }) })).to.throw(
+    const policyStore = { findForInquiry: async () => [] } as never;
+    const store = new MemoryRecordStore({ schema });
+    expect(() => crudRouter({ resource: 'people', store, guard: new Guard({ policies: policyStore }) })).to.throw(
       ConfigError,
       /crudRouter.guard/,
     );
-    expect(() => crudRouter({ resource: 'people', schema, guard: {} as never })).to.throw(
+    expect(() => crudRouter({ resource: 'people', store, guard: {} as never })).to.throw(
       ConfigError,
       /crudRouter.guard/,
     );
