@@ -4,7 +4,7 @@ import type { Cluster } from 'ioredis';
 import { HashChain } from '../../src/audit/chain.js';
 import { loadConfig } from '../../src/config/index.js';
 import { ConfigErrors } from '../../src/errors.js';
-import { allow } from '../../src/index.js';
+import { allow } from '../../src/abac/policy.js';
 import { createStores } from '../../stores/create-stores.js';
 import { RedisAuditStore } from '../../stores/redis/audit.js';
 import { RedisPolicyStore } from '../../stores/redis/policies.js';

@@ -162,6 +162,7 @@ const surface: Record<string, string[]> = {
     'RedisReliabilityQueue',
     'RedisSessionStore',
     'connectRedis',
+    'connectRedisCluster',
     'isRedisUnavailable',
     'redisCall',
     'redisHealth',
