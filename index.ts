@@ -113,7 +113,7 @@ export { toPredicate, type Predicate } from './src/filter/matcher.js';
 export { createMasker, type MaskerOptions, type PiiMasker } from './src/pii/engine.js';
 export type { Masker, UnmaskGrant } from './src/pii/masker.js';
 export type { RecognizerSpec } from './src/pii/recognizers.js';
-export { maskerFromConfig, fieldEncryptionFromConfig } from './src/pii/from-config.js';
+export { maskerFromConfig, fieldEncryptionFromConfig, unmaskGroupsGrant } from './src/pii/from-config.js';
 export { maskingLogger, pinoMaskingOptions } from './src/pii/logging.js';
 export { createKeyRing, parseKeyRing, type KeyRing } from './src/pii/key-ring.js';
 export { DecryptionError } from './src/pii/field-cipher.js';

@@ -118,6 +118,7 @@ const surface: Record<string, string[]> = {
     'subjectOf',
     'toMongoFilter',
     'toPredicate',
+    'unmaskGroupsGrant',
     'verifyEvents',
     'version',
   ],
