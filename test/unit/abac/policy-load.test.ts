@@ -3,20 +3,18 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect } from 'chai';
+import { allow, deny } from '../../../src/abac/policy.js';
 import {
-  allow,
   createRuleRegistry,
-  createChecker,
   defineRule,
-  deny,
-  normalizeInquiry,
   parsePolicies,
   policyFromJSON,
-  policyMatches,
   PolicySet,
   rules,
   type Policy,
-} from '../../../src/index.js';
+} from 'portcullis';
+import { createChecker, policyMatches } from '../../../src/abac/checkers.js';
+import { normalizeInquiry } from '../../../src/abac/inquiry.js';
 import { COMPILED } from '../../../src/abac/policy.js';
 import { prng } from '../../support/prng.js';
 
