@@ -1,6 +1,6 @@
 // Versioned, reversible schema migrations of a MongoDB store, recorded in a `<collection>_migrations` collection.
 import type { Connection } from 'mongoose';
-import { isDuplicateKey, mongoCall } from '../errors.js';
+import { isDuplicateKey, mongoCall } from './errors.js';
 
 export interface Migration<S> {
   version: number;
