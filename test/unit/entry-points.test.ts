@@ -164,6 +164,7 @@ const surface: Record<string, string[]> = {
     'RedisSessionStore',
     'connectRedis',
     'connectRedisCluster',
+    'isCluster',
     'isRedisUnavailable',
     'redisCall',
     'redisHealth',
