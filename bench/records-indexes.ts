@@ -5,7 +5,7 @@
 // (default 5; the median is reported) override the defaults.
 import mongoose from 'mongoose';
 import { createQueryCompiler, type SchemaInput } from 'portcullis';
-import { MongoRecordStore, mongooseSchemaFor } from 'portcullis/stores/mongodb';
+import { MongoRecordStore, mongooseSchemaFor } from 'portcullis/mongodb';
 import { startMongoServer, type ServerHandle } from '../test/support/servers.js';
 
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
