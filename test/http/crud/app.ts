@@ -9,6 +9,8 @@ import type { RecordStore } from '../../../src/contracts/records.js';
 import { mongooseSchemaFor } from '../../../stores/mongodb/records-schema.js';
 import { MongoRecordStore } from '../../../stores/mongodb/records.js';
 import { MemoryRecordStore } from '../../../stores/memory/records.js';
+import { EncryptedRecordStore } from '../../../stores/encrypted-records.js';
+import type { FieldEncryption } from '../../../src/pii/field-encryption.js';
 import { sharedMongo, uniqueName } from '../../support/connections.js';
 
 export const schema: SchemaInput = {
@@ -47,7 +49,11 @@ export type Backend = 'memory' | 'mongodb';
 
 export async function buildApp(
   backend: Backend,
-  { idPrefix, ...options }: Partial<CrudRouterOptions> & { idPrefix?: string } = {},
+  {
+    idPrefix,
+    encryption,
+    ...options
+  }: Partial<CrudRouterOptions> & { idPrefix?: string; encryption?: FieldEncryption } = {},
   configure?: (app: Express) => void,
 ): Promise<TestApp> {
   let current: EffectivePermissions | undefined;
@@ -58,21 +64,31 @@ export async function buildApp(
     next();
   });
   let cleanup = async () => undefined;
+  // The options a store takes, not the router: an id prefix, and encryption (with its blind-index paths).
+  const common = {
+    ...(idPrefix ? { idPrefix } : {}),
+    ...(encryption ? { extraPaths: encryption.derivedFields } : {}),
+  };
   let store: RecordStore;
   if (backend === 'mongodb') {
     const connection = await sharedMongo();
     const name = uniqueName('crud_http');
     const model = connection.model(name, mongooseSchemaFor(schema), name);
-    store = new MongoRecordStore({ model, ...(idPrefix ? { idPrefix } : {}) });
+    store = new MongoRecordStore({ model, ...common });
     cleanup = async () => {
       await connection.dropCollection(name).catch(() => false);
       connection.deleteModel(name);
       return undefined;
     };
   } else {
-    store = new MemoryRecordStore({ schema, ...(idPrefix ? { idPrefix } : {}) });
+    store = new MemoryRecordStore({ schema, ...common });
   }
-  const router = crudRouter({ resource: 'people', cursorSecret: 'http-tests'.repeat(4), store, ...options });
+  const router = crudRouter({
+    resource: 'people',
+    cursorSecret: 'http-tests'.repeat(4),
+    store: encryption ? new EncryptedRecordStore({ store, encryption }) : store,
+    ...options,
+  });
   app.use('/people', router);
   app.use(errorHandler());
   return {
