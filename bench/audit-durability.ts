@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import express from 'express';
 import { auditTrail, createAuditPipeline } from 'portcullis';
-import { connectMongo, MongoAuditStore } from 'portcullis/stores/mongodb';
-import { connectRedis, RedisReliabilityQueue } from 'portcullis/stores/redis';
+import { connectMongo, MongoAuditStore } from 'portcullis/mongodb';
+import { connectRedis, RedisReliabilityQueue } from 'portcullis/redis';
 import { startMongoServer, startRedisServer, type ServerHandle } from '../test/support/servers.js';
 
 const SECONDS = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 5);

@@ -242,7 +242,14 @@ describe('crudRouter with a guard: refusals', () => {
       contextOf(req).principal = admin;
       next();
     });
-    app.use('/things', crudRouter({ resource: 'things', schema: { name: 'string', owner: 'objectId' }, guard }));
+    app.use(
+      '/things',
+      crudRouter({
+        resource: 'things',
+        store: new MemoryRecordStore({ schema: { name: 'string', owner: 'objectId' } }),
+        guard,
+      }),
+    );
     app.use(errorHandler());
     const response = await request(app).get('/things').expect(403);
     expect(response.body).to.include({ code: 'forbidden.unfilterable_policy' });
