@@ -1,6 +1,5 @@
 // A Portcullis app with the whole auth area on real MongoDB and Redis, under a unique prefix (shared by a worker process).
 import express, { type Express } from 'express';
-import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 import { loadConfig } from '../../../src/config/index.js';
 import type { Logger } from '../../../src/logger.js';
@@ -16,6 +15,8 @@ import { MongoPrincipalStore } from '../../../stores/mongodb/principals.js';
 import { RedisPrincipalCache } from '../../../stores/redis/principal-cache.js';
 import { RedisQuotaStore, RedisRateLimitStore } from '../../../stores/redis/rate-limit.js';
 import { RedisSessionStore } from '../../../stores/redis/sessions.js';
+import type { RedisClient } from '../../../stores/redis/client.js';
+import { deleteKeys } from '../../support/connections.js';
 
 export const TEST_JWT_SECRET = 'http-test-secret-with-at-least-32-characters';
 export const ADMIN_KEY = 'admin-key-for-the-http-tests-0123456789';
@@ -35,7 +36,8 @@ export interface AuthApp {
 export async function buildAuthApp(options: {
   prefix: string;
   mongo: Connection;
-  redis: Redis;
+  /** One Redis server or the test Redis Cluster. */
+  redis: RedisClient;
   env?: Record<string, string>;
   logger?: Logger;
 }): Promise<AuthApp> {
@@ -90,8 +92,7 @@ export async function buildAuthApp(options: {
       for (const suffix of ['principals', 'groups', 'api_keys']) {
         await mongo.dropCollection(`${prefix}_${suffix}`).catch(() => false);
       }
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteKeys(redis, `${prefix}:*`);
     },
   };
 }
