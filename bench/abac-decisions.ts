@@ -1,8 +1,13 @@
 // vakt's benchmark scenario (N unique generated policies, rule-based and regex) side by side with
-// node-casbin (ABAC model, equivalent matcher) and @casl/ability on the same policy set, in one process.
+// node-casbin (ABAC model, equivalent matcher) and @casl/ability on the same policy set, in one process;
+// then loading (parse + validate + index + first decision, heap per policy, decisions/s after loading)
+// beside CASL's build + first decision, each size and engine in a fresh process, ours capped at 1.5 GB.
 // Run: npx tsx --expose-gc bench/abac-decisions.ts [--sizes 1000,10000,100000] [--seconds 1]
-// The last section measures guard.queryFor (bench/abac-query-for.ts, also runnable alone).
+//        [--load-sizes 1000,100000,1000000] [--parts decisions,load]
+// The decisions part ends with guard.queryFor (bench/abac-query-for.ts, also runnable alone).
+import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { createMongoAbility, subject as caslSubject, type MongoAbility } from '@casl/ability';
 import { newEnforcer, newModelFromString, type Enforcer } from 'casbin';
 import {
@@ -25,6 +30,11 @@ const option = (name: string, fallback: string) => {
   return index >= 0 && args[index + 1] ? args[index + 1]! : fallback;
 };
 const SIZES = option('sizes', '1000,10000,100000').split(',').map(Number);
+const LOAD_SIZES = option('load-sizes', '1000,100000,1000000').split(',').map(Number);
+const PARTS = option('parts', 'decisions,load').split(',');
+// Our loading must fit here (the goal for 1 000 000 policies); CASL's process gets more room.
+const HEAP_LIMIT_MB = 1536;
+const CASL_HEAP_LIMIT_MB = 6144;
 const SECONDS = Number(option('seconds', '1'));
 // node-casbin evaluates every policy per decision: cap it so the run stays within minutes.
 const CASBIN_MAX_SECONDS = Number(option('casbin-seconds', '2'));
@@ -65,7 +75,7 @@ interface Scenario {
   casbinModel: string;
   casbinRules: string[][];
   casbinRequests: unknown[][];
-  caslRules: { action: string[]; subject: string; conditions: Record<string, unknown> }[];
+  caslRules: object[];
   caslRequests: [string, unknown][];
 }
 
@@ -104,16 +114,7 @@ m = r.sub.Name == p.name && r.sub.Level >= p.level && keyMatch(r.obj, p.obj) && 
       q.action,
       q.context.ip,
     ]),
-    caslRules: Array.from({ length: n }, (_, i) => ({
-      action: ['read', 'get'],
-      subject: 'Repo',
-      conditions: {
-        'user.name': word(i),
-        'user.level': { $gte: i % 10 },
-        path: { $regex: `^repos/org${i}/` },
-        ip: { $regex: '^10\\.' },
-      },
-    })),
+    caslRules: Array.from({ length: n }, (_, i) => rulesCaslRule(i)),
     caslRequests: [allowed, denied].map((q) => [
       q.action,
       caslSubject('Repo', { user: q.subject, path: q.resource, ip: q.context.ip }),
@@ -145,11 +146,7 @@ m = regexMatch(r.sub, p.sub) && regexMatch(r.obj, p.obj) && regexMatch(r.act, p.
       '^(read|get)$',
     ]),
     casbinRequests: [allowed, denied].map((q) => [q.subject, q.resource, q.action]),
-    caslRules: Array.from({ length: n }, (_, i) => ({
-      action: ['read', 'get'],
-      subject: 'Book',
-      conditions: { who: { $regex: '^[A-Za-z]+ M[a-z]+$' }, path: { $regex: `^library:org${i}:[0-9]+$` } },
-    })),
+    caslRules: Array.from({ length: n }, (_, i) => regexCaslRule(i)),
     caslRequests: [allowed, denied].map((q) => [q.action, caslSubject('Book', { who: q.subject, path: q.resource })]),
   };
 }
@@ -294,4 +291,290 @@ async function run(): Promise<void> {
   queryForSection(SIZES, SECONDS);
 }
 
-await run();
+// ---- loading ---------------------------------------------------------------------------------------
+
+type LoadScenario = 'rules' | 'spread' | 'regex';
+const SPREAD = { actions: 50, kinds: 200, roles: 20 };
+
+/** One policy as stored JSON (what `policyToJSON` writes), generated directly: 1 000 000 must fit. */
+function policyJson(scenario: LoadScenario, i: number): object {
+  if (scenario === 'rules') {
+    return {
+      uid: `rule-${i}`,
+      effect: 'allow',
+      subjects: [{ name: { type: 'Eq', value: word(i) }, level: { type: 'GreaterOrEqual', value: i % 10 } }],
+      actions: [{ type: 'In', values: ['read', 'get'] }],
+      resources: [{ type: 'StartsWith', value: `repos/org${i}/`, ci: false }],
+      context: { ip: { type: 'CIDR', cidr: '10.0.0.0/8' } },
+    };
+  }
+  if (scenario === 'regex') {
+    return {
+      uid: `regex-${i}`,
+      effect: 'allow',
+      subjects: ['<[A-Za-z]+ M[a-z]+>'],
+      actions: ['<read|get>'],
+      resources: [`library:org${i}:<[0-9]+>`],
+      context: {},
+    };
+  }
+  // The peers' favourable case: policies spread over many actions and resource kinds, which CASL indexes.
+  return {
+    uid: `spread-${i}`,
+    effect: 'allow',
+    subjects: [{ role: { type: 'Eq', value: `role${i % SPREAD.roles}` } }],
+    actions: [{ type: 'Eq', value: `action${i % SPREAD.actions}` }],
+    resources: [
+      {
+        kind: { type: 'Eq', value: `Kind${Math.floor(i / SPREAD.actions) % SPREAD.kinds}` },
+        owner: { type: 'Eq', value: `owner${i}` },
+      },
+    ],
+    context: {},
+  };
+}
+
+/** The same policy as a CASL rule (conditions on the subject instance, which carries the user too). */
+function caslRule(scenario: LoadScenario, i: number): object {
+  if (scenario === 'rules') return rulesCaslRule(i);
+  if (scenario === 'regex') return regexCaslRule(i);
+  return {
+    action: `action${i % SPREAD.actions}`,
+    subject: `Kind${Math.floor(i / SPREAD.actions) % SPREAD.kinds}`,
+    conditions: { owner: `owner${i}`, 'user.role': `role${i % SPREAD.roles}` },
+  };
+}
+function rulesCaslRule(i: number) {
+  return {
+    action: ['read', 'get'],
+    subject: 'Repo',
+    conditions: {
+      'user.name': word(i),
+      'user.level': { $gte: i % 10 },
+      path: { $regex: `^repos/org${i}/` },
+      ip: { $regex: '^10\\.' },
+    },
+  };
+}
+
+function regexCaslRule(i: number) {
+  return {
+    action: ['read', 'get'],
+    subject: 'Book',
+    conditions: { who: { $regex: '^[A-Za-z]+ M[a-z]+$' }, path: { $regex: `^library:org${i}:[0-9]+$` } },
+  };
+}
+
+/** An allowed inquiry (the middle policy) and a denied one, for both engines. */
+function loadInquiries(scenario: LoadScenario, n: number): { ours: Inquiry[]; casl: [string, unknown][] } {
+  const hit = Math.floor(n / 2);
+  if (scenario === 'rules') {
+    const ours = ['nobody', word(hit)].reverse().map((name) => ({
+      subject: { name, level: 9 },
+      action: 'read',
+      resource: `repos/org${hit}/x`,
+      context: { ip: '10.1.2.3' },
+    }));
+    const casl = ours.map((q): [string, unknown] => [
+      q.action,
+      caslSubject('Repo', { user: q.subject, path: q.resource, ip: q.context.ip }),
+    ]);
+    return { ours, casl };
+  }
+  if (scenario === 'regex') {
+    const ours = ['Jim Morrison', 'Jim Hendrix'].map((subject) => ({
+      subject,
+      action: 'get',
+      resource: `library:org${hit}:42`,
+    }));
+    const casl = ours.map((q): [string, unknown] => [
+      q.action,
+      caslSubject('Book', { who: q.subject, path: q.resource }),
+    ]);
+    return { ours, casl };
+  }
+  const kind = `Kind${Math.floor(hit / SPREAD.actions) % SPREAD.kinds}`;
+  const action = `action${hit % SPREAD.actions}`;
+  const ours = [`owner${hit}`, 'nobody'].map((owner) => ({
+    subject: { role: `role${hit % SPREAD.roles}` },
+    action,
+    resource: { kind, owner },
+  }));
+  const casl = ours.map((q): [string, unknown] => [
+    q.action,
+    caslSubject(kind, { owner: q.resource.owner, user: q.subject }),
+  ]);
+  return { ours, casl };
+}
+
+interface LoadResult {
+  engine: 'portcullis' | 'casl';
+  /** Parse + validate + index + first decision (ours, from JSON lines text); build + first decision (CASL). */
+  loadMs: number;
+  loadCpuMs: number;
+  /** Of which JSON.parse of the text, timed apart (ours). */
+  jsonParseMs?: number;
+  heapPerPolicy: number;
+  perSecond: number;
+  answers: boolean[];
+  maxRssMb: number;
+}
+
+function gcNow(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** CPU time of this process (all its threads, the garbage collector's included) since `start`: on a busy machine, steadier than wall time. */
+function cpuMs(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+/** Parse + validate + index + first decision from JSON lines, as a policy file or a store hands them over. */
+function loadOurs(scenario: LoadScenario, n: number, first: Inquiry) {
+  const lines = Array.from({ length: n }, (_, i) => JSON.stringify(policyJson(scenario, i)));
+  const parseStarted = performance.now();
+  for (const line of lines) JSON.parse(line);
+  const jsonParseMs = performance.now() - parseStarted;
+  const text = lines.join('\n');
+  lines.length = 0;
+  gcNow();
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const set = new PolicySet(parsePolicies(text, { format: 'jsonl' }));
+  const guard = new Guard({ policies: set, checker: scenario === 'regex' ? 'regex' : 'rules' });
+  guard.isAllowed(first);
+  // The text goes out of scope here: only the guard is kept.
+  return { guard, loadMs: performance.now() - started, loadCpuMs: cpuMs(cpu), jsonParseMs };
+}
+
+/** CASL's build + first decision; it takes its rules as objects, and what it keeps of them is its memory. */
+function loadCasl(scenario: LoadScenario, n: number, [action, target]: [string, unknown]) {
+  const rules = Array.from({ length: n }, (_, i) => caslRule(scenario, i));
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const ability: MongoAbility = createMongoAbility(rules as never);
+  ability.can(action, target as never);
+  return { ability, loadMs: performance.now() - started, loadCpuMs: cpuMs(cpu) };
+}
+
+/** Runs in a fresh process: one engine, one scenario, one size. Prints one JSON line. */
+async function loadChild(spec: string): Promise<void> {
+  const [engine, scenario, size] = spec.split(':') as ['portcullis' | 'casl', LoadScenario, string];
+  const n = Number(size);
+  const inquiries = loadInquiries(scenario, n);
+  gcNow();
+  const base = process.memoryUsage().heapUsed;
+  let loadMs: number;
+  let loadCpuMs: number;
+  let jsonParseMs: number | undefined;
+  let decisions: Result;
+  if (engine === 'portcullis') {
+    const loaded = loadOurs(scenario, n, inquiries.ours[0]!);
+    ({ loadMs, loadCpuMs, jsonParseMs } = loaded);
+    decisions = measure((i) => loaded.guard.isAllowed(inquiries.ours[i & 1]!), SECONDS);
+  } else {
+    const loaded = loadCasl(scenario, n, inquiries.casl[0]!);
+    ({ loadMs, loadCpuMs } = loaded);
+    decisions = measure((i) => {
+      const [action, target] = inquiries.casl[i & 1]!;
+      return loaded.ability.can(action, target as never);
+    }, SECONDS);
+  }
+  gcNow();
+  const result: LoadResult = {
+    engine,
+    loadMs,
+    loadCpuMs,
+    ...(jsonParseMs === undefined ? {} : { jsonParseMs }),
+    heapPerPolicy: (process.memoryUsage().heapUsed - base) / n,
+    perSecond: decisions.perSecond,
+    answers: decisions.answers,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+  console.log(JSON.stringify(result));
+}
+
+function runChild(spec: string, heapLimitMb: number): Promise<LoadResult | string> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        `--max-old-space-size=${heapLimitMb}`,
+        '--expose-gc',
+        '--import',
+        'tsx',
+        fileURLToPath(import.meta.url),
+        '--child',
+        spec,
+        '--seconds',
+        String(SECONDS),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk));
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as LoadResult);
+      else
+        resolve(
+          /heap out of memory|Allocation failed/i.test(err)
+            ? `out of memory at ${heapLimitMb} MB`
+            : `failed (${code}): ${err.split('\n').slice(-3).join(' ')}`,
+        );
+    });
+  });
+}
+
+async function runLoading(): Promise<void> {
+  // The generated JSON is exactly what the decisions part's policies write.
+  for (const [name, build] of [
+    ['rules', rulePolicy],
+    ['regex', regexPolicy],
+  ] as const) {
+    const written = JSON.stringify(JSON.parse(stringifyPolicies([build(3)])));
+    const generated = JSON.stringify([policyJson(name, 3)]);
+    if (written !== generated) throw new Error(`bench: ${name} JSON differs:\n${written}\n${generated}`);
+  }
+  console.log(
+    `\nLoading: parse + validate + index ${'+'} first decision from JSON lines (Portcullis, heap capped at ${HEAP_LIMIT_MB} MB)`,
+  );
+  console.log('beside CASL building its ability from rule objects + first decision; each in a fresh process.');
+  console.log('Heap per policy is what stays after loading (index and guard included, the text dropped).\n');
+  const scenarios: { name: LoadScenario; maxSize: number }[] = [
+    { name: 'rules', maxSize: Infinity },
+    { name: 'spread', maxSize: Infinity },
+    // A regex per policy is the costly case to load; CASL compiles its regexes lazily.
+    { name: 'regex', maxSize: 100_000 },
+  ];
+  for (const { name, maxSize } of scenarios) {
+    for (const n of LOAD_SIZES) {
+      if (n > maxSize) continue;
+      const ours = await runChild(`portcullis:${name}:${n}`, HEAP_LIMIT_MB);
+      const casl = await runChild(`casl:${name}:${n}`, CASL_HEAP_LIMIT_MB);
+      console.log(`== load, ${name} policies, N = ${n.toLocaleString('en-US')} ==`);
+      const row = (label: string, r: LoadResult | string) =>
+        typeof r === 'string'
+          ? `  ${label} ${r}`
+          : `  ${label} load ${fmt(r.loadMs).padStart(7)} ms (CPU ${fmt(r.loadCpuMs)} ms)${r.jsonParseMs === undefined ? '' : ` (JSON.parse alone ${fmt(r.jsonParseMs)} ms)`}  heap ${fmt(r.heapPerPolicy)} B/policy  ` +
+            `then ${fmt(r.perSecond)} decisions/s, answers ${JSON.stringify(r.answers)}  peak RSS ${fmt(r.maxRssMb)} MB`;
+      console.log(row('portcullis ', ours));
+      console.log(row('@casl      ', casl));
+      if (typeof ours !== 'string' && typeof casl !== 'string') {
+        console.log(
+          `  ratio: load ${fmt(ours.loadMs / casl.loadMs)}× (CPU ${fmt(ours.loadCpuMs / casl.loadCpuMs)}×) CASL's build + first decision (goal ≤ 10×), heap ${fmt(ours.heapPerPolicy / casl.heapPerPolicy)}× CASL's, decisions ${fmt(ours.perSecond / casl.perSecond)}× CASL's${JSON.stringify(ours.answers) === JSON.stringify(casl.answers) ? '' : ' — ANSWERS DISAGREE'}\n`,
+        );
+      }
+    }
+  }
+}
+
+const child = option('child', '');
+if (child) await loadChild(child);
+else {
+  if (PARTS.includes('decisions')) await run();
+  if (PARTS.includes('load')) await runLoading();
+}

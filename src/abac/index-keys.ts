@@ -1,7 +1,7 @@
 // Index keys: which exact values and literal prefixes can possibly match a policy field, and the keys an
 // inquiry value looks up. Shared by the in-memory index and the MongoDB and Redis stores.
 import type { CheckerName } from './checkers.js';
-import { COMPILED, type CompiledElement, type Policy, type PolicyField } from './policy.js';
+import { COMPILED, type AttributeRules, type CompiledElement, type Policy, type PolicyField } from './policy.js';
 import type { IndexHint } from './rules/index.js';
 import { isPlainObject, type Primitive } from './values.js';
 import { withoutWholeTag } from './regex-syntax.js';
@@ -38,6 +38,11 @@ export interface FieldKeys {
 export interface FieldKeyVisitor {
   exact(slot: string, value: Primitive): void;
   prefix(slot: string, prefix: string): void;
+  /**
+   * For an attribute map with several bounded attributes, any one of which bounds the element (they must
+   * all hold): the index of the one to visit, or -1 for all of them. Default: the first.
+   */
+  choose?(options: readonly { slot: string; hint: IndexHint }[]): number;
 }
 
 /**
@@ -69,15 +74,32 @@ export function visitFieldKeys(policy: Policy, field: PolicyField, mode: IndexMo
         else visit.prefix('', element.pattern.prefix);
         continue;
       }
-      const slot = slots[i]!;
-      const hint = hints[i]!;
-      for (const value of hint.exact) visit.exact(slot, value);
-      for (const prefix of hint.prefixes) visit.prefix(slot, prefix);
+      if (element.kind === 'attributes' && visit.choose) {
+        const options = boundedAttributes(element.attributes);
+        const chosen = options.length === 1 ? 0 : visit.choose(options);
+        for (let j = 0; j < options.length; j++) if (chosen === -1 || j === chosen) visitHint(visit, options[j]!);
+        continue;
+      }
+      visitHint(visit, { slot: slots[i]!, hint: hints[i]! });
     }
   }
   slots.length = 0;
   hints.length = 0;
   return !wild;
+}
+
+function visitHint(visit: FieldKeyVisitor, { slot, hint }: { slot: string; hint: IndexHint }): void {
+  for (const value of hint.exact) visit.exact(slot, value);
+  for (const prefix of hint.prefixes) visit.prefix(slot, prefix);
+}
+
+function boundedAttributes(attributes: AttributeRules): { slot: string; hint: IndexHint }[] {
+  const options: { slot: string; hint: IndexHint }[] = [];
+  for (const name in attributes) {
+    const hint = attributes[name]!.hint;
+    if (hint) options.push({ slot: name, hint });
+  }
+  return options;
 }
 
 const scratchSlots: string[] = [];

@@ -4,14 +4,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { didYouMean, ValidationError, type FieldProblem } from '../errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import { isRule, RuleArgumentError, type Rule, type RuleJson, type RuleRegistry } from './rules/index.js';
-import {
-  COMPILED,
-  policy,
-  PolicyValidationError,
-  POLICY_FIELDS,
-  type Policy,
-  type PolicyDefinition,
-} from './policy.js';
+import { COMPILED, policy, PolicyValidationError, type Policy, type PolicyDefinition } from './policy.js';
 import { fromVaktJson, looksLikeVakt, refuseSeveralTags } from './vakt-json.js';
 import { isPlainObject } from './values.js';
 
@@ -31,6 +24,7 @@ export interface PolicyJson {
 const POLICY_KEYS = ['uid', 'description', 'effect', 'subjects', 'actions', 'resources', 'context'];
 // vakt writes `type` (its policy type code); it is derived again from the elements, so it is ignored.
 const IGNORED_KEYS = ['type', 'py/object'];
+const KNOWN_KEYS = new Set([...POLICY_KEYS, ...IGNORED_KEYS]);
 
 export function policyToJSON(value: Policy): PolicyJson {
   const element = (item: Policy['subjects'][number]): PolicyElementJson => {
@@ -100,8 +94,8 @@ export function policyFromJSON(json: unknown, options: ReadPolicyOptions = {}): 
   }
   const object = data as Record<string, unknown>;
   const unknown: FieldProblem[] = [];
-  for (const key of Object.keys(object)) {
-    if (POLICY_KEYS.includes(key) || IGNORED_KEYS.includes(key)) continue;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key) || KNOWN_KEYS.has(key)) continue;
     const hint = didYouMean(key, POLICY_KEYS);
     unknown.push({ field: key, message: `unknown policy field${hint ? ` (${hint})` : ''}` });
   }
@@ -113,7 +107,9 @@ export function policyFromJSON(json: unknown, options: ReadPolicyOptions = {}): 
         uid: object.uid as PolicyDefinition['uid'],
         description: object.description as string | undefined,
         effect: object.effect as PolicyDefinition['effect'],
-        ...Object.fromEntries(POLICY_FIELDS.map((field) => [field, object[field]])),
+        subjects: object.subjects as PolicyDefinition['subjects'],
+        actions: object.actions as PolicyDefinition['actions'],
+        resources: object.resources as PolicyDefinition['resources'],
         context: object.context as PolicyDefinition['context'],
       },
       options,
@@ -155,21 +151,70 @@ export interface ParsePoliciesOptions extends ReadPolicyOptions {
 export function parsePolicies(text: string, options: ParsePoliciesOptions = {}): Policy[] {
   const source = options.source ?? 'policies';
   const format = options.format ?? guessFormat(source);
-  const data = parseDocument(text, format, source);
+  // jsonpickle tags always appear in the text; without them the per-policy deep scan is wasted.
+  const readOptions: ReadPolicyOptions = { registry: options.registry, detectVakt: text.includes('py/') };
+  // JSON lines are read one line at a time, each parsed tree dropped once its policy is built: a file of a
+  // million policies never holds all its trees at once (nor their garbage collection cost).
+  if (format === 'jsonl') return readPolicies(jsonLines(text, source), source, readOptions);
+  let data: unknown;
+  let lines = false;
+  if (format === undefined) {
+    try {
+      data = JSON.parse(text) as unknown;
+    } catch {
+      lines = true;
+    }
+    if (lines) {
+      try {
+        return readPolicies(jsonLines(text, source), source, readOptions);
+      } catch (error) {
+        if (!(error instanceof JsonLineError)) throw error;
+        data = parseDocument(text, 'yaml', source);
+      }
+    }
+  } else data = parseDocument(text, format, source);
   const list = isPlainObject(data) && Array.isArray(data.policies) ? data.policies : data;
   if (!Array.isArray(list)) {
     throw new PolicyFileError(source, [
       { field: '', message: 'must hold a list of policies (or {"policies": [...]})' },
     ]);
   }
+  return readPolicies(list, source, readOptions);
+}
+
+/** A line of a JSON lines text that is not JSON. */
+class JsonLineError extends PolicyFileError {}
+
+/** The parsed lines of a JSON lines text, one at a time; blank lines are skipped. */
+function* jsonLines(text: string, source: string): Generator<unknown> {
+  let start = 0;
+  let number = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    number++;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    if (line === '') continue;
+    try {
+      yield JSON.parse(line) as unknown;
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw new JsonLineError(source, [
+        { field: '', message: `is not valid JSON lines: line ${number}: ${error.message.split('\n')[0]}` },
+      ]);
+    }
+  }
+}
+
+function readPolicies(items: Iterable<unknown>, source: string, options: ReadPolicyOptions): Policy[] {
   const problems: FieldProblem[] = [];
   const policies: Policy[] = [];
   const seen = new Set<string>();
-  // jsonpickle tags always appear in the text; without them the per-policy deep scan is wasted.
-  const readOptions = { ...options, detectVakt: text.includes('py/') };
-  list.forEach((item, index) => {
+  let index = 0;
+  for (const item of items) {
     try {
-      const parsed = policyFromJSON(item, readOptions);
+      const parsed = policyFromJSON(item, options);
       if (seen.has(parsed.uid)) problems.push({ field: `[${index}]`, message: `duplicate uid "${parsed.uid}"` });
       seen.add(parsed.uid);
       policies.push(parsed);
@@ -180,7 +225,8 @@ export function parsePolicies(text: string, options: ParsePoliciesOptions = {}):
         problems.push({ field: problem.field ? `${who} ${problem.field}` : who, message: problem.message });
       }
     }
-  });
+    index++;
+  }
   if (problems.length > 0) throw new PolicyFileError(source, problems);
   return policies;
 }

@@ -15,6 +15,7 @@ const FIELD_VALUE = { subjects: 'subject', actions: 'action', resources: 'resour
 type Bucket = Policy | Set<Policy>;
 
 const bucketSize = (bucket: Bucket): number => (bucket instanceof Set ? bucket.size : 1);
+const sizeOf = (bucket: Bucket | undefined): number => (bucket === undefined ? 0 : bucketSize(bucket));
 
 /** Keys by slot, then by the value itself (a primitive or a prefix): no key strings are built. */
 class Buckets<K> {
@@ -76,6 +77,19 @@ class FieldIndex {
       if (!lengths) this.lengths.set(slot, (lengths = new Map()));
       lengths.set(prefix.length, (lengths.get(prefix.length) ?? 0) + 1);
     },
+    // An attribute map goes under its most selective attribute as the index stands (`{ kind, owner }`
+    // under its owner rather than beside every other policy of that kind), the first on ties.
+    choose: (options) => {
+      let best = 0;
+      let bestSize = Infinity;
+      options.forEach(({ slot, hint }, i) => {
+        let size = 0;
+        for (const value of hint.exact) size += sizeOf(this.exact.get(slot, value));
+        for (const prefix of hint.prefixes) size += sizeOf(this.prefix.get(slot, prefix));
+        if (size < bestSize) [best, bestSize] = [i, size];
+      });
+      return best;
+    },
   };
   readonly #remover: FieldKeyVisitor = {
     exact: (slot, value) => void this.exact.remove(slot, value, this.#current!),
@@ -87,6 +101,8 @@ class FieldIndex {
       else lengths?.set(prefix.length, count);
       if (lengths?.size === 0) this.lengths.delete(slot);
     },
+    // Wherever the policy went when added, it is in none of the other buckets: removing it there is a no-op.
+    choose: () => -1,
   };
 
   add(policy: Policy, field: PolicyField, mode: IndexMode): void {

@@ -79,10 +79,18 @@ const PYTHON_ALIASES = new Map<Primitive, Primitive>([
   [0, false],
   [false, 0],
 ]);
-const exactHint = (values: readonly Primitive[]): IndexHint => ({
-  exact: values.flatMap((value) => (PYTHON_ALIASES.has(value) ? [value, PYTHON_ALIASES.get(value)!] : [value])),
-  prefixes: [],
-});
+const NO_PREFIXES: readonly string[] = Object.freeze([]);
+const NO_EXACT: readonly Primitive[] = Object.freeze([]);
+// Computed each time the index asks (rules do not keep their hints), so kept cheap.
+function exactHint(values: readonly Primitive[]): IndexHint {
+  const exact: Primitive[] = [];
+  for (const value of values) {
+    exact.push(value);
+    const alias = PYTHON_ALIASES.get(value);
+    if (alias !== undefined) exact.push(alias);
+  }
+  return { exact, prefixes: NO_PREFIXES };
+}
 
 // ---- comparison ----------------------------------------------------------------------------------
 
@@ -355,7 +363,7 @@ export const equalRule: RuleDefinition<{ value: string; ci: boolean }> = {
 };
 export const startsWithRule: RuleDefinition<{ value: string; ci: boolean }> = {
   ...stringRule('StartsWith', (what, value) => what.startsWith(value)),
-  hint: ({ value, ci }) => (ci || value === '' ? undefined : { exact: [], prefixes: [value] }),
+  hint: ({ value, ci }) => (ci || value === '' ? undefined : { exact: NO_EXACT, prefixes: [value] }),
 };
 export const endsWithRule = stringRule('EndsWith', (what, value) => what.endsWith(value));
 export const containsRule = stringRule('Contains', (what, value) => what.includes(value));

@@ -8,6 +8,7 @@ import {
   createRuleRegistry,
   defineRule,
   parsePolicies,
+  PolicyFileError,
   policyFromJSON,
   PolicySet,
   rules,
@@ -125,6 +126,40 @@ describe('abac policy loading', function () {
     const ok = policyFromJSON({ uid: 'p', effect: 'allow', actions: [{ type: 'Picky', value: 'x' }] }, { registry });
     expect(policyMatches(createChecker('rules'), ok, normalizeInquiry({ subject: 's', action: 'x', resource: 'r' }))).to
       .be.false;
+  });
+
+  it('reads JSON lines one at a time, naming the line (blank lines counted) of one that is not JSON', function () {
+    const line = (uid: string) => JSON.stringify({ uid, effect: 'allow', actions: ['read'] });
+    expect(parsePolicies(`${line('a')}\n\n${line('b')}\r\n`, { format: 'jsonl' }).map((p) => p.uid)).to.deep.equal([
+      'a',
+      'b',
+    ]);
+    expect(() => parsePolicies(`${line('a')}\n\n{oops`, { source: 'p.jsonl' })).to.throw(
+      PolicyFileError,
+      /p\.jsonl: is not valid JSON lines: line 3: /,
+    );
+    // Without a format, text that is neither JSON nor JSON lines is read as YAML.
+    expect(parsePolicies('- uid: y\n  effect: allow\n  actions: [read]\n').map((p) => p.uid)).to.deep.equal(['y']);
+  });
+
+  it('indexes an attribute map under its most selective attribute', function () {
+    const set = new PolicySet();
+    for (let i = 0; i < 100; i++) {
+      set.add(
+        allow({
+          uid: `p${i}`,
+          subjects: [Any()],
+          actions: [Any()],
+          resources: [{ kind: Eq('Doc'), owner: Eq(`o${i}`) }],
+        }),
+      );
+    }
+    const inquiry = normalizeInquiry({ subject: 's', action: 'read', resource: { kind: 'Doc', owner: 'o42' } });
+    // The first policy had nothing to tell its attributes apart and went under its kind.
+    expect(set.candidates(inquiry, createChecker('rules')).map((p) => p.uid)).to.deep.equal(['p0', 'p42']);
+    set.delete('p42');
+    set.delete('p0');
+    expect(set.candidates(inquiry, createChecker('rules'))).to.deep.equal([]);
   });
 
   it('keeps the index exact through random adds, replacements and deletes', function () {
