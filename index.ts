@@ -2,6 +2,14 @@
 // list, each name documented in README.md or docs/; importing it loads no database driver (stores for
 // MongoDB and Redis are in `portcullis/mongodb` and `portcullis/redis`, the memory ones in `portcullis/memory`).
 
+// Everything from the configuration in one call (app/create-portcullis.ts).
+export {
+  createPortcullis,
+  type CreatePortcullisOptions,
+  type Portcullis,
+  type PortcullisCrudOptions,
+} from './app/create-portcullis.js';
+
 // Request plumbing and errors.
 export { requestContext, type RequestContextOptions } from './middleware/request-context.js';
 export { contextOf } from './middleware/context.js';
@@ -153,8 +161,9 @@ export type { AuditEvent, AuditEventInput } from './src/audit/event.js';
 
 // Configuration, store contracts, logging and errors. (`createStores(config)` is `portcullis/stores`.)
 export { loadConfig, describeConfig, type Config, type Env } from './src/config/load.js';
+export { parseTrustProxy, type TrustProxy } from './src/config/network.js';
 export type * from './src/contracts/index.js';
-export { createLogger, type Logger, type LoggerOptions } from './src/logger.js';
+export { createLogger, type AppLogger, type AppLogFn, type Logger, type LoggerOptions } from './src/logger.js';
 export type { Clock } from './src/clock.js';
 export type { RequestContext } from './src/context.js';
 export {

@@ -1,0 +1,232 @@
+// createPortcullis(config): the stores, auth, guard, audit and masking an app needs, built from the
+// environment in one call, and the Express pieces preset with them.
+import { createServer, type Server } from 'node:http';
+import express, { type Express, type Request, type RequestHandler, type Router } from 'express';
+import type { Config } from '../src/config/index.js';
+import { ConfigError } from '../src/errors.js';
+import { createLogger, type Logger } from '../src/logger.js';
+import { Guard } from '../src/abac/guard.js';
+import { PolicyMirror } from '../src/abac/mirror.js';
+import type { Policy } from '../src/abac/policy.js';
+import { createHistory } from '../src/audit/history.js';
+import { auditPipelineFromConfig } from '../src/audit/from-config.js';
+import type { AuditPipeline } from '../src/audit/pipeline.js';
+import type { PiiMasker } from '../src/pii/engine.js';
+import { maskerFromConfig, unmaskGroupsGrant } from '../src/pii/from-config.js';
+import type { UnmaskGrant } from '../src/pii/masker.js';
+import { version } from '../src/version.js';
+import { createStores, type Stores } from '../stores/create-stores.js';
+import { auditRouter } from '../middleware/audit-router.js';
+import { auditTrail } from '../middleware/audit-trail.js';
+import { createAuth, type Auth } from '../middleware/auth-setup.js';
+import { authorize, subjectOf } from '../middleware/authorize.js';
+import { handleClientErrors } from '../middleware/client-error.js';
+import { contextOf } from '../middleware/context.js';
+import { crudRouter, type CrudRouterOptions } from '../middleware/crud-router.js';
+import { errorHandler, notFoundHandler } from '../middleware/error-handler.js';
+import { healthHandler } from '../middleware/health.js';
+import { jsonBody } from '../middleware/json-body.js';
+import { requestContext } from '../middleware/request-context.js';
+import { securityHeaders } from '../middleware/security-headers.js';
+import { gracefulShutdown } from '../middleware/shutdown.js';
+
+export interface CreatePortcullisOptions {
+  /** The stores; default `createStores(config)` (memory, or the servers of MONGODB_URI / REDIS_URL). */
+  stores?: Stores;
+  /** Default: a JSON logger at LOG_LEVEL that masks what the masker masks. */
+  logger?: Logger;
+  /** Policies added to the policy store when it has none of that uid yet (a restart keeps later edits). */
+  policies?: Policy[];
+  /**
+   * Your records' PII fields: masked at any depth in responses, audit events and logs, on top of
+   * PII_MASK_KEYS / PII_MASK_PATHS, and shown in clear to whom the guard allows `read:pii` on
+   * `{ field }` or who is in a PII_UNMASK_GROUPS group. Default none.
+   */
+  piiFields?: string[];
+  /** The guard's decision cache: worth it with thousands of policies. Default false. */
+  decisionCache?: boolean;
+}
+
+/** The crudRouter options createPortcullis fills in (authorize, masking, history, cursors, body limit). */
+export type PortcullisCrudOptions = Omit<CrudRouterOptions, 'authorize'> & {
+  /** The ABAC resource name of the routes. Default: `resource`. */
+  abacResource?: string;
+};
+
+export interface Portcullis {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly stores: Stores;
+  readonly auth: Auth;
+  /** Decides on the policies of `policies`, kept in step with the policy store across processes. */
+  readonly guard: Guard;
+  readonly policies: PolicyMirror;
+  readonly masker: PiiMasker;
+  readonly pipeline: AuditPipeline;
+  /** `authorize()` with this guard: the ABAC decision for `action` on `resource`. */
+  authorize(action: string, resource: string): RequestHandler;
+  /** What the request's principal may see unmasked (PII_UNMASK_GROUPS, then `read:pii` per field). */
+  unmask(req: Request): UnmaskGrant | undefined;
+  /**
+   * An Express app with the front of the stack in place, in DESIGN order: `trust proxy` (TRUST_PROXY), the
+   * flat query parser, security headers, request context, JSON bodies (BODY_LIMIT, BODY_MAX_DEPTH), audit
+   * capture, `GET /health`, `/auth` (login, logout, sessions, me), authentication and the rate limit. Mount
+   * your routes on it, then `listen(app)`.
+   */
+  app(): Express;
+  /** `crudRouter` with authorization by the guard, masking, unmasking, history and the configured cursors. */
+  crudRouter(options: PortcullisCrudOptions): Router;
+  /** The audit API (`/events`, `/actors/:actor/events`, …), allowed to whom the guard allows `audit:read`. */
+  auditRouter(): Router;
+  /**
+   * Adds the 404 and error handlers, listens on HOST:PORT and shuts down gracefully on SIGTERM / SIGINT
+   * (SHUTDOWN_TIMEOUT). Rejects with a ConfigError naming PORT or HOST when the server cannot listen.
+   */
+  listen(app: Express): Promise<Server>;
+  /** Flushes audit events and closes the stores. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds everything a Portcullis app needs from the configuration (`loadConfig()`): stores, auth (with the
+ * ADMIN_API_KEY administrator), the policy guard, the audit pipeline and the masker. Misconfiguration
+ * rejects with a ConfigError naming the variable.
+ */
+export async function createPortcullis(config: Config, options: CreatePortcullisOptions = {}): Promise<Portcullis> {
+  const piiFields = options.piiFields ?? [];
+  const masker = maskerFromConfig(config, { paths: piiFields.map((field) => `**.${field}`) });
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, masker });
+  const stores = options.stores ?? (await createStores(config, { logger }));
+  const ownsStores = options.stores === undefined;
+  try {
+    const policies = new PolicyMirror({ store: stores.policies, logger });
+    await policies.init();
+    for (const policy of options.policies ?? []) if (!(await policies.get(policy.uid))) await policies.add(policy);
+    const guard = new Guard({ policies, cache: options.decisionCache ?? false, logger });
+    const pipeline = await auditPipelineFromConfig(config, stores, { masker, logger });
+    const auth = createAuth({ config, stores, logger });
+    if (config.ADMIN_API_KEY) await auth.bootstrapAdmin(config.ADMIN_API_KEY);
+    return assemble({ config, logger, stores, ownsStores, policies, guard, pipeline, auth, masker, piiFields });
+  } catch (error) {
+    if (ownsStores) await stores.close();
+    throw error;
+  }
+}
+
+interface Parts {
+  config: Config;
+  logger: Logger;
+  stores: Stores;
+  ownsStores: boolean;
+  policies: PolicyMirror;
+  guard: Guard;
+  pipeline: AuditPipeline;
+  auth: Auth;
+  masker: PiiMasker;
+  piiFields: string[];
+}
+
+function assemble(parts: Parts): Portcullis {
+  const { config, logger, stores, guard, pipeline, auth, masker, piiFields } = parts;
+  const groupsGrant = unmaskGroupsGrant(config, [masker]);
+  // One grant object per combination of fields: the masker compiles each grant object once.
+  const grants = new Map<string, UnmaskGrant>();
+
+  function unmask(req: Request): UnmaskGrant | undefined {
+    const principal = contextOf(req).principal;
+    if (!principal) return undefined;
+    const everything = groupsGrant(principal);
+    if (everything || piiFields.length === 0) return everything;
+    const subject = subjectOf(principal);
+    const fields = piiFields.filter((field) =>
+      guard.isAllowed({ subject, action: 'read:pii', resource: { field }, context: {} }),
+    );
+    if (fields.length === 0) return undefined;
+    const key = fields.join('\u0000');
+    let grant = grants.get(key);
+    if (!grant) grants.set(key, (grant = { fields: fields.map((field) => `**.${field}`) }));
+    return grant;
+  }
+
+  const can = (action: string, resource: string): RequestHandler => authorize({ guard, action, resource });
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    closing ??= (async () => {
+      await pipeline.close();
+      await parts.policies.close?.();
+      if (parts.ownsStores) await stores.close();
+    })();
+    return closing;
+  }
+
+  return {
+    config,
+    logger,
+    stores,
+    auth,
+    guard,
+    policies: parts.policies,
+    masker,
+    pipeline,
+    authorize: can,
+    unmask,
+    app() {
+      const app = express();
+      app.disable('x-powered-by');
+      app.set('trust proxy', config.TRUST_PROXY);
+      // The filter language reads raw strings: `a[$ne]=1` must not become an object.
+      app.set('query parser', 'simple');
+      app.use(
+        securityHeaders(),
+        requestContext(),
+        jsonBody({ limit: config.BODY_LIMIT, maxDepth: config.BODY_MAX_DEPTH }),
+      );
+      app.use(auditTrail({ pipeline, logger, durability: config.AUDIT_DURABILITY }));
+      app.get('/health', healthHandler({ stores, version }));
+      app.use('/auth', auth.authRouter());
+      app.use(auth.authenticate(), auth.rateLimit());
+      return app;
+    },
+    crudRouter(options) {
+      const { abacResource, ...rest } = options;
+      const resource = abacResource ?? options.resource;
+      return crudRouter({
+        masker,
+        unmask,
+        history: createHistory(stores.audit),
+        bodyLimit: config.BODY_LIMIT,
+        ...(config.CURSOR_SECRET ? { cursorSecret: config.CURSOR_SECRET } : {}),
+        ...rest,
+        authorize: (action) => can(action, resource),
+      });
+    },
+    auditRouter() {
+      return auditRouter({ store: stores.audit, masker, unmaskGrant: unmask, guard: can('audit:read', 'audit') });
+    },
+    async listen(app) {
+      app.use(notFoundHandler(), errorHandler({ logger }));
+      const server = handleClientErrors(createServer(app));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (error: NodeJS.ErrnoException) => {
+          const variable = error.code === 'EADDRINUSE' || error.code === 'EACCES' ? 'PORT' : 'HOST';
+          reject(
+            new ConfigError(variable, `cannot listen on ${config.HOST}:${config.PORT} (${error.code ?? error.name})`, {
+              code: 'config.unusable',
+            }),
+          );
+        });
+        server.listen(config.PORT, config.HOST, resolve);
+      });
+      const shutdown = gracefulShutdown(server, { timeoutMs: config.SHUTDOWN_TIMEOUT, logger, close });
+      const stop = () => void shutdown().then(({ closed }) => process.exit(closed ? 0 : 1));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      server.once('close', () => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+      });
+      return server;
+    },
+    close,
+  };
+}
