@@ -16,11 +16,21 @@ declare global {
 // Accept caller-supplied ids only in a shape that is safe to log and echo back.
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The request's context, created on first access so each middleware also works alone. */
-export function contextOf(req: Request, requestIdHeader = 'x-request-id'): RequestContext {
+/**
+ * The request's context, created on first access so each middleware also works alone. `accept` may refuse
+ * a supplied id of the safe shape (see requestContext's masker option); a refused id is replaced.
+ */
+export function contextOf(
+  req: Request,
+  requestIdHeader = 'x-request-id',
+  accept?: (id: string) => boolean,
+): RequestContext {
   if (!req.portcullis) {
     const supplied = req.headers[requestIdHeader];
-    const requestId = typeof supplied === 'string' && SAFE_REQUEST_ID.test(supplied) ? supplied : randomUUID();
+    const requestId =
+      typeof supplied === 'string' && SAFE_REQUEST_ID.test(supplied) && (accept?.(supplied) ?? true)
+        ? supplied
+        : randomUUID();
     req.portcullis = { requestId, startedAt: performance.now() } as RequestContext;
   }
   return req.portcullis;
