@@ -25,7 +25,14 @@ describe('requestContext() request ids', function () {
   // Values of the id's safe shape ([A-Za-z0-9._:-]) that the built-in recognizers find.
   const carryingPii = ['4111111111111111', '702-71-5689', 'DE89370400440532013000', '10.0.0.1', '+4915112345678'];
   // Common correlation ids from proxies and tracers, which must survive.
-  const plain = ['req-1', '1-5f84c7a5-3c6b1f2e9d4a7b8c1e2f3a4b', '01a244bf-d6cc-7000-b123-4567890abcde', 'f47ac10b-58cc-4372-a567-0e02b2c3d479', '0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331'];
+  const plain = [
+    'req-1',
+    '1-5f84c7a5-3c6b1f2e9d4a7b8c1e2f3a4b',
+    '01a244bf-d6cc-7000-b123-4567890abcde',
+    'f47ac10b-58cc-4372-a567-0e02b2c3d479',
+    '0af7651916cd43dd8448eb211c80319c',
+    'b7ad6b7169203331',
+  ];
 
   for (const id of carryingPii) {
     it(`replaces a supplied id the masker would change (${id}) by a fresh UUID`, async function () {
