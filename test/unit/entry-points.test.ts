@@ -9,6 +9,9 @@ import { promisify } from 'node:util';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const manifest = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
   exports: Record<string, string | { import: string }>;
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
 };
 
 /** Each `exports` entry's source file: `./dist/x/y.js` is `x/y.ts`. */
@@ -210,6 +213,16 @@ describe('entry points', function () {
       const entry = (await import(sourceOf(specifier))) as Record<string, unknown>;
       expect(Object.keys(entry).sort(), `exports of portcullis${specifier.slice(1)}`).to.deep.equal(names);
     }
+  });
+
+  it('declare express as a peer only and the drivers as optional peers', function () {
+    expect(manifest.dependencies).to.not.have.any.keys('express', ...drivers);
+    expect(manifest.peerDependencies).to.include.keys('express', 'mongoose', 'ioredis');
+    expect(manifest.peerDependenciesMeta.express?.optional ?? false).to.equal(false);
+    for (const driver of ['mongoose', 'ioredis'])
+      expect(manifest.peerDependenciesMeta[driver]?.optional).to.equal(true);
+    // The emitted declarations import jsonwebtoken's types: a consumer must get them without skipLibCheck.
+    expect(manifest.dependencies).to.include.keys('jsonwebtoken', '@types/jsonwebtoken');
   });
 
   it('documents every name of the root in README.md or docs/ (in code)', function () {
