@@ -98,7 +98,7 @@ export default tseslint.config(
   boundary({
     files: ['index.ts'],
     packages: drivers,
-    folders: ['stores/mongodb', 'stores/redis', 'stores/connections', 'stores/create-stores', 'app'],
+    folders: ['stores/mongodb', 'stores/redis', 'stores/connections', 'stores/create-stores'],
     message: 'The root entry loads no driver: MongoDB and Redis live in portcullis/mongodb, portcullis/redis.',
   }),
   {
