@@ -178,7 +178,7 @@ function assemble(parts: Parts): Portcullis {
       app.set('query parser', 'simple');
       app.use(
         securityHeaders(),
-        requestContext(),
+        requestContext({ masker }),
         jsonBody({ limit: config.BODY_LIMIT, maxDepth: config.BODY_MAX_DEPTH }),
       );
       app.use(auditTrail({ pipeline, logger, durability: config.AUDIT_DURABILITY }));

@@ -66,7 +66,8 @@ export function buildDemoApp(parts: DemoParts): Express {
 
   app.use(securityHeaders());
   app.use(metrics.middleware);
-  app.use(requestContext());
+  // The audit masker vets a supplied request id: it is stored unmasked in events and logs.
+  app.use(requestContext({ masker }));
   app.use(jsonBody({ limit: config.BODY_LIMIT, maxDepth: config.BODY_MAX_DEPTH }));
 
   app.get('/health', healthHandler({ stores, version }));
