@@ -118,7 +118,9 @@ describe('compileRegex (the linear-time engine for configured patterns)', functi
   });
 
   describe('catastrophic patterns on adversarial input (mocha timeout bounds each case)', function () {
-    this.timeout(1000);
+    // About 1 µs per character on a quiet machine; a backtracking engine takes minutes to forever on
+    // these inputs, so a bound with room for a loaded CI machine still tells the two apart.
+    this.timeout(5000);
     // Each of these takes seconds to forever with a backtracking engine at these sizes.
     const corpus: [string, (n: number) => string][] = [
       ['(a+)+$', (n) => `${'a'.repeat(n)}!`],
