@@ -159,22 +159,29 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     }
   }
 
-  /** Every stored policy document (its id and JSON), in uid order, `size` at a time. */
+  /**
+   * Every stored policy document (its id and JSON), in uid order, `size` at a time: one query whose cursor
+   * hands over a page per batch. A query per page, even keyed on `_id`, was a full scan per page on
+   * FerretDB (quadratic: 10 000 policies took 19 s to read, 100 000 would take half an hour).
+   */
   async *#pages(size: number): AsyncIterable<Pick<PolicyDocument, '_id' | 'doc'>[]> {
-    let after: string | undefined;
-    for (;;) {
-      const filter = after === undefined ? {} : { _id: { $gt: after } };
-      const documents = await mongoCall(() =>
-        this.#policies
-          .find(filter, { projection: { doc: 1 } })
-          .sort({ _id: 1 })
-          .limit(size)
-          .toArray(),
-      );
-      if (documents.length === 0) return;
-      yield documents;
-      if (documents.length < size) return;
-      after = documents[documents.length - 1]!._id;
+    const cursor = this.#policies
+      .find({}, { projection: { doc: 1 } })
+      .sort({ _id: 1 })
+      .batchSize(size);
+    try {
+      let page: Pick<PolicyDocument, '_id' | 'doc'>[] = [];
+      for (;;) {
+        const document = await mongoCall(() => cursor.next());
+        if (document === null) break;
+        page.push(document);
+        if (page.length < size) continue;
+        yield page;
+        page = [];
+      }
+      if (page.length > 0) yield page;
+    } finally {
+      await cursor.close().catch(() => undefined);
     }
   }
 
