@@ -17,6 +17,11 @@ export interface DigestSignerOptions {
   /** A store call slower than this counts as failed, in ms. */
   writeTimeout: number;
   pinFile: string | undefined;
+  /**
+   * True once this process's fallback queues no longer hold its batches (replayed by it or by another
+   * process): only then are its queued ranges looked up in the store, once, instead of at every round.
+   */
+  queuesDrained(): boolean;
   logger: Logger;
   now: Clock;
 }
@@ -110,7 +115,7 @@ export class DigestSigner {
   async sign(final = false): Promise<void> {
     let written = 0;
     for (const [stream, state] of this.#streams) {
-      if (state.queued.length > 0) await this.#catchUp(stream, state);
+      if (state.queued.length > 0 && this.#options.queuesDrained()) await this.#catchUp(stream, state);
       // A write that timed out may still have landed: write that same digest again (stores keep one copy per
       // id) before signing the next, or two digests would follow the same one and the chain would fork.
       if (state.unconfirmed) {
@@ -181,7 +186,11 @@ export class DigestSigner {
     if (state.queued.length > 0) state.queued = state.queued.filter((range) => range.to > state.seq);
   }
 
-  /** Moves the queued ranges that another process stored (every one of their events is there) to stored. */
+  /**
+   * Moves the queued ranges that another process stored (every one of their events is there) to stored.
+   * Called once the queues are drained, so a range still missing was lost with its queue (a Redis without
+   * persistence restarted): it is dropped with an error, and the stream's digests stop before the gap.
+   */
   async #catchUp(stream: string, state: StreamState): Promise<void> {
     const after = state.seq;
     const seqs = new Set<number>();
@@ -200,8 +209,12 @@ export class DigestSigner {
       for (let seq = range.from; seq <= range.to; seq++) if (!seqs.has(seq)) return false;
       return true;
     });
-    if (found.length === 0) return;
-    state.queued = state.queued.filter((range) => !found.includes(range));
+    const lost = state.queued.filter((range) => !found.includes(range));
+    if (lost.length > 0) {
+      const events = lost.reduce((sum, range) => sum + range.to - range.from + 1, 0);
+      this.#options.logger.error({ stream, events }, 'audit events queued by this process are in no queue or store');
+    }
+    state.queued = [];
     state.stored.push(...found);
     this.#advance(state);
   }

@@ -230,6 +230,7 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
       digestInterval,
       writeTimeout,
       pinFile: options.pinFile,
+      queuesDrained: () => !delivery.backlog,
       logger,
       now,
     });
