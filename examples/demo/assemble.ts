@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import mongoose from 'mongoose';
 import {
   ConfigError,
+  ConflictError,
   EncryptedRecordStore,
   Guard,
   PolicyMirror,
@@ -142,7 +143,7 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
     format: 'yaml',
     source: 'examples/demo/policies.yaml',
   });
-  for (const policy of yamlPolicies) if (!(await mirror.get(policy.uid))) await mirror.add(policy);
+  for (const policy of yamlPolicies) if (!(await mirror.get(policy.uid))) await seedOnce(() => mirror.add(policy));
   // No decision cache: with a handful of policies a decision (about 2 µs) is cheaper than building its
   // cache key (about 4 µs). Turn it on (`cache: true`) for thousands of policies.
   const guard = new Guard({ policies: mirror, cache: false, logger });
@@ -159,7 +160,7 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
     for (const account of seedAccounts()) {
       const { id, ...fields } = account;
       const now = new Date();
-      await accounts.insert(id, { ...fields, createdAt: now, updatedAt: now });
+      await seedOnce(() => accounts.insert(id, { ...fields, createdAt: now, updatedAt: now }));
     }
   }
 
@@ -182,4 +183,13 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
       await mirror.close?.();
     },
   };
+}
+
+/** Seeds one item; a ConflictError means another process starting at the same time seeded it first. */
+async function seedOnce(write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+  }
 }

@@ -64,3 +64,17 @@ export function onlyDuplicateKeys(error: unknown): boolean {
   if (!Array.isArray(writeErrors)) return true;
   return writeErrors.every((writeError) => (writeError as { code?: unknown }).code === 11000);
 }
+
+/**
+ * Runs an upsert keyed by `_id` and, if it lost the race to insert that `_id` to a concurrent upsert (E11000),
+ * runs it once more: the document now exists and is updated. MongoDB 4.2+ retries such an upsert on the
+ * server; FerretDB answers E11000 (two processes seeding the same records at start-up met it).
+ */
+export async function upsertById<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await mongoCall(operation);
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+    return mongoCall(operation);
+  }
+}

@@ -1,6 +1,6 @@
 // Versioned, reversible schema migrations of a MongoDB store, recorded in a `<collection>_migrations` collection.
 import type { Connection } from 'mongoose';
-import { isDuplicateKey, mongoCall } from './errors.js';
+import { mongoCall, upsertById } from './errors.js';
 
 export interface Migration<S> {
   version: number;
@@ -43,18 +43,14 @@ export class MigrationLog<S> {
     for (const migration of this.#migrations) {
       if (migration.version > target || applied.has(migration.version)) continue;
       await migration.up(store);
-      // Processes starting together on a fresh database run the same (idempotent) migration; the one whose
-      // upsert loses the race to insert the record finds it made (MongoDB retries such an upsert itself,
-      // FerretDB answers E11000).
-      await mongoCall(() =>
+      // Processes starting together on a fresh database run the same (idempotent) migrations.
+      await upsertById(() =>
         this.#log.updateOne(
           { _id: migration.version },
           { $set: { description: migration.description, at: new Date() } },
           { upsert: true },
         ),
-      ).catch((error: unknown) => {
-        if (!isDuplicateKey(error)) throw error;
-      });
+      );
       done.push(migration.version);
     }
     return done;

@@ -8,7 +8,7 @@ import type {
   PrincipalType,
 } from '../../src/contracts/principals.js';
 import { ConflictError } from '../../src/errors.js';
-import { isDuplicateKey, mongoCall } from './errors.js';
+import { isDuplicateKey, mongoCall, upsertById } from './errors.js';
 import { validateApiKey, validateGroup, validatePrincipal } from '../principal-validation.js';
 
 export interface MongoPrincipalStoreOptions {
@@ -69,7 +69,7 @@ export class MongoPrincipalStore implements PrincipalStore {
 
   async savePrincipal(record: PrincipalRecord): Promise<PrincipalRecord> {
     validatePrincipal(record);
-    await mongoCall(() => this.#principals.replaceOne({ _id: record.id }, toDoc(record), { upsert: true }));
+    await upsertById(() => this.#principals.replaceOne({ _id: record.id }, toDoc(record), { upsert: true }));
     return structuredClone(record);
   }
 
@@ -97,7 +97,7 @@ export class MongoPrincipalStore implements PrincipalStore {
 
   async saveGroup(record: GroupRecord): Promise<GroupRecord> {
     validateGroup(record);
-    await mongoCall(() => this.#groups.replaceOne({ _id: record.id }, toDoc(record), { upsert: true }));
+    await upsertById(() => this.#groups.replaceOne({ _id: record.id }, toDoc(record), { upsert: true }));
     return structuredClone(record);
   }
 
@@ -131,7 +131,7 @@ export class MongoPrincipalStore implements PrincipalStore {
 
   async saveApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
     validateApiKey(record);
-    await mongoCall(() => this.#apiKeys.replaceOne({ _id: record.id }, toDoc(record), { upsert: true }));
+    await upsertById(() => this.#apiKeys.replaceOne({ _id: record.id }, toDoc(record), { upsert: true }));
     return structuredClone(record);
   }
 
