@@ -2,7 +2,8 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { AuditStore } from '../contracts/audit.js';
 import type { ReliabilityQueue } from '../contracts/queue.js';
-import { ConfigError, didYouMean } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { Masker } from '../pii/masker.js';
 import { AuditBatchWriter } from './batch-writer.js';
@@ -137,16 +138,8 @@ function positive(name: string, value: number | undefined, fallback: number, min
 }
 
 function validateOptions(options: AuditPipelineOptions): void {
-  if (typeof options !== 'object' || options === null) throw new ConfigError('options', 'must be an object');
-  for (const key of Object.keys(options)) {
-    if ((options as unknown as Record<string, unknown>)[key] === undefined) continue;
-    if (!KNOWN_OPTIONS.includes(key)) {
-      throw new ConfigError(key, 'is not an audit pipeline option', {
-        code: 'config.unknown',
-        hint: didYouMean(key, KNOWN_OPTIONS),
-      });
-    }
-  }
+  if (options === undefined) throw new ConfigError('options', 'must be an object');
+  checkOptions('createAuditPipeline()', options, KNOWN_OPTIONS);
   const store = options.store as Partial<AuditStore> | undefined;
   for (const method of ['write', 'get', 'list', 'writeDigest', 'digests', 'scan'] as const) {
     if (typeof store?.[method] !== 'function') {
