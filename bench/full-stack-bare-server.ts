@@ -38,7 +38,8 @@ app.get('/accounts', async (req, res) => {
     const descending = req.query.sort.startsWith('-');
     sort.push({ field: descending ? req.query.sort.slice(1) : req.query.sort, direction: descending ? -1 : 1 });
   }
-  sort.push({ field: 'id', direction: 1 });
+  // The id breaks ties in the direction of the last sort key, as the CRUD router's pages do.
+  sort.push({ field: 'id', direction: sort.at(-1)?.direction ?? 1 });
   const items = await store.find({ where: { kind: 'and', nodes }, sort, limit });
   res.json({ items });
 });
