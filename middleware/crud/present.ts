@@ -51,8 +51,16 @@ function pickPaths(record: Record<string, unknown>, paths: readonly string[]): R
   return out;
 }
 
-/** Presents records through the caller's view: hidden fields left out, masked ones masked. */
-export function createPresenter(masker: Masker | undefined, viewOf: (req: Request) => Visibility): Presenter {
+/**
+ * Presents records through the caller's view: hidden fields left out, masked ones masked. `isEncrypted`
+ * (the store's blind indexer) lets an undecryptable record's marker go when every encrypted field is
+ * hidden from the caller: the marker would tell them a field they cannot see exists and is broken.
+ */
+export function createPresenter(
+  masker: Masker | undefined,
+  viewOf: (req: Request) => Visibility,
+  isEncrypted?: (field: string) => boolean,
+): Presenter {
   return (req, record, projection) => {
     const view = viewOf(req);
     const hidden = view.hidden;
@@ -67,7 +75,8 @@ export function createPresenter(masker: Masker | undefined, viewOf: (req: Reques
       // leave the object a slow dictionary for the masking and serialization that follow.
       out = {};
       for (const key of Object.keys(record)) {
-        if (key === VERSION_FIELD || key === DELETED_FIELD || isHidden(hidden, key)) continue;
+        if (key === VERSION_FIELD || key === DELETED_FIELD || key === DECRYPTION_ERROR_FIELD) continue;
+        if (isHidden(hidden, key)) continue;
         setOwn(out, key, record[key]);
       }
     }
@@ -78,8 +87,20 @@ export function createPresenter(masker: Masker | undefined, viewOf: (req: Reques
     // An undecryptable record says so whatever fields were asked for: a projection must not make its nulls
     // look like real values.
     const undecryptable = record[DECRYPTION_ERROR_FIELD];
-    if (undecryptable !== undefined) out[DECRYPTION_ERROR_FIELD] = undecryptable;
+    if (undecryptable !== undefined && showsEncrypted(record, hidden, isEncrypted))
+      out[DECRYPTION_ERROR_FIELD] = undecryptable;
     // `out` is this call's own object: the masker need not copy it again.
     return masker ? maskOwned(masker, out, view.grant) : out;
   };
+}
+
+/** Whether the caller sees one of the record's encrypted fields (all of them count when unknown). */
+function showsEncrypted(
+  record: Record<string, unknown>,
+  hidden: ReadonlySet<string>,
+  isEncrypted: ((field: string) => boolean) | undefined,
+): boolean {
+  if (!isEncrypted) return true;
+  for (const key of Object.keys(record)) if (isEncrypted(key) && !isHidden(hidden, key)) return true;
+  return false;
 }

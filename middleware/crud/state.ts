@@ -94,7 +94,7 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
     store,
     blindIndex,
     compiler,
-    present: createPresenter(options.masker, view),
+    present: createPresenter(options.masker, view, blindIndex && ((field) => blindIndex.isEncrypted(field))),
     view,
     visibility,
     timestamps,

@@ -133,6 +133,23 @@ describe('CRUD router: records that cannot be decrypted (HTTP)', () => {
   const { inner, store, encryption } = encryptedPeople();
   const app = express();
   app.use(express.json());
+  // x-hide: fields hidden from this caller, as a grant's excludeFields.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const hide = req.get('x-hide');
+    if (hide !== undefined) {
+      const excludeFields = hide.split(',');
+      contextOf(req).principal = { id: 'viewer', kind: 'user', groups: [], attributes: {} };
+      contextOf(req).permissions = {
+        endpoints: [],
+        allEndpoints: true,
+        filters: [],
+        excludeFields,
+        updateFieldsPermitted: [],
+        updateFieldsRestricted: [],
+      };
+    }
+    next();
+  });
   app.use('/people', crudRouter({ resource: 'people', store, blindIndex: encryption, allowReplace: true }));
   app.use(errorHandler());
 
@@ -162,6 +179,17 @@ describe('CRUD router: records that cannot be decrypted (HTTP)', () => {
     expect(fine.body).to.not.have.property('errors');
   });
 
+  it('says nothing of it to a caller from whom every encrypted field is hidden', async () => {
+    // Hidden fields answer like unknown ones: the marker would tell this caller they exist and are broken.
+    const hidden = await request(app).get('/people/p1').set('x-hide', 'ssn,notes').expect(200);
+    expect(hidden.body).to.deep.equal({ id: 'p1', name: 'Ada', ...timestampsOf(hidden.body) });
+    const listed = await request(app).get('/people?sort=id').set('x-hide', 'ssn,notes').expect(200);
+    expect(listed.body).to.not.have.property('errors');
+    // One encrypted field still seen: the record says it cannot be decrypted.
+    const partly = await request(app).get('/people/p1').set('x-hide', 'notes').expect(200);
+    expect(partly.body).to.include({ ssn: null, _decryptionError: 'pii.authentication_failed' });
+  });
+
   it('refuses to update one with 409 conflict.undecryptable, and writes nothing', async () => {
     const before = (await inner.get('p1'))!;
     for (const method of ['patch', 'put'] as const) {
@@ -174,3 +202,9 @@ describe('CRUD router: records that cannot be decrypted (HTTP)', () => {
     await request(app).patch('/people/p2').send({ name: 'Bob B' }).expect(200);
   });
 });
+
+function timestampsOf(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ['createdAt', 'updatedAt']) if (key in body) out[key] = body[key];
+  return out;
+}
