@@ -4,13 +4,7 @@ import { DECRYPTION_ERROR_FIELD } from '../../src/contracts/records.js';
 import { controlKeys } from '../../src/filter/compile.js';
 import { recordSchema, scalarSchema } from '../../src/openapi/fields.js';
 import { listParameters, readableCapabilities } from '../../src/openapi/parameters.js';
-import {
-  BODY_CODES,
-  mergeCodes,
-  problemResponses,
-  STORE_CODES,
-  type ProblemCodes,
-} from '../../src/openapi/problems.js';
+import { BODY_CODES, mergeCodes, type ProblemCodes } from '../../src/openapi/problems.js';
 import type {
   JsonSchema,
   OpenApiOperation,
@@ -19,6 +13,7 @@ import type {
   OpenApiPathItem,
   OpenApiResponse,
 } from '../../src/openapi/types.js';
+import { operation as describeOperation } from '../../src/openapi/operation.js';
 import type { RequestHandler } from 'express';
 import { describerOf, type Describer, type RouterDescription } from '../openapi/describe.js';
 import type { Visibility } from '../../src/pii/visibility.js';
@@ -89,13 +84,14 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
     codes: ProblemCodes,
     extra: Partial<OpenApiOperation> = {},
   ): OpenApiOperation {
-    return {
-      operationId: `${resource}.${id}`,
+    return describeOperation(
+      resource,
+      `${resource}.${id}`,
       summary,
-      tags: [resource],
-      ...extra,
-      responses: { ...success, ...problemResponses(mergeCodes(codes, guardCodes(action), STORE_CODES)) },
-    };
+      success,
+      mergeCodes(codes, guardCodes(action)),
+      extra,
+    );
   }
 
   // Views are shared by callers who see the fields alike (and kept by the visibility model): one description each.

@@ -2,14 +2,9 @@
 import { createQueryCompiler } from '../../src/filter/compile.js';
 import type { SchemaInput } from '../../src/filter/schema.js';
 import { filterParameters, readableCapabilities } from '../../src/openapi/parameters.js';
-import {
-  BODY_CODES,
-  mergeCodes,
-  problemResponses,
-  STORE_CODES,
-  type ProblemCodes,
-} from '../../src/openapi/problems.js';
+import { BODY_CODES, mergeCodes, type ProblemCodes } from '../../src/openapi/problems.js';
 import type { JsonSchema, OpenApiOperation, OpenApiParameter, OpenApiResponse } from '../../src/openapi/types.js';
+import { operation as op } from '../../src/openapi/operation.js';
 import type { Describer } from './describe.js';
 
 const JSON_TYPE = 'application/json';
@@ -23,23 +18,6 @@ function ok(description: string, schema: JsonSchema, status = 200): Record<strin
 }
 
 const NO_CONTENT: Record<string, OpenApiResponse> = { 204: { description: 'Done.' } };
-
-function op(
-  tag: string,
-  operationId: string,
-  summary: string,
-  success: Record<string, OpenApiResponse>,
-  codes: ProblemCodes,
-  extra: Partial<OpenApiOperation> = {},
-): OpenApiOperation {
-  return {
-    operationId,
-    summary,
-    tags: [tag],
-    ...extra,
-    responses: { ...success, ...problemResponses(mergeCodes(codes, STORE_CODES)) },
-  };
-}
 
 function body(schema: JsonSchema): OpenApiOperation['requestBody'] {
   return { required: true, content: json(schema) };
