@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Connection } from 'mongoose';
 import { MongoAuditStore } from '../../stores/mongodb/audit.js';
 import { sharedMongo, uniqueName } from '../support/connections.js';
+import { indexesUsed, isFerretDb } from '../support/mongo-plan.js';
 import { sealedEvents } from '../unit/audit/events.js';
 
 const SECONDARY = ['time_id', 'user_time', 'action_time', 'resource_time', 'stream_seq'];
@@ -12,17 +13,6 @@ interface Explained {
   queryPlanner?: { winningPlan?: unknown };
 }
 
-/** Index names a MongoDB plan uses (IXSCAN stages), found anywhere in the winning plan. */
-function indexesUsed(plan: unknown, found: string[] = []): string[] {
-  if (Array.isArray(plan)) for (const item of plan) indexesUsed(item, found);
-  else if (plan && typeof plan === 'object') {
-    const stage = plan as Record<string, unknown>;
-    if (stage.stage === 'IXSCAN' && typeof stage.indexName === 'string') found.push(stage.indexName);
-    for (const value of Object.values(stage)) indexesUsed(value, found);
-  }
-  return found;
-}
-
 describe('MongoAuditStore indexes (real server)', function () {
   let connection: Connection;
   let ferretdb: boolean;
@@ -30,8 +20,7 @@ describe('MongoAuditStore indexes (real server)', function () {
 
   before(async function () {
     connection = await sharedMongo();
-    const info = await connection.db!.admin().command({ buildInfo: 1 });
-    ferretdb = typeof info.ferretdbVersion === 'string';
+    ferretdb = await isFerretDb(connection);
   });
   after(async function () {
     for (const name of names) {

@@ -6,6 +6,7 @@ import { createQueryCompiler } from '../../src/filter/index.js';
 import { mongooseSchemaFor } from '../../stores/mongodb/records-schema.js';
 import { MongoRecordStore } from '../../stores/mongodb/records.js';
 import { sharedMongo, uniqueName } from '../support/connections.js';
+import { indexesUsed, isFerretDb } from '../support/mongo-plan.js';
 
 const fields = {
   name: 'string',
@@ -20,16 +21,6 @@ interface Explained {
   queryPlanner?: { winningPlan?: unknown };
 }
 
-function indexesUsed(plan: unknown, found: string[] = []): string[] {
-  if (Array.isArray(plan)) for (const item of plan) indexesUsed(item, found);
-  else if (plan && typeof plan === 'object') {
-    const stage = plan as Record<string, unknown>;
-    if (stage.stage === 'IXSCAN' && typeof stage.indexName === 'string') found.push(stage.indexName);
-    for (const value of Object.values(stage)) indexesUsed(value, found);
-  }
-  return found;
-}
-
 describe('MongoRecordStore indexes (real server)', function () {
   let connection: Connection;
   let ferretdb: boolean;
@@ -37,8 +28,7 @@ describe('MongoRecordStore indexes (real server)', function () {
 
   before(async function () {
     connection = await sharedMongo();
-    const info = await connection.db!.admin().command({ buildInfo: 1 });
-    ferretdb = typeof info.ferretdbVersion === 'string';
+    ferretdb = await isFerretDb(connection);
   });
   after(async function () {
     for (const name of collections) {
