@@ -78,14 +78,16 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
       minLength: 12,
     },
     card: {
-      regex: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d])/g,
+      // Not inside a longer run of digits (a digit, or a digit and a separator, before it); a letter and a
+      // dash before it (`ref-4111…`) does not protect the number.
+      regex: /(?<!\d)(?<!\d[ .-])\d(?:[ -]?\d){12,18}(?!\d)/g,
       validate: cardValid,
       // Thirteen digits or more with single spaces or dashes between them.
       mayMatch: (_text, digits) => digits.inDashedRun >= 13,
       minLength: 13,
     },
     ssn: {
-      regex: /(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])/g,
+      regex: /(?<!\d)(?<!\d[ -])\d{3}([- ])\d{2}\1\d{4}(?!\d|-\d)/g,
       validate: ssnValid,
       mayMatch: (_text, digits) => digits.inDashedRun >= 9,
       minLength: 11,

@@ -39,6 +39,9 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       ['visa 4111 1111 1111 1111 exp', '4111 1111 1111 1111'],
       ['mc 5500-0000-0000-0004', '5500-0000-0000-0004'],
       ['amex 378282246310005', '378282246310005'],
+      // A letter and a dash or underscore before the number do not protect it.
+      ['ref a-4111111111111111 /', '4111111111111111'],
+      ['card-4111-1111-1111-1111', '4111-1111-1111-1111'],
     ],
     misses: ['4111 1111 1111 1112', '1234567812345678', '0000000000000000', 'order 12345'],
   },
@@ -54,6 +57,7 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
     hits: [
       ['ssn 123-45-6789.', '123-45-6789'],
       ['772 12 3456', '772 12 3456'],
+      ['id-702-71-5689', '702-71-5689'],
     ],
     misses: [
       '000-12-3456',
