@@ -4,8 +4,8 @@ import type { CheckerName } from '../src/abac/checkers.js';
 import { indexModeFor, inquiryKeys, policyFieldKeys, storedKeys, type IndexMode } from '../src/abac/index-keys.js';
 import { normalizeInquiry, type Inquiry } from '../src/abac/inquiry.js';
 import { POLICY_FIELDS, type Policy, type PolicyField } from '../src/abac/policy.js';
-import { asPolicy, policyFromJSON, policyToJSON } from '../src/abac/policy-json.js';
-import { ValidationError } from '../src/errors.js';
+import { asPolicy, policyFromJSON, policyToJSON, readPolicies } from '../src/abac/policy-json.js';
+import { ConflictError, ValidationError } from '../src/errors.js';
 
 /** The key every `wild` field is stored under, and that every lookup includes. */
 export const WILD = '\u0002*';
@@ -114,6 +114,43 @@ export function validateBatch(batchSize: unknown): number {
     });
   }
   return batchSize;
+}
+
+/** The list given to `addMany`, validated as a whole (`PolicyFileError` naming every bad entry). */
+export function validateList(items: Iterable<unknown>): Policy[] {
+  if (typeof (items as Partial<Iterable<unknown>>)?.[Symbol.iterator] !== 'function' || typeof items === 'string') {
+    throw new ValidationError('addMany takes a list of policies.', {
+      errors: [{ field: 'policies', message: 'must be a list (an iterable) of policies' }],
+    });
+  }
+  return readPolicies(items, 'policies');
+}
+
+/** What `addMany` throws when some uids were already stored (the other policies were added). */
+export function alreadyStored(existing: readonly string[], added: number): ConflictError {
+  const shown = existing.slice(0, 10).map((uid) => `"${uid}"`);
+  const more = existing.length > shown.length ? ` and ${existing.length - shown.length} more` : '';
+  return new ConflictError(
+    `${existing.length} of the policies already exist${existing.length === 1 ? 's' : ''} (${shown.join(', ')}${more}) and were left as stored; ${added} added.`,
+    { errors: existing.map((uid) => ({ field: uid, message: 'a policy with this uid already exists' })) },
+  );
+}
+
+/** Runs `tasks` with at most `limit` in flight, in order of start. */
+export async function runLimited(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < tasks.length) {
+      try {
+        await tasks[next++]!();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
 export { asPolicy };

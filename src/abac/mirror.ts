@@ -1,10 +1,12 @@
 // An in-memory mirror of a remote policy store, kept in sync across processes through the store's
 // change feed: reads and decisions are local and indexed, writes go to the store.
-import type { PolicyChange, PolicyChangeFeed, PolicyStore } from '../contracts/policies.js';
+import type { AddManyOptions, PolicyChange, PolicyChangeFeed, PolicyStore } from '../contracts/policies.js';
+import { ConflictError } from '../errors.js';
 import { errorForLog, silentLogger, type Logger } from '../logger.js';
 import { createChecker, type CheckerName } from './checkers.js';
 import { normalizeInquiry, type Inquiry } from './inquiry.js';
 import type { Policy } from './policy.js';
+import { readPolicies } from './policy-json.js';
 import { PolicySet } from './policy-set.js';
 
 export interface PolicyMirrorOptions {
@@ -79,6 +81,19 @@ export class PolicyMirror implements PolicyStore {
   async add(policy: Policy): Promise<void> {
     await this.#store.add(policy);
     await this.#enqueue(async () => this.policySet.put(policy));
+  }
+
+  async addMany(input: Iterable<unknown>, options?: AddManyOptions): Promise<number> {
+    const policies = readPolicies(input, 'policies');
+    try {
+      const added = await this.#store.addMany(policies, options);
+      await this.#enqueue(async () => this.policySet.reset([...this.policySet.values(), ...policies]));
+      return added;
+    } catch (error) {
+      // Some were added, others were already stored (and kept): take the store's state.
+      if (error instanceof ConflictError) await this.#enqueue(() => this.#reload());
+      throw error;
+    }
   }
 
   async update(policy: Policy): Promise<void> {

@@ -207,14 +207,18 @@ function* jsonLines(text: string, source: string): Generator<unknown> {
   }
 }
 
-function readPolicies(items: Iterable<unknown>, source: string, options: ReadPolicyOptions): Policy[] {
+/**
+ * Validates a list of policies (built, or JSON in the Portcullis or vakt form) as a whole: throws
+ * `PolicyFileError` naming every bad entry by its index (and uid), duplicate uids included.
+ */
+export function readPolicies(items: Iterable<unknown>, source: string, options: ReadPolicyOptions = {}): Policy[] {
   const problems: FieldProblem[] = [];
   const policies: Policy[] = [];
   const seen = new Set<string>();
   let index = 0;
   for (const item of items) {
     try {
-      const parsed = policyFromJSON(item, options);
+      const parsed = asPolicy(item, options);
       if (seen.has(parsed.uid)) problems.push({ field: `[${index}]`, message: `duplicate uid "${parsed.uid}"` });
       seen.add(parsed.uid);
       policies.push(parsed);

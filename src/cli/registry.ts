@@ -4,5 +4,6 @@ import { auditVerifyCommand } from './commands/audit.js';
 import { filterCommand } from './commands/filter.js';
 import { keysCommand } from './commands/keys.js';
 import { authorizeCommand } from './commands/authorize.js';
+import { policiesCommand } from './commands/policies.js';
 
-export const commands: Command[] = [filterCommand, keysCommand, auditVerifyCommand, authorizeCommand];
+export const commands: Command[] = [filterCommand, keysCommand, auditVerifyCommand, authorizeCommand, policiesCommand];

@@ -4,9 +4,22 @@ import type { Inquiry } from '../abac/inquiry.js';
 import type { Policy } from '../abac/policy.js';
 import type { ManagedStore } from './lifecycle.js';
 
+export interface AddManyOptions {
+  /** Called after each written batch with the number of policies handled so far (added or already stored). */
+  onProgress?: (done: number, total: number) => void;
+}
+
 export interface PolicyStore extends ManagedStore {
   /** Stores a new policy; a duplicate uid is a `ConflictError`. */
   add(policy: Policy): Promise<void>;
+  /**
+   * Stores many new policies at once (a bulk import) and returns how many were added. Every item (built, or
+   * JSON in the Portcullis or vakt form) is validated first: when any is invalid, or two share a uid,
+   * nothing is written and a `PolicyFileError` names each bad entry by its index. The policies are then
+   * written in batches; a uid already stored keeps its stored policy, and once the others are added a
+   * `ConflictError` lists those uids. Change feeds report the call as one `reset`.
+   */
+  addMany(policies: Iterable<unknown>, options?: AddManyOptions): Promise<number>;
   /** The policy with this uid, or `undefined`. */
   get(uid: string): Promise<Policy | undefined>;
   /** A page of policies ordered by uid. `limit` 1..10 000; `offset` ≥ 0 (default 0). */

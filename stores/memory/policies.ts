@@ -4,8 +4,8 @@ import { createChecker } from '../../src/abac/checkers.js';
 import { normalizeInquiry, type Inquiry } from '../../src/abac/inquiry.js';
 import type { Policy } from '../../src/abac/policy.js';
 import { PolicySet } from '../../src/abac/policy-set.js';
-import type { PolicyChange, PolicyChangeFeed, PolicyStore } from '../../src/contracts/policies.js';
-import { asPolicy, validateBatch, validatePage } from '../policy-documents.js';
+import type { AddManyOptions, PolicyChange, PolicyChangeFeed, PolicyStore } from '../../src/contracts/policies.js';
+import { alreadyStored, asPolicy, validateBatch, validateList, validatePage } from '../policy-documents.js';
 
 export interface MemoryPolicyStoreOptions {
   /** Policies to start with (built or JSON). */
@@ -23,6 +23,17 @@ export class MemoryPolicyStore implements PolicyStore, PolicyChangeFeed {
 
   async add(policy: Policy): Promise<void> {
     this.policySet.add(asPolicy(policy));
+  }
+
+  async addMany(input: Iterable<unknown>, options: AddManyOptions = {}): Promise<number> {
+    const policies = validateList(input);
+    const existing = policies.filter((policy) => this.policySet.has(policy.uid)).map((policy) => policy.uid);
+    const fresh = existing.length === 0 ? policies : policies.filter((policy) => !this.policySet.has(policy.uid));
+    // One reset for subscribers, as the remote stores send, rather than one change per policy.
+    if (fresh.length > 0) this.policySet.reset([...this.policySet.values(), ...fresh]);
+    options.onProgress?.(policies.length, policies.length);
+    if (existing.length > 0) throw alreadyStored(existing, fresh.length);
+    return fresh.length;
   }
 
   async get(uid: string): Promise<Policy | undefined> {

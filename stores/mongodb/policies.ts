@@ -5,12 +5,19 @@ import type { CheckerName } from '../../src/abac/checkers.js';
 import type { Inquiry } from '../../src/abac/inquiry.js';
 import type { Policy } from '../../src/abac/policy.js';
 import { escapeRegex } from '../../src/abac/regex-syntax.js';
-import type { PolicyChange, PolicyChangeFeed, PolicyMigrations, PolicyStore } from '../../src/contracts/policies.js';
+import type {
+  AddManyOptions,
+  PolicyChange,
+  PolicyChangeFeed,
+  PolicyMigrations,
+  PolicyStore,
+} from '../../src/contracts/policies.js';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../../src/logger.js';
 import { MigrationLog, type Migration } from './migrations.js';
-import { isDuplicateKey, mongoCall } from './errors.js';
+import { isDuplicateKey, mongoCall, onlyDuplicateKeys } from './errors.js';
 import {
+  alreadyStored,
   asPolicy,
   indexKeysOf,
   lookupFor,
@@ -18,6 +25,7 @@ import {
   rawStringsOf,
   serializePolicy,
   validateBatch,
+  validateList,
   validatePage,
   type IndexKeys,
 } from '../policy-documents.js';
@@ -44,8 +52,10 @@ interface PolicyDocument {
 
 interface ChangeDocument {
   _id: number;
+  /** Empty for a `reset`. */
   uid: string;
-  kind: 'add' | 'update' | 'delete';
+  /** `reset`: many policies changed at once (`addMany`); subscribers reload. */
+  kind: 'add' | 'update' | 'delete' | 'reset';
   at: Date;
 }
 
@@ -89,6 +99,8 @@ const MIGRATIONS: Migration<MongoPolicyStore>[] = [
 ];
 
 const CHANGE_RETENTION_MS = 60 * 60 * 1000;
+// Documents per insertMany of addMany: one round trip each, well under the 16 MB message limit.
+const BULK_BATCH = 1000;
 // Concurrent writers that each lose the race for a revision this many times get the error (a 503 or 500).
 const MAX_REVISION_CLAIMS = 64;
 
@@ -206,6 +218,33 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     await this.#logChange(policy.uid, 'add');
   }
 
+  /** Unordered `insertMany` per batch; one change (a `reset`) logged for the whole call. */
+  async addMany(input: Iterable<unknown>, options: AddManyOptions = {}): Promise<number> {
+    const policies = validateList(input);
+    const existing: string[] = [];
+    let added = 0;
+    try {
+      for (let start = 0; start < policies.length; start += BULK_BATCH) {
+        const documents = policies.slice(start, start + BULK_BATCH).map((policy) => this.#document(policy));
+        try {
+          added += (await mongoCall(() => this.#policies.insertMany(documents, { ordered: false }))).insertedCount;
+        } catch (error) {
+          if (!onlyDuplicateKeys(error)) throw error;
+          const { insertedCount, writeErrors } = error as { insertedCount?: number; writeErrors?: unknown };
+          const failed = (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) as { index: number }[];
+          for (const writeError of failed) existing.push(documents[writeError.index]!._id);
+          added += insertedCount ?? documents.length - failed.length;
+        }
+        options.onProgress?.(Math.min(start + BULK_BATCH, policies.length), policies.length);
+      }
+    } finally {
+      // Also after a failure part-way: subscribers must reload what was written before it.
+      if (added > 0) await this.#logChange('', 'reset');
+    }
+    if (existing.length > 0) throw alreadyStored(existing, added);
+    return added;
+  }
+
   async get(uid: string): Promise<Policy | undefined> {
     if (typeof uid !== 'string') return undefined;
     const document = await mongoCall(() => this.#policies.findOne({ _id: uid }, { projection: { doc: 1 } }));
@@ -291,7 +330,11 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
       for (const change of changes) {
         if (seen.has(change._id)) continue;
         seen.add(change._id);
-        listener({ kind: change.kind, uid: change.uid, revision: change._id });
+        listener(
+          change.kind === 'reset'
+            ? { kind: 'reset', revision: change._id }
+            : { kind: change.kind, uid: change.uid, revision: change._id },
+        );
       }
       last = Math.max(last, revision);
       for (const id of seen) if (id <= last - 2 * WINDOW) seen.delete(id);

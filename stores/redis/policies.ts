@@ -4,18 +4,27 @@ import { hasHashTag, isCluster, shardOf, type RedisClient } from './client.js';
 import type { CheckerName } from '../../src/abac/checkers.js';
 import type { Inquiry } from '../../src/abac/inquiry.js';
 import { POLICY_FIELDS, type Policy } from '../../src/abac/policy.js';
-import type { PolicyChange, PolicyChangeFeed, PolicyMigrations, PolicyStore } from '../../src/contracts/policies.js';
+import type {
+  AddManyOptions,
+  PolicyChange,
+  PolicyChangeFeed,
+  PolicyMigrations,
+  PolicyStore,
+} from '../../src/contracts/policies.js';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../../src/logger.js';
 import { redisCall } from './errors.js';
 import {
+  alreadyStored,
   asPolicy,
   indexKeysOf,
   lookupFor,
   ParsedPolicyCache,
   rawStringsOf,
   serializePolicy,
+  runLimited,
   validateBatch,
+  validateList,
   validatePage,
 } from '../policy-documents.js';
 
@@ -56,6 +65,42 @@ local kind = 'update'
 if exists == 0 then kind = 'add' end
 redis.call('PUBLISH', ARGV[4], cjson.encode({kind = kind, uid = ARGV[1], revision = rev}))
 return rev`;
+
+// addMany's batch, all of one shard. KEYS: docs hash, uid zset, revision, raw hash. ARGV: shard prefix, shard
+// count, shard index, then per policy: uid, json, raw, number of sets, sets... Adds the policies whose uid is
+// free and returns {revision (0 when none was added), {uids already stored}}; publishes nothing (the caller
+// publishes one reset for the whole call).
+const ADD_MANY = `
+local existing = {}
+local added = 0
+local i = 4
+while i <= #ARGV do
+  local uid, count = ARGV[i], tonumber(ARGV[i + 3])
+  if redis.call('HEXISTS', KEYS[1], uid) == 1 then
+    existing[#existing + 1] = uid
+  else
+    local member = ARGV[1] .. 'member:' .. uid
+    for _, set in ipairs(redis.call('SMEMBERS', member)) do redis.call('SREM', set, uid) end
+    redis.call('DEL', member)
+    redis.call('HSET', KEYS[1], uid, ARGV[i + 1])
+    redis.call('HSET', KEYS[4], uid, ARGV[i + 2])
+    redis.call('ZADD', KEYS[2], 0, uid)
+    for j = i + 4, i + 3 + count do
+      redis.call('SADD', ARGV[j], uid)
+      redis.call('SADD', member, ARGV[j])
+    end
+    added = added + 1
+  end
+  i = i + 4 + count
+end
+local rev = 0
+if added > 0 then rev = redis.call('INCR', KEYS[3]) * tonumber(ARGV[2]) + tonumber(ARGV[3]) end
+return {rev, existing}`;
+
+// Policies per ADD_MANY call and calls in flight: a call blocks its server for a few milliseconds, and a
+// call queued behind too many others would run out of the command timeout.
+const ADD_MANY_BATCH = 250;
+const ADD_MANY_IN_FLIGHT = 4;
 
 // KEYS (one shard): docs hash, uid zset, membership set, revision, raw hash. ARGV: uid, channel, shard count,
 // shard index.
@@ -222,13 +267,63 @@ export class RedisPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     await this.#put(asPolicy(input), 'update', true);
   }
 
-  async #put(policy: Policy, mode: 'add' | 'update' | 'put', publish: boolean): Promise<void> {
-    const shard = this.#shardOf(policy.uid);
+  /** One script per batch of a shard's policies, a few batches in flight; one `reset` published at the end. */
+  async addMany(input: Iterable<unknown>, options: AddManyOptions = {}): Promise<number> {
+    const policies = validateList(input);
+    const byShard = new Map<Shard, Policy[]>();
+    for (const policy of policies) {
+      const shard = this.#shardOf(policy.uid);
+      const list = byShard.get(shard);
+      if (list) list.push(policy);
+      else byShard.set(shard, [policy]);
+    }
+    const existing: string[] = [];
+    let done = 0;
+    let revision = 0;
+    const tasks = [...byShard].flatMap(([shard, list]) =>
+      Array.from({ length: Math.ceil(list.length / ADD_MANY_BATCH) }, (_, n) => async () => {
+        const batch = list.slice(n * ADD_MANY_BATCH, (n + 1) * ADD_MANY_BATCH);
+        const args: (string | number)[] = [shard.prefix, this.#shards.length, shard.index];
+        for (const policy of batch) {
+          const sets = this.#setsOf(shard, policy);
+          args.push(policy.uid, serializePolicy(policy), JSON.stringify(rawStringsOf(policy)), sets.length, ...sets);
+        }
+        const [docs, uids, , rev, raw] = this.#keys(shard, '');
+        const [written, skipped] = (await redisCall(() =>
+          this.#client.eval(ADD_MANY, 4, docs!, uids!, rev!, raw!, ...args),
+        )) as [number, string[]];
+        revision = Math.max(revision, written);
+        existing.push(...skipped);
+        done += batch.length;
+        options.onProgress?.(done, policies.length);
+      }),
+    );
+    try {
+      await runLimited(tasks, ADD_MANY_IN_FLIGHT);
+    } finally {
+      // Also after a failure part-way: subscribers must reload what was written before it.
+      if (revision > 0) {
+        const reset: PolicyChange = { kind: 'reset', revision };
+        await redisCall(() => this.#client.publish(this.#channel, JSON.stringify(reset)));
+      }
+    }
+    if (existing.length > 0) throw alreadyStored(existing, policies.length - existing.length);
+    return policies.length;
+  }
+
+  /** The index sets a policy belongs to, its type set first. */
+  #setsOf(shard: Shard, policy: Policy): string[] {
     const sets = [`${shard.prefix}type:${policy.type}`];
     for (const [indexMode, fields] of Object.entries(indexKeysOf(policy))) {
       for (const field of POLICY_FIELDS)
         for (const key of fields[field]) sets.push(this.#setName(shard, indexMode, field, key));
     }
+    return sets;
+  }
+
+  async #put(policy: Policy, mode: 'add' | 'update' | 'put', publish: boolean): Promise<void> {
+    const shard = this.#shardOf(policy.uid);
+    const sets = this.#setsOf(shard, policy);
     const channel = publish ? this.#channel : this.#key('changes:silent');
     const result = await redisCall(() =>
       this.#client.eval(

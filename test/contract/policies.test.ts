@@ -8,6 +8,7 @@ import {
   Guard,
   NotFoundError,
   PolicyMirror,
+  PolicyFileError,
   PolicyValidationError,
   rules,
   ValidationError,
@@ -246,6 +247,90 @@ contractSuite('policies', implementations, (store) => {
     const added = changes.flatMap((change) => (change.kind === 'add' ? [change.uid] : []));
     expect(added.sort()).to.deep.equal(policies.map((policy) => policy.uid));
     expect(changes.filter((change) => change.kind === 'update')).to.have.length(16);
+  });
+
+  it('addMany validates every entry first, names each bad one by its index and writes nothing then', async function () {
+    const good = numbered(3);
+    let caught: unknown;
+    await store()
+      .addMany([good[0], { uid: 'bad', actions: [{ type: 'Nope' }] }, good[1], { effect: 'maybe' }, good[0]])
+      .catch((error) => (caught = error));
+    expect(caught).to.be.instanceOf(PolicyFileError);
+    const fields = (caught as PolicyFileError).errors!.map((problem) => problem.field);
+    expect(fields.some((field) => field.startsWith('[1] policy "bad"'))).to.equal(true, fields.join(' | '));
+    expect(fields.some((field) => field.startsWith('[3]'))).to.equal(true, fields.join(' | '));
+    expect((caught as PolicyFileError).errors!.find((problem) => problem.field === '[4]')?.message).to.match(
+      /duplicate uid "p000"/,
+    );
+    expect(await store().getAll(10)).to.deep.equal([]);
+    let notAList: unknown;
+    await store()
+      .addMany(7 as never)
+      .catch((error) => (notAList = error));
+    expect(notAList).to.be.instanceOf(ValidationError);
+  });
+
+  it('addMany stores 1 200 policies in batches with progress, JSON and vakt forms included', async function () {
+    this.timeout(60_000);
+    const policies: unknown[] = numbered(1200);
+    policies.push({ uid: 'json', effect: 'allow', actions: [{ type: 'Eq', value: 'get' }] });
+    policies.push({ uid: 'vakt', actions: [{ 'py/object': 'vakt.rules.operator.Eq', val: 'get' }] });
+    const progress: number[] = [];
+    expect(await store().addMany(policies, { onProgress: (done, total) => progress.push(done / total) })).to.equal(
+      1202,
+    );
+    expect(progress.at(-1)).to.equal(1);
+    expect(progress).to.deep.equal([...progress].sort((a, b) => a - b));
+    const stored = (await collect(store().retrieveAll(500))).flat();
+    expect(stored).to.have.length(1202);
+    expect((await store().get('vakt'))?.actions[0]).to.have.property('type', 'Eq');
+    const found = await store().findForInquiry({ subject: 'x', action: 'read', resource: 'doc1111' });
+    expect(found.map((p) => p.uid)).to.deep.equal(['p1111']);
+    expect(
+      await new Guard({ policies: store() }).decide({ subject: 'x', action: 'read', resource: 'doc7' }),
+    ).to.include({ allowed: true });
+  });
+
+  it('addMany keeps stored uids as they are, adds the others and then names the stored ones (ConflictError)', async function () {
+    await store().add(deny({ uid: 'p001', subjects: [Any()], actions: [Any()], resources: [Any()] }));
+    let caught: unknown;
+    await store()
+      .addMany(numbered(4))
+      .catch((error) => (caught = error));
+    expect(caught).to.be.instanceOf(ConflictError);
+    expect((caught as ConflictError).message).to.match(/"p001"/);
+    expect((caught as ConflictError).errors?.map((problem) => problem.field)).to.deep.equal(['p001']);
+    expect((await store().getAll(10)).map((p) => [p.uid, p.effect])).to.deep.equal([
+      ['p000', 'allow'],
+      ['p001', 'deny'],
+      ['p002', 'allow'],
+      ['p003', 'allow'],
+    ]);
+  });
+
+  it('addMany is one reset for subscribers, and a mirror following the store then has every policy', async function () {
+    this.timeout(30_000);
+    const mirror = new PolicyMirror({ store: store() });
+    await mirror.init();
+    const changes: PolicyChange[] = [];
+    const stop = await store().subscribe((change) => changes.push(change));
+    try {
+      await store().addMany(numbered(600));
+      const deadline = Date.now() + 5000;
+      while ((changes.length === 0 || mirror.policySet.size < 600) && Date.now() < deadline) await sleep(20);
+      await sleep(300);
+      expect(changes.map((change) => change.kind)).to.deep.equal(['reset']);
+      await mirror.settled();
+      expect(mirror.policySet.size).to.equal(600);
+      const guard = new Guard({ policies: mirror });
+      expect(guard.isAllowed({ subject: 'x', action: 'read', resource: 'doc599' })).to.be.true;
+      // Through the mirror: visible to its guard as soon as the call returns.
+      await mirror.addMany([deny({ uid: 'zz', subjects: [Any()], actions: [Any()], resources: [Eq('doc599')] })]);
+      expect(guard.isAllowed({ subject: 'x', action: 'read', resource: 'doc599' })).to.be.false;
+    } finally {
+      await stop();
+      await mirror.close();
+    }
   });
 
   it('a mirror loads every policy, decides synchronously and follows changes made through the store', async function () {
