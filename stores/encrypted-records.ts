@@ -2,6 +2,7 @@
 import type { FilterNode } from '../src/filter/ast.js';
 import {
   DECRYPTION_ERROR_FIELD,
+  type NewRecord,
   type PreparedRecord,
   type RecordQuery,
   type RecordStore,
@@ -101,6 +102,14 @@ export class EncryptedRecordStore implements RecordStore {
 
   async insert(id: string, record: Record<string, unknown>): Promise<StoredRecord> {
     return this.#decrypt(await this.#inner.insert(id, this.#encryption.encryptRecord(this.#plain(record))));
+  }
+
+  async insertMany(records: readonly NewRecord[]): Promise<StoredRecord[]> {
+    const encrypted = records.map(({ id, record }) => ({
+      id,
+      record: this.#encryption.encryptRecord(this.#plain(record)),
+    }));
+    return (await this.#inner.insertMany(encrypted)).map((stored) => this.#decrypt(stored));
   }
 
   async replace(id: string, expectedVersion: number, record: Record<string, unknown>) {

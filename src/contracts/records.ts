@@ -44,6 +44,12 @@ export interface PreparedRecord {
   problems: FieldProblem[];
 }
 
+/** One record of `insertMany`: its new id and its fields (as `prepare` returned them). */
+export interface NewRecord {
+  id: string;
+  record: Record<string, unknown>;
+}
+
 /**
  * Records a store returns are read-only to their callers (a store may hand out frozen or shared objects);
  * what a caller sends to `insert` or `replace` stays the caller's, so a store keeps its own copy.
@@ -68,6 +74,13 @@ export interface RecordStore extends ManagedStore {
   get(id: string, where?: FilterNode): Promise<StoredRecord | undefined>;
   /** Inserts a new record with version 1; a duplicate id is a `ConflictError`. */
   insert(id: string, record: Record<string, unknown>): Promise<StoredRecord>;
+  /**
+   * Inserts new records with version 1, all or nothing: when one cannot be inserted (a duplicate id is a
+   * `ConflictError`, an outage a `StoreUnavailableError`), none of them stays stored. Returns the stored
+   * records in the order given. How each backend keeps the promise (atomically, in a transaction, or by
+   * deleting what it inserted) is documented with the backend; see docs/crud.md "Batch writes".
+   */
+  insertMany(records: readonly NewRecord[]): Promise<StoredRecord[]>;
   /**
    * Replaces the record if its version is still `expectedVersion`, storing version + 1.
    * Returns undefined when the record is gone or was changed meanwhile.

@@ -1,5 +1,5 @@
 // In-memory record collection: the embedded default behind CRUD routers, with MongoDB's query semantics.
-import type { PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../../src/contracts/records.js';
+import type { NewRecord, PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../../src/contracts/records.js';
 import { ConflictError } from '../../src/errors.js';
 import type { FilterNode } from '../../src/filter/ast.js';
 import { compileSchema, readPath, toPredicate, type CompiledSchema, type SchemaInput } from '../../src/filter/index.js';
@@ -93,6 +93,18 @@ export class MemoryRecordStore implements RecordStore {
     const stored = { ...copyData(record), id, _version: 1 } as StoredRecord;
     this.#records.set(id, stored);
     return copyData(stored);
+  }
+
+  /** Atomic: every id is checked before the first record is stored, and nothing awaits in between. */
+  async insertMany(records: readonly NewRecord[]): Promise<StoredRecord[]> {
+    const ids = new Set<string>();
+    for (const { id } of records) {
+      if (this.#records.has(id) || ids.has(id)) throw new ConflictError('A record with this id already exists.');
+      ids.add(id);
+    }
+    const stored = records.map(({ id, record }) => ({ ...copyData(record), id, _version: 1 }) as StoredRecord);
+    for (const record of stored) this.#records.set(record.id, record);
+    return stored.map((record) => copyData(record));
   }
 
   async replace(

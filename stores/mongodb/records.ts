@@ -1,8 +1,8 @@
 // MongoDB record store over a mongoose model: mongoose validates and casts, the driver reads and writes.
 import type { Collection, Filter } from 'mongodb';
 import { Types } from 'mongoose';
-import type { PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../../src/contracts/records.js';
-import { ConfigError, ConflictError, type FieldProblem } from '../../src/errors.js';
+import type { NewRecord, PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../../src/contracts/records.js';
+import { ConfigError, ConflictError, StoreUnavailableError, type FieldProblem } from '../../src/errors.js';
 import type { FilterNode } from '../../src/filter/ast.js';
 import {
   compileSchema,
@@ -74,6 +74,7 @@ export class MongoRecordStore implements RecordStore {
   readonly #migrations: MigrationLog<MongoRecordStore>;
   /** The indexes `init()` builds (see the `indexes` option). */
   readonly indexPlan: readonly RecordIndex[];
+  #transactions: Promise<boolean> | undefined;
 
   constructor(options: MongoRecordStoreOptions) {
     if (typeof options?.model?.collection?.collectionName !== 'string') {
@@ -258,6 +259,62 @@ export class MongoRecordStore implements RecordStore {
     return this.#toRecord(document);
   }
 
+  /**
+   * All or nothing: in one transaction on a replica set or sharded cluster; elsewhere (a standalone server,
+   * FerretDB v1, neither of which has transactions) by compensation: an ordered insert, and on failure a
+   * delete of the records it inserted. Compensation leaves a window in which other readers may see records
+   * of a batch that then fails, and a crash (or an outage) between the insert and the delete leaves them
+   * stored; docs/crud.md "Batch writes" says so.
+   */
+  async insertMany(records: readonly NewRecord[]): Promise<StoredRecord[]> {
+    if (records.length === 0) return [];
+    const documents = records.map(({ id, record }) => this.#toDocument(id, record, 1));
+    const conflict = (error: unknown) =>
+      isDuplicateKey(error) ? new ConflictError('A record with this id already exists.') : error;
+    if (await this.#hasTransactions()) {
+      await mongoCall(async () => {
+        const session = this.#model.db.getClient().startSession();
+        try {
+          await session.withTransaction(() => this.#collection.insertMany(documents, { session, ordered: true }));
+        } catch (error) {
+          throw conflict(error);
+        } finally {
+          await session.endSession();
+        }
+      });
+    } else {
+      try {
+        await mongoCall(() => this.#collection.insertMany(documents, { ordered: true }));
+      } catch (error) {
+        // An ordered insert stops at its first write error: the documents before it are in. After any other
+        // failure it is unknown how far it got; every id is new (the contract), so deleting them all is safe.
+        const failedAt = firstWriteErrorIndex(error) ?? documents.length;
+        const inserted = documents.slice(0, failedAt).map((document) => document._id);
+        if (inserted.length > 0) {
+          try {
+            await mongoCall(() => this.#collection.deleteMany({ _id: { $in: inserted } } as Filter<MongoDocument>));
+          } catch (cleanup) {
+            throw new StoreUnavailableError('mongodb', { cause: cleanup });
+          }
+        }
+        throw conflict(error);
+      }
+    }
+    return documents.map((document) => this.#toRecord(document));
+  }
+
+  /** Transactions need a replica set or a sharded cluster (`hello` names a set, or is answered by mongos). */
+  #hasTransactions(): Promise<boolean> {
+    this.#transactions ??= mongoCall(async () => {
+      const hello = (await this.#model.db.db!.admin().command({ hello: 1 })) as { setName?: unknown; msg?: unknown };
+      return typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
+    }).catch((error: unknown) => {
+      this.#transactions = undefined;
+      throw error;
+    });
+    return this.#transactions;
+  }
+
   async replace(
     id: string,
     expectedVersion: number,
@@ -278,6 +335,16 @@ export class MongoRecordStore implements RecordStore {
     const result = await mongoCall(() => this.#collection.deleteOne(filter));
     return result.deletedCount === 1;
   }
+}
+
+/** The index of the first failed document of an ordered bulk insert, when the error says. */
+function firstWriteErrorIndex(error: unknown): number | undefined {
+  const writeErrors = (error as { writeErrors?: unknown } | null)?.writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  const indexes = list
+    .map((writeError) => (writeError as { index?: unknown }).index)
+    .filter((index): index is number => typeof index === 'number');
+  return indexes.length > 0 ? Math.min(...indexes) : undefined;
 }
 
 function indexPlanOf(

@@ -3,6 +3,9 @@ import { expect } from 'chai';
 import type { RecordStore } from '../../src/contracts/records.js';
 import { ConflictError } from '../../src/errors.js';
 import { createQueryCompiler, matchAll, type FilterNode } from '../../src/filter/index.js';
+import { randomBytes } from 'node:crypto';
+import { createFieldEncryption } from '../../src/pii/field-encryption.js';
+import { EncryptedRecordStore } from '../../stores/encrypted-records.js';
 import { contractSuite } from './harness.js';
 import { peopleSchema, recordImplementations, seed } from './records-fixtures.js';
 
@@ -216,6 +219,89 @@ contractSuite('records', recordImplementations(), (store) => {
     });
   });
 });
+
+/** The batch-insert contract, shared by the plain stores and their encrypted wrappers. */
+function batchInserts(store: () => RecordStore): void {
+  describe('batch inserts (insertMany)', function () {
+    it('inserts every record at version 1, in the order given', async function () {
+      const records = await Promise.all(
+        ['Ann', 'Ben', 'Cid'].map(async (name, age) => ({
+          id: store().newId(),
+          record: (await store().prepare({ name, age, born: '2001-02-03T00:00:00Z' })).record,
+        })),
+      );
+      const stored = await store().insertMany(records);
+      expect(stored.map((record) => [record.id, record.name, record._version])).to.deep.equal(
+        records.map(({ id, record }) => [id, record.name, 1]),
+      );
+      for (const { id } of records) expect((await store().get(id))?.born).to.deep.equal(new Date('2001-02-03'));
+      expect(await store().insertMany([])).to.deep.equal([]);
+    });
+
+    it('stores nothing when one id already exists, and leaves that record as it was', async function () {
+      await store().insert('taken', { name: 'Original' });
+      const batch = ['b1', 'b2', 'taken', 'b3'].map((id) => ({ id, record: { name: `new ${id}` } }));
+      let caught: unknown;
+      await store()
+        .insertMany(batch)
+        .catch((error) => (caught = error));
+      expect(caught).to.be.instanceOf(ConflictError);
+      for (const id of ['b1', 'b2', 'b3']) expect(await store().get(id), id).to.equal(undefined);
+      expect(await store().get('taken')).to.deep.include({ name: 'Original', _version: 1 });
+      expect(await store().count(matchAll)).to.equal(1);
+    });
+
+    it('stores nothing when the batch repeats an id', async function () {
+      let caught: unknown;
+      await store()
+        .insertMany([
+          { id: 'r1', record: { name: 'a' } },
+          { id: 'r2', record: { name: 'b' } },
+          { id: 'r1', record: { name: 'c' } },
+        ])
+        .catch((error) => (caught = error));
+      expect(caught).to.be.instanceOf(ConflictError);
+      expect(await store().count(matchAll)).to.equal(0);
+    });
+
+    it("keeps its own copy of the caller's records", async function () {
+      const record = { name: 'Copy', tags: ['x'] };
+      await store().insertMany([{ id: 'c1', record }]);
+      record.tags.push('spoiled');
+      expect((await store().get('c1'))?.tags).to.deep.equal(['x']);
+    });
+  });
+}
+
+contractSuite('records', recordImplementations(), batchInserts);
+
+// The EncryptedRecordStore encrypts each record of a batch and keeps the inner store's all-or-nothing.
+const innerOf = new WeakMap<RecordStore, RecordStore>();
+contractSuite(
+  'records, encrypted',
+  recordImplementations().map((implementation) => ({
+    name: implementation.name,
+    async create(context: Parameters<typeof implementation.create>[0]) {
+      const encryption = createFieldEncryption({
+        keys: `1:${randomBytes(32).toString('base64')}`,
+        fields: ['name'],
+      });
+      const inner = await implementation.create(context);
+      const store = new EncryptedRecordStore({ store: inner.store, encryption });
+      innerOf.set(store, inner.store);
+      return { store: store as RecordStore, ...(inner.cleanup ? { cleanup: inner.cleanup } : {}) };
+    },
+  })),
+  (store) => {
+    batchInserts(store);
+    it('keeps only ciphertext in the inner store', async function () {
+      await store().insertMany([{ id: 'e1', record: { name: 'Plain Name' } }]);
+      expect((await store().get('e1'))?.name).to.equal('Plain Name');
+      const raw = await innerOf.get(store())!.get('e1');
+      expect(JSON.stringify(raw)).to.not.include('Plain Name');
+    });
+  },
+);
 
 contractSuite('records with an id prefix', recordImplementations(peopleSchema, 'acc_'), (store) => {
   it('prefixes generated ids', function () {
