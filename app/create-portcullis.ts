@@ -195,6 +195,7 @@ function assemble(parts: Parts): Portcullis {
         unmask,
         history: createHistory(stores.audit),
         bodyLimit: config.BODY_LIMIT,
+        maxBatchRecords: config.BATCH_MAX_RECORDS,
         ...(config.CURSOR_SECRET ? { cursorSecret: config.CURSOR_SECRET } : {}),
         ...rest,
         authorize: (action) => can(action, resource),

@@ -167,8 +167,7 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
       if (recorded) return;
       recorded = true;
       try {
-        const input = eventFor(req, res, draft, capture, scope);
-        if (input) pipeline.record(input);
+        for (const input of eventsFor(req, res, draft, capture, scope)) pipeline.record(input);
       } catch (error) {
         logger.error({ err: errorForLog(error), requestId: context.requestId }, 'audit event not recorded');
       }
@@ -177,9 +176,9 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     res.once('close', finish);
     if (durability === 'acknowledged' && !READ_METHODS.has(req.method)) {
       holdAnswerUntilDurable(req, res, () => {
-        if (recorded) return undefined;
+        if (recorded) return [];
         recorded = true;
-        return eventFor(req, res, draft, capture, scope, res.statusCode);
+        return eventsFor(req, res, draft, capture, scope, res.statusCode);
       });
     }
 
@@ -189,6 +188,28 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     if (pipeline.saturated) pipeline.waitForSpace().then(run, next);
     else run();
   };
+
+  /** The request's event, or one per record when a route changed several (`draft.records`, a batch). */
+  function eventsFor(
+    req: Request,
+    res: Response,
+    draft: AuditEventDraft,
+    capture: Capture,
+    scope: Record<string, unknown>,
+    answered?: number,
+  ): AuditEventInput[] {
+    const event = eventFor(req, res, draft, capture, scope, answered);
+    if (!event) return [];
+    if (!draft.records || draft.records.length === 0) return [event];
+    return draft.records.map((item) => ({
+      ...event,
+      action: item.action ?? event.action,
+      resourceId: item.resourceId,
+      changes: changedFields(item.before, item.after),
+      body: captureBody && item.body !== undefined ? item.body : undefined,
+      data: { ...event.data, ...item.extra },
+    }));
+  }
 
   function eventFor(
     req: Request,
@@ -252,20 +273,18 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
    * Delays `res.end()` until the event is durable. The event is built when the handler ends the response,
    * with the status it set; if the event cannot be made durable in time the client gets 503 instead.
    */
-  function holdAnswerUntilDurable(req: Request, res: Response, build: () => AuditEventInput | undefined): void {
+  function holdAnswerUntilDurable(req: Request, res: Response, build: () => AuditEventInput[]): void {
     const end = res.end;
     res.end = function heldEnd(this: Response, ...args: unknown[]) {
       res.end = end;
-      let input: AuditEventInput | undefined;
-      let event: ReturnType<AuditPipeline['record']>;
+      let events: ReturnType<AuditPipeline['record']>[];
       try {
-        input = build();
-        event = input ? pipeline.record(input) : undefined;
+        events = build().map((input) => pipeline.record(input));
       } catch (error) {
         logger.error({ err: errorForLog(error), requestId: contextOf(req).requestId }, 'audit event not recorded');
         return (end as (...a: unknown[]) => Response).apply(this, args);
       }
-      pipeline.durable(event).then(
+      Promise.all(events.map((event) => pipeline.durable(event))).then(
         () => (end as (...a: unknown[]) => Response).apply(this, args),
         () => {
           logger.error({ requestId: contextOf(req).requestId }, 'audit event not durable in time; answered 503');

@@ -6,6 +6,7 @@ import { ConfigError } from '../src/errors.js';
 import type { CrudAction } from '../src/auth/scopes.js';
 import { requireScope } from './authorize-endpoint.js';
 import { endpointGuard } from './crud/access.js';
+import { batchRoute, DEFAULT_MAX_BATCH_RECORDS } from './crud/batch.js';
 import { describeCrud } from './crud/openapi.js';
 import { describeRouter, type DescribedRouter } from './openapi/describe.js';
 import { validateOptions, type CrudRouterOptions } from './crud/options.js';
@@ -34,6 +35,7 @@ function route(handler: AsyncRoute): RequestHandler {
  * | --- | --- |
  * | `GET /` | list (filters, sort, cursor or offset paging, `count=true`) |
  * | `POST /` | create |
+ * | `POST /batch` | create several, all or nothing (`{ "records": [...] }`) |
  * | `GET /trash`, `POST /trash/:id/restore`, `DELETE /trash/:id` | trash list, restore, purge (soft delete on) |
  * | `GET /unique/:field` | distinct values of a field |
  * | `POST /search/:key` | records whose key is in a JSON list of values |
@@ -76,6 +78,8 @@ export function crudRouter(input: CrudRouterOptions): CrudRouter {
 
   router.get('/', guard, ...authorize('list'), route(listRoute(state, state.live)));
   router.post('/', guard, json, ...authorize('create'), route(createRoute(state)));
+  const maxBatch = options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+  router.post('/batch', guard, json, ...authorize('create'), route(batchRoute(state, maxBatch)));
   if (state.softDelete) {
     router.get('/trash', guard, ...authorize('list'), route(listRoute(state, state.trashed)));
     router.post('/trash/:id/restore', guard, ...authorize('restore'), route(restoreRoute(state)));

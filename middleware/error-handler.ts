@@ -1,6 +1,12 @@
 // Renders every error as RFC 9457 problem+json; client errors say what is wrong, server errors say nothing.
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { NotFoundError, PayloadTooLargeError, PortcullisError, ValidationError } from '../src/errors.js';
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  PortcullisError,
+  ValidationError,
+  type FieldProblem,
+} from '../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
 
@@ -17,7 +23,7 @@ export interface ProblemDetails {
   instance?: string;
   code: string;
   requestId: string;
-  errors?: { field: string; message: string; code?: string }[];
+  errors?: FieldProblem[];
 }
 
 /** Answers every unmatched route with a 404 problem. Mount after all routes. */

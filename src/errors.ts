@@ -5,6 +5,8 @@ export interface FieldProblem {
   field: string;
   message: string;
   code?: string;
+  /** In a batch, the position (from 0) of the record the problem is about. */
+  index?: number;
 }
 
 export interface PortcullisErrorOptions {

@@ -18,6 +18,7 @@ import type { RequestHandler } from 'express';
 import { describerOf, type Describer, type RouterDescription } from '../openapi/describe.js';
 import type { Visibility } from '../../src/pii/visibility.js';
 import type { CrudState } from './state.js';
+import { DEFAULT_MAX_BATCH_RECORDS } from './batch.js';
 
 /** What the list route refuses a querystring with. */
 const LIST_CODES = [
@@ -197,6 +198,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         { requestBody: { required: true, content: json(ref(names.create)) } },
       ),
     };
+    paths['/batch'] = { post: batchOperation(operation, resource, names, options.maxBatchRecords) };
     if (state.softDelete) {
       paths['/trash'] = { get: list('trash', `List trashed ${resource}`, listRefs) };
       paths['/trash/{id}/restore'] = {
@@ -380,4 +382,47 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
       tags: [{ name: resource, description: `The ${resource} records you may see, with your permissions applied.` }],
     };
   }
+}
+
+/** `POST /batch`: the create schema in a `records` list, all or nothing. */
+function batchOperation(
+  operation: (
+    action: CrudAction,
+    id: string,
+    summary: string,
+    responses: Record<string, OpenApiResponse>,
+    codes: ProblemCodes,
+    extra?: Partial<OpenApiOperation>,
+  ) => OpenApiOperation,
+  resource: string,
+  names: { record: string; create: string },
+  maxRecords = DEFAULT_MAX_BATCH_RECORDS,
+): OpenApiOperation {
+  const list = (items: JsonSchema): JsonSchema => ({
+    type: 'object',
+    properties: { records: { type: 'array', items, minItems: 1, maxItems: maxRecords } },
+    required: ['records'],
+    additionalProperties: false,
+  });
+  return operation(
+    'create',
+    'batch',
+    `Create up to ${maxRecords} ${resource} records, all or nothing`,
+    {
+      201: {
+        description: 'Every record was created; they are answered in the order sent.',
+        content: json(list(ref(names.record))),
+      },
+    },
+    mergeCodes(WRITE_BODY, {
+      400: ['validation.batch', 'validation.batch_size'],
+      403: ['forbidden.record_scope'],
+      409: ['conflict'],
+    }),
+    {
+      description:
+        'Every record is checked first; a 400 lists every problem of every record (`errors[].index` is the position of the record). Nothing is stored unless every record is.',
+      requestBody: { required: true, content: json(list(ref(names.create))) },
+    },
+  );
 }

@@ -84,8 +84,10 @@ export interface CrudRouterOptions {
   searchChunkSize?: number;
   /** Most values returned by `GET /unique/:field`. Default 1000. */
   maxUniqueValues?: number;
-  /** JSON body size limit. Default `100kb`. */
+  /** JSON body size limit (a batch's whole body included). Default `100kb`. */
   bodyLimit?: string | number;
+  /** Most records in one `POST /batch` (`BATCH_MAX_RECORDS`). Default 100. */
+  maxBatchRecords?: number;
 }
 
 export const optionNames: readonly (keyof CrudRouterOptions)[] = [
@@ -113,6 +115,7 @@ export const optionNames: readonly (keyof CrudRouterOptions)[] = [
   'searchChunkSize',
   'maxUniqueValues',
   'bodyLimit',
+  'maxBatchRecords',
 ];
 
 const RESOURCE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -146,7 +149,14 @@ export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
       'must implement the RecordStore contract (find, get, insert, replace, remove, ...)',
     );
   }
-  for (const name of ['defaultLimit', 'maxLimit', 'maxSearchValues', 'searchChunkSize', 'maxUniqueValues'] as const)
+  for (const name of [
+    'defaultLimit',
+    'maxLimit',
+    'maxSearchValues',
+    'searchChunkSize',
+    'maxUniqueValues',
+    'maxBatchRecords',
+  ] as const)
     integer(options, name, 1);
   integer(options, 'maxOffset', 0);
   for (const name of ['authorize', 'unmask', 'history'] as const) fn(options, name);

@@ -32,7 +32,7 @@ function serverFields(state: CrudState): Set<string> {
 }
 
 /** The record's own fields: no id, version or trash marker. */
-function fieldsOf(record: StoredRecord): Record<string, unknown> {
+export function fieldsOf(record: StoredRecord): Record<string, unknown> {
   const { id: _id, [VERSION_FIELD]: _version, [DELETED_FIELD]: _deleted, ...fields } = record;
   return fields;
 }
@@ -101,7 +101,7 @@ function withoutHiddenNames(problems: FieldProblem[], hidden: ReadonlySet<string
   return visible;
 }
 
-function outsideScope(): ForbiddenError {
+export function outsideScope(): ForbiddenError {
   return new ForbiddenError('The record would fall outside the records you may access.', {
     code: 'forbidden.record_scope',
   });
@@ -111,24 +111,45 @@ function notFound(state: CrudState, id: string): NotFoundError {
   return new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
 }
 
+/**
+ * A new record as the create and batch routes check it: the body's keys, the validators and the store's
+ * schema, every problem at once; else the record to store, with its timestamps (`now`).
+ */
+export async function checkNewRecord(
+  state: CrudState,
+  body: Record<string, unknown>,
+  hidden: ReadonlySet<string>,
+  now: Date,
+): Promise<{ problems: FieldProblem[]; record: Record<string, unknown> }> {
+  const problems = bodyProblems(state, body, hidden);
+  if (problems.length > 0) return { problems, record: {} };
+  problems.push(...(await runValidators(state.options.validators, body, undefined)));
+  const prepared = await state.store.prepare(body);
+  problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
+  const record = state.timestamps ? { ...prepared.record, createdAt: now, updatedAt: now } : prepared.record;
+  return { problems, record };
+}
+
+/** Whether a new record falls inside the records the caller may create: permission filters and ABAC guard. */
+export function creatable(state: CrudState, req: Request): (record: Record<string, unknown>, id: string) => boolean {
+  const inScope = toPredicate(
+    and(state.compiler.permissionFilter(permissionsOf(req)?.filters), recordFilter(state, req, 'create')),
+  );
+  return (record, id) => inScope({ ...record, [state.compiler.idField]: id });
+}
+
 export function createRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const body = objectBody(req.body);
-    const permissions = permissionsOf(req);
-    const hidden = hiddenFields(permissions);
-    const problems = bodyProblems(state, body, hidden);
-    throwProblems(problems);
-    problems.push(...(await runValidators(state.options.validators, body, undefined)));
-    const prepared = await state.store.prepare(body);
-    problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
-    throwProblems(problems);
-    const now = new Date(state.now());
-    const record = state.timestamps ? { ...prepared.record, createdAt: now, updatedAt: now } : prepared.record;
-    const id = state.store.newId();
-    const inScope = toPredicate(
-      and(state.compiler.permissionFilter(permissions?.filters), recordFilter(state, req, 'create')),
+    const { problems, record } = await checkNewRecord(
+      state,
+      body,
+      hiddenFields(permissionsOf(req)),
+      new Date(state.now()),
     );
-    if (!inScope({ ...record, [state.compiler.idField]: id })) throw outsideScope();
+    throwProblems(problems);
+    const id = state.store.newId();
+    if (!creatable(state, req)(record, id)) throw outsideScope();
     const created = await state.store.insert(id, record);
     audit(req, state, { action: 'CREATE', resourceId: id, after: fieldsOf(created) });
     res.status(201);

@@ -15,6 +15,24 @@ export interface AuditEventDraft {
   skip?: boolean;
   /** Anything else handlers want on the event. */
   extra: Record<string, unknown>;
+  /**
+   * Set by a route that changed several records in one request (a batch): `auditTrail()` then records one
+   * event per entry instead of one for the request, each with the request's principal, decision, status and
+   * request id, and the entry's record id, changes, body and extra data.
+   */
+  records?: AuditRecordDraft[];
+}
+
+/** One record's part of a request that changed several. */
+export interface AuditRecordDraft {
+  /** Default: the request's action. */
+  action?: string;
+  resourceId: string;
+  before?: Record<string, unknown>;
+  after?: Record<string, unknown>;
+  /** The part of the request body about this record (recorded when `captureBody` is on). */
+  body?: unknown;
+  extra?: Record<string, unknown>;
 }
 
 declare module '../context.js' {

@@ -108,6 +108,13 @@ export const coreVariables = defineVariables({
     default: 64,
     description: 'Deepest nesting of arrays and objects in a JSON body (`{}` is one level); deeper ones get 400.',
   }),
+  BATCH_MAX_RECORDS: integerVar({
+    min: 1,
+    max: 10_000,
+    default: 100,
+    description:
+      'Most records in one `POST /<resource>/batch` of a CRUD router; larger batches get 400 `validation.batch_size` (the whole body also counts against `BODY_LIMIT`).',
+  }),
   SHUTDOWN_TIMEOUT: durationVar({
     default: 10_000,
     description:

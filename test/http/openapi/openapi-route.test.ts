@@ -77,6 +77,7 @@ describe('openApiDocument and openApiRoute', function () {
     expect(Object.keys(document.paths).sort()).to.deep.equal(
       [
         '/people',
+        '/people/batch',
         '/people/name/{value}',
         '/people/search/{key}',
         '/people/unique/{field}',
