@@ -101,6 +101,13 @@ export default tseslint.config(
     folders: ['stores/mongodb', 'stores/redis', 'stores/connections', 'stores/create-stores'],
     message: 'The root entry loads no driver: MongoDB and Redis live in portcullis/mongodb, portcullis/redis.',
   }),
+  // createPortcullis is in the root: it reaches the backends only through createStores' dynamic imports.
+  boundary({
+    files: ['app/**/*.ts'],
+    packages: drivers,
+    folders: ['stores/mongodb', 'stores/redis', 'stores/connections'],
+    message: 'app/ is in the root entry: no driver, and the backends only through createStores.',
+  }),
   {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-unused-expressions': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },

@@ -1,64 +1,38 @@
 // `portcullis/stores`: builds every store kind on the backend the configuration picks, sharing one connection
 // per server. The MongoDB and Redis backends load only when configured; the types name both drivers'.
-import type { Connection } from 'mongoose';
 import { resolveBackend, storeKinds, type Config } from '../src/config/index.js';
 import type { Backend, StoreKind } from '../src/config/store-kinds.js';
-import type { ManagedStore, StoreHealth } from '../src/contracts/lifecycle.js';
+import type { ManagedStore } from '../src/contracts/lifecycle.js';
 import type { AuditStore } from '../src/contracts/audit.js';
-import type { ReliabilityQueue } from '../src/contracts/queue.js';
+import type { Connections, HealthReport, Stores } from '../src/contracts/store-set.js';
 import type { SessionStore } from '../src/contracts/sessions.js';
 import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { QuotaStore, RateLimitStore } from '../src/contracts/rate-limit.js';
 import type { PolicyChangeFeed, PolicyStore } from '../src/contracts/policies.js';
 import { ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
-import { recordStoreFactory, type RecordStoreFactory } from './records-factory.js';
+import { recordStoreFactory } from './records-factory.js';
 // The MongoDB and Redis backends (and so their drivers) are loaded only when a server is configured, so that
 // an application on memory stores never loads a driver.
 import type * as MongoBackend from './mongodb/index.js';
 import type * as RedisBackend from './redis/index.js';
 import type { RedisClient } from './redis/client.js';
+// Types only: the drivers' types for `Stores.connections` (these modules load nothing at run time).
+import './mongodb/connection-type.js';
+import './redis/connection-type.js';
 import { MemoryAuditStore } from './memory/audit.js';
 import { MemorySessionStore } from './memory/sessions.js';
 import { MemoryPolicyStore } from './memory/policies.js';
 import { MemoryPrincipalStore } from './memory/principals.js';
 import { MemoryQuotaStore, MemoryRateLimitStore } from './memory/rate-limit.js';
 
-export interface Connections {
-  mongodb?: Connection;
-  /** One Redis server, or a `Cluster` when `REDIS_CLUSTER_NODES` is set. */
-  redis?: RedisClient;
-}
-
-export interface HealthReport {
-  status: 'up' | 'down';
-  servers: Partial<Record<'mongodb' | 'redis', StoreHealth>>;
-  stores: Partial<Record<StoreKind, StoreHealth>>;
-}
-
-export interface Stores {
-  /** The backend each store kind runs on. */
-  readonly backends: Readonly<Record<StoreKind, Backend>>;
-  /** The shared server connections, for stores and routers that need a client (e.g. mongoose models). */
-  readonly connections: Connections;
-  readonly sessions: SessionStore;
-  /** A records store per resource on the RECORDS backend, from a field declaration (cached by resource). */
-  readonly records: RecordStoreFactory;
-  /** Users, groups and API keys; behind the shared Redis cache when REDIS_URL is set. */
-  readonly principals: PrincipalStore;
-  readonly rateLimit: RateLimitStore;
-  /** Quota counters, on the rate-limit backend. */
-  readonly quotas: QuotaStore;
-  readonly audit: AuditStore;
-  /** The Redis fallback queue for audit events, when Redis is configured and is not the audit store itself. */
-  readonly auditQueue?: ReliabilityQueue;
-  /** ABAC policies; wrap in a `PolicyMirror` for in-memory decisions kept in sync across processes. */
-  readonly policies: PolicyStore & PolicyChangeFeed;
-  /** Pings every configured server; a kind is down when its server is. */
-  health(): Promise<HealthReport>;
-  /** Closes every store, then the connections this factory opened. */
-  close(): Promise<void>;
-}
+export type {
+  Connections,
+  HealthReport,
+  Stores,
+  RecordStoreFactory,
+  RecordStoreOptions,
+} from '../src/contracts/store-set.js';
 
 export interface CreateStoresOptions {
   logger?: Logger;

@@ -2,20 +2,9 @@
 import type { Connection } from 'mongoose';
 import type { Backend } from '../src/config/store-kinds.js';
 import type { RecordStore } from '../src/contracts/records.js';
-import type { SchemaInput } from '../src/filter/schema.js';
+import type { RecordStoreFactory } from '../src/contracts/store-set.js';
 import { MemoryRecordStore } from './memory/records.js';
 import type * as MongoBackend from './mongodb/index.js';
-
-export interface RecordStoreOptions {
-  /** Prefix of generated ids, e.g. `acc_`. Default none. */
-  idPrefix?: string;
-  /** MongoDB collection name. Default: the resource name. */
-  collection?: string;
-  /** Paths stored without a declaration (e.g. blind-index fields). Default none. */
-  extraPaths?: readonly string[];
-}
-
-export type RecordStoreFactory = (resource: string, fields: SchemaInput, options?: RecordStoreOptions) => RecordStore;
 
 /**
  * Builds one store per resource (cached by name) from a field declaration: an in-memory collection, or a

@@ -7,3 +7,4 @@ export type * from './records.js';
 export type * from './audit.js';
 export type * from './queue.js';
 export type * from './policies.js';
+export type * from './store-set.js';

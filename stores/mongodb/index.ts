@@ -1,4 +1,6 @@
 // `portcullis/mongodb`: the MongoDB stores and helpers; each store takes a connected mongoose connection.
+// Gives `Stores.connections.mongodb` its mongoose type.
+import './connection-type.js';
 export { MongoSessionStore, type MongoSessionStoreOptions } from './sessions.js';
 export { MongoPolicyStore, type MongoPolicyStoreOptions } from './policies.js';
 export { connectMongo, mongoHealth, type MongoConnectOptions } from '../connections/mongodb.js';

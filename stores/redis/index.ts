@@ -1,4 +1,6 @@
 // `portcullis/redis`: the Redis stores and helpers; each store takes a connected ioredis client.
+// Gives `Stores.connections.redis` its ioredis type.
+import './connection-type.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './sessions.js';
 export { RedisPolicyStore, type RedisPolicyStoreOptions } from './policies.js';
 export { connectRedis, redisHealth, type RedisConnectOptions } from '../connections/redis.js';
