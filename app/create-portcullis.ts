@@ -199,6 +199,9 @@ function assemble(parts: Parts): Portcullis {
         maxBatchRecords: config.BATCH_MAX_RECORDS,
         ...(config.CURSOR_SECRET ? { cursorSecret: config.CURSOR_SECRET } : {}),
         ...rest,
+        ...(rest.privacy
+          ? { privacy: { ...rest.privacy, default: rest.privacy.default ?? config.PRIVACY_DEFAULT } }
+          : {}),
         authorize: (action) => can(action, resource),
       });
     },

@@ -65,6 +65,8 @@ export function crudRouter(input: CrudRouterOptions): CrudRouter {
       handlers = [];
       const scope = state.scopes[action];
       if (scope !== undefined) handlers.push(requireScope(scope));
+      // The caller's memberships before authorize: its policies see them as the subject's privacyRoles.
+      if (state.privacy) handlers.push(state.privacy.load(action));
       if (options.authorize) {
         const handler = options.authorize(`${options.resource}:${action}`);
         if (typeof handler !== 'function')

@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import type { Guard } from '../../src/abac/guard.js';
 import type { CrudAction } from '../../src/auth/scopes.js';
 import { AuthenticationError, ConfigError, ForbiddenError } from '../../src/errors.js';
-import { matchAll, type FilterNode } from '../../src/filter/index.js';
+import { and, matchAll, type FilterNode } from '../../src/filter/index.js';
 import { subjectOf } from '../authorize.js';
 import { requireClientAddress } from '../client-address.js';
 import { contextOf } from '../context.js';
@@ -39,12 +39,18 @@ function unfilterable(detail: string): ForbiddenError {
   );
 }
 
+/** The records the caller may perform `action` on: the guard's and the privacy rule's, as one filter. */
+export function recordFilter(state: CrudState, req: Request, action: CrudAction): FilterNode {
+  const privacy = state.privacy?.filter(req, action) ?? matchAll;
+  return and(guardFilter(state, req, action), privacy);
+}
+
 /**
- * The records the caller may perform `action` on (`<resource>:<action>`), as a filter; `matchAll` without
- * a guard. The inquiry is authorize()'s: the principal's subject, `{ ip, time }` as the context, and the
+ * The records the guard allows the caller to perform `action` on (`<resource>:<action>`), as a filter;
+ * `matchAll` without a guard. The inquiry is authorize()'s: the principal's subject, `{ ip, time }` as the context, and the
  * record (as the store returns it) as the resource.
  */
-export function recordFilter(state: CrudState, req: Request, action: CrudAction): FilterNode {
+function guardFilter(state: CrudState, req: Request, action: CrudAction): FilterNode {
   const guard = state.options.guard;
   if (!guard) return matchAll;
   let cached = filters.get(req);
@@ -55,7 +61,7 @@ export function recordFilter(state: CrudState, req: Request, action: CrudAction)
     throw new AuthenticationError('Authentication required.', { code: 'authentication.required' });
   }
   const query = guard.queryFor(
-    subjectOf(principal),
+    subjectOf(principal, req),
     `${state.resource}:${action}`,
     {},
     { ip: requireClientAddress(req), time: state.now() },

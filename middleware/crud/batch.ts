@@ -67,7 +67,7 @@ export function batchRoute(state: CrudState, maxRecords: number) {
         );
         continue;
       }
-      const checked = await checkNewRecord(state, item as Record<string, unknown>, hidden, now);
+      const checked = await checkNewRecord(state, req, item as Record<string, unknown>, hidden, now);
       problems.push(...checked.problems.map((problem) => atIndex(index, problem)));
       records.push({ id: state.store.newId(), record: checked.record });
     }

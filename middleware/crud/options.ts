@@ -8,6 +8,7 @@ import type { Masker, UnmaskGrant } from '../../src/pii/masker.js';
 import type { BlindIndexer } from '../../src/pii/blind-index.js';
 import type { Guard } from '../../src/abac/guard.js';
 import { validateGuard } from './abac.js';
+import type { PrivacyOptions } from './privacy.js';
 
 /**
  * scoutr-style field validator: `true`/`false`, or `{ result, message }`; may be async. It sees the record as
@@ -67,6 +68,11 @@ export interface CrudRouterOptions {
    */
   guard?: Guard;
   /**
+   * Record-level privacy (apicrud's): each record's privacy level, owner and membership resource decide who
+   * reads it, inside the store query. Default none. See docs/privacy.md.
+   */
+  privacy?: PrivacyOptions;
+  /**
    * The credential scope each action needs (403 `forbidden.scope` without it), replacing the default
    * `<resource>:read` (list, read), `<resource>:write` (create, update, restore) and `<resource>:delete`
    * (delete, purge) action by action; `false` for an action (or for all) needs none.
@@ -107,6 +113,7 @@ export const optionNames: readonly (keyof CrudRouterOptions)[] = [
   'validators',
   'authorize',
   'guard',
+  'privacy',
   'scopes',
   'masker',
   'unmask',

@@ -19,6 +19,7 @@ import type { CrudAction } from '../../src/auth/scopes.js';
 import { scopeDenial } from '../authorize-endpoint.js';
 import { crudScopes, type CrudRouterOptions } from './options.js';
 import { recordFilter } from './abac.js';
+import { createPrivacy, type CrudPrivacy } from './privacy.js';
 import { createPresenter, type Presenter } from './present.js';
 import { createVisibilityModel, type Visibility, type VisibilityModel } from '../../src/pii/visibility.js';
 
@@ -43,6 +44,8 @@ export interface CrudState {
   trashed: FilterNode;
   /** The credential scope each action needs (`undefined`: none). */
   scopes: Readonly<Record<CrudAction, string | undefined>>;
+  /** Record-level privacy, when the `privacy` option is given. */
+  privacy: CrudPrivacy | undefined;
   /** Runs the scope check and the authorize guard of `action`, when one is configured, inside a handler. */
   authorizeInline(action: CrudAction, req: Request, res: Response): Promise<void>;
 }
@@ -103,6 +106,7 @@ export function createState(options: CrudRouterOptions, now: Clock = systemClock
     live: liveNode,
     trashed: trashedNode,
     scopes,
+    privacy: createPrivacy(options.privacy, store, compiler, blindIndex),
     async authorizeInline(action, req, res) {
       const scope = scopes[action];
       const denial = scope === undefined ? undefined : scopeDenial(req, scope);

@@ -112,17 +112,25 @@ function notFound(state: CrudState, id: string): NotFoundError {
 }
 
 /**
- * A new record as the create and batch routes check it: the body's keys, the validators and the store's
- * schema, every problem at once; else the record to store, with its timestamps (`now`).
+ * A new record as the create and batch routes check it: the body's keys, the privacy fields (owner set to
+ * the caller), the validators and the store's schema, every problem at once; else the record to store, with
+ * its timestamps (`now`).
  */
 export async function checkNewRecord(
   state: CrudState,
-  body: Record<string, unknown>,
+  req: Request,
+  input: Record<string, unknown>,
   hidden: ReadonlySet<string>,
   now: Date,
 ): Promise<{ problems: FieldProblem[]; record: Record<string, unknown> }> {
-  const problems = bodyProblems(state, body, hidden);
+  const problems = bodyProblems(state, input, hidden);
   if (problems.length > 0) return { problems, record: {} };
+  let body = input;
+  if (state.privacy) {
+    const owned = state.privacy.create(req, input);
+    body = owned.record;
+    problems.push(...owned.problems);
+  }
   problems.push(...(await runValidators(state.options.validators, body, undefined)));
   const prepared = await state.store.prepare(body);
   problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
@@ -143,6 +151,7 @@ export function createRoute(state: CrudState) {
     const body = objectBody(req.body);
     const { problems, record } = await checkNewRecord(
       state,
+      req,
       body,
       hiddenFields(permissionsOf(req)),
       new Date(state.now()),
@@ -206,6 +215,7 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
             errors: forbidden,
           });
       }
+      if (state.privacy) next = state.privacy.update(req, current, next, mode);
       // Validated on the merge of the version read here; `replace` below is conditional on that version, so
       // the state validated is the state stored (a concurrent write makes it fail and the loop re-reads).
       const problems = await runValidators(state.options.validators, next, fieldsOf(existing));

@@ -1,4 +1,5 @@
 // Variables of the process, the servers and the store selection.
+import { PRIVACY_LEVELS } from '../../auth/privacy.js';
 import { hostValue, trustProxyValue, type TrustProxy } from '../network.js';
 import { storeKinds, type StoreKind } from '../store-kinds.js';
 import {
@@ -125,6 +126,12 @@ export const coreVariables = defineVariables({
     minLength: 32,
     description:
       'Secret the CRUD list cursors are encrypted with (AES-256-GCM); the same on every process. Unset: a random one per process, so a cursor works only in the process that made it.',
+  }),
+  PRIVACY_DEFAULT: enumVar({
+    values: [...PRIVACY_LEVELS],
+    default: 'secret',
+    description:
+      'The privacy of a record created without one (and of a stored record without one) in CRUD routers with `privacy`: `secret` is read by its owner alone, `public` by everyone, `invitee` / `member` / `manager` by that level and above of its membership resource.',
   }),
   ADMIN_API_KEY: stringVar({
     secret: true,

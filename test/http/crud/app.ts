@@ -52,8 +52,9 @@ export async function buildApp(
   {
     idPrefix,
     encryption,
+    fields = schema,
     ...options
-  }: Partial<CrudRouterOptions> & { idPrefix?: string; encryption?: FieldEncryption } = {},
+  }: Partial<CrudRouterOptions> & { idPrefix?: string; encryption?: FieldEncryption; fields?: SchemaInput } = {},
   configure?: (app: Express) => void,
 ): Promise<TestApp> {
   let current: EffectivePermissions | undefined;
@@ -73,7 +74,7 @@ export async function buildApp(
   if (backend === 'mongodb') {
     const connection = await sharedMongo();
     const name = uniqueName('crud_http');
-    const model = connection.model(name, mongooseSchemaFor(schema), name);
+    const model = connection.model(name, mongooseSchemaFor(fields), name);
     store = new MongoRecordStore({ model, ...common });
     cleanup = async () => {
       await connection.dropCollection(name).catch(() => false);
@@ -81,7 +82,7 @@ export async function buildApp(
       return undefined;
     };
   } else {
-    store = new MemoryRecordStore({ schema, ...common });
+    store = new MemoryRecordStore({ schema: fields, ...common });
   }
   const router = crudRouter({
     resource: 'people',

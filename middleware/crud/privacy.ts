@@ -1,0 +1,315 @@
+// Record-level privacy for crudRouter (apicrud's RBAC-with-privacy): the caller's memberships are read once per
+// request, before `authorize`, and the privacy rule is ANDed into every store query with the other record
+// filters; writes may not give a record to someone else or attach it to a membership resource the caller is
+// not in.
+import { isDeepStrictEqual } from 'node:util';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  impliedRoles,
+  isPrivacyLevel,
+  manageFilter,
+  membershipsOf,
+  PRIVACY_LEVELS,
+  readFilter,
+  type MembershipLevel,
+  type MembershipSource,
+  type PrivacyCaller,
+  type PrivacyFields,
+  type PrivacyLevel,
+} from '../../src/auth/privacy.js';
+import type { Principal } from '../../src/auth/principal.js';
+import type { CrudAction } from '../../src/auth/scopes.js';
+import type { RecordStore } from '../../src/contracts/records.js';
+import { AuthenticationError, ConfigError, ForbiddenError, type FieldProblem } from '../../src/errors.js';
+import type { FilterNode, QueryCompiler } from '../../src/filter/index.js';
+import { isSafePath, type CompiledSchema } from '../../src/filter/schema.js';
+import type { BlindIndexer } from '../../src/pii/blind-index.js';
+import { checkOptions, integerOption } from '../../src/options.js';
+import { contextOf } from '../context.js';
+import { describeGuard } from '../openapi/describe.js';
+import { throwProblems } from './body.js';
+
+export interface PrivacyMembershipOptions {
+  /** The membership resource's name in the implied roles (`list` → `list-<id>-member`): letters, digits, `_`. */
+  resource: string;
+  /** The field of a record holding its membership resource's id (apicrud's `attr`, e.g. `listId`). */
+  field: string;
+  /** The membership records: one per principal and resource, with the level. */
+  store: RecordStore;
+  /** Field of a membership record holding the principal id. Default `principalId`. */
+  principalField?: string;
+  /** Field of a membership record holding the resource id. Default `<resource>Id`. */
+  resourceField?: string;
+  /** Field of a membership record holding the level: `invitee`, `member` or `manager`. Default `level`. */
+  levelField?: string;
+  /** When set, only membership records whose value in this field is `active` count. Default none. */
+  statusField?: string;
+  /** Most memberships a principal may have (read in one query); more is 403 `forbidden.membership_limit`. Default 1000. */
+  limit?: number;
+}
+
+export interface PrivacyOptions {
+  /** The field of a record holding its privacy level. Default `privacy`. */
+  field?: string;
+  /** The field holding the owner's principal id, set by the server on create. Default `owner`. */
+  ownerField?: string;
+  /** The privacy of a record created without one, and of a stored record without one. Default `secret` (`PRIVACY_DEFAULT`). */
+  default?: PrivacyLevel;
+  /** Who is a member, invitee or manager of what. Default none: only the owner, and everyone for `public`. */
+  membership?: PrivacyMembershipOptions;
+  /** Callers who read and manage every record and may set any owner (apicrud's admin). Default none. */
+  exempt?: (principal: Principal) => boolean;
+}
+
+export interface CrudPrivacy {
+  /**
+   * Reads the caller's memberships once per request (one store query); runs before `authorize` on every route
+   * (`action` only says which problems the route's OpenAPI description lists).
+   */
+  load(action: CrudAction): RequestHandler;
+  /** The privacy rule for `action`: read for list, read and create; manage for the writes. */
+  filter(req: Request, action: CrudAction): FilterNode;
+  /**
+   * A new record: the owner set to the caller, the default privacy, the membership resource checked; a bad
+   * value is a problem, a record for someone else or another's list a 403 (for a whole batch).
+   */
+  create(req: Request, body: Record<string, unknown>): { record: Record<string, unknown>; problems: FieldProblem[] };
+  /** An update's new state: owner kept, privacy and membership resource checked. */
+  update(
+    req: Request,
+    current: Record<string, unknown>,
+    next: Record<string, unknown>,
+    mode: 'patch' | 'put',
+  ): Record<string, unknown>;
+}
+
+const OPTION_NAMES = ['field', 'ownerField', 'default', 'membership', 'exempt'];
+const MEMBERSHIP_NAMES = [
+  'resource',
+  'field',
+  'store',
+  'principalField',
+  'resourceField',
+  'levelField',
+  'statusField',
+  'limit',
+];
+const RESOURCE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const MAX_ID_LENGTH = 256;
+
+function fieldName(option: string, value: unknown, fallback: string): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !isSafePath(value)) throw new ConfigError(option, 'must be a plain field path');
+  return value;
+}
+
+/** The field must be a declared scalar of one of `types` in `schema`. */
+function declared(option: string, schema: CompiledSchema, path: string, types: readonly string[]): void {
+  const field = schema.field(path);
+  if (schema.open) return;
+  if (!field) throw new ConfigError(option, `"${path}" is not a field of the store`);
+  if (field.array || !types.includes(field.type)) {
+    throw new ConfigError(option, `"${path}" must be a single ${types.join(' or ')} field`);
+  }
+}
+
+function notEncrypted(option: string, blindIndex: BlindIndexer | undefined, path: string): void {
+  if (blindIndex?.isEncrypted(path)) {
+    throw new ConfigError(option, `"${path}" is encrypted; the privacy rule must compare it in the store query`);
+  }
+}
+
+function membershipSource(
+  option: string,
+  input: PrivacyMembershipOptions,
+): MembershipSource & { resource: string; field: string } {
+  const options = checkOptions('privacy.membership', input, MEMBERSHIP_NAMES, { path: option });
+  if (typeof options.resource !== 'string' || !RESOURCE.test(options.resource)) {
+    throw new ConfigError(`${option}.resource`, 'must be a name of letters, digits and "_" (e.g. "list")');
+  }
+  const store = options.store;
+  if (typeof store?.find !== 'function' || typeof store.schema?.field !== 'function') {
+    throw new ConfigError(`${option}.store`, 'must implement the RecordStore contract');
+  }
+  if (options.field === undefined)
+    throw new ConfigError(`${option}.field`, 'is required: the record field naming its resource');
+  const source = {
+    resource: options.resource,
+    field: fieldName(`${option}.field`, options.field, ''),
+    store,
+    principalField: fieldName(`${option}.principalField`, options.principalField, 'principalId'),
+    resourceField: fieldName(`${option}.resourceField`, options.resourceField, `${options.resource}Id`),
+    levelField: fieldName(`${option}.levelField`, options.levelField, 'level'),
+    ...(options.statusField !== undefined
+      ? { statusField: fieldName(`${option}.statusField`, options.statusField, 'status') }
+      : {}),
+    limit: integerOption(`${option}.limit`, options.limit, { fallback: 1000, min: 1, max: 100_000 }),
+  };
+  declared(`${option}.principalField`, store.schema, source.principalField, ['string', 'objectId']);
+  declared(`${option}.resourceField`, store.schema, source.resourceField, ['string', 'objectId']);
+  declared(`${option}.levelField`, store.schema, source.levelField, ['string']);
+  if (source.statusField !== undefined) declared(`${option}.statusField`, store.schema, source.statusField, ['string']);
+  return source;
+}
+
+function ownerProblem(detail: string): ForbiddenError {
+  return new ForbiddenError(detail, { code: 'forbidden.privacy_owner' });
+}
+
+/** Builds the privacy rule of a router from its options, checking them once; undefined without `privacy`. */
+export function createPrivacy(
+  input: PrivacyOptions | undefined,
+  store: RecordStore,
+  compiler: QueryCompiler,
+  blindIndex: BlindIndexer | undefined,
+): CrudPrivacy | undefined {
+  if (input === undefined) return undefined;
+  const options = checkOptions('privacy', input, OPTION_NAMES, { path: 'crudRouter.privacy' });
+  const fields: PrivacyFields = {
+    privacy: fieldName('crudRouter.privacy.field', options.field, 'privacy'),
+    owner: fieldName('crudRouter.privacy.ownerField', options.ownerField, 'owner'),
+  };
+  const fallback = options.default ?? 'secret';
+  if (!isPrivacyLevel(fallback)) {
+    throw new ConfigError('crudRouter.privacy.default', `must be one of ${PRIVACY_LEVELS.join(', ')}`);
+  }
+  if (options.exempt !== undefined && typeof options.exempt !== 'function') {
+    throw new ConfigError('crudRouter.privacy.exempt', 'must be a function of the principal');
+  }
+  const source = options.membership && membershipSource('crudRouter.privacy.membership', options.membership);
+  if (source) fields.membership = source.field;
+  declared('crudRouter.privacy.field', store.schema, fields.privacy, ['string']);
+  declared('crudRouter.privacy.ownerField', store.schema, fields.owner, ['string', 'objectId']);
+  notEncrypted('crudRouter.privacy.field', blindIndex, fields.privacy);
+  notEncrypted('crudRouter.privacy.ownerField', blindIndex, fields.owner);
+  if (fields.membership !== undefined) {
+    declared('crudRouter.privacy.membership.field', store.schema, fields.membership, ['string', 'objectId']);
+    notEncrypted('crudRouter.privacy.membership.field', blindIndex, fields.membership);
+  }
+  const exempt = options.exempt;
+  const conditions = (filters: Parameters<QueryCompiler['permissionFilter']>[0]) => compiler.permissionFilter(filters);
+  const callers = new WeakMap<Request, PrivacyCaller>();
+  const filters = new WeakMap<Request, { read?: FilterNode; manage?: FilterNode }>();
+
+  function callerOf(req: Request): PrivacyCaller {
+    const caller = callers.get(req);
+    // Every route loads the caller before its handler; reaching here without is a wiring bug, never "no rule".
+    if (!caller) throw new Error('crudRouter privacy: the caller was not loaded for this request');
+    return caller;
+  }
+
+  async function loadCaller(req: Request): Promise<void> {
+    if (callers.has(req)) return;
+    const context = contextOf(req);
+    const principal = context.principal;
+    const id = principal && principal.kind !== 'anonymous' ? principal.id : undefined;
+    const isExempt = principal !== undefined && exempt !== undefined && exempt(principal) === true;
+    const memberships = new Map<string, MembershipLevel>();
+    if (source && id !== undefined) {
+      const found = await membershipsOf(source, id);
+      for (const membership of found) memberships.set(membership.id, membership.level);
+      context.privacyRoles = impliedRoles(source.resource, found);
+    }
+    callers.set(req, { id, memberships, exempt: isExempt });
+  }
+
+  /** The membership resource a write attaches the record to: a plain id the caller belongs to. */
+  function checkTarget(
+    membership: { field: string; resource: string },
+    caller: PrivacyCaller,
+    target: unknown,
+    problems: FieldProblem[],
+  ): void {
+    if (target === undefined || target === null) return;
+    if (typeof target !== 'string' || target.length === 0 || target.length > MAX_ID_LENGTH) {
+      problems.push({
+        field: membership.field,
+        code: 'validation.privacy_membership',
+        message: `"${membership.field}" must be the id of a ${membership.resource}.`,
+      });
+      return;
+    }
+    if (!caller.exempt && !caller.memberships.has(target)) {
+      throw new ForbiddenError(`You are not in ${membership.resource} ${target.slice(0, 64)}.`, {
+        code: 'forbidden.privacy_membership',
+      });
+    }
+  }
+
+  function checkPrivacy(record: Record<string, unknown>, problems: FieldProblem[]): void {
+    const value = record[fields.privacy];
+    if (value === undefined || value === null) record[fields.privacy] = fallback;
+    else if (!isPrivacyLevel(value)) {
+      problems.push({
+        field: fields.privacy,
+        code: 'validation.privacy',
+        message: `"${fields.privacy}" must be one of ${PRIVACY_LEVELS.join(', ')}.`,
+      });
+    }
+  }
+
+  return {
+    load(action) {
+      const handler = function portcullisCrudPrivacy(req: Request, _res: Response, next: NextFunction) {
+        loadCaller(req).then(() => next(), next);
+      };
+      const writes = action === 'create' || action === 'update';
+      return describeGuard(handler, {
+        ...(writes ? { 400: ['validation.fields'], 401: ['authentication.required'] } : {}),
+        403: [
+          'forbidden.membership_limit',
+          ...(writes ? ['forbidden.privacy_owner', 'forbidden.privacy_membership'] : []),
+        ],
+      });
+    },
+    filter(req, action) {
+      const kind = action === 'list' || action === 'read' || action === 'create' ? 'read' : 'manage';
+      let cached = filters.get(req);
+      if (!cached) filters.set(req, (cached = {}));
+      const hit = cached[kind];
+      if (hit) return hit;
+      const caller = callerOf(req);
+      const filter =
+        kind === 'read'
+          ? readFilter(fields, fallback, caller, conditions)
+          : manageFilter(fields, fallback, caller, conditions);
+      cached[kind] = filter;
+      return filter;
+    },
+    create(req, body) {
+      const caller = callerOf(req);
+      const record = { ...body };
+      const owner = record[fields.owner];
+      if (owner === undefined || owner === null) {
+        if (caller.id === undefined) {
+          throw new AuthenticationError('Authentication required.', { code: 'authentication.required' });
+        }
+        record[fields.owner] = caller.id;
+      } else if (!caller.exempt && owner !== caller.id) {
+        throw ownerProblem(`You may create only records you own: leave out "${fields.owner}" or set it to your id.`);
+      }
+      const problems: FieldProblem[] = [];
+      checkPrivacy(record, problems);
+      if (source) checkTarget(source, caller, record[source.field], problems);
+      return { record, problems };
+    },
+    update(req, current, next, mode) {
+      const caller = callerOf(req);
+      const record = { ...next };
+      // A replacement that leaves out the owner keeps it: the owner is not the client's to drop.
+      if (mode === 'put' && !Object.hasOwn(record, fields.owner) && Object.hasOwn(current, fields.owner)) {
+        record[fields.owner] = current[fields.owner];
+      }
+      if (!caller.exempt && !isDeepStrictEqual(record[fields.owner], current[fields.owner])) {
+        throw ownerProblem(`Only an administrator may change "${fields.owner}".`);
+      }
+      const problems: FieldProblem[] = [];
+      checkPrivacy(record, problems);
+      if (source && !isDeepStrictEqual(record[source.field], current[source.field])) {
+        checkTarget(source, caller, record[source.field], problems);
+      }
+      throwProblems(problems);
+      return record;
+    },
+  };
+}
