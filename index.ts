@@ -8,6 +8,7 @@ export {
   type CreatePortcullisOptions,
   type Portcullis,
   type PortcullisCrudOptions,
+  type PiiField,
 } from './app/create-portcullis.js';
 
 // Request plumbing and errors.

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import express, { type Express, type Request, type RequestHandler, type Router } from 'express';
 import type { Config } from '../src/config/index.js';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError, ConflictError } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { Guard } from '../src/abac/guard.js';
 import { PolicyMirror } from '../src/abac/mirror.js';
@@ -11,7 +11,7 @@ import type { Policy } from '../src/abac/policy.js';
 import { createHistory } from '../src/audit/history.js';
 import { auditPipelineFromConfig } from '../src/audit/from-config.js';
 import type { AuditPipeline } from '../src/audit/pipeline.js';
-import type { PiiMasker } from '../src/pii/engine.js';
+import type { MaskerOptions, PiiMasker } from '../src/pii/engine.js';
 import { maskerFromConfig, unmaskGroupsGrant } from '../src/pii/from-config.js';
 import type { UnmaskGrant } from '../src/pii/masker.js';
 import { version } from '../src/version.js';
@@ -27,6 +27,7 @@ import { crudRouter, type CrudRouterOptions } from '../middleware/crud-router.js
 import { errorHandler, notFoundHandler } from '../middleware/error-handler.js';
 import { healthHandler } from '../middleware/health.js';
 import { jsonBody } from '../middleware/json-body.js';
+import { createMetrics, type Metrics } from '../middleware/metrics.js';
 import { requestContext } from '../middleware/request-context.js';
 import { securityHeaders } from '../middleware/security-headers.js';
 import { gracefulShutdown } from '../middleware/shutdown.js';
@@ -41,11 +42,30 @@ export interface CreatePortcullisOptions {
   /**
    * Your records' PII fields: masked at any depth in responses, audit events and logs, on top of
    * PII_MASK_KEYS / PII_MASK_PATHS, and shown in clear to whom the guard allows `read:pii` on
-   * `{ field }` or who is in a PII_UNMASK_GROUPS group. Default none.
+   * `{ field }` or who is in a PII_UNMASK_GROUPS group. A name, or `{ field, label, strategy }` for a
+   * label and strategy of its own (default: the field's name and PII_MASK_STRATEGY), or
+   * `{ field, freeText: true }` for free text that no rule masks whole: the recognizers (PII_RECOGNIZERS)
+   * mask what they find in it. Default none.
    */
-  piiFields?: string[];
+  piiFields?: (string | PiiField)[];
   /** The guard's decision cache: worth it with thousands of policies. Default false. */
   decisionCache?: boolean;
+  /**
+   * Prometheus metrics (`createMetrics`): requests by route, ABAC decisions, rate-limit hits and the audit
+   * queue depth, served unauthenticated at `GET /metrics` by `app()`. Default false.
+   */
+  metrics?: boolean;
+}
+
+/** A PII field of `piiFields`. */
+export interface PiiField {
+  field: string;
+  /** The label grants and annotations name. Default: the field's name. */
+  label?: string;
+  /** Default PII_MASK_STRATEGY. */
+  strategy?: MaskerOptions['strategy'];
+  /** Free text: recognizers mask what they find in it instead of a rule masking it whole. Default false. */
+  freeText?: boolean;
 }
 
 /** The crudRouter options createPortcullis fills in (authorize, masking, history, cursors, body limit). */
@@ -64,6 +84,8 @@ export interface Portcullis {
   readonly policies: PolicyMirror;
   readonly masker: PiiMasker;
   readonly pipeline: AuditPipeline;
+  /** With `metrics: true`: the registry `GET /metrics` serves, fed by the guard, the limiter and each request. */
+  readonly metrics: Metrics | undefined;
   /** `authorize()` with this guard: the ABAC decision for `action` on `resource`. */
   authorize(action: string, resource: string): RequestHandler;
   /** What the request's principal may see unmasked (PII_UNMASK_GROUPS, then `read:pii` per field). */
@@ -71,16 +93,18 @@ export interface Portcullis {
   /**
    * An Express app with the front of the stack in place, in DESIGN order: `trust proxy` (TRUST_PROXY), the
    * flat query parser, security headers, request context, JSON bodies (BODY_LIMIT, BODY_MAX_DEPTH), audit
-   * capture, `GET /health`, `/auth` (login, logout, sessions, me), authentication and the rate limit. Mount
-   * your routes on it, then `listen(app)`.
+   * capture, `GET /health` (and `GET /metrics`), `/auth` (login, logout, sessions, me), authentication and the
+   * rate limit. Mount your routes on it, then `listen(app)`.
    */
   app(): Express;
+  /** Adds the 404 and error handlers after your routes (once; `listen` does it too). Returns `app`. */
+  finish(app: Express): Express;
   /** `crudRouter` with authorization by the guard, masking, unmasking, history and the configured cursors. */
   crudRouter(options: PortcullisCrudOptions): Router;
   /** The audit API (`/events`, `/actors/:actor/events`, …), allowed to whom the guard allows `audit:read`. */
   auditRouter(): Router;
   /**
-   * Adds the 404 and error handlers, listens on HOST:PORT and shuts down gracefully on SIGTERM / SIGINT
+   * `finish(app)`, then listens on HOST:PORT and shuts down gracefully on SIGTERM / SIGINT
    * (SHUTDOWN_TIMEOUT). Rejects with a ConfigError naming PORT or HOST when the server cannot listen.
    */
   listen(app: Express): Promise<Server>;
@@ -94,20 +118,45 @@ export interface Portcullis {
  * rejects with a ConfigError naming the variable.
  */
 export async function createPortcullis(config: Config, options: CreatePortcullisOptions = {}): Promise<Portcullis> {
-  const piiFields = options.piiFields ?? [];
-  const masker = maskerFromConfig(config, { paths: piiFields.map((field) => `**.${field}`) });
+  const fields = (options.piiFields ?? []).map((spec) => (typeof spec === 'string' ? { field: spec } : spec));
+  const piiFields = fields.map(({ field }) => field);
+  const masker = maskerFromConfig(config, {
+    paths: fields
+      .filter((spec) => !spec.freeText)
+      .map(({ field, label, strategy }) => ({
+        path: `**.${field}`,
+        ...(label ? { label } : {}),
+        ...(strategy ? { strategy } : {}),
+      })),
+  });
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, masker });
   const stores = options.stores ?? (await createStores(config, { logger }));
   const ownsStores = options.stores === undefined;
   try {
     const policies = new PolicyMirror({ store: stores.policies, logger });
     await policies.init();
-    for (const policy of options.policies ?? []) if (!(await policies.get(policy.uid))) await policies.add(policy);
+    for (const policy of options.policies ?? []) {
+      if (!(await policies.get(policy.uid))) await seedOnce(() => policies.add(policy));
+    }
     const guard = new Guard({ policies, cache: options.decisionCache ?? false, logger });
     const pipeline = await auditPipelineFromConfig(config, stores, { masker, logger });
+    const metrics = options.metrics ? createMetrics({ auditQueueDepth: () => pipeline.queueDepth() }) : undefined;
+    if (metrics) guard.onDecision((decision) => metrics.recordDecision(decision));
     const auth = createAuth({ config, stores, logger });
     if (config.ADMIN_API_KEY) await auth.bootstrapAdmin(config.ADMIN_API_KEY);
-    return assemble({ config, logger, stores, ownsStores, policies, guard, pipeline, auth, masker, piiFields });
+    return assemble({
+      config,
+      logger,
+      stores,
+      ownsStores,
+      policies,
+      guard,
+      pipeline,
+      auth,
+      masker,
+      piiFields,
+      metrics,
+    });
   } catch (error) {
     if (ownsStores) await stores.close();
     throw error;
@@ -125,10 +174,20 @@ interface Parts {
   auth: Auth;
   masker: PiiMasker;
   piiFields: string[];
+  metrics: Metrics | undefined;
+}
+
+/** Seeds one item; a ConflictError means another process starting at the same time seeded it first. */
+async function seedOnce(write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+  }
 }
 
 function assemble(parts: Parts): Portcullis {
-  const { config, logger, stores, guard, pipeline, auth, masker, piiFields } = parts;
+  const { config, logger, stores, guard, pipeline, auth, masker, piiFields, metrics } = parts;
   const groupsGrant = unmaskGroupsGrant(config, [masker]);
   // One grant object per combination of fields: the masker compiles each grant object once.
   const grants = new Map<string, UnmaskGrant>();
@@ -150,6 +209,12 @@ function assemble(parts: Parts): Portcullis {
   }
 
   const can = (action: string, resource: string): RequestHandler => authorize({ guard, action, resource });
+  const finished = new WeakSet<Express>();
+  function finish(app: Express): Express {
+    if (!finished.has(app)) app.use(notFoundHandler(), errorHandler({ logger }));
+    finished.add(app);
+    return app;
+  }
   let closing: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing ??= (async () => {
@@ -169,6 +234,7 @@ function assemble(parts: Parts): Portcullis {
     policies: parts.policies,
     masker,
     pipeline,
+    metrics,
     authorize: can,
     unmask,
     app() {
@@ -177,17 +243,18 @@ function assemble(parts: Parts): Portcullis {
       app.set('trust proxy', config.TRUST_PROXY);
       // The filter language reads raw strings: `a[$ne]=1` must not become an object.
       app.set('query parser', 'simple');
-      app.use(
-        securityHeaders(),
-        requestContext({ masker }),
-        jsonBody({ limit: config.BODY_LIMIT, maxDepth: config.BODY_MAX_DEPTH }),
-      );
+      app.use(securityHeaders());
+      if (metrics) app.use(metrics.middleware);
+      app.use(requestContext({ masker }), jsonBody({ limit: config.BODY_LIMIT, maxDepth: config.BODY_MAX_DEPTH }));
       app.use(auditTrail({ pipeline, logger, durability: config.AUDIT_DURABILITY }));
       app.get('/health', healthHandler({ stores, version }));
+      if (metrics) app.get('/metrics', metrics.handler);
       app.use('/auth', auth.authRouter());
-      app.use(auth.authenticate(), auth.rateLimit());
+      const onLimited = metrics ? { onLimited: (name: string) => metrics.recordRateLimitHit(name) } : {};
+      app.use(auth.authenticate(), auth.rateLimit(onLimited));
       return app;
     },
+    finish,
     crudRouter(options) {
       const { abacResource, ...rest } = options;
       const resource = abacResource ?? options.resource;
@@ -209,7 +276,7 @@ function assemble(parts: Parts): Portcullis {
       return auditRouter({ store: stores.audit, masker, unmaskGrant: unmask, guard: can('audit:read', 'audit') });
     },
     async listen(app) {
-      app.use(notFoundHandler(), errorHandler({ logger }));
+      finish(app);
       const server = handleClientErrors(createServer(app));
       await new Promise<void>((resolve, reject) => {
         server.once('error', (error: NodeJS.ErrnoException) => {

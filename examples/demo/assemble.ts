@@ -1,40 +1,51 @@
-// Builds the demo's parts from the configuration and stores: guard, audit pipeline, auth, masking,
-// encrypted accounts, metrics, and the seed data.
+// Builds the demo from the configuration: createPortcullis (stores, auth, guard, audit, masking, metrics) with
+// the demo's policies and PII fields, the encrypted accounts, and the seed data.
 import { readFile } from 'node:fs/promises';
 import mongoose from 'mongoose';
 import {
   ConfigError,
   ConflictError,
   EncryptedRecordStore,
-  Guard,
-  PolicyMirror,
-  auditPipelineFromConfig,
-  createAuth,
   createFieldEncryption,
   createLogger,
+  createPortcullis,
   maskerFromConfig,
-  unmaskGroupsGrant,
-  createMetrics,
   parsePolicies,
+  type AuditPipeline,
   type Config,
-  type MaskerOptions,
+  type FieldEncryption,
+  type PiiField,
   type PiiMasker,
   type Logger,
+  type Portcullis,
+  type RecordStore,
 } from 'portcullis';
 import { type Stores } from 'portcullis/stores';
 import { MemoryRecordStore } from 'portcullis/memory';
 import { matchAll } from '../../src/filter/ast.js';
 import { MongoRecordStore, mongooseSchemaFor } from 'portcullis/mongodb';
 import { accountFields, seedAccounts } from './accounts.js';
-import type { DemoParts } from './app.js';
 import { seedPrincipals } from './principals.js';
 
 export interface AssembleOptions {
   config: Config;
-  stores: Stores;
+  /** Default: `createStores(config)`, closed by `close()`. */
+  stores?: Stores;
   logger: Logger;
   /** Makes a random 32-byte key (base64) for demo runs without configured keys. */
   randomKey: () => string;
+}
+
+/** The demo's Portcullis (createPortcullis) and what it adds: the encrypted accounts and their masker. */
+export interface DemoParts {
+  portcullis: Portcullis;
+  pipeline: AuditPipeline;
+  /** Masks account responses: the PII fields' rules, recognizers in `notes` only. */
+  accountsMasker: PiiMasker;
+  /** The accounts collection (memory or MongoDB), with the national id encrypted. */
+  accounts: RecordStore;
+  /** Flushes audit events and closes what createPortcullis built (the stores, when it built them). */
+  close(): Promise<void>;
 }
 
 const ENCRYPTED_FIELDS = [{ path: 'nationalId', searchable: true }];
@@ -66,41 +77,44 @@ function encryptionFor(config: Config, logger: Logger, randomKey: () => string) 
 }
 
 /**
- * Masking of the demo: the configured keys, paths, recognizers and strategy (PII_MASK_*, PSEUDONYM_KEY) plus
- * the account PII fields' own rules. `anywhere`: the fields' rules hold at any depth, as audit events and logs
- * need (an account's fields sit in `body`, `changes.before`, `queryParams`…; a national id that no recognizer
- * knows must still be masked there).
+ * The account PII fields with their labels and strategies: masked at any depth in audit events and logs (an
+ * account's fields sit in `body`, `changes.before`, `queryParams`…; a national id that no recognizer knows must
+ * still be masked there), shown in clear to whom the guard allows `read:pii` on the field. `notes` is free text:
+ * recognizers mask what they find in it.
  */
-function demoMasker(config: Config, anywhere: boolean, options: MaskerOptions = {}): PiiMasker {
-  const at = (field: string) => (anywhere ? `**.${field}` : field);
-  return maskerFromConfig(config, {
-    paths: [
-      { path: at('email'), label: 'email', strategy: { kind: 'partial', keepLast: 12 } },
-      { path: at('phone'), label: 'phone', strategy: { kind: 'partial', keepLast: 2 } },
-      { path: at('nationalId'), label: 'nationalId', strategy: { kind: 'partial', keepLast: 4 } },
-    ],
-    ...options,
-  });
+const PII_FIELDS: PiiField[] = [
+  { field: 'email', label: 'email', strategy: { kind: 'partial', keepLast: 12 } },
+  { field: 'phone', label: 'phone', strategy: { kind: 'partial', keepLast: 2 } },
+  { field: 'nationalId', label: 'nationalId', strategy: { kind: 'partial', keepLast: 4 } },
+  { field: 'notes', freeText: true },
+];
+
+/** The rules of the PII fields, at the top level of a record or (`anywhere`) at any depth. */
+function piiPaths(anywhere: boolean) {
+  return PII_FIELDS.filter((spec) => !spec.freeText).map(({ field, label, strategy }) => ({
+    path: anywhere ? `**.${field}` : field,
+    label: label ?? field,
+    ...(strategy ? { strategy } : {}),
+  }));
 }
 
-/** The demo's logger: every object, child binding and message passes the masker audit events pass. */
+/** The masker of account responses: the fields' rules at the top level, recognizers in `notes` only. */
+function accountsMaskerFor(config: Config): PiiMasker {
+  return maskerFromConfig(config, { paths: piiPaths(false), scanPaths: ['notes'] });
+}
+
+/**
+ * The demo's logger: every object, child binding and message passes the masker createPortcullis gives audit
+ * events (before createPortcullis exists: it logs the start-up and the connections).
+ */
 export function createDemoLogger(config: Config, destination?: NodeJS.WritableStream): Logger {
-  return createLogger({
-    level: config.LOG_LEVEL,
-    masker: demoMasker(config, true),
-    ...(destination ? { destination } : {}),
-  });
+  const masker = maskerFromConfig(config, { paths: piiPaths(true) });
+  return createLogger({ level: config.LOG_LEVEL, masker, ...(destination ? { destination } : {}) });
 }
 
-export async function assembleDemo(options: AssembleOptions): Promise<DemoParts & { close(): Promise<void> }> {
-  const { config, stores, logger } = options;
-
-  // Audit events and logs may carry free text and account fields anywhere: recognizers scan every string in
-  // them, and the fields' rules hold at any depth.
-  const masker = demoMasker(config, true);
-  // An account keeps its free text in `notes`; its other PII fields have rules of their own.
-  const accountsMasker = demoMasker(config, false, { scanPaths: ['notes'] });
-
+export async function assembleDemo(options: AssembleOptions): Promise<DemoParts> {
+  const { config, logger } = options;
+  // Before anything connects: a demo that cannot encrypt stops at once.
   const encryption = encryptionFor(config, logger, options.randomKey);
   if (!config.CURSOR_SECRET) {
     logger.warn(
@@ -108,6 +122,44 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
       'CURSOR_SECRET is not set: list cursors are encrypted with a random per-process secret (one process only; they die on restart)',
     );
   }
+  // The example's YAML file seeds the policy store; decisions run on an in-memory mirror that follows the
+  // store's change feed, so a change made through any process applies everywhere.
+  const policies = parsePolicies(await readFile(new URL('./policies.yaml', import.meta.url), 'utf8'), {
+    format: 'yaml',
+    source: 'examples/demo/policies.yaml',
+  });
+  const portcullis = await createPortcullis(config, {
+    ...(options.stores ? { stores: options.stores } : {}),
+    logger,
+    policies,
+    piiFields: PII_FIELDS,
+    metrics: true,
+  });
+  try {
+    const accounts = await accountsStore(portcullis.stores, encryption, logger);
+    await seedPrincipals(portcullis.stores.principals);
+    if ((await accounts.count(matchAll)) === 0) {
+      for (const account of seedAccounts()) {
+        const { id, ...fields } = account;
+        const now = new Date();
+        await seedOnce(() => accounts.insert(id, { ...fields, createdAt: now, updatedAt: now }));
+      }
+    }
+    return {
+      portcullis,
+      pipeline: portcullis.pipeline,
+      accountsMasker: accountsMaskerFor(config),
+      accounts,
+      close: () => portcullis.close(),
+    };
+  } catch (error) {
+    await portcullis.close();
+    throw error;
+  }
+}
+
+/** The accounts collection (memory or MongoDB by RECORDS_BACKEND), the national id encrypted. */
+async function accountsStore(stores: Stores, encryption: FieldEncryption, logger: Logger): Promise<RecordStore> {
   const extraPaths = encryption.derivedFields;
   const inner =
     stores.backends.records === 'mongodb'
@@ -134,55 +186,7 @@ export async function assembleDemo(options: AssembleOptions): Promise<DemoParts 
       : new MemoryRecordStore({ schema: accountFields, idPrefix: 'acc_', extraPaths });
   const accounts = new EncryptedRecordStore({ store: inner, encryption, logger });
   await accounts.init();
-
-  // Policies: the example's YAML file seeds the policy store; decisions run on an in-memory mirror that
-  // follows the store's change feed, so a change made through any process applies everywhere.
-  const mirror = new PolicyMirror({ store: stores.policies, logger });
-  await mirror.init();
-  const yamlPolicies = parsePolicies(await readFile(new URL('./policies.yaml', import.meta.url), 'utf8'), {
-    format: 'yaml',
-    source: 'examples/demo/policies.yaml',
-  });
-  for (const policy of yamlPolicies) if (!(await mirror.get(policy.uid))) await seedOnce(() => mirror.add(policy));
-  // No decision cache: with a handful of policies a decision (about 2 µs) is cheaper than building its
-  // cache key (about 4 µs). Turn it on (`cache: true`) for thousands of policies.
-  const guard = new Guard({ policies: mirror, cache: false, logger });
-
-  const pipeline = await auditPipelineFromConfig(config, stores, { masker, logger });
-  const metrics = createMetrics({ auditQueueDepth: () => pipeline.queueDepth() });
-  guard.onDecision((decision) => metrics.recordDecision(decision));
-
-  const auth = createAuth({ config, stores, logger });
-
-  await seedPrincipals(stores.principals);
-  if (config.ADMIN_API_KEY) await auth.bootstrapAdmin(config.ADMIN_API_KEY);
-  if ((await accounts.count(matchAll)) === 0) {
-    for (const account of seedAccounts()) {
-      const { id, ...fields } = account;
-      const now = new Date();
-      await seedOnce(() => accounts.insert(id, { ...fields, createdAt: now, updatedAt: now }));
-    }
-  }
-
-  return {
-    config,
-    stores,
-    logger,
-    auth,
-    guard,
-    policies: mirror,
-    pipeline,
-    masker,
-    accountsMasker,
-    metrics,
-    accounts,
-    unmaskGroups: unmaskGroupsGrant(config, [masker, accountsMasker]),
-    blindIndex: encryption,
-    async close() {
-      await pipeline.close();
-      await mirror.close?.();
-    },
-  };
+  return accounts;
 }
 
 /** Seeds one item; a ConflictError means another process starting at the same time seeded it first. */

@@ -1,0 +1,81 @@
+// createPortcullis options the demo composes with: PII fields with labels, strategies and free text,
+// metrics, and finish() before listen().
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { createLogger, createPortcullis, loadConfig, parsePolicies, type Portcullis } from 'portcullis';
+import { MemoryRecordStore } from 'portcullis/memory';
+
+const policies = parsePolicies(`
+- uid: admins-do-anything
+  effect: allow
+  subjects: [{ role: { type: Eq, value: admin } }]
+  actions: [{ type: Any }]
+  resources: [{ type: Any }]
+`);
+
+describe('createPortcullis options', function () {
+  const adminKey = `admin.${randomBytes(18).toString('base64url')}`;
+  let portcullis: Portcullis;
+
+  before(async function () {
+    const config = loadConfig({ LOG_LEVEL: 'silent', ADMIN_API_KEY: adminKey, HOST: '127.0.0.1', PORT: '0' });
+    portcullis = await createPortcullis(config, {
+      logger: createLogger({ level: 'silent' }),
+      policies,
+      piiFields: [
+        'borrower',
+        { field: 'email', label: 'contact', strategy: { kind: 'partial', keepLast: 4 } },
+        { field: 'notes', freeText: true },
+      ],
+      metrics: true,
+    });
+  });
+
+  after(async function () {
+    await portcullis.close();
+  });
+
+  it('masks PII fields at any depth with their own label and strategy, free text by the recognizers', function () {
+    const masked = portcullis.masker.mask({
+      borrower: 'Ada',
+      contact: { email: 'ada@example.org' },
+      notes: 'mail ada@example.org about the loan',
+    });
+    expect(masked).to.deep.equal({
+      borrower: 'XXX',
+      contact: { email: 'XXXXXXXXXXX.org' },
+      notes: 'mail XXXXXXXXXXXXXXX about the loan',
+    });
+    expect(portcullis.masker.labels).to.include('contact');
+  });
+
+  it('serves metrics of requests and decisions at GET /metrics', async function () {
+    const app = portcullis.app();
+    app.use(
+      '/books',
+      portcullis.crudRouter({ resource: 'books', store: new MemoryRecordStore({ schema: { title: 'string' } }) }),
+    );
+    portcullis.finish(app);
+    await request(app).get('/books').set('X-API-Key', adminKey).expect(200);
+    const text = (await request(app).get('/metrics').expect(200)).text;
+    expect(text).to.match(/portcullis_abac_decisions_total\{effect="allow"\} [1-9]/);
+    expect(text).to.include('portcullis_http_requests_total{method="GET",route=');
+  });
+
+  it('adds the 404 and error handlers once, whether finish() ran before listen() or not', async function () {
+    const app = portcullis.finish(portcullis.app());
+    const before = app.router.stack.length;
+    const server = await portcullis.listen(portcullis.finish(app));
+    try {
+      expect(app.router.stack.length).to.equal(before);
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/nowhere`, { headers: { 'X-API-Key': adminKey } });
+      expect(response.status).to.equal(404);
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
