@@ -1,6 +1,7 @@
 // Stops an HTTP server without cutting answered work short: drain connections, then flush and close what remains.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ConfigError } from '../src/errors.js';
+import { integerOption } from '../src/options.js';
 import type { Logger } from '../src/logger.js';
 
 export interface ShutdownOptions {
@@ -29,14 +30,13 @@ export interface ShutdownResult {
  * (`Connection: close`), then runs `close()` within the rest of the budget.
  */
 export function gracefulShutdown(server: Server, options: ShutdownOptions): () => Promise<ShutdownResult> {
-  const { timeoutMs, close, logger } = options;
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new ConfigError('timeoutMs', 'must be a positive integer of milliseconds');
-  }
-  const closeReserveMs = options.closeReserveMs ?? Math.ceil(timeoutMs / 3);
-  if (!Number.isSafeInteger(closeReserveMs) || closeReserveMs < 0 || closeReserveMs >= timeoutMs) {
-    throw new ConfigError('closeReserveMs', 'must be an integer of milliseconds from 0 to below timeoutMs');
-  }
+  const { close, logger } = options;
+  const timeoutMs = integerOption('timeoutMs', options.timeoutMs, { min: 1 });
+  // Below timeoutMs: draining gets at least a millisecond.
+  const closeReserveMs = integerOption('closeReserveMs', options.closeReserveMs, {
+    fallback: Math.ceil(timeoutMs / 3),
+    max: timeoutMs - 1,
+  });
   if (typeof close !== 'function') throw new ConfigError('close', 'must be a function returning a promise');
 
   let result: Promise<ShutdownResult> | undefined;

@@ -32,21 +32,44 @@ export function checkOptions<T extends object>(
   return defined as T;
 }
 
+export interface NumberRange {
+  /** The value when the option is absent; without one, the option is required. */
+  fallback?: number;
+  /** Inclusive bounds. Default 0 and Number.MAX_SAFE_INTEGER. */
+  min?: number;
+  max?: number;
+  /** The ConfigError's code. Default `config.invalid`. */
+  code?: string;
+}
+
 /**
- * An integer option from `min` to `max` (inclusive), `fallback` when absent; anything else is a ConfigError
- * naming the option and the range.
+ * An integer option from `min` to `max` (inclusive), `fallback` when absent; anything else (or an absent
+ * option without a fallback) is a ConfigError naming the option and the range.
  */
-export function integerOption(
+export function integerOption(name: string, value: unknown, range: NumberRange): number {
+  return checkNumber(name, value, range, 'an integer');
+}
+
+/** As `integerOption`, for a finite number that need not be whole (e.g. seconds of clock tolerance). */
+export function numberOption(name: string, value: unknown, range: NumberRange): number {
+  return checkNumber(name, value, range, 'a number');
+}
+
+function checkNumber(
   name: string,
   value: unknown,
-  { fallback, min = 0, max = Number.MAX_SAFE_INTEGER }: { fallback: number; min?: number; max?: number },
+  { fallback, min = 0, max = Number.MAX_SAFE_INTEGER, code }: NumberRange,
+  kind: 'an integer' | 'a number',
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(
-      name,
-      max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be an integer from ${min} to ${max}`,
-    );
+  const expected = max === Number.MAX_SAFE_INTEGER ? `${kind} ≥ ${min}` : `${kind} from ${min} to ${max}`;
+  if (value === undefined) {
+    if (fallback === undefined)
+      throw new ConfigError(name, `is required: ${expected}`, { code: code ?? 'config.missing' });
+    return fallback;
+  }
+  const whole = kind === 'an integer' ? Number.isSafeInteger(value) : Number.isFinite(value);
+  if (typeof value !== 'number' || !whole || value < min || value > max) {
+    throw new ConfigError(name, `must be ${expected}`, code ? { code } : {});
   }
   return value;
 }

@@ -1,4 +1,5 @@
 // A bounded LRU of decisions keyed by the canonical form of the inquiry, with hit/miss statistics.
+import { integerOption } from '../options.js';
 import { isPlainObject } from './values.js';
 
 export interface DecisionCacheStats {
@@ -35,11 +36,8 @@ export class DecisionCache {
   #generation = 0;
 
   constructor(options: DecisionCacheOptions = {}) {
-    const maxSize = options.maxSize ?? 10_000;
-    if (!Number.isInteger(maxSize) || maxSize < 1)
-      throw new TypeError('DecisionCache: maxSize must be a positive integer');
-    this.#maxSize = maxSize;
-    this.#maxKeyLength = options.maxKeyLength ?? 4096;
+    this.#maxSize = integerOption('maxSize', options.maxSize, { fallback: 10_000, min: 1 });
+    this.#maxKeyLength = integerOption('maxKeyLength', options.maxKeyLength, { fallback: 4096, min: 1 });
   }
 
   /** Changes whenever the cache is cleared, so a decision computed before a change is not stored after it. */

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { AuditStore } from '../contracts/audit.js';
 import type { ReliabilityQueue } from '../contracts/queue.js';
 import { ConfigError } from '../errors.js';
-import { checkOptions } from '../options.js';
+import { checkOptions, integerOption } from '../options.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { Masker } from '../pii/masker.js';
 import { AuditBatchWriter } from './batch-writer.js';
@@ -129,14 +129,6 @@ export interface AuditPipeline {
   history: HistoryFunction;
 }
 
-function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ConfigError(name, `must be a number of at least ${min}`, { code: 'config.invalid' });
-  }
-  return value;
-}
-
 function validateOptions(options: AuditPipelineOptions): void {
   if (options === undefined) throw new ConfigError('options', 'must be an object');
   checkOptions('createAuditPipeline()', options, KNOWN_OPTIONS);
@@ -176,17 +168,17 @@ export async function createAuditPipeline(options: AuditPipelineOptions): Promis
   const logger = options.logger ?? silentLogger;
   const store = options.store;
   const enabled = options.enabled ?? true;
-  const writeTimeout = positive('writeTimeout', options.writeTimeout, 3000);
-  const retryInterval = positive('retryInterval', options.retryInterval, 1000);
+  const writeTimeout = integerOption('writeTimeout', options.writeTimeout, { fallback: 3000, min: 1 });
+  const retryInterval = integerOption('retryInterval', options.retryInterval, { fallback: 1000, min: 1 });
   const batching = {
-    batchSize: positive('batchSize', options.batchSize, 500),
-    writeConcurrency: Math.floor(positive('writeConcurrency', options.writeConcurrency, 1)),
-    flushInterval: positive('flushInterval', options.flushInterval, 200, 0),
-    bufferLimit: positive('bufferLimit', options.bufferLimit, 20_000),
-    maxWait: positive('maxWait', options.maxWait, 5000, 0),
+    batchSize: integerOption('batchSize', options.batchSize, { fallback: 500, min: 1 }),
+    writeConcurrency: integerOption('writeConcurrency', options.writeConcurrency, { fallback: 1, min: 1 }),
+    flushInterval: integerOption('flushInterval', options.flushInterval, { fallback: 200 }),
+    bufferLimit: integerOption('bufferLimit', options.bufferLimit, { fallback: 20_000, min: 1 }),
+    maxWait: integerOption('maxWait', options.maxWait, { fallback: 5000 }),
   };
-  const digestInterval = positive('digestInterval', options.digestInterval, 60_000);
-  const maxEventBytes = positive('maxEventBytes', options.maxEventBytes, 65_536, 1024);
+  const digestInterval = integerOption('digestInterval', options.digestInterval, { fallback: 60_000, min: 1 });
+  const maxEventBytes = integerOption('maxEventBytes', options.maxEventBytes, { fallback: 65_536, min: 1024 });
 
   const chain = new HashChain(options.streamPrefix ?? newStreamPrefix(now()));
   const builder = new EventBuilder({

@@ -1,5 +1,5 @@
 // JWT verification and signing with key objects built once; an explicit algorithm allowlist of one family.
-import { integerOption } from '../options.js';
+import { integerOption, numberOption } from '../options.js';
 import { LRUCache } from 'lru-cache';
 import {
   createPrivateKey,
@@ -193,10 +193,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const ring = buildKeyRing(options, algorithms);
   checkStringOrList('issuer', options.issuer);
   checkStringOrList('audience', options.audience);
-  const tolerance = options.clockToleranceSec ?? 5;
-  if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 600) {
-    throw new ConfigError('clockToleranceSec', 'must be between 0 and 600 seconds');
-  }
+  const tolerance = numberOption('clockToleranceSec', options.clockToleranceSec, { fallback: 5, max: 600 });
   const requireExpiry = options.requireExpiry ?? true;
   const cacheSize = integerOption('cacheSize', options.cacheSize, { fallback: 1000 });
   // Keyed by the whole token: only a token that verified is stored, so a forged one can never hit.

@@ -1,4 +1,5 @@
 // Key rotation: moves stored records onto the current key in batches, safely beside live writes, resumably.
+import { checkOptions, integerOption } from '../options.js';
 import { DecryptionError } from './field-cipher.js';
 import { problemOf, type DecryptionProblem, type FieldEncryption } from './field-encryption.js';
 
@@ -66,11 +67,9 @@ export async function migrateKeys(
   encryption: FieldEncryption,
   options: MigrateOptions = {},
 ): Promise<MigrationResult> {
-  const batchSize = options.batchSize ?? 100;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
-    throw new RangeError('batchSize must be an integer from 1 to 10000');
-  }
-  const limit = options.limit ?? Infinity;
+  const checked = checkOptions('migrateKeys()', options, ['batchSize', 'limit', 'onProgress', 'signal']);
+  const batchSize = integerOption('batchSize', checked.batchSize, { fallback: 100, min: 1, max: 10_000 });
+  const limit = checked.limit === undefined ? Infinity : integerOption('limit', checked.limit, { min: 1 });
   const version = encryption.ring.current;
   const watched = [...encryption.paths, encryption.versionField];
   const progress: MigrationProgress = { migrated: 0, conflicts: 0, failed: 0, batches: 0 };

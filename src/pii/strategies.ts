@@ -1,6 +1,9 @@
 // Masking strategies (redact, partial, pseudonym, replace, remove, custom) compiled from their options.
 import { createHmac, type KeyObject } from 'node:crypto';
 import { ConfigError, didYouMean } from '../errors.js';
+import { integerOption } from '../options.js';
+
+const INVALID = 'pii.invalid_strategy';
 
 /** What a custom strategy learns about the value it masks. */
 export interface StrategyContext {
@@ -87,7 +90,7 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
   const charOf = (): string => {
     const char = options.char ?? 'X';
     if (typeof char !== 'string' || [...char].length !== 1) {
-      throw new ConfigError(`${option}.char`, 'must be one character', { code: 'pii.invalid_strategy' });
+      throw new ConfigError(`${option}.char`, 'must be one character', { code: INVALID });
     }
     return char;
   };
@@ -98,13 +101,7 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
     }
     case 'partial': {
       const fill = fillOf(charOf());
-      const keepLast = options.keepLast ?? 4;
-      if (!Number.isInteger(keepLast) || (keepLast as number) < 0 || (keepLast as number) > 64) {
-        throw new ConfigError(`${option}.keepLast`, 'must be an integer from 0 to 64', {
-          code: 'pii.invalid_strategy',
-        });
-      }
-      const keep = keepLast as number;
+      const keep = integerOption(`${option}.keepLast`, options.keepLast, { fallback: 4, max: 64, code: INVALID });
       // A short value would be shown whole; always hide at least half of it.
       return lengthKeeping((text) => {
         const shown = Math.min(keep, Math.floor(text.length / 2));
@@ -117,14 +114,16 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
           code: 'pii.missing_key',
         });
       }
-      const length = options.length ?? 16;
+      const length = integerOption(`${option}.length`, options.length, {
+        fallback: 16,
+        min: 8,
+        max: 43,
+        code: INVALID,
+      });
       const prefix = options.prefix ?? '';
-      if (!Number.isInteger(length) || (length as number) < 8 || (length as number) > 43) {
-        throw new ConfigError(`${option}.length`, 'must be an integer from 8 to 43', { code: 'pii.invalid_strategy' });
-      }
       if (typeof prefix !== 'string' || prefix.length > 32) {
         throw new ConfigError(`${option}.prefix`, 'must be a string of at most 32 characters', {
-          code: 'pii.invalid_strategy',
+          code: INVALID,
         });
       }
       const key = pseudonymKey;
@@ -142,7 +141,7 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
     case 'replace': {
       const replacement = options.with;
       if (typeof replacement !== 'string') {
-        throw new ConfigError(`${option}.with`, 'must be a string', { code: 'pii.invalid_strategy' });
+        throw new ConfigError(`${option}.with`, 'must be a string', { code: INVALID });
       }
       return { removes: false, apply: () => replacement, forLabel: fixedFor };
     }
@@ -150,7 +149,7 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
       return { removes: true, apply: () => '', forLabel: fixedFor };
     default:
       throw new ConfigError(option, `is not a strategy (${KINDS.join(', ')} or a function)`, {
-        code: 'pii.invalid_strategy',
+        code: INVALID,
         hint: typeof kind === 'string' ? didYouMean(kind, KINDS) : undefined,
       });
   }

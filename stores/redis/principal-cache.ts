@@ -8,6 +8,7 @@ import type {
   PrincipalType,
 } from '../../src/contracts/principals.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
+import { integerOption } from '../../src/options.js';
 
 export interface RedisPrincipalCacheOptions {
   /** The store of record (memory or MongoDB). */
@@ -41,9 +42,7 @@ export class RedisPrincipalCache implements PrincipalStore {
     if (!options.client) throw new TypeError('RedisPrincipalCache: options.client is required');
     this.#store = options.store;
     this.#client = options.client;
-    this.#ttlMs = options.ttlMs ?? 60_000;
-    if (!Number.isSafeInteger(this.#ttlMs) || this.#ttlMs < 1)
-      throw new TypeError('RedisPrincipalCache: ttlMs must be positive');
+    this.#ttlMs = integerOption('ttlMs', options.ttlMs, { fallback: 60_000, min: 1 });
     this.#prefix = `${options.prefix ?? 'portcullis:'}pc:`;
     this.#logger = options.logger ?? silentLogger;
   }

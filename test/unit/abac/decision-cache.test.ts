@@ -1,6 +1,6 @@
 // The decision cache: LRU eviction, statistics, uncacheable inquiries, stale results after a change.
 import { expect } from 'chai';
-import { DecisionCache } from 'portcullis';
+import { ConfigError, DecisionCache } from 'portcullis';
 
 const decision = (allowed: boolean) => ({ allowed, deciders: [], candidates: [], reason: 'x' });
 
@@ -34,6 +34,6 @@ describe('abac decision cache', function () {
     expect(cache.keyOf({ subject: 'x'.repeat(500) })).to.equal(undefined);
     expect(cache.keyOf({ subject: new Date() })).to.equal(undefined);
     expect(cache.keyOf({ subject: () => 1 })).to.equal(undefined);
-    expect(() => new DecisionCache({ maxSize: 0 })).to.throw(TypeError);
+    expect(() => new DecisionCache({ maxSize: 0 })).to.throw(ConfigError, 'maxSize: must be an integer ≥ 1');
   });
 });
