@@ -1,9 +1,16 @@
 // Checkers decide whether one policy field fits one inquiry value: rules, regex, exact or fuzzy strings.
 import type { NormalizedInquiry } from './inquiry.js';
-import { COMPILED, type CompiledElement, type Policy, type PolicyField, type PolicyType } from './policy.js';
+import {
+  COMPILED,
+  CompiledString,
+  type CompiledElement,
+  type Policy,
+  type PolicyField,
+  type PolicyType,
+} from './policy.js';
 import { MAX_REGEX_INPUT, withoutWholeTag } from './regex-syntax.js';
 import { RegexBudgetError } from '../regex.js';
-import { UnfitValueError } from './rules/rule.js';
+import { isRule, UnfitValueError } from './rules/rule.js';
 import { ownAttribute } from './values.js';
 
 export type CheckerName = 'rules' | 'regex' | 'exact' | 'fuzzy';
@@ -23,9 +30,9 @@ export class RulesChecker implements Checker {
   readonly policyType = 'rule' as const;
   fits(element: CompiledElement, value: unknown, inquiry: NormalizedInquiry): boolean {
     try {
-      if (element.kind === 'rule') return element.rule.satisfied(value, inquiry);
-      if (element.kind !== 'attributes') return false;
-      const { attributes } = element;
+      if (isRule(element)) return element.satisfied(value, inquiry);
+      if (element instanceof CompiledString) return false;
+      const attributes = element;
       for (const name in attributes) {
         const attribute = ownAttribute(value, name);
         if (!attribute.found || !attributes[name]!.satisfied(attribute.value, inquiry)) return false;
@@ -44,7 +51,7 @@ export class RegexChecker implements Checker {
   readonly name = 'regex' as const;
   readonly policyType = 'string' as const;
   fits(element: CompiledElement, value: unknown): boolean {
-    if (element.kind !== 'string') return false;
+    if (!(element instanceof CompiledString)) return false;
     // vakt's RegexChecker returns "no fit" for the whole field at an element whose tags do not pair up.
     if (element.unbalanced) throw new UnfitValueError(`unbalanced tags in ${JSON.stringify(element.text)}`);
     if (typeof value !== 'string') return false;
@@ -70,7 +77,7 @@ export class StringExactChecker implements Checker {
   readonly name = 'exact' as const;
   readonly policyType = 'string' as const;
   fits(element: CompiledElement, value: unknown): boolean {
-    return element.kind === 'string' && value === untagged(element.text);
+    return element instanceof CompiledString && value === untagged(element.text);
   }
 }
 
@@ -79,7 +86,7 @@ export class StringFuzzyChecker implements Checker {
   readonly name = 'fuzzy' as const;
   readonly policyType = 'string' as const;
   fits(element: CompiledElement, value: unknown): boolean {
-    if (element.kind !== 'string') return false;
+    if (!(element instanceof CompiledString)) return false;
     // vakt: `value in text` raises for a non-string value, which denies the whole decision.
     if (typeof value !== 'string') throw new Error('the fuzzy checker compares strings only');
     return untagged(element.text).includes(value);

@@ -1,8 +1,15 @@
 // Why a policy did or did not match an inquiry: which part failed, which element or attribute.
 import { FIELD_VALUE, type Checker } from './checkers.js';
 import type { NormalizedInquiry } from './inquiry.js';
-import { COMPILED, POLICY_FIELDS, type CompiledElement, type Policy, type PolicyField } from './policy.js';
-import { UnfitValueError, type Rule } from './rules/index.js';
+import {
+  COMPILED,
+  CompiledString,
+  POLICY_FIELDS,
+  type CompiledElement,
+  type Policy,
+  type PolicyField,
+} from './policy.js';
+import { isRule, UnfitValueError, type Rule } from './rules/index.js';
 import { ownAttribute } from './values.js';
 
 export type PolicyPart = PolicyField | 'context' | 'type';
@@ -78,19 +85,19 @@ function elementFailure(
   value: unknown,
   inquiry: NormalizedInquiry,
 ): string {
-  if (element.kind === 'string') {
+  if (element instanceof CompiledString) {
     if (typeof value !== 'string') return `expects a string, got ${kindOf(value)}`;
     if (checker.name === 'regex' && element.pattern?.regex) return `does not match ${JSON.stringify(element.text)}`;
     if (checker.name === 'fuzzy') return `is not a substring of ${JSON.stringify(element.text)}`;
     return `does not equal ${JSON.stringify(element.text)}`;
   }
-  if (element.kind === 'rule') {
-    return raised(element.rule, value, inquiry) ?? `${element.rule.type} is not satisfied by ${kindOf(value)}`;
+  if (isRule(element)) {
+    return raised(element, value, inquiry) ?? `${element.type} is not satisfied by ${kindOf(value)}`;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `expects an object with attributes, got ${kindOf(value)}`;
   }
-  for (const [name, rule] of Object.entries(element.attributes)) {
+  for (const [name, rule] of Object.entries(element)) {
     const attribute = ownAttribute(value, name);
     if (!attribute.found) return `attribute "${name}" is missing`;
     const failure = raised(rule, attribute.value, inquiry);

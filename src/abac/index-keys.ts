@@ -1,8 +1,8 @@
 // Index keys: which exact values and literal prefixes can possibly match a policy field, and the keys an
 // inquiry value looks up. Shared by the in-memory index and the MongoDB and Redis stores.
 import type { CheckerName } from './checkers.js';
-import { COMPILED, type AttributeRules, type CompiledElement, type Policy, type PolicyField } from './policy.js';
-import type { IndexHint } from './rules/index.js';
+import { COMPILED, CompiledString, type AttributeRules, type Policy, type PolicyField } from './policy.js';
+import { isRule, type IndexHint } from './rules/index.js';
 import { isPlainObject, type Primitive } from './values.js';
 import { withoutWholeTag } from './regex-syntax.js';
 
@@ -40,9 +40,10 @@ export interface FieldKeyVisitor {
   prefix(slot: string, prefix: string): void;
   /**
    * For an attribute map with several bounded attributes, any one of which bounds the element (they must
-   * all hold): the index of the one to visit, or -1 for all of them. Default: the first.
+   * all hold): given them at `from` onwards in `slots` and `hints`, the offset of the one to visit, or -1
+   * for all of them. Default: the first.
    */
-  choose?(options: readonly { slot: string; hint: IndexHint }[]): number;
+  choose?(slots: readonly string[], hints: readonly IndexHint[], from: number): number;
 }
 
 /**
@@ -52,81 +53,73 @@ export interface FieldKeyVisitor {
  */
 export function visitFieldKeys(policy: Policy, field: PolicyField, mode: IndexMode, visit: FieldKeyVisitor): boolean {
   const elements = policy[COMPILED][field];
-  // Hints are computed once per element (a rule computes its hint when asked), into lists reused across
-  // calls: the visit runs synchronously, per policy and field, over the whole set on every load.
-  const slots = scratchSlots;
-  const hints = scratchHints;
-  let wild = false;
-  for (let i = 0; i < elements.length && !wild; i++) {
+  // The hints to visit, each asked of its rule once (a rule computes its hint when asked), in lists reused
+  // across calls: the visit runs synchronously, per policy and field, over the whole set on every load.
+  const slots = pendingSlots;
+  const hints = pendingHints;
+  let tame = true;
+  for (let i = 0; i < elements.length && tame; i++) {
     const element = elements[i]!;
-    if (element.kind === 'string') {
-      wild = mode !== 'exact' && element.pattern?.regex !== undefined && element.pattern.prefix === '';
-      continue;
-    }
-    wild = !hinted(element, slots, hints, i);
+    if (element instanceof CompiledString) {
+      tame = mode === 'exact' || element.pattern?.regex === undefined || element.pattern.prefix !== '';
+    } else if (isRule(element)) {
+      const hint = element.hint;
+      if (hint === undefined) tame = false;
+      else {
+        slots.push('');
+        hints.push(hint);
+      }
+    } else tame = pushAttributes(element, visit, slots, hints);
   }
-  if (!wild) {
-    for (let i = 0; i < elements.length; i++) {
-      const element = elements[i]!;
-      if (element.kind === 'string') {
-        if (mode === 'exact') visit.exact('', withoutWholeTag(element.text));
-        else if (!element.pattern?.regex) visit.exact('', element.text);
-        else visit.prefix('', element.pattern.prefix);
-        continue;
-      }
-      if (element.kind === 'attributes' && visit.choose) {
-        const options = boundedAttributes(element.attributes);
-        const chosen = options.length === 1 ? 0 : visit.choose(options);
-        for (let j = 0; j < options.length; j++) if (chosen === -1 || j === chosen) visitHint(visit, options[j]!);
-        continue;
-      }
-      visitHint(visit, { slot: slots[i]!, hint: hints[i]! });
+  if (tame) {
+    for (const element of elements) {
+      if (!(element instanceof CompiledString)) continue;
+      if (mode === 'exact') visit.exact('', withoutWholeTag(element.text));
+      else if (!element.pattern?.regex) visit.exact('', element.text);
+      else visit.prefix('', element.pattern.prefix);
+    }
+    for (let i = 0; i < hints.length; i++) {
+      const slot = slots[i]!;
+      const hint = hints[i]!;
+      for (const value of hint.exact) visit.exact(slot, value);
+      for (const prefix of hint.prefixes) visit.prefix(slot, prefix);
     }
   }
   slots.length = 0;
   hints.length = 0;
-  return !wild;
+  return tame;
 }
 
-function visitHint(visit: FieldKeyVisitor, { slot, hint }: { slot: string; hint: IndexHint }): void {
-  for (const value of hint.exact) visit.exact(slot, value);
-  for (const prefix of hint.prefixes) visit.prefix(slot, prefix);
-}
-
-function boundedAttributes(attributes: AttributeRules): { slot: string; hint: IndexHint }[] {
-  const options: { slot: string; hint: IndexHint }[] = [];
-  for (const name in attributes) {
-    const hint = attributes[name]!.hint;
-    if (hint) options.push({ slot: name, hint });
-  }
-  return options;
-}
-
-const scratchSlots: string[] = [];
-const scratchHints: IndexHint[] = [];
+const pendingSlots: string[] = [];
+const pendingHints: IndexHint[] = [];
 
 /**
- * Stores at `i` the hint that bounds an element, a rule's own or the first hinted attribute's (every
- * attribute must hold), and its slot; false when nothing bounds it.
+ * Adds the hint that bounds an attribute map (every attribute must hold): the chosen bounded attribute's,
+ * the first one's without a choice, or all of them. False when no attribute is bounded.
  */
-function hinted(element: CompiledElement, slots: string[], hints: IndexHint[], i: number): boolean {
-  if (element.kind === 'rule') {
-    const hint = element.rule.hint;
-    if (!hint) return false;
-    slots[i] = '';
-    hints[i] = hint;
-    return true;
-  }
-  if (element.kind !== 'attributes') return false;
-  const { attributes } = element;
+function pushAttributes(
+  attributes: AttributeRules,
+  visit: FieldKeyVisitor,
+  slots: string[],
+  hints: IndexHint[],
+): boolean {
+  const from = hints.length;
   for (const name in attributes) {
     const hint = attributes[name]!.hint;
     if (!hint) continue;
-    slots[i] = name;
-    hints[i] = hint;
-    return true;
+    slots.push(name);
+    hints.push(hint);
+    if (!visit.choose) return true;
   }
-  return false;
+  const count = hints.length - from;
+  if (count <= 1) return count === 1;
+  const chosen = visit.choose!(slots, hints, from);
+  if (chosen === -1) return true;
+  slots[from] = slots[from + chosen]!;
+  hints[from] = hints[from + chosen]!;
+  slots.length = from + 1;
+  hints.length = from + 1;
+  return true;
 }
 
 /** The keys of one field of a policy in the given mode (the policy's type must suit the mode). */

@@ -4,7 +4,13 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { didYouMean, ValidationError, type FieldProblem } from '../errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import { isRule, RuleArgumentError, type Rule, type RuleJson, type RuleRegistry } from './rules/index.js';
-import { COMPILED, policy, PolicyValidationError, type Policy, type PolicyDefinition } from './policy.js';
+import {
+  COMPILED,
+  policyFromBoundedJson,
+  PolicyValidationError,
+  type Policy,
+  type PolicyDefinition,
+} from './policy.js';
 import { fromVaktJson, looksLikeVakt, refuseSeveralTags } from './vakt-json.js';
 import { isPlainObject } from './values.js';
 
@@ -102,18 +108,9 @@ export function policyFromJSON(json: unknown, options: ReadPolicyOptions = {}): 
   let built: Policy | undefined;
   let problems: FieldProblem[] = [];
   try {
-    built = policy(
-      {
-        uid: object.uid as PolicyDefinition['uid'],
-        description: object.description as string | undefined,
-        effect: object.effect as PolicyDefinition['effect'],
-        subjects: object.subjects as PolicyDefinition['subjects'],
-        actions: object.actions as PolicyDefinition['actions'],
-        resources: object.resources as PolicyDefinition['resources'],
-        context: object.context as PolicyDefinition['context'],
-      },
-      options,
-    );
+    // Only the definition's fields are read, so the JSON object is the definition (no copy per policy);
+    // its nesting is bounded above.
+    built = policyFromBoundedJson(object as unknown as PolicyDefinition, options.registry);
   } catch (error) {
     if (!(error instanceof PolicyValidationError)) throw error;
     problems = error.errors ?? [];
@@ -219,8 +216,9 @@ export function readPolicies(items: Iterable<unknown>, source: string, options: 
   for (const item of items) {
     try {
       const parsed = asPolicy(item, options);
-      if (seen.has(parsed.uid)) problems.push({ field: `[${index}]`, message: `duplicate uid "${parsed.uid}"` });
+      const count = seen.size;
       seen.add(parsed.uid);
+      if (seen.size === count) problems.push({ field: `[${index}]`, message: `duplicate uid "${parsed.uid}"` });
       policies.push(parsed);
     } catch (error) {
       if (!(error instanceof PolicyValidationError)) throw error;

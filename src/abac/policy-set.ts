@@ -79,15 +79,18 @@ class FieldIndex {
     },
     // An attribute map goes under its most selective attribute as the index stands (`{ kind, owner }`
     // under its owner rather than beside every other policy of that kind), the first on ties.
-    choose: (options) => {
+    choose: (slots, hints, from) => {
       let best = 0;
       let bestSize = Infinity;
-      options.forEach(({ slot, hint }, i) => {
+      for (let i = from; i < hints.length; i++) {
         let size = 0;
-        for (const value of hint.exact) size += sizeOf(this.exact.get(slot, value));
-        for (const prefix of hint.prefixes) size += sizeOf(this.prefix.get(slot, prefix));
-        if (size < bestSize) [best, bestSize] = [i, size];
-      });
+        for (const value of hints[i]!.exact) size += sizeOf(this.exact.get(slots[i]!, value));
+        for (const prefix of hints[i]!.prefixes) size += sizeOf(this.prefix.get(slots[i]!, prefix));
+        if (size < bestSize) {
+          best = i - from;
+          bestSize = size;
+        }
+      }
       return best;
     },
   };
@@ -351,6 +354,9 @@ function newModeIndex(): ModeIndex {
   return { subjects: new FieldIndex(), actions: new FieldIndex(), resources: new FieldIndex() };
 }
 
-function modesOf(policy: Policy): IndexMode[] {
-  return policy.type === 'rule' ? ['rule'] : ['regex', 'exact'];
+const RULE_MODES: readonly IndexMode[] = ['rule'];
+const STRING_MODES: readonly IndexMode[] = ['regex', 'exact'];
+
+function modesOf(policy: Policy): readonly IndexMode[] {
+  return policy.type === 'rule' ? RULE_MODES : STRING_MODES;
 }

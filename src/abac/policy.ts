@@ -2,7 +2,7 @@
 import { ValidationError, type FieldProblem } from '../errors.js';
 import { compileTagged, hasTags, UnbalancedTagsError, type TaggedPattern } from './regex-syntax.js';
 import { defaultRuleRegistry, isRule, RuleArgumentError, type Rule, type RuleRegistry } from './rules/index.js';
-import { isCompiledRule } from './rules/rule.js';
+import { join, listOf, PARSE_BOUNDED } from './rules/rule.js';
 import { record } from '../own.js';
 import { InternTable } from './intern.js';
 import { isPlainObject } from './values.js';
@@ -30,12 +30,24 @@ export interface PolicyDefinition {
   context?: AttributeRules;
 }
 
-/** A compiled element, ready for the checkers. */
-export type CompiledElement =
-  | { kind: 'string'; text: string; pattern: TaggedPattern | undefined; unbalanced?: true }
-  | { kind: 'rule'; rule: Rule }
-  /** The policy's own attribute map (a `record()`: `for...in` sees exactly its attributes). */
-  | { kind: 'attributes'; attributes: AttributeRules };
+/** A string of a string-based policy, compiled for the regex, exact and fuzzy checkers. */
+export class CompiledString {
+  constructor(
+    readonly text: string,
+    /** The `<...>` pattern; `undefined` for a string without tags or whose tags do not pair up. */
+    readonly pattern: TaggedPattern | undefined,
+    /** Tags that do not pair up: the regex checker gives up on the field, the others read the text. */
+    readonly unbalanced: boolean,
+  ) {
+    Object.freeze(this);
+  }
+}
+
+/**
+ * An element as the checkers read it: a compiled string, or in a rule-based policy the element itself (a
+ * rule or an attribute map), so such a policy holds no second copy of its elements.
+ */
+export type CompiledElement = CompiledString | Rule | AttributeRules;
 
 export interface CompiledParts {
   subjects: readonly CompiledElement[];
@@ -57,6 +69,7 @@ export interface Policy {
   readonly actions: readonly PolicyElement[];
   readonly resources: readonly PolicyElement[];
   readonly context: AttributeRules;
+  /** What the checkers read; a rule-based policy is its own compiled form. */
   readonly [COMPILED]: CompiledParts;
 }
 
@@ -86,120 +99,67 @@ export interface PolicyBuildOptions {
 
 /** Validates and compiles a policy; throws `PolicyValidationError` listing every problem. */
 export function policy(definition: PolicyDefinition, options: PolicyBuildOptions = {}): Policy {
-  const registry = options.registry ?? defaultRuleRegistry;
-  const problems: FieldProblem[] = [];
-  const problem = (field: string, message: string) => problems.push({ field, message });
+  return buildPolicy(definition, options.registry ?? defaultRuleRegistry, false);
+}
+
+/**
+ * `policy()` for JSON whose nesting the caller has bounded (`policyFromJSON` walks each policy once), so
+ * its rules are not walked again one by one.
+ */
+export function policyFromBoundedJson(definition: PolicyDefinition, registry?: RuleRegistry): Policy {
+  return buildPolicy(definition, registry ?? defaultRuleRegistry, true);
+}
+
+function buildPolicy(definition: PolicyDefinition, registry: RuleRegistry, bounded: boolean): Policy {
   if (!isPlainObject(definition))
     throw new PolicyValidationError(undefined, [{ field: '', message: 'must be an object' }]);
+  const reader = new PolicyReader(registry, bounded);
 
   let uid: string | undefined;
   if (typeof definition.uid === 'number' && Number.isFinite(definition.uid)) uid = String(definition.uid);
   else if (typeof definition.uid === 'string' && definition.uid !== '' && definition.uid.length <= MAX_UID_LENGTH)
     uid = definition.uid;
-  else problem('uid', `is required: a non-empty string of at most ${MAX_UID_LENGTH} characters, or a number`);
+  else reader.problem('uid', `is required: a non-empty string of at most ${MAX_UID_LENGTH} characters, or a number`);
 
   const effect = definition.effect ?? 'deny';
-  if (effect !== 'allow' && effect !== 'deny') problem('effect', 'must be "allow" or "deny"');
+  if (effect !== 'allow' && effect !== 'deny') reader.problem('effect', 'must be "allow" or "deny"');
   const description = definition.description ?? undefined;
-  if (description !== undefined && typeof description !== 'string') problem('description', 'must be a string');
+  if (description !== undefined && typeof description !== 'string') reader.problem('description', 'must be a string');
 
-  let sawString: string | undefined;
-  let sawRule: string | undefined;
-  let firstKind: 'string' | 'rule' | undefined;
-  const fields = {} as Record<PolicyField, { elements: PolicyElement[]; compiled: CompiledElement[] }>;
-  for (const field of POLICY_FIELDS) {
-    const list = definition[field] ?? [];
-    const elements: PolicyElement[] = [];
-    const compiled: CompiledElement[] = [];
-    fields[field] = { elements, compiled };
-    if (!Array.isArray(list)) {
-      problem(field, 'must be a list');
-      continue;
-    }
-    if (list.length > MAX_ELEMENTS) {
-      problem(field, `has more than ${MAX_ELEMENTS} elements`);
-      continue;
-    }
-    list.forEach((element: unknown, index: number) => {
-      const path = `${field}[${index}]`;
-      if (typeof element === 'string') {
-        sawString ??= path;
-        firstKind ??= 'string';
-        let pattern: TaggedPattern | undefined;
-        if (hasTags(element)) {
-          try {
-            pattern = compileTagged(element);
-          } catch (error) {
-            if (error instanceof UnbalancedTagsError) {
-              // Plain text to the exact and fuzzy checkers; the regex checker gives up on the field, as vakt does.
-              elements.push(element);
-              compiled.push({ kind: 'string', text: element, pattern: undefined, unbalanced: true });
-              return;
-            }
-            problem(path, `invalid regex: ${(error as Error).message}`);
-            return;
-          }
-        }
-        elements.push(element);
-        compiled.push({ kind: 'string', text: element, pattern });
-        return;
-      }
-      sawRule ??= path;
-      firstKind ??= 'rule';
-      if (isRule(element) || (isPlainObject(element) && typeof element.type === 'string' && !isRule(element.type))) {
-        const rule = parseRule(registry, element, path, problem);
-        if (rule) {
-          elements.push(rule);
-          compiled.push(isCompiledRule(rule) ? rule : { kind: 'rule', rule });
-        }
-        return;
-      }
-      if (isPlainObject(element)) {
-        const attributes = parseAttributes(registry, element, path, problem);
-        if (attributes) {
-          elements.push(attributes);
-          compiled.push({ kind: 'attributes', attributes });
-        }
-        return;
-      }
-      problem(path, 'must be a string, a rule, or an object mapping attribute names to rules');
-    });
-  }
-  if (sawString !== undefined && sawRule !== undefined) {
-    problem(
-      firstKind === 'string' ? sawRule : sawString,
-      'mixes string and rule elements: a policy is either string-based (regex syntax) or rule-based',
-    );
-  }
-  let context: ReturnType<typeof parseAttributes>;
-  if (definition.context === undefined || definition.context === null) {
-    context = NO_ATTRIBUTES;
-  } else if (!isPlainObject(definition.context)) {
-    problem('context', 'must be an object mapping context keys to rules');
-  } else {
-    context = parseAttributes(registry, definition.context, 'context', problem);
-  }
-  if (problems.length > 0) throw new PolicyValidationError(uid, problems);
+  const subjects = reader.field('subjects', definition.subjects);
+  const subjectStrings = reader.strings;
+  const actions = reader.field('actions', definition.actions);
+  const actionStrings = reader.strings;
+  const resources = reader.field('resources', definition.resources);
+  const resourceStrings = reader.strings;
+  reader.refuseMixing();
+  let context: AttributeRules | undefined;
+  if (definition.context === undefined || definition.context === null) context = NO_ATTRIBUTES;
+  else if (!isPlainObject(definition.context))
+    reader.problem('context', 'must be an object mapping context keys to rules');
+  else context = reader.attributes(definition.context, 'context', -1);
+  if (reader.problems.length > 0) throw new PolicyValidationError(uid, reader.problems);
 
-  const subjects = fieldLists(fields.subjects);
-  const actions = fieldLists(fields.actions);
-  const resources = fieldLists(fields.resources);
-  const result: Policy = {
+  const stringBased = reader.stringField !== undefined;
+  const result = {
     uid: uid!,
     description,
     effect,
-    type: sawString !== undefined ? 'string' : 'rule',
-    subjects: subjects.elements,
-    actions: actions.elements,
-    resources: resources.elements,
+    type: stringBased ? 'string' : 'rule',
+    subjects,
+    actions,
+    resources,
     context: context!,
-    [COMPILED]: {
-      subjects: subjects.compiled,
-      actions: actions.compiled,
-      resources: resources.compiled,
-      context: context!,
-    },
-  };
+    [COMPILED]: undefined as unknown as CompiledParts,
+  } satisfies Policy;
+  result[COMPILED] = stringBased
+    ? {
+        subjects: subjectStrings ?? NO_ELEMENTS,
+        actions: actionStrings ?? NO_ELEMENTS,
+        resources: resourceStrings ?? NO_ELEMENTS,
+        context: context!,
+      }
+    : (result as unknown as CompiledParts);
   return Object.freeze(result);
 }
 
@@ -207,43 +167,156 @@ export function policy(definition: PolicyDefinition, options: PolicyBuildOptions
 const NO_ATTRIBUTES: AttributeRules = Object.freeze(record<Rule>());
 const NO_ELEMENTS: readonly never[] = Object.freeze([]);
 
-interface FieldLists {
-  elements: readonly PolicyElement[];
-  compiled: readonly CompiledElement[];
+interface StringLists {
+  elements: readonly string[];
+  compiled: readonly CompiledString[];
 }
 
-const NO_LISTS: FieldLists = { elements: NO_ELEMENTS, compiled: NO_ELEMENTS };
+// Many string-based policies hold the same one-string field (`"<read|get>"`): it shares its two lists.
+const singleStrings = new InternTable<string, StringLists>(10_000);
 
-// Most fields hold one element, and many policies the same one (`In("read", "get")`, `"<read|get>"`):
-// such a field shares its two lists with every policy holding that same rule or string.
-const singleLists = new InternTable<Rule | string, FieldLists>(10_000);
+/**
+ * Reads one policy's fields, collecting every problem. Paths are built only for problems: a large file
+ * has none, and a path string per element was most of what loading allocated.
+ */
+class PolicyReader {
+  readonly problems: FieldProblem[] = [];
+  /** Where the first string and the first rule element are, for the mixing problem. */
+  stringField: PolicyField | undefined;
+  #stringIndex = 0;
+  #ruleField: PolicyField | undefined;
+  #ruleIndex = 0;
+  /** The compiled strings of the field just read; `undefined` when it holds no string. */
+  strings: readonly CompiledString[] | undefined;
+  readonly #registry: RuleRegistry;
+  readonly #bounded: boolean;
 
-function fieldLists(field: { elements: PolicyElement[]; compiled: CompiledElement[] }): FieldLists {
-  const { elements, compiled } = field;
-  if (elements.length === 0) return NO_LISTS;
-  const only = compiled[0]!;
-  if (elements.length === 1 && only.kind !== 'attributes') {
-    // A string's compiled form depends only on its text; a rule's is the rule.
-    const key = only.kind === 'rule' ? only.rule : only.text;
-    let shared = singleLists.get(key);
-    if (!shared) {
-      shared = exactLists(elements, compiled);
-      singleLists.set(key, shared);
-    }
-    return shared;
+  constructor(registry: RuleRegistry, bounded: boolean) {
+    this.#registry = registry;
+    this.#bounded = bounded;
   }
-  return exactLists(elements, compiled);
+
+  problem(field: string, message: string): void {
+    this.problems.push({ field, message });
+  }
+
+  /** The elements of a field; also sets `strings`. */
+  field(field: PolicyField, list: unknown): readonly PolicyElement[] {
+    this.strings = undefined;
+    if (list === undefined || list === null) return NO_ELEMENTS;
+    if (!Array.isArray(list)) {
+      this.problem(field, 'must be a list');
+      return NO_ELEMENTS;
+    }
+    if (list.length > MAX_ELEMENTS) {
+      this.problem(field, `has more than ${MAX_ELEMENTS} elements`);
+      return NO_ELEMENTS;
+    }
+    if (list.length === 0) return NO_ELEMENTS;
+    if (list.length === 1 && typeof list[0] === 'string') {
+      this.#sawString(field, 0);
+      const text = list[0];
+      const shared = singleStrings.get(text);
+      if (shared) {
+        this.strings = shared.compiled;
+        return shared.elements;
+      }
+      const compiled = this.#compileString(text, field, 0);
+      if (!compiled) return NO_ELEMENTS;
+      const lists = { elements: Object.freeze([text]), compiled: Object.freeze([compiled]) };
+      singleStrings.set(text, lists);
+      this.strings = lists.compiled;
+      return lists.elements;
+    }
+    // Copies of the list's own size, overwritten in place (a list grown by push keeps room for 17).
+    const elements = list.slice() as PolicyElement[];
+    let strings: CompiledString[] | undefined;
+    for (let index = 0; index < list.length; index++) {
+      const element: unknown = list[index];
+      if (typeof element === 'string') {
+        this.#sawString(field, index);
+        const compiled = this.#compileString(element, field, index);
+        if (compiled) (strings ??= list.slice() as CompiledString[])[index] = compiled;
+        continue;
+      }
+      if (this.#ruleField === undefined) {
+        this.#ruleField = field;
+        this.#ruleIndex = index;
+      }
+      if (isRule(element) || (isPlainObject(element) && typeof element.type === 'string')) {
+        const rule = this.rule(element, field, index, undefined);
+        if (rule) elements[index] = rule;
+      } else if (isPlainObject(element)) {
+        const attributes = this.attributes(element, field, index);
+        if (attributes) elements[index] = attributes;
+      } else {
+        this.problem(`${field}[${index}]`, 'must be a string, a rule, or an object mapping attribute names to rules');
+      }
+    }
+    this.strings = strings && Object.freeze(strings);
+    // A field of one rule is the list that rule keeps for it, shared by every policy holding it alone.
+    if (elements.length === 1 && isRule(elements[0])) return listOf(elements[0]);
+    return Object.freeze(elements);
+  }
+
+  /** Reports a policy mixing strings and rules, at the first element of the later kind. */
+  refuseMixing(): void {
+    if (this.stringField === undefined || this.#ruleField === undefined) return;
+    const stringFirst =
+      POLICY_FIELDS.indexOf(this.stringField) * MAX_ELEMENTS + this.#stringIndex <
+      POLICY_FIELDS.indexOf(this.#ruleField) * MAX_ELEMENTS + this.#ruleIndex;
+    this.problem(
+      stringFirst ? elementPath(this.#ruleField, this.#ruleIndex) : elementPath(this.stringField, this.#stringIndex),
+      'mixes string and rule elements: a policy is either string-based (regex syntax) or rule-based',
+    );
+  }
+
+  rule(json: unknown, field: string, index: number, name: string | undefined): Rule | undefined {
+    try {
+      return this.#bounded ? this.#registry[PARSE_BOUNDED](json) : this.#registry.parse(json);
+    } catch (error) {
+      const path = elementPath(field, index, name);
+      if (error instanceof RuleArgumentError) this.problem(join(path, error.path), error.message);
+      else this.problem(path, (error as Error).message);
+      return undefined;
+    }
+  }
+
+  attributes(object: Record<string, unknown>, field: string, index: number): AttributeRules | undefined {
+    // An attribute named `__proto__` or `constructor` stays an ordinary key.
+    const result = record<Rule>();
+    let ok = true;
+    for (const name in object) {
+      if (!Object.hasOwn(object, name)) continue;
+      const rule = this.rule(object[name], field, index, name);
+      if (rule) result[name] = rule;
+      else ok = false;
+    }
+    return ok ? Object.freeze(result) : undefined;
+  }
+
+  #sawString(field: PolicyField, index: number): void {
+    if (this.stringField !== undefined) return;
+    this.stringField = field;
+    this.#stringIndex = index;
+  }
+
+  #compileString(text: string, field: string, index: number): CompiledString | undefined {
+    if (!hasTags(text)) return new CompiledString(text, undefined, false);
+    try {
+      return new CompiledString(text, compileTagged(text), false);
+    } catch (error) {
+      // Plain text to the exact and fuzzy checkers; the regex checker gives up on the field, as vakt does.
+      if (error instanceof UnbalancedTagsError) return new CompiledString(text, undefined, true);
+      this.problem(`${field}[${index}]`, `invalid regex: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
 }
 
-// A list grown by push keeps room for 17 items (152 bytes for one element): keep exact-size copies, and
-// one list for a field of rules, which are their own compiled elements.
-function exactLists(elements: PolicyElement[], compiled: CompiledElement[]): FieldLists {
-  const copy = Object.freeze(elements.slice());
-  const same = compiled.every((element, i) => (element as unknown) === elements[i]);
-  return {
-    elements: copy,
-    compiled: same ? (copy as unknown as readonly CompiledElement[]) : Object.freeze(compiled.slice()),
-  };
+function elementPath(field: string, index: number, name?: string): string {
+  const path = index < 0 ? field : `${field}[${index}]`;
+  return name === undefined ? path : `${path}.${name}`;
 }
 
 /** vakt's `PolicyAllow`: a policy whose effect is allow. */
@@ -254,37 +327,4 @@ export function allow(definition: Omit<PolicyDefinition, 'effect'>, options?: Po
 /** vakt's `PolicyDeny`: a policy whose effect is deny. */
 export function deny(definition: Omit<PolicyDefinition, 'effect'>, options?: PolicyBuildOptions): Policy {
   return policy({ ...definition, effect: 'deny' }, options);
-}
-
-function parseRule(
-  registry: RuleRegistry,
-  json: unknown,
-  path: string,
-  problem: (field: string, message: string) => void,
-): Rule | undefined {
-  try {
-    return registry.parse(json, path);
-  } catch (error) {
-    if (error instanceof RuleArgumentError) problem(error.path || path, error.message);
-    else problem(path, (error as Error).message);
-    return undefined;
-  }
-}
-
-function parseAttributes(
-  registry: RuleRegistry,
-  object: Record<string, unknown>,
-  path: string,
-  problem: (field: string, message: string) => void,
-): AttributeRules | undefined {
-  // An attribute named `__proto__` or `constructor` stays an ordinary key.
-  const result = record<Rule>();
-  let ok = true;
-  for (const name in object) {
-    if (!Object.hasOwn(object, name)) continue;
-    const rule = parseRule(registry, object[name], `${path}.${name}`, problem);
-    if (rule) result[name] = rule;
-    else ok = false;
-  }
-  return ok ? Object.freeze(result) : undefined;
 }

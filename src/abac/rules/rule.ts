@@ -77,7 +77,11 @@ export interface RuleDefinition<A extends Record<string, unknown> = Record<strin
 }
 
 export function isRule(value: unknown): value is Rule {
-  return typeof value === 'object' && value !== null && (value as { [RULE]?: unknown })[RULE] === true;
+  // The class test first: it is what decisions meet, and it is cheap on attribute maps of any shape.
+  return (
+    value instanceof CompiledRule ||
+    (typeof value === 'object' && value !== null && (value as { [RULE]?: unknown })[RULE] === true)
+  );
 }
 
 function serialize(value: unknown): unknown {
@@ -97,15 +101,16 @@ type Predicate = (value: unknown, inquiry: NormalizedInquiry) => boolean;
 export const compilesOnFirstUse = new WeakSet<RuleDefinition<never>>();
 
 /**
- * A rule: its arguments, and behind private fields its definition and predicate. Type, hint and the
- * predicate come from the definition through the prototype, so a rule holds two references and no
- * closure until it is first evaluated.
+ * A rule: its arguments, and behind private fields its definition, its predicate and the list of a field
+ * holding only it. Type, hint and the predicate come from the definition through the prototype, so a rule
+ * holds no closure until it is first evaluated.
  */
 class CompiledRule implements Rule {
   declare readonly [RULE]: true;
   readonly args: Readonly<Record<string, unknown>>;
   readonly #definition: RuleDefinition<Record<string, unknown>>;
   #predicate: Predicate | undefined;
+  #list: readonly Rule[] | undefined;
 
   constructor(definition: RuleDefinition<Record<string, unknown>>, args: Readonly<Record<string, unknown>>) {
     this.args = args;
@@ -123,16 +128,9 @@ class CompiledRule implements Rule {
     return this.#definition.hint?.(this.args);
   }
 
-  /**
-   * A rule is its own compiled policy element (`{ kind: 'rule', rule }`), so a field holding only rules
-   * can use one list for its elements and its compiled form: no wrapper object per rule and policy.
-   */
-  get kind(): 'rule' {
-    return 'rule';
-  }
-
-  get rule(): Rule {
-    return this;
+  /** The one-element list of a policy field holding only this rule, shared by every such field. */
+  static listOf(rule: CompiledRule): readonly Rule[] {
+    return (rule.#list ??= Object.freeze([rule]));
   }
 
   satisfied(value: unknown, inquiry: NormalizedInquiry): boolean {
@@ -147,15 +145,21 @@ class CompiledRule implements Rule {
 }
 Object.defineProperty(CompiledRule.prototype, RULE, { value: true });
 
-/** True for rules built here, which are their own compiled element (see `kind` above). */
-export function isCompiledRule(value: unknown): value is Rule & { readonly kind: 'rule'; readonly rule: Rule } {
-  return value instanceof CompiledRule;
+/**
+ * The list `[rule]`, frozen: for a rule built here the one it keeps, so the many policies whose field holds
+ * only `In("read", "get")` share one list, and a rule met once costs no lookup table entry.
+ */
+export function listOf(rule: Rule): readonly Rule[] {
+  return rule instanceof CompiledRule ? CompiledRule.listOf(rule) : Object.freeze([rule]);
 }
 
 /** Builds a rule object from a definition and validated arguments. */
 export function instantiate<A extends Record<string, unknown>>(definition: RuleDefinition<A>, args: A): Rule {
   return new CompiledRule(definition as unknown as RuleDefinition<Record<string, unknown>>, Object.freeze(args));
 }
+
+/** The registry's `parse` without the nesting walk, for callers that bounded the JSON themselves. */
+export const PARSE_BOUNDED = Symbol('portcullis.abac.parseBounded');
 
 /** The rule types a loader understands: the built-ins plus any registered with `defineRule`. */
 export class RuleRegistry {
@@ -166,6 +170,10 @@ export class RuleRegistry {
   readonly #interned = new InternTable<string, Rule>(10_000);
   // How many rule objects the current (synchronous) parse is inside of: nested rules parse recursively.
   #nesting = 0;
+  // The path of the rule being parsed, for its nested rules: one `nested` function per registry rather
+  // than a closure per rule read.
+  #path = '';
+  readonly #nested: ParseNested = (child, childPath) => this.parse(child, join(this.#path, childPath));
 
   register<A extends Record<string, unknown>>(definition: RuleDefinition<A>): void {
     if (typeof definition?.type !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(definition.type)) {
@@ -188,6 +196,19 @@ export class RuleRegistry {
 
   names(): string[] {
     return [...this.#definitions.keys()];
+  }
+
+  /**
+   * `parse` of JSON whose nesting the caller has already bounded: policy loading walks each policy once,
+   * rather than each of its rules again.
+   */
+  [PARSE_BOUNDED](json: unknown): Rule {
+    this.#nesting++;
+    try {
+      return this.parse(json);
+    } finally {
+      this.#nesting--;
+    }
   }
 
   /** Reads `{ "type": ..., ...fields }` (or returns a built rule as is). Errors carry the path inside. */
@@ -227,10 +248,11 @@ export class RuleRegistry {
       const hint = didYouMean(type, this.#definitions.keys());
       throw absolute(new RuleArgumentError(`unknown rule "${type}"${hint ? ` (${hint})` : ''}`, path));
     }
-    const nested: ParseNested = (child, childPath) => this.parse(child, join(path, childPath));
     let args: Record<string, unknown>;
+    const outer = this.#path;
+    this.#path = path;
     try {
-      args = definition.parse(fields, nested);
+      args = definition.parse(fields, this.#nested);
     } catch (error) {
       if (error instanceof RuleArgumentError) {
         if (error.absolute) throw error;
@@ -241,6 +263,8 @@ export class RuleRegistry {
       const wrapped = new RuleArgumentError(`${type}: ${(error as Error).message}`, path);
       wrapped.absolute = true;
       throw wrapped;
+    } finally {
+      this.#path = outer;
     }
     return instantiate(definition, args);
   }
