@@ -136,6 +136,8 @@ export {
 } from './src/pii/field-encryption.js';
 export { migrateKeys, type RotationSource, type MigrateOptions, type MigrationResult } from './src/pii/key-rotation.js';
 export { EncryptedRecordStore, type EncryptedRecordStoreOptions } from './stores/encrypted-records.js';
+export { ResidentRecordStore, type ResidentRecordStoreOptions } from './stores/resident-records.js';
+export type { ResidentRecords, ResidencyQueryOptions, MoveOptions } from './src/contracts/residency.js';
 
 // OpenAPI: every prebuilt router describes its routes (docs/openapi.md).
 export { openApiDocument, openApiRoute, type OpenApiOptions } from './middleware/openapi/document.js';

@@ -13,6 +13,8 @@ import { validateOptions, type CrudRouterOptions } from './crud/options.js';
 import { getRoute, historyRoute, listRoute, searchRoute, uniqueRoute } from './crud/read.js';
 import { createState } from './crud/state.js';
 import { createRoute, deleteRoute, purgeRoute, restoreRoute, updateRoute } from './crud/write.js';
+import { moveRoute } from './crud/residency.js';
+import { isResident } from '../src/contracts/residency.js';
 import { checkBodyLimit, jsonBody } from './json-body.js';
 
 export type { CrudRouterOptions, FieldValidator } from './crud/options.js';
@@ -41,6 +43,7 @@ function route(handler: AsyncRoute): RequestHandler {
  * | `POST /search/:key` | records whose key is in a JSON list of values |
  * | `GET /<field>/:value` | static path filters (`staticPathFilters`) |
  * | `GET /:id/history` | audit trail of a record (`history` given) |
+ * | `POST /:id/move` | moves a record to another country (a `ResidentRecordStore`) |
  * | `GET /:searchKey/:searchValue` | dynamic path filter (`dynamicPathFilter`, default on) |
  * | `GET /:id`, `PATCH /:id`, `PUT /:id` (`allowReplace`), `DELETE /:id` (`?force=true`) | one record |
  */
@@ -92,6 +95,9 @@ export function crudRouter(input: CrudRouterOptions): CrudRouter {
   for (const field of options.staticPathFilters ?? []) {
     const pathFilter = (req: Request) => ({ [field]: String(req.params.value) });
     router.get(`/${field}/:value`, guard, ...authorize('list'), route(listRoute(state, state.live, pathFilter)));
+  }
+  if (isResident(state.store)) {
+    router.post('/:id/move', guard, json, ...authorize('update'), route(moveRoute(state)));
   }
   if (options.history) {
     router.get('/:id/history', guard, ...authorize('read'), route(historyRoute(state, options.history)));

@@ -1,10 +1,11 @@
 // POST /batch: creates several records all or nothing, after checking every one (InCountry's batch_write).
 import type { Request, Response } from 'express';
-import type { NewRecord } from '../../src/contracts/records.js';
+import type { NewRecord, RecordStore } from '../../src/contracts/records.js';
 import { ForbiddenError, ValidationError, type FieldProblem } from '../../src/errors.js';
 import { contextOf } from '../context.js';
 import { hiddenFields, permissionsOf } from './access.js';
 import { throwProblems } from './body.js';
+import { storeForCreate } from './residency.js';
 import type { CrudState } from './state.js';
 import { checkNewRecord, creatable, fieldsOf } from './write.js';
 
@@ -67,9 +68,18 @@ export function batchRoute(state: CrudState, maxRecords: number) {
         );
         continue;
       }
-      const checked = await checkNewRecord(state, req, item as Record<string, unknown>, hidden, now);
+      // A resident store: each record's own country (its field, else the declared one), a problem if none.
+      let store: RecordStore;
+      try {
+        store = storeForCreate(state, req, item as Record<string, unknown>);
+      } catch (error) {
+        if (!(error instanceof ValidationError) || !error.errors) throw error;
+        problems.push(...error.errors.map((problem) => atIndex(index, problem)));
+        continue;
+      }
+      const checked = await checkNewRecord(state, req, item as Record<string, unknown>, hidden, now, store);
       problems.push(...checked.problems.map((problem) => atIndex(index, problem)));
-      records.push({ id: state.store.newId(), record: checked.record });
+      records.push({ id: store.newId(), record: checked.record });
     }
     throwProblems(problems);
     const inScope = creatable(state, req);

@@ -94,6 +94,12 @@ export interface CrudRouterOptions {
   bodyLimit?: string | number;
   /** Most records in one `POST /batch` (`BATCH_MAX_RECORDS`). Default 100. */
   maxBatchRecords?: number;
+  /**
+   * With a resident store (`ResidentRecordStore`): lists, searches and unique values that name no single
+   * country read every named (or every) country's store and merge their pages. Default false: such a query
+   * is a 400 naming the country parameter. See docs/residency.md.
+   */
+  fanOut?: boolean;
 }
 
 export const optionNames: readonly (keyof CrudRouterOptions)[] = [
@@ -123,6 +129,7 @@ export const optionNames: readonly (keyof CrudRouterOptions)[] = [
   'maxUniqueValues',
   'bodyLimit',
   'maxBatchRecords',
+  'fanOut',
 ];
 
 const RESOURCE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -167,7 +174,14 @@ export function validateOptions(input: CrudRouterOptions): CrudRouterOptions {
     integer(options, name, 1);
   integer(options, 'maxOffset', 0);
   for (const name of ['authorize', 'unmask', 'history'] as const) fn(options, name);
-  for (const name of ['allowOffset', 'dynamicPathFilter', 'allowReplace', 'softDelete', 'timestamps'] as const)
+  for (const name of [
+    'allowOffset',
+    'dynamicPathFilter',
+    'allowReplace',
+    'softDelete',
+    'timestamps',
+    'fanOut',
+  ] as const)
     flag(options, name);
   if ((options.defaultLimit ?? 20) > (options.maxLimit ?? 100)) {
     throw new ConfigError('crudRouter.defaultLimit', 'must not exceed maxLimit');

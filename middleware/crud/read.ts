@@ -8,6 +8,7 @@ import { contextOf } from '../context.js';
 import { permissionsOf } from './access.js';
 import { etagOf } from './etag.js';
 import { recordFilter } from './abac.js';
+import { storeForQuery, storeForRecord } from './residency.js';
 import { audit, cursorView, rawQuery, scopeFor, type CrudState } from './state.js';
 
 export type PathFilterOf = (req: Request) => Record<string, string> | undefined;
@@ -27,7 +28,8 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
       view: cursorView(req, view.fingerprint),
     });
     contextOf(req).query = query;
-    const found = await state.store.find({
+    const store = storeForQuery(state, query.where);
+    const found = await store.find({
       where: query.page,
       sort: query.sortKeys,
       limit: query.limit + 1,
@@ -44,7 +46,7 @@ export function listRoute(state: CrudState, scope: FilterNode, pathFilterOf?: Pa
     const errors = decryptionErrors(page);
     if (errors.length > 0) body.errors = errors;
     if (query.offset !== undefined) body.nextOffset = more ? query.offset + query.limit : null;
-    if (query.count) body.count = await state.store.count(query.where);
+    if (query.count) body.count = await store.count(query.where);
     audit(req, state, { action: 'LIST' });
     res.json(body);
   };
@@ -76,7 +78,7 @@ function omitFor(hidden: ReadonlySet<string>): { omit?: string[] } {
 export function getRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const record = await state.store.get(id, scopeFor(state, req, state.live, 'read'));
+    const record = await storeForRecord(state, req).get(id, scopeFor(state, req, state.live, 'read'));
     if (!record)
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     audit(req, state, { action: 'GET', resourceId: id });
@@ -114,7 +116,7 @@ export function uniqueRoute(state: CrudState) {
       where: and(state.live, recordFilter(state, req, 'list')),
     });
     // Only fields the caller reads in clear get here: their values need no masking.
-    const values = await state.store.distinct(field, query.where, limit);
+    const values = await storeForQuery(state, query.where).distinct(field, query.where, limit);
     audit(req, state, { action: 'LIST', after: { unique: field } });
     res.json({ field, values });
   };
@@ -158,8 +160,9 @@ export function searchRoute(state: CrudState) {
     let truncated = false;
     for (const condition of conditions) {
       const room = maxValues - items.length;
-      const found = await state.store.find({
-        where: and(query.where, condition),
+      const where = and(query.where, condition);
+      const found = await storeForQuery(state, where).find({
+        where,
         sort: query.sortKeys,
         limit: room + 1,
         ...omitFor(view.hidden),
@@ -184,7 +187,7 @@ export function searchRoute(state: CrudState) {
 export function historyRoute(state: CrudState, history: (resource: string, id: string) => Promise<unknown[]>) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const record = await state.store.get(id, scopeFor(state, req, matchAll, 'read'));
+    const record = await storeForRecord(state, req).get(id, scopeFor(state, req, matchAll, 'read'));
     if (!record)
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     const entries = await history(state.resource, id);

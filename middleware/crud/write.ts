@@ -4,6 +4,7 @@ import {
   DECRYPTION_ERROR_FIELD,
   DELETED_FIELD,
   VERSION_FIELD,
+  type RecordStore,
   type StoredRecord,
 } from '../../src/contracts/records.js';
 import {
@@ -18,6 +19,7 @@ import { recordFilter } from './abac.js';
 import { forbiddenUpdates, hiddenFields, isHidden, permissionsOf } from './access.js';
 import { leafPaths, mergePatch, objectBody, runValidators, throwProblems, unsafeKeys } from './body.js';
 import { checkIfMatch, etagOf } from './etag.js';
+import { storeForCreate, storeForRecord } from './residency.js';
 import { audit, rawQuery, scopeFor, type CrudState } from './state.js';
 
 const ATTEMPTS = 3;
@@ -122,6 +124,7 @@ export async function checkNewRecord(
   input: Record<string, unknown>,
   hidden: ReadonlySet<string>,
   now: Date,
+  store: RecordStore = state.store,
 ): Promise<{ problems: FieldProblem[]; record: Record<string, unknown> }> {
   const problems = bodyProblems(state, input, hidden);
   if (problems.length > 0) return { problems, record: {} };
@@ -132,7 +135,7 @@ export async function checkNewRecord(
     problems.push(...owned.problems);
   }
   problems.push(...(await runValidators(state.options.validators, body, undefined)));
-  const prepared = await state.store.prepare(body);
+  const prepared = await store.prepare(body);
   problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
   const record = state.timestamps ? { ...prepared.record, createdAt: now, updatedAt: now } : prepared.record;
   return { problems, record };
@@ -149,17 +152,19 @@ export function creatable(state: CrudState, req: Request): (record: Record<strin
 export function createRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const body = objectBody(req.body);
+    const store = storeForCreate(state, req, body);
     const { problems, record } = await checkNewRecord(
       state,
       req,
       body,
       hiddenFields(permissionsOf(req)),
       new Date(state.now()),
+      store,
     );
     throwProblems(problems);
-    const id = state.store.newId();
+    const id = store.newId();
     if (!creatable(state, req)(record, id)) throw outsideScope();
-    const created = await state.store.insert(id, record);
+    const created = await store.insert(id, record);
     audit(req, state, { action: 'CREATE', resourceId: id, after: fieldsOf(created) });
     res.status(201);
     res.setHeader('Location', `${req.baseUrl}/${encodeURIComponent(id)}`);
@@ -184,12 +189,13 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
           errors: forbidden,
         });
     }
+    const store = storeForRecord(state, req);
     const scope = scopeFor(state, req, state.live, 'update');
     const inScope = toPredicate(
       and(state.compiler.permissionFilter(permissions?.filters), recordFilter(state, req, 'update')),
     );
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const existing = await state.store.get(id, scope);
+      const existing = await store.get(id, scope);
       if (!existing) throw notFound(state, id);
       // Its encrypted fields read as null: a merge would write those nulls over data that only another key
       // can still read.
@@ -219,7 +225,7 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
       // Validated on the merge of the version read here; `replace` below is conditional on that version, so
       // the state validated is the state stored (a concurrent write makes it fail and the loop re-reads).
       const problems = await runValidators(state.options.validators, next, fieldsOf(existing));
-      const prepared = await state.store.prepare(next);
+      const prepared = await store.prepare(next);
       problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
       throwProblems(withoutHiddenNames(problems, hidden));
       const record: Record<string, unknown> = { ...prepared.record };
@@ -228,7 +234,7 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
         record.updatedAt = new Date(state.now());
       }
       if (!inScope({ ...record, [state.compiler.idField]: id })) throw outsideScope();
-      const updated = await state.store.replace(id, existing._version, record);
+      const updated = await store.replace(id, existing._version, record);
       if (updated) {
         const changed = changedPaths(fieldsOf(existing), fieldsOf(updated)).filter((path) => path !== 'updatedAt');
         audit(req, state, {
@@ -260,16 +266,17 @@ export function deleteRoute(state: CrudState) {
     const id = String(req.params.id);
     const force = forceRequested(req) || !state.softDelete;
     if (force && state.softDelete) await state.authorizeInline('purge', req, res);
+    const store = storeForRecord(state, req);
     const scope = scopeFor(state, req, state.live, 'delete');
-    const existing = await state.store.get(
+    const existing = await store.get(
       id,
       force && state.softDelete ? and(scope, recordFilter(state, req, 'purge')) : scope,
     );
     if (!existing) throw notFound(state, id);
     const conditional = checkIfMatch(req, existing._version);
     const done = force
-      ? await state.store.remove(id, existing._version)
-      : (await state.store.replace(id, existing._version, {
+      ? await store.remove(id, existing._version)
+      : (await store.replace(id, existing._version, {
           ...fieldsOf(existing),
           [DELETED_FIELD]: new Date(state.now()),
         })) !== undefined;
@@ -293,12 +300,13 @@ export function deleteRoute(state: CrudState) {
 export function restoreRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const existing = await state.store.get(id, scopeFor(state, req, state.trashed, 'restore'));
+    const store = storeForRecord(state, req);
+    const existing = await store.get(id, scopeFor(state, req, state.trashed, 'restore'));
     if (!existing) throw notFound(state, id);
     checkIfMatch(req, existing._version);
     const record = { ...fieldsOf(existing) };
     if (state.timestamps) record.updatedAt = new Date(state.now());
-    const restored = await state.store.replace(id, existing._version, record);
+    const restored = await store.replace(id, existing._version, record);
     if (!restored)
       throw new ConflictError('The record changed while it was being restored; try again.', {
         code: 'conflict.concurrent_update',
@@ -313,10 +321,11 @@ export function restoreRoute(state: CrudState) {
 export function purgeRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const id = String(req.params.id);
-    const existing = await state.store.get(id, scopeFor(state, req, state.trashed, 'purge'));
+    const store = storeForRecord(state, req);
+    const existing = await store.get(id, scopeFor(state, req, state.trashed, 'purge'));
     if (!existing) throw notFound(state, id);
     checkIfMatch(req, existing._version);
-    if (!(await state.store.remove(id, existing._version))) {
+    if (!(await store.remove(id, existing._version))) {
       throw new ConflictError('The record changed while it was being purged; try again.', {
         code: 'conflict.concurrent_update',
       });

@@ -8,3 +8,4 @@ export type * from './audit.js';
 export type * from './queue.js';
 export type * from './policies.js';
 export type * from './store-set.js';
+export type * from './residency.js';

@@ -45,6 +45,7 @@ const surface: Record<string, string[]> = {
     'PortcullisError',
     'PreconditionFailedError',
     'RateLimitedError',
+    'ResidentRecordStore',
     'RuleArgumentError',
     'StoreUnavailableError',
     'UnfitValueError',
