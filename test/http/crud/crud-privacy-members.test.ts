@@ -7,6 +7,8 @@ import { contextOf } from '../../../middleware/context.js';
 import { crudRouter } from '../../../middleware/crud-router.js';
 import type { PrivacyMembershipOptions } from '../../../middleware/crud/privacy.js';
 import { errorHandler } from '../../../middleware/error-handler.js';
+import { openApiDocument } from '../../../middleware/openapi/document.js';
+import { Guard, policy, rules } from '../../../src/abac/index.js';
 import type { Principal } from '../../../src/auth/principal.js';
 import { DELETED_FIELD, type RecordStore } from '../../../src/contracts/records.js';
 import { MemoryRecordStore } from '../../../stores/memory/records.js';
@@ -24,6 +26,7 @@ interface Fixture {
 function fixture(
   membership: PrivacyMembershipOptions,
   notes: RecordStore = new MemoryRecordStore({ schema: noteFields }),
+  guard?: Guard,
 ) {
   let caller: Principal = user('nobody');
   const app = express();
@@ -37,6 +40,7 @@ function fixture(
       resource: 'notes',
       store: notes,
       privacy: { membership, exempt: (principal) => principal.groups.includes('admin') },
+      ...(guard ? { guard } : {}),
     }),
   );
   app.use(errorHandler());
@@ -122,7 +126,57 @@ for (const backend of backends) {
   });
 }
 
-describe('crudRouter privacy memberships: odd stored values (memory)', function () {
+describe('crudRouter privacy memberships: odd stored values, guards, OpenAPI (memory)', function () {
+  it('a record-level guard sees the implied roles as the subject’s privacyRoles', async () => {
+    const store = new MemoryRecordStore({ schema: { principalId: 'string', listId: 'string', level: 'string' } });
+    await store.insert(store.newId(), { principalId: 'mia', listId: 'A', level: 'member' });
+    const guard = new Guard({
+      policies: [
+        policy({
+          uid: 'members-of-a-list-notes',
+          effect: 'allow',
+          subjects: [{ privacyRoles: rules.AnyIn('list-A-member') }],
+          actions: [rules.Eq('notes:list')],
+          resources: [rules.Any()],
+        }),
+      ],
+    });
+    const guarded = fixture({ resource: 'list', field: 'listId', store }, undefined, guard);
+    await seed(guarded.notes, ['A', 'B']);
+    await guarded.notes.insert(guarded.notes.newId(), { title: 'public', privacy: 'public', owner: 'olga' });
+    guarded.as(user('mia'));
+    expect(await titles(guarded.app)).to.deep.equal(['A', 'public']);
+    // The owner holds no role of list A: the guard allows nothing, whatever the privacy rule would.
+    guarded.as(user('olga'));
+    expect(await titles(guarded.app)).to.deep.equal([]);
+  });
+
+  it('the OpenAPI description lists the privacy problems of each route', function () {
+    const router = crudRouter({
+      resource: 'notes',
+      store: new MemoryRecordStore({ schema: noteFields }),
+      privacy: {
+        membership: {
+          resource: 'list',
+          field: 'listId',
+          store: new MemoryRecordStore({ schema: { principalId: 'string', listId: 'string', level: 'string' } }),
+        },
+      },
+    });
+    const document = openApiDocument({ info: { title: 'notes', version: '1' }, mounts: { '/notes': router } });
+    const codes = (operation: unknown, status: string) =>
+      ((operation as { responses: Record<string, { 'x-problem-codes'?: string[] }> }).responses[status]?.[
+        'x-problem-codes'
+      ] ?? []) as string[];
+    expect(codes(document.paths['/notes']!.post, '403')).to.include.members([
+      'forbidden.privacy_owner',
+      'forbidden.privacy_membership',
+      'forbidden.membership_limit',
+    ]);
+    expect(codes(document.paths['/notes']!.get, '403')).to.include('forbidden.membership_limit');
+    expect(codes(document.paths['/notes']!.get, '403')).to.not.include('forbidden.privacy_owner');
+  });
+
   it('ignores levels it does not know and resource ids that are not plain ids', async () => {
     const store = new MemoryRecordStore({
       schema: { principalId: 'string', listId: 'string', level: 'string', status: 'string' },
