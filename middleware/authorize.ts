@@ -85,13 +85,15 @@ const DENIED: Record<string, string> = {
 /**
  * The ABAC subject of a principal: its free attributes, then the fields authentication vouches for. Not its
  * credential's scopes: they narrow what the owner may do and must not become a way for policies to widen it.
- * With the request, also the roles its memberships imply (`privacyRoles`, set by a crudRouter's `privacy`).
+ * With the request, also the roles its memberships imply (`privacyRoles`, set by a crudRouter's `privacy`; an
+ * attribute of that name is never copied).
  */
 export function subjectOf(principal: Principal, req?: Request): Record<string, unknown> {
   // Copied key by key: adding properties to an object made by spread is pathologically slow in V8 (µs).
   const subject: Record<string, unknown> = {};
   for (const key of Object.keys(principal.attributes)) {
-    if (key !== '__proto__') subject[key] = principal.attributes[key];
+    // `privacyRoles` is only ever what the memberships imply: an attribute of that name must not pose as one.
+    if (key !== '__proto__' && key !== 'privacyRoles') subject[key] = principal.attributes[key];
   }
   subject.id = principal.id;
   subject.kind = principal.kind;

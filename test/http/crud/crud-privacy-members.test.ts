@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import express, { type Express } from 'express';
 import request from 'supertest';
+import { subjectOf } from '../../../middleware/authorize.js';
 import { contextOf } from '../../../middleware/context.js';
 import { crudRouter } from '../../../middleware/crud-router.js';
 import type { PrivacyMembershipOptions } from '../../../middleware/crud/privacy.js';
@@ -149,6 +150,12 @@ describe('crudRouter privacy memberships: odd stored values, guards, OpenAPI (me
     // The owner holds no role of list A: the guard allows nothing, whatever the privacy rule would.
     guarded.as(user('olga'));
     expect(await titles(guarded.app)).to.deep.equal([]);
+  });
+
+  it('an attribute named privacyRoles never poses as implied roles in the subject', function () {
+    const principal: Principal = { ...user('mia'), attributes: { privacyRoles: ['list-A-manager'], team: 'x' } };
+    expect(subjectOf(principal)).to.not.have.property('privacyRoles');
+    expect(subjectOf(principal)).to.include({ team: 'x' });
   });
 
   it('the OpenAPI description lists the privacy problems of each route', function () {
