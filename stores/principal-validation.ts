@@ -1,5 +1,5 @@
-// Input checks for API-key records, shared by every principal store.
-import type { ApiKeyRecord } from '../src/contracts/principals.js';
+// Input checks for API-key and second-factor records, shared by every principal store.
+import type { ApiKeyRecord, SecondFactorChange, SecondFactorRecord } from '../src/contracts/principals.js';
 import { ValidationError, type FieldProblem } from '../src/errors.js';
 import { ID_PATTERN } from '../src/auth/validate.js';
 
@@ -29,4 +29,65 @@ export function validateApiKey(record: ApiKeyRecord): void {
     }
   }
   if (problems.length > 0) throw new ValidationError('Invalid API key.', { errors: problems });
+}
+
+const RECOVERY_HASH = /^[A-Za-z0-9_-]{16,128}$/;
+const MAX_RECOVERY_CODES = 64;
+
+function isDate(value: unknown): value is Date {
+  return value instanceof Date && !Number.isNaN(value.getTime());
+}
+
+function checkSecondFactorFields(problems: FieldProblem[], record: Partial<SecondFactorRecord>): void {
+  if (record.confirmed !== undefined && typeof record.confirmed !== 'boolean') {
+    problems.push({ field: 'confirmed', message: 'must be a boolean' });
+  }
+  const codes = record.recoveryCodes;
+  if (
+    codes !== undefined &&
+    (!Array.isArray(codes) || codes.length > MAX_RECOVERY_CODES || !codes.every((c) => RECOVERY_HASH.test(c)))
+  ) {
+    problems.push({ field: 'recoveryCodes', message: `must be a list of at most ${MAX_RECOVERY_CODES} hashes` });
+  }
+  if (record.bypassUntil !== undefined && record.bypassUntil !== null && !isDate(record.bypassUntil)) {
+    problems.push({ field: 'bypassUntil', message: 'must be a valid date' });
+  }
+  const by = record.bypassGrantedBy;
+  if (by !== undefined && by !== null && (typeof by !== 'string' || !ID_PATTERN.test(by))) {
+    problems.push({ field: 'bypassGrantedBy', message: 'is not a valid principal id' });
+  }
+}
+
+export function validateSecondFactor(record: SecondFactorRecord): void {
+  const problems: FieldProblem[] = [];
+  if (typeof record?.principalId !== 'string' || !ID_PATTERN.test(record.principalId)) {
+    problems.push({ field: 'principalId', message: 'is not a valid principal id' });
+  }
+  // Only ciphertext is stored: a plain secret handed in by mistake is refused, not kept readable.
+  if (typeof record?.secret !== 'string' || !record.secret.startsWith('pc1:') || record.secret.length > 1024) {
+    problems.push({ field: 'secret', message: 'must be field-encryption ciphertext' });
+  }
+  if (typeof record?.confirmed !== 'boolean') problems.push({ field: 'confirmed', message: 'must be a boolean' });
+  if (!Array.isArray(record?.recoveryCodes)) problems.push({ field: 'recoveryCodes', message: 'must be a list' });
+  if (record?.lastStep !== undefined && (!Number.isSafeInteger(record.lastStep) || record.lastStep < 0)) {
+    problems.push({ field: 'lastStep', message: 'must be a non-negative integer' });
+  }
+  if (!isDate(record?.createdAt)) problems.push({ field: 'createdAt', message: 'must be a valid date' });
+  if (record) checkSecondFactorFields(problems, record);
+  if (problems.length > 0) throw new ValidationError('Invalid second factor.', { errors: problems });
+}
+
+export function validateSecondFactorChange(change: SecondFactorChange): void {
+  const problems: FieldProblem[] = [];
+  if (typeof change !== 'object' || change === null) {
+    problems.push({ field: 'change', message: 'must be an object' });
+  } else {
+    checkSecondFactorFields(problems, change as Partial<SecondFactorRecord>);
+  }
+  if (problems.length > 0) throw new ValidationError('Invalid second factor change.', { errors: problems });
+}
+
+/** A step is a whole number of periods since the epoch. */
+export function isTotpStep(step: unknown): step is number {
+  return Number.isSafeInteger(step) && (step as number) >= 0;
 }

@@ -69,6 +69,37 @@ export interface ApiKeyRecord {
   revokedAt?: Date;
 }
 
+/**
+ * A principal's TOTP second factor (RFC 6238). The secret is stored only as field-encryption ciphertext; the
+ * recovery codes only as hashes. Steps and recovery codes are consumed by the store's atomic operations
+ * (`claimTotpStep`, `useRecoveryCode`), never by a read-modify-write, so two concurrent logins cannot both
+ * use one code.
+ */
+export interface SecondFactorRecord {
+  principalId: string;
+  /** The TOTP secret as field-encryption ciphertext (`pc1:...`), bound to the principal. */
+  secret: string;
+  /** False between enrolment and the first code that confirms it; only a confirmed factor is asked at login. */
+  confirmed: boolean;
+  /** Hashes of the recovery codes not used yet. */
+  recoveryCodes: string[];
+  /** The last TOTP time step a code was accepted for; codes of this step or earlier are refused. */
+  lastStep?: number;
+  /** Until then an administrator lets the principal log in without a code. */
+  bypassUntil?: Date;
+  /** Who granted the bypass. */
+  bypassGrantedBy?: string;
+  createdAt: Date;
+}
+
+/** The fields of a second factor that `updateSecondFactor` may change (`null` clears an optional one). */
+export interface SecondFactorChange {
+  confirmed?: boolean;
+  recoveryCodes?: string[];
+  bypassUntil?: Date | null;
+  bypassGrantedBy?: string | null;
+}
+
 /** Users, OIDC groups, permission groups and API keys, on one backend. */
 export interface PrincipalStore extends ManagedStore {
   getPrincipal(id: string): Promise<PrincipalRecord | undefined>;
@@ -94,4 +125,19 @@ export interface PrincipalStore extends ManagedStore {
   revokeApiKey(id: string, at: Date): Promise<boolean>;
   /** Records use; never fails the request when it cannot. */
   touchApiKey(id: string, at: Date): Promise<void>;
+
+  getSecondFactor(principalId: string): Promise<SecondFactorRecord | undefined>;
+  /** Creates or replaces a principal's second factor (a new enrolment). */
+  saveSecondFactor(record: SecondFactorRecord): Promise<SecondFactorRecord>;
+  /** Changes some fields of an existing second factor, leaving `lastStep` alone; false when there is none. */
+  updateSecondFactor(principalId: string, change: SecondFactorChange): Promise<boolean>;
+  /** True when it existed. Deleting a principal deletes its second factor. */
+  deleteSecondFactor(principalId: string): Promise<boolean>;
+  /**
+   * Atomically records that a code of `step` was accepted: true when `step` is later than the last accepted
+   * step (or none was), false otherwise (a replay, or the principal has no second factor).
+   */
+  claimTotpStep(principalId: string, step: number): Promise<boolean>;
+  /** Atomically removes the recovery code hash `hash`; true when it was there (so each code works once). */
+  useRecoveryCode(principalId: string, hash: string): Promise<boolean>;
 }

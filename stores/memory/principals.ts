@@ -1,13 +1,22 @@
-// In-memory principal store: users, OIDC groups, permission groups and API keys in maps, copied on the way in and out.
+// In-memory principal store: users, OIDC groups, permission groups, API keys and second factors in maps, copied on the way in and out.
 import type {
   ApiKeyRecord,
   GroupRecord,
   PrincipalRecord,
   PrincipalStore,
   PrincipalType,
+  SecondFactorChange,
+  SecondFactorRecord,
 } from '../../src/contracts/principals.js';
 import { ConflictError } from '../../src/errors.js';
-import { validateApiKey, validateGroup, validatePrincipal } from '../principal-validation.js';
+import {
+  isTotpStep,
+  validateApiKey,
+  validateGroup,
+  validatePrincipal,
+  validateSecondFactor,
+  validateSecondFactorChange,
+} from '../principal-validation.js';
 import { copyData } from './copy.js';
 
 export class MemoryPrincipalStore implements PrincipalStore {
@@ -15,6 +24,7 @@ export class MemoryPrincipalStore implements PrincipalStore {
   readonly #principals = new Map<string, PrincipalRecord>();
   readonly #groups = new Map<string, GroupRecord>();
   readonly #apiKeys = new Map<string, ApiKeyRecord>();
+  readonly #secondFactors = new Map<string, SecondFactorRecord>();
 
   async getPrincipal(id: string): Promise<PrincipalRecord | undefined> {
     const record = typeof id === 'string' ? this.#principals.get(id) : undefined;
@@ -29,6 +39,7 @@ export class MemoryPrincipalStore implements PrincipalStore {
 
   async deletePrincipal(id: string): Promise<boolean> {
     for (const [keyId, key] of this.#apiKeys) if (key.principalId === id) this.#apiKeys.delete(keyId);
+    this.#secondFactors.delete(id);
     return this.#principals.delete(id);
   }
 
@@ -95,5 +106,46 @@ export class MemoryPrincipalStore implements PrincipalStore {
   async touchApiKey(id: string, at: Date): Promise<void> {
     const key = this.#apiKeys.get(id);
     if (key) key.lastUsedAt = new Date(at);
+  }
+
+  async getSecondFactor(principalId: string): Promise<SecondFactorRecord | undefined> {
+    const record = typeof principalId === 'string' ? this.#secondFactors.get(principalId) : undefined;
+    return record && copyData(record);
+  }
+
+  async saveSecondFactor(record: SecondFactorRecord): Promise<SecondFactorRecord> {
+    validateSecondFactor(record);
+    this.#secondFactors.set(record.principalId, copyData(record));
+    return copyData(record);
+  }
+
+  async updateSecondFactor(principalId: string, change: SecondFactorChange): Promise<boolean> {
+    validateSecondFactorChange(change);
+    const record = typeof principalId === 'string' ? this.#secondFactors.get(principalId) : undefined;
+    if (!record) return false;
+    for (const [key, value] of Object.entries(copyData(change)) as [keyof SecondFactorChange, unknown][]) {
+      if (value === null) delete record[key];
+      else if (value !== undefined) (record as unknown as Record<string, unknown>)[key] = value;
+    }
+    return true;
+  }
+
+  async deleteSecondFactor(principalId: string): Promise<boolean> {
+    return this.#secondFactors.delete(principalId);
+  }
+
+  async claimTotpStep(principalId: string, step: number): Promise<boolean> {
+    const record = typeof principalId === 'string' ? this.#secondFactors.get(principalId) : undefined;
+    if (!record || !isTotpStep(step) || (record.lastStep !== undefined && record.lastStep >= step)) return false;
+    record.lastStep = step;
+    return true;
+  }
+
+  async useRecoveryCode(principalId: string, hash: string): Promise<boolean> {
+    const record = typeof principalId === 'string' ? this.#secondFactors.get(principalId) : undefined;
+    const index = record && typeof hash === 'string' ? record.recoveryCodes.indexOf(hash) : -1;
+    if (index < 0) return false;
+    record!.recoveryCodes.splice(index, 1);
+    return true;
   }
 }

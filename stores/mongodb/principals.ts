@@ -1,4 +1,4 @@
-// MongoDB principal store: principals, groups and API keys in three collections keyed by id.
+// MongoDB principal store: principals, groups, API keys and second factors in four collections keyed by id.
 import type { Connection } from 'mongoose';
 import type {
   ApiKeyRecord,
@@ -6,15 +6,27 @@ import type {
   PrincipalRecord,
   PrincipalStore,
   PrincipalType,
+  SecondFactorChange,
+  SecondFactorRecord,
 } from '../../src/contracts/principals.js';
 import { ConflictError } from '../../src/errors.js';
 import { isDuplicateKey, mongoCall, upsertById } from './errors.js';
-import { validateApiKey, validateGroup, validatePrincipal } from '../principal-validation.js';
+import {
+  isTotpStep,
+  validateApiKey,
+  validateGroup,
+  validatePrincipal,
+  validateSecondFactor,
+  validateSecondFactorChange,
+} from '../principal-validation.js';
 
 export interface MongoPrincipalStoreOptions {
   /** A connected mongoose connection; the store never opens or closes it. */
   connection: Connection;
-  /** Collection name prefix. Default `portcullis_`: `<prefix>principals`, `<prefix>groups`, `<prefix>api_keys`. */
+  /**
+   * Collection name prefix. Default `portcullis_`: `<prefix>principals`, `<prefix>groups`, `<prefix>api_keys`,
+   * `<prefix>second_factors`, `<prefix>second_factor_claims`.
+   */
   prefix?: string;
 }
 
@@ -26,6 +38,10 @@ function toDoc<T extends { id: string }>(record: T): Doc<T> {
   const clean = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
   return { _id: id, ...clean } as Doc<T>;
 }
+
+type SecondFactorDoc = Omit<SecondFactorRecord, 'principalId'> & { _id: string };
+/** A used TOTP step (`_id` `<step>:<principal>`) or recovery code (`_id` `r:<hash>`). */
+type ClaimDoc = { _id: string; principalId: string; step?: number };
 
 function fromDoc<T extends { id: string }>(doc: Doc<T> | null): T | undefined {
   if (!doc) return undefined;
@@ -54,11 +70,18 @@ export class MongoPrincipalStore implements PrincipalStore {
   get #apiKeys() {
     return this.#connection.collection<Doc<ApiKeyRecord>>(`${this.#prefix}api_keys`);
   }
+  get #secondFactors() {
+    return this.#connection.collection<SecondFactorDoc>(`${this.#prefix}second_factors`);
+  }
+  get #claims() {
+    return this.#connection.collection<ClaimDoc>(`${this.#prefix}second_factor_claims`);
+  }
 
   async init(): Promise<void> {
     await mongoCall(async () => {
       await this.#principals.createIndex({ type: 1 }, { name: 'type' });
       await this.#apiKeys.createIndex({ principalId: 1, createdAt: -1 }, { name: 'principalId_createdAt' });
+      await this.#claims.createIndex({ principalId: 1, step: 1 }, { name: 'principalId_step' });
     });
   }
 
@@ -77,6 +100,8 @@ export class MongoPrincipalStore implements PrincipalStore {
     if (typeof id !== 'string') return false;
     return mongoCall(async () => {
       await this.#apiKeys.deleteMany({ principalId: id });
+      await this.#secondFactors.deleteOne({ _id: id });
+      await this.#claims.deleteMany({ principalId: id });
       return (await this.#principals.deleteOne({ _id: id })).deletedCount === 1;
     });
   }
@@ -152,5 +177,95 @@ export class MongoPrincipalStore implements PrincipalStore {
   async touchApiKey(id: string, at: Date): Promise<void> {
     if (typeof id !== 'string') return;
     await mongoCall(() => this.#apiKeys.updateOne({ _id: id }, { $set: { lastUsedAt: new Date(at) } }));
+  }
+
+  async getSecondFactor(principalId: string): Promise<SecondFactorRecord | undefined> {
+    if (typeof principalId !== 'string') return undefined;
+    const doc = await mongoCall(() => this.#secondFactors.findOne({ _id: principalId }));
+    if (!doc) return undefined;
+    const { _id, ...rest } = doc;
+    const clean = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== null));
+    return { principalId: _id, ...clean } as SecondFactorRecord;
+  }
+
+  async saveSecondFactor(record: SecondFactorRecord): Promise<SecondFactorRecord> {
+    validateSecondFactor(record);
+    const { principalId, ...rest } = record;
+    const doc = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+    await mongoCall(() => this.#claims.deleteMany({ principalId }));
+    await upsertById(() =>
+      this.#secondFactors.replaceOne({ _id: principalId }, { _id: principalId, ...doc } as SecondFactorDoc, {
+        upsert: true,
+      }),
+    );
+    return structuredClone(record);
+  }
+
+  async updateSecondFactor(principalId: string, change: SecondFactorChange): Promise<boolean> {
+    validateSecondFactorChange(change);
+    if (typeof principalId !== 'string') return false;
+    const set: Record<string, unknown> = {};
+    const unset: Record<string, ''> = {};
+    for (const [key, value] of Object.entries(change)) {
+      if (value === null) unset[key] = '';
+      else if (value !== undefined) set[key] = value;
+    }
+    const update = {
+      ...(Object.keys(set).length > 0 ? { $set: set } : {}),
+      ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
+    };
+    if (Object.keys(update).length === 0) return (await this.getSecondFactor(principalId)) !== undefined;
+    const result = await mongoCall(() => this.#secondFactors.updateOne({ _id: principalId }, update));
+    return result.matchedCount === 1;
+  }
+
+  async deleteSecondFactor(principalId: string): Promise<boolean> {
+    if (typeof principalId !== 'string') return false;
+    return mongoCall(async () => {
+      await this.#claims.deleteMany({ principalId });
+      return (await this.#secondFactors.deleteOne({ _id: principalId })).deletedCount === 1;
+    });
+  }
+
+  /**
+   * A conditional update alone is not atomic on every server (FerretDB let several concurrent updates match
+   * `lastStep < step`), so the claim is an insert under a unique `_id`, which is; `lastStep` then refuses
+   * every earlier step, and older claims are dropped.
+   */
+  async claimTotpStep(principalId: string, step: number): Promise<boolean> {
+    if (typeof principalId !== 'string' || !isTotpStep(step)) return false;
+    const current = await this.getSecondFactor(principalId);
+    if (!current || (current.lastStep !== undefined && current.lastStep >= step)) return false;
+    if (!(await this.#claim({ _id: `${step}:${principalId}`, principalId, step }))) return false;
+    await mongoCall(async () => {
+      await this.#secondFactors.updateOne(
+        { _id: principalId, $or: [{ lastStep: { $exists: false } }, { lastStep: { $lt: step } }] },
+        { $set: { lastStep: step } },
+      );
+      await this.#claims.deleteMany({ principalId, step: { $lt: step } });
+    });
+    return true;
+  }
+
+  async useRecoveryCode(principalId: string, hash: string): Promise<boolean> {
+    if (typeof principalId !== 'string' || typeof hash !== 'string') return false;
+    const current = await this.getSecondFactor(principalId);
+    if (!current?.recoveryCodes.includes(hash)) return false;
+    if (!(await this.#claim({ _id: `r:${hash}`, principalId }))) return false;
+    await mongoCall(() => this.#secondFactors.updateOne({ _id: principalId }, { $pull: { recoveryCodes: hash } }));
+    return true;
+  }
+
+  /** True when this call inserted the claim, false when it was there already. */
+  async #claim(doc: ClaimDoc): Promise<boolean> {
+    return mongoCall(async () => {
+      try {
+        await this.#claims.insertOne(doc);
+        return true;
+      } catch (error) {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      }
+    });
   }
 }

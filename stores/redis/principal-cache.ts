@@ -6,6 +6,8 @@ import type {
   PrincipalRecord,
   PrincipalStore,
   PrincipalType,
+  SecondFactorChange,
+  SecondFactorRecord,
 } from '../../src/contracts/principals.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { integerOption } from '../../src/options.js';
@@ -176,6 +178,31 @@ export class RedisPrincipalCache implements PrincipalStore {
   touchApiKey(id: string, at: Date): Promise<void> {
     // Last-use times are read from the store of record (admin listing), so the cache is left alone.
     return this.#store.touchApiKey(id, at);
+  }
+
+  // Second factors are never cached: a stale `lastStep` or recovery-code list would let a code be used twice.
+  getSecondFactor(principalId: string): Promise<SecondFactorRecord | undefined> {
+    return this.#store.getSecondFactor(principalId);
+  }
+
+  saveSecondFactor(record: SecondFactorRecord): Promise<SecondFactorRecord> {
+    return this.#store.saveSecondFactor(record);
+  }
+
+  updateSecondFactor(principalId: string, change: SecondFactorChange): Promise<boolean> {
+    return this.#store.updateSecondFactor(principalId, change);
+  }
+
+  deleteSecondFactor(principalId: string): Promise<boolean> {
+    return this.#store.deleteSecondFactor(principalId);
+  }
+
+  claimTotpStep(principalId: string, step: number): Promise<boolean> {
+    return this.#store.claimTotpStep(principalId, step);
+  }
+
+  useRecoveryCode(principalId: string, hash: string): Promise<boolean> {
+    return this.#store.useRecoveryCode(principalId, hash);
   }
 }
 

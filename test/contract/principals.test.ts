@@ -1,6 +1,11 @@
 // The principal store contract, run against memory, MongoDB, and MongoDB behind the shared Redis cache.
 import { expect } from 'chai';
-import type { ApiKeyRecord, PrincipalRecord, PrincipalStore } from '../../src/contracts/principals.js';
+import type {
+  ApiKeyRecord,
+  PrincipalRecord,
+  PrincipalStore,
+  SecondFactorRecord,
+} from '../../src/contracts/principals.js';
 import { ConflictError, ValidationError } from '../../src/errors.js';
 import { MemoryPrincipalStore } from '../../stores/memory/principals.js';
 import { MongoPrincipalStore } from '../../stores/mongodb/principals.js';
@@ -14,7 +19,7 @@ async function mongoStore(context: BackendContext) {
   const store = new MongoPrincipalStore({ connection, prefix });
   await store.init();
   const cleanup = async () => {
-    for (const suffix of ['principals', 'groups', 'api_keys']) {
+    for (const suffix of ['principals', 'groups', 'api_keys', 'second_factors', 'second_factor_claims']) {
       await connection.dropCollection(prefix + suffix).catch(() => false);
     }
   };
@@ -59,6 +64,16 @@ function key(id: string, principalId = 'alice'): ApiKeyRecord {
     scopes: ['records:read'],
     createdAt: new Date('2026-01-01T00:00:00Z'),
     expiresAt: new Date('2030-01-01T00:00:00Z'),
+  };
+}
+
+function secondFactor(principalId = 'alice'): SecondFactorRecord {
+  return {
+    principalId,
+    secret: 'pc1:1:s:c2VjcmV0LWNpcGhlcnRleHQtb2YtdGhlLXRlc3Q',
+    confirmed: false,
+    recoveryCodes: ['hash-of-recovery-code-1', 'hash-of-recovery-code-2'],
+    createdAt: new Date('2026-01-01T00:00:00Z'),
   };
 }
 
@@ -158,5 +173,69 @@ contractSuite('principals', implementations, (store) => {
     const weird = { $ne: null } as unknown as string;
     expect(await store().getPrincipal(weird)).to.equal(undefined);
     expect(await store().getApiKey(weird)).to.equal(undefined);
+  });
+
+  it('saves, reads, changes and deletes a second factor', async function () {
+    await store().savePrincipal(alice);
+    expect(await store().getSecondFactor('alice')).to.equal(undefined);
+    await store().saveSecondFactor(secondFactor());
+    expect(await store().getSecondFactor('alice')).to.deep.equal(secondFactor());
+    const until = new Date('2026-01-02T00:00:00Z');
+    expect(
+      await store().updateSecondFactor('alice', { confirmed: true, bypassUntil: until, bypassGrantedBy: 'admin' }),
+    ).to.equal(true);
+    expect(await store().getSecondFactor('alice')).to.deep.equal({
+      ...secondFactor(),
+      confirmed: true,
+      bypassUntil: until,
+      bypassGrantedBy: 'admin',
+    });
+    expect(await store().updateSecondFactor('alice', { bypassUntil: null, bypassGrantedBy: null })).to.equal(true);
+    expect(await store().getSecondFactor('alice')).to.deep.equal({ ...secondFactor(), confirmed: true });
+    expect(await store().updateSecondFactor('bob', { confirmed: true })).to.equal(false);
+    expect(await store().deleteSecondFactor('alice')).to.equal(true);
+    expect(await store().deleteSecondFactor('alice')).to.equal(false);
+    expect(await store().getSecondFactor('alice')).to.equal(undefined);
+  });
+
+  it('accepts each TOTP step once and never an earlier one, also under concurrent claims', async function () {
+    await store().saveSecondFactor(secondFactor());
+    expect(await store().claimTotpStep('alice', 100)).to.equal(true);
+    expect(await store().claimTotpStep('alice', 100), 'the same step again').to.equal(false);
+    expect(await store().claimTotpStep('alice', 99), 'an earlier step').to.equal(false);
+    const results = await Promise.all(Array.from({ length: 8 }, () => store().claimTotpStep('alice', 101)));
+    expect(results.filter(Boolean)).to.have.length(1);
+    expect((await store().getSecondFactor('alice'))?.lastStep).to.equal(101);
+    // A new enrolment's changes leave the step alone: only replacing the record resets it.
+    await store().updateSecondFactor('alice', { confirmed: true, recoveryCodes: [] });
+    expect(await store().claimTotpStep('alice', 101)).to.equal(false);
+    expect(await store().claimTotpStep('bob', 1), 'no second factor').to.equal(false);
+    expect(await store().claimTotpStep('alice', -1)).to.equal(false);
+    expect(await store().claimTotpStep('alice', { $gt: 0 } as unknown as number)).to.equal(false);
+  });
+
+  it('uses each recovery code once, also under concurrent use', async function () {
+    await store().saveSecondFactor(secondFactor());
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => store().useRecoveryCode('alice', 'hash-of-recovery-code-1')),
+    );
+    expect(results.filter(Boolean)).to.have.length(1);
+    expect(await store().useRecoveryCode('alice', 'hash-of-recovery-code-1')).to.equal(false);
+    expect(await store().useRecoveryCode('alice', { $exists: true } as unknown as string)).to.equal(false);
+    expect((await store().getSecondFactor('alice'))?.recoveryCodes).to.deep.equal(['hash-of-recovery-code-2']);
+    expect(await store().useRecoveryCode('alice', 'hash-of-recovery-code-2')).to.equal(true);
+    expect((await store().getSecondFactor('alice'))?.recoveryCodes).to.deep.equal([]);
+  });
+
+  it('refuses a second factor whose secret is not ciphertext, and deletes it with its principal', async function () {
+    let caught: unknown;
+    await store()
+      .saveSecondFactor({ ...secondFactor(), secret: 'JBSWY3DPEHPK3PXP' })
+      .catch((error) => (caught = error));
+    expect((caught as ValidationError).errors?.map((e) => e.field)).to.deep.equal(['secret']);
+    await store().savePrincipal(alice);
+    await store().saveSecondFactor(secondFactor());
+    await store().deletePrincipal('alice');
+    expect(await store().getSecondFactor('alice')).to.equal(undefined);
   });
 });
