@@ -19,6 +19,14 @@ export interface FailureLimitOptions {
   addressLimit?: number;
   /** Window in ms. Default 60 000. */
   windowMs?: number;
+  /**
+   * Count an account's failures over every address together instead of per address. For a check that only
+   * the holder of a first credential reaches (a second factor after the password), where a lockout by others
+   * is not possible and guessing from many addresses is. Default false.
+   */
+  accountAcrossAddresses?: boolean;
+  /** Name of the counters and of the limit in logs and `onLimited`; two limits on one store need two names. Default `failures`. */
+  name?: string;
   /** When the store is down: `open` checks credentials without limits (logged), `closed` answers 503. Default `open`. */
   onStoreError?: 'open' | 'closed';
   /** IPv6 clients are counted per subnet of this prefix length. Default 56. */
@@ -47,8 +55,6 @@ export interface FailureLimit {
   failed(req: Request, account?: string): Promise<void>;
 }
 
-const NAME = 'failures';
-
 /**
  * The failure limit of the credential checks. A per-address limit alone lets anyone sharing an address (an
  * office, a NAT) lock everyone else there out, so the hard limit is per (address, account): guesses at one
@@ -64,6 +70,8 @@ export function failureLimit(options: FailureLimitOptions): FailureLimit {
     'windowMs',
     'onStoreError',
     'ipv6Subnet',
+    'accountAcrossAddresses',
+    'name',
     'onLimited',
     'logger',
   ]);
@@ -78,28 +86,37 @@ export function failureLimit(options: FailureLimitOptions): FailureLimit {
     throw new ConfigError('onStoreError', 'must be open or closed');
   if (options.onLimited !== undefined && typeof options.onLimited !== 'function')
     throw new ConfigError('onLimited', 'must be a function');
+  const limitName = options.name ?? 'failures';
+  if (typeof limitName !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(limitName))
+    throw new ConfigError('name', 'must be 1-32 lower-case letters, digits or dashes');
+  const acrossAddresses = options.accountAcrossAddresses ?? false;
+  if (typeof acrossAddresses !== 'boolean') throw new ConfigError('accountAcrossAddresses', 'must be a boolean');
   const logger = options.logger ?? silentLogger;
   const onLimited = options.onLimited;
-  const accounts = options.store.forLimiter(`${NAME}-account`);
-  const addresses = options.store.forLimiter(`${NAME}-address`);
+  const accounts = options.store.forLimiter(`${limitName}-account`);
+  const addresses = options.store.forLimiter(`${limitName}-address`);
   void accounts.init({ windowMs });
   void addresses.init({ windowMs });
 
   function storeFailed(error: unknown): void {
     logger.warn(
-      { code: 'rate_limit.store_error', limit: NAME, err: errorForLog(error).name },
+      { code: 'rate_limit.store_error', limit: limitName, err: errorForLog(error).name },
       'failure limit not applied',
     );
   }
 
   function refuse(req: Request, hit: RateLimitHit): never {
-    onLimited?.(NAME, req);
+    onLimited?.(limitName, req);
     throw new RateLimitedError(
       (hit.resetTime.getTime() - Date.now()) / 1000,
-      'Too many failed attempts for this account from this address; try again later.',
+      acrossAddresses
+        ? 'Too many failed attempts for this account; try again later.'
+        : 'Too many failed attempts for this account from this address; try again later.',
       { code: 'rate_limited.failures' },
     );
   }
+
+  const accountKey = (address: string, account: string) => (acrossAddresses ? account : `${address}|${account}`);
 
   // The accounts each request has reserved an attempt at, so that `failed` does not count them twice.
   const reserved = new WeakMap<Request, Set<string>>();
@@ -107,7 +124,7 @@ export function failureLimit(options: FailureLimitOptions): FailureLimit {
   async function succeeded(req: Request, account: string): Promise<void> {
     if (!reserved.get(req)?.delete(account)) return;
     try {
-      await accounts.decrement(`${addressKey(req, ipv6Subnet)}|${account}`);
+      await accounts.decrement(accountKey(addressKey(req, ipv6Subnet), account));
     } catch (error) {
       storeFailed(error);
     }
@@ -119,7 +136,7 @@ export function failureLimit(options: FailureLimitOptions): FailureLimit {
       let pair: RateLimitHit;
       let all: RateLimitHit | undefined;
       try {
-        pair = await accounts.increment(`${address}|${account}`);
+        pair = await accounts.increment(accountKey(address, account));
         let mine = reserved.get(req);
         if (!mine) reserved.set(req, (mine = new Set()));
         mine.add(account);
@@ -149,7 +166,7 @@ export function failureLimit(options: FailureLimitOptions): FailureLimit {
       try {
         await Promise.all([
           addresses.increment(address),
-          countAccount ? accounts.increment(`${address}|${account}`) : undefined,
+          countAccount ? accounts.increment(accountKey(address, account)) : undefined,
         ]);
       } catch (error) {
         storeFailed(error);
