@@ -42,6 +42,8 @@ export {
   type ProxyHeaders,
 } from './middleware/auth-strategies.js';
 export { authRouter, type AuthRouterOptions } from './middleware/auth-router.js';
+export type { SecondFactorOptions, PendingLogin } from './middleware/second-factor.js';
+export { createTotp, type Totp, type TotpOptions, type TotpEnrolment } from './src/auth/totp.js';
 export {
   principalAdminRouter,
   bootstrapAdmin,

@@ -1,15 +1,17 @@
 // Login, logout, own sessions, "who am I" and "may I" routes over a session store and a JWT signer.
 import { randomBytes } from 'node:crypto';
-import express, { type RequestHandler, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { JwtSigner } from '../src/auth/jwt.js';
 import { isEndpointPermitted } from '../src/auth/permissions.js';
 import { DUMMY_PASSWORD_HASH, verifySecret } from '../src/auth/secrets.js';
+import { PENDING_TOTP_STAGE } from '../src/auth/totp.js';
 import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { SessionRecord, SessionStore } from '../src/contracts/sessions.js';
 import { AuthenticationError, ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
 import type { FailureLimit } from './failure-limit.js';
+import { auditStep, secondFactor, type SecondFactorOptions } from './second-factor.js';
 import { describeRouter, type DescribedRouter } from './openapi/describe.js';
 import { describeAuthRouter } from './openapi/routers.js';
 import { checkOptions, integerOption } from '../src/options.js';
@@ -30,11 +32,17 @@ export interface AuthRouterOptions {
    * limit from an address is refused there (429) before its password is checked. Default none.
    */
   failures?: FailureLimit;
+  /**
+   * The TOTP second factor: `POST /login` then asks principals who enrolled one for a code
+   * (`POST /login/totp`), and `/totp` routes let each user enrol. Without it, a principal with a confirmed
+   * second factor cannot log in here (401 `authentication.totp_unavailable`). Default none.
+   */
+  secondFactor?: SecondFactorOptions;
   logger?: Logger;
 }
 
 /**
- * `POST /login`, `POST /logout`, `GET /sessions`, `DELETE /sessions`, `DELETE /sessions/:id`, `GET /me`,
+ * `POST /login`, `POST /login/totp`, `GET|POST|DELETE /totp`, `POST /totp/confirm`, `POST /totp/recovery-codes`, `POST /logout`, `GET /sessions`, `DELETE /sessions`, `DELETE /sessions/:id`, `GET /me`,
  * `POST /me/has-permission`. Needs `express.json()` before it.
  */
 export function authRouter(options: AuthRouterOptions): Router & DescribedRouter {
@@ -46,6 +54,7 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
     'sessionTtlMs',
     'loginLimiter',
     'failures',
+    'secondFactor',
     'logger',
   ]);
   for (const name of ['principals', 'sessions', 'signer', 'authenticate'] as const) {
@@ -56,6 +65,25 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
   const login: RequestHandler[] = options.loginLimiter ? [options.loginLimiter] : [];
+  const factor = options.secondFactor ? secondFactor(options.secondFactor, { principals, sessions }) : undefined;
+
+  async function startSession(req: Request, res: Response, userId: string, extra: Record<string, unknown> = {}) {
+    const id = randomBytes(24).toString('base64url');
+    const session = await sessions.create({
+      id,
+      userId,
+      ttlMs,
+      meta: { ip: req.ip ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) },
+    });
+    const token = signer.sign({ sub: userId, jti: id }, ttlMs);
+    res.status(201).json({
+      token,
+      tokenType: 'Bearer',
+      sessionId: id,
+      expiresAt: session.expiresAt.toISOString(),
+      ...extra,
+    });
+  }
 
   router.post('/login', ...login, async (req, res) => {
     const { username, password } = loginBody(req.body);
@@ -67,23 +95,38 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
     const ok =
       (await verifySecret(password, hash)) && record !== undefined && !record.disabled && record.type === 'user';
     if (!ok) {
+      auditStep(req, 'auth.login_failed', username);
       await failures?.failed(req, account);
       logger.info({ code: 'auth.login_failed' }, 'login failed');
       throw new AuthenticationError('Invalid username or password.', { code: 'authentication.login_failed' });
     }
     await failures?.succeeded(req, account);
-    const id = randomBytes(24).toString('base64url');
-    const session = await sessions.create({
-      id,
-      userId: record.id,
-      ttlMs,
-      meta: { ip: req.ip ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) },
-    });
-    const token = signer.sign({ sub: record.id, jti: id }, ttlMs);
-    res.status(201).json({ token, tokenType: 'Bearer', sessionId: id, expiresAt: session.expiresAt.toISOString() });
+    auditStep(req, 'auth.login', record.id);
+    if (factor) {
+      // Sets the step's own audit action: a pending login, or a bypass.
+      const pending = await factor.afterPassword(req, record);
+      if (pending) {
+        res.status(202).json(pending);
+        return;
+      }
+    } else if ((await principals.getSecondFactor(record.id))?.confirmed) {
+      auditStep(req, 'auth.totp.unavailable', record.id);
+      throw new AuthenticationError('This account needs a second factor, which this server cannot check.', {
+        code: 'authentication.totp_unavailable',
+      });
+    }
+    await startSession(req, res, record.id);
   });
 
+  if (factor) {
+    router.post('/login/totp', ...login, async (req, res) => {
+      const { userId, recoveryCodesLeft } = await factor.completeLogin(req);
+      await startSession(req, res, userId, { recoveryCodesLeft });
+    });
+  }
+
   router.use(authenticate);
+  factor?.install(router);
 
   router.post('/logout', async (req, res) => {
     const sessionId = contextOf(req).principal?.sessionId;
@@ -96,7 +139,11 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
   router.get('/sessions', async (req, res) => {
     const principal = contextOf(req).principal!;
     const list = await sessions.listByUser(principal.id);
-    res.json({ items: list.map((session) => sessionView(session, principal.sessionId)) });
+    res.json({
+      items: list
+        .filter((session) => session.meta.stage !== PENDING_TOTP_STAGE)
+        .map((session) => sessionView(session, principal.sessionId)),
+    });
   });
 
   router.delete('/sessions', async (req, res) => {
@@ -123,7 +170,10 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
     res.json({ method, path, allowed: isEndpointPermitted(contextOf(req).permissions, method, path) });
   });
 
-  return describeRouter(router, describeAuthRouter({ loginLimited: options.loginLimiter !== undefined }));
+  return describeRouter(
+    router,
+    describeAuthRouter({ loginLimited: options.loginLimiter !== undefined, secondFactor: factor !== undefined }),
+  );
 }
 
 function sessionView(session: SessionRecord, current: string | undefined) {

@@ -23,6 +23,9 @@ import type { DescribedRouter } from './openapi/describe.js';
 import { apiKeyStrategy, jwtStrategy, proxyStrategy, type AuthStrategy } from './auth-strategies.js';
 import { authenticate, type AuthenticateOptions } from './authenticate.js';
 import { failureLimit, type FailureLimit } from './failure-limit.js';
+import type { SecondFactorOptions } from './second-factor.js';
+import { createTotp } from '../src/auth/totp.js';
+import { parseKeyRing } from '../src/pii/key-ring.js';
 import { bootstrapAdmin, principalAdminRouter } from './principal-admin-router.js';
 import { rateLimit, type RateLimitOptions } from './rate-limit.js';
 
@@ -53,6 +56,13 @@ type AuthConfig = Pick<
   | 'RATE_LIMIT_ON_STORE_ERROR'
   | 'RATE_LIMIT_IPV6_SUBNET'
   | 'ADMIN_ROLE'
+  | 'ENCRYPTION_KEYS'
+  | 'ENCRYPTION_CURRENT_KEY_VERSION'
+  | 'TOTP_ISSUER'
+  | 'TOTP_WINDOW'
+  | 'TOTP_MAX_ATTEMPTS'
+  | 'TOTP_ATTEMPT_WINDOW'
+  | 'TOTP_PENDING_TTL'
 >;
 
 export interface CreateAuthOptions {
@@ -69,6 +79,8 @@ export interface Auth {
   readonly hasher: ApiKeyHasher;
   /** Failed credential checks per (address, account) and per address, shared by the strategies and login. */
   readonly failures: FailureLimit;
+  /** The TOTP second factor of `authRouter()`; undefined without ENCRYPTION_KEYS (its secrets are encrypted). */
+  readonly secondFactor: SecondFactorOptions | undefined;
   /** `authenticate()` with the configured strategies. */
   authenticate(options?: Pick<AuthenticateOptions, 'allowAnonymous' | 'anonymousPermissions'>): RequestHandler;
   /** `rateLimit()` on the configured store with the RATE_LIMIT_* defaults. */
@@ -189,6 +201,30 @@ export function createAuth(options: CreateAuthOptions): Auth {
     logger,
   });
 
+  let secondFactor: SecondFactorOptions | undefined;
+  if (config.ENCRYPTION_KEYS) {
+    if (config.TOTP_PENDING_TTL > 3_600_000) throw new ConfigError('TOTP_PENDING_TTL', 'must be at most 1h');
+    secondFactor = {
+      totp: createTotp({
+        keys: parseKeyRing(config.ENCRYPTION_KEYS, config.ENCRYPTION_CURRENT_KEY_VERSION),
+        issuer: config.TOTP_ISSUER,
+        window: config.TOTP_WINDOW,
+      }),
+      failures: failureLimit({
+        name: 'totp',
+        store: stores.rateLimit,
+        accountAcrossAddresses: true,
+        accountLimit: config.TOTP_MAX_ATTEMPTS,
+        addressLimit: config.RATE_LIMIT_FAILURES_MAX,
+        windowMs: config.TOTP_ATTEMPT_WINDOW,
+        onStoreError: config.RATE_LIMIT_ON_STORE_ERROR,
+        ipv6Subnet: config.RATE_LIMIT_IPV6_SUBNET,
+        logger,
+      }),
+      pendingTtlMs: config.TOTP_PENDING_TTL,
+    };
+  }
+
   const strategies: AuthStrategy[] = config.AUTH_STRATEGIES.map((name) => {
     switch (name) {
       case 'apiKey':
@@ -234,6 +270,7 @@ export function createAuth(options: CreateAuthOptions): Auth {
     signer,
     hasher,
     failures,
+    secondFactor,
     authenticate: (extra = {}) => (Object.keys(extra).length === 0 ? required : authenticate({ strategies, ...extra })),
     rateLimit: (extra = {}) => rateLimit({ ...limiterDefaults, limit: config.RATE_LIMIT_MAX, ...extra }),
     authRouter() {
@@ -247,6 +284,7 @@ export function createAuth(options: CreateAuthOptions): Auth {
         authenticate: required,
         sessionTtlMs: config.SESSION_TTL,
         failures,
+        ...(secondFactor ? { secondFactor } : {}),
         logger,
       });
     },

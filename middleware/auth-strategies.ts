@@ -9,6 +9,7 @@ import { ID_PATTERN } from '../src/auth/validate.js';
 import { systemClock, type Clock } from '../src/clock.js';
 import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { SessionStore } from '../src/contracts/sessions.js';
+import { PENDING_TOTP_STAGE } from '../src/auth/totp.js';
 import { AuthenticationError, ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import type { OpenApiSecurityScheme } from '../src/openapi/types.js';
@@ -236,7 +237,8 @@ export function jwtStrategy(options: JwtStrategyOptions): AuthStrategy {
       if (sessions && (requireSession || typeof claims.jti === 'string')) {
         if (typeof claims.jti !== 'string') throw invalidCredentials(challenge, 'jwt has no session', logger, req);
         const session = await sessions.get(claims.jti);
-        if (!session || session.userId !== sub)
+        // A pending login (password given, code not yet) is no session: it must not authenticate anything.
+        if (!session || session.userId !== sub || session.meta.stage === PENDING_TOTP_STAGE)
           throw invalidCredentials(challenge, 'session revoked or expired', logger, req);
         sessionId = session.id;
         const time = now();

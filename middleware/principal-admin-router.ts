@@ -27,7 +27,8 @@ import { requirePermittedEndpoint } from './authorize-endpoint.js';
 import { contextOf } from './context.js';
 import { describeRouter, type DescribedRouter } from './openapi/describe.js';
 import { describePrincipalAdminRouter } from './openapi/routers.js';
-import { checkOptions } from '../src/options.js';
+import { checkOptions, integerOption } from '../src/options.js';
+import { auditStep } from './second-factor.js';
 
 export interface PrincipalAdminRouterOptions {
   principals: PrincipalStore;
@@ -35,6 +36,8 @@ export interface PrincipalAdminRouterOptions {
   authenticate: RequestHandler;
   /** The hasher the API-key strategy verifies with. Default: scrypt. */
   hasher?: ApiKeyHasher;
+  /** Longest TOTP bypass (`PUT /principals/:id/totp-bypass`) one request may grant. Default 86 400 000 (24 h). */
+  maxTotpBypassMs?: number;
   now?: Clock;
 }
 
@@ -73,12 +76,17 @@ const MAX_KEY_LIFETIME_MS = 5 * 365 * 86_400_000;
  * (403 `forbidden.escalation`, see `mayGrant`).
  */
 export function principalAdminRouter(options: PrincipalAdminRouterOptions): Router & DescribedRouter {
-  checkOptions('principalAdminRouter()', options, ['principals', 'authenticate', 'hasher', 'now']);
+  checkOptions('principalAdminRouter()', options, ['principals', 'authenticate', 'hasher', 'maxTotpBypassMs', 'now']);
   if (!options?.principals) throw new ConfigError('principals', 'is required by principalAdminRouter');
   if (!options.authenticate) throw new ConfigError('authenticate', 'is required by principalAdminRouter');
   const { principals } = options;
   const hasher = options.hasher ?? new ApiKeyHasher();
   const now = options.now ?? systemClock;
+  const maxBypassMs = integerOption('maxTotpBypassMs', options.maxTotpBypassMs, {
+    fallback: 86_400_000,
+    min: 60_000,
+    max: 30 * 86_400_000,
+  });
   const router = express.Router();
   router.use(options.authenticate, requirePermittedEndpoint({ scopePrefix: 'admin' }));
 
@@ -272,6 +280,49 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
       assertNoEscalation(mayGrant(actorOf(req), held, held));
     }
     await principals.revokeApiKey(id, new Date(now()));
+    res.status(204).end();
+  });
+
+  /**
+   * The owner of a second factor, for a bypass: lifting it lets whoever has the password log in with the
+   * owner's full rights, so the rule is that of setting a password (the caller covers the owner and its
+   * credential is not scoped).
+   */
+  async function bypassTarget(req: Request): Promise<string> {
+    const id = String(req.params.id);
+    const owner = await principals.getPrincipal(id);
+    if (!owner) throw new NotFoundError('No such principal.');
+    const actor = actorOf(req);
+    const held = await holdingOf(owner);
+    assertNoEscalation([...mayGrant(actor, held, held), ...mayIssueCredential(actor, 'all')]);
+    if (!(await principals.getSecondFactor(id))?.confirmed) {
+      throw new NotFoundError('This principal has no second factor.');
+    }
+    return id;
+  }
+
+  router.put('/principals/:id/totp-bypass', async (req, res) => {
+    // Named before any check, so that a refused grant is recorded as one too.
+    auditStep(req, 'auth.totp.bypass_granted', String(req.params.id));
+    const body = objectBody(req.body ?? {}, ['durationMs']);
+    const duration = body.durationMs ?? 3_600_000;
+    if (!Number.isSafeInteger(duration) || (duration as number) < 60_000 || (duration as number) > maxBypassMs) {
+      throw new ValidationError('Invalid bypass.', {
+        errors: [{ field: 'durationMs', message: `must be an integer between 60000 and ${maxBypassMs}` }],
+      });
+    }
+    const id = await bypassTarget(req);
+    const grantedBy = contextOf(req).principal!.id;
+    const until = new Date(now() + (duration as number));
+    await principals.updateSecondFactor(id, { bypassUntil: until, bypassGrantedBy: grantedBy });
+    auditStep(req, 'auth.totp.bypass_granted', id, { bypassUntil: until.toISOString(), durationMs: duration });
+    res.json({ principalId: id, bypassUntil: until.toISOString(), grantedBy });
+  });
+
+  router.delete('/principals/:id/totp-bypass', async (req, res) => {
+    auditStep(req, 'auth.totp.bypass_revoked', String(req.params.id));
+    const id = await bypassTarget(req);
+    await principals.updateSecondFactor(id, { bypassUntil: null, bypassGrantedBy: null });
     res.status(204).end();
   });
 

@@ -50,7 +50,129 @@ const session = object(
   ['id', 'createdAt', 'lastSeenAt', 'expiresAt', 'current'],
 );
 
-export function describeAuthRouter(options: { loginLimited: boolean }): Describer {
+const pendingLogin = object(
+  {
+    status: { const: 'totp_required' },
+    pendingToken: { type: 'string', description: 'For `POST /login/totp` only, once, until `expiresAt`.' },
+    expiresAt: time,
+  },
+  ['status', 'pendingToken', 'expiresAt'],
+);
+const loggedInFields: Record<string, JsonSchema> = {
+  token: string,
+  tokenType: { const: 'Bearer' },
+  sessionId: string,
+  expiresAt: time,
+};
+const loggedInRequired = ['token', 'tokenType', 'sessionId', 'expiresAt'];
+const loggedIn = object(loggedInFields, loggedInRequired);
+const totpCode = { type: 'string', pattern: '^\\s*\\d{3}\\s*\\d{3}\\s*$', description: 'The 6-digit code of the app.' };
+const recoveryCode = { type: 'string', maxLength: 64, description: 'One of the recovery codes, once.' };
+const TOTP_FAILED = ['authentication.totp_failed'];
+const TOTP_LIMITED = ['rate_limited.failures'];
+
+function describeSecondFactor(tag: string, limited: boolean): Record<string, Record<string, unknown>> {
+  const codeBody = body(object({ code: totpCode }, ['code']));
+  const session = { 400: ['validation', 'validation.no_session'] };
+  return {
+    '/login/totp': {
+      post: op(
+        tag,
+        'auth.login.totp',
+        'Complete a login with the code (or a recovery code): a bearer token bound to a new session',
+        ok(
+          'Logged in.',
+          object({ ...loggedInFields, recoveryCodesLeft: { type: 'integer', minimum: 0 } }, [...loggedInRequired]),
+          201,
+        ),
+        mergeCodes(
+          {
+            400: ['validation'],
+            401: ['authentication.pending_invalid', ...TOTP_FAILED],
+            429: [...TOTP_LIMITED, ...(limited ? ['rate_limited'] : [])],
+          },
+          BODY_CODES,
+        ),
+        {
+          security: [],
+          requestBody: body({
+            ...object({ pendingToken: string, code: totpCode, recoveryCode }, ['pendingToken']),
+            oneOf: [{ required: ['code'] }, { required: ['recoveryCode'] }],
+          }),
+        },
+      ),
+    },
+    '/totp': {
+      get: op(
+        tag,
+        'auth.totp.status',
+        'Whether you have a second factor, and how many recovery codes are left',
+        ok(
+          'Your second factor.',
+          object(
+            {
+              enrolled: { type: 'boolean' },
+              pending: { type: 'boolean' },
+              recoveryCodesLeft: { type: 'integer' },
+              bypassUntil: time,
+            },
+            ['enrolled', 'pending', 'recoveryCodesLeft'],
+          ),
+        ),
+        session,
+      ),
+      post: op(
+        tag,
+        'auth.totp.enrol',
+        'Start enrolling a TOTP app: the secret, shown once, as text, otpauth:// URI and QR code (SVG)',
+        ok(
+          'Scan the QR code, then confirm with a code.',
+          object({ secret: string, otpauthUri: string, qrCodeSvg: string, issuer: string }, [
+            'secret',
+            'otpauthUri',
+            'qrCodeSvg',
+            'issuer',
+          ]),
+          201,
+        ),
+        { ...session, 409: ['conflict.totp_enrolled'] },
+      ),
+      delete: op(
+        tag,
+        'auth.totp.remove',
+        'Remove your second factor (with a code or recovery code once confirmed)',
+        NO_CONTENT,
+        mergeCodes({ ...session, 401: TOTP_FAILED, 404: ['not_found'], 429: TOTP_LIMITED }, BODY_CODES),
+        { requestBody: { required: false, content: json(object({ code: totpCode, recoveryCode })) } },
+      ),
+    },
+    '/totp/confirm': {
+      post: op(
+        tag,
+        'auth.totp.confirm',
+        'Confirm an enrolment with a first code: the recovery codes, shown once',
+        ok('Enrolled.', object({ enrolled: { const: true }, recoveryCodes: { type: 'array', items: string } })),
+        mergeCodes(
+          { ...session, 401: TOTP_FAILED, 404: ['not_found'], 409: ['conflict.totp_enrolled'], 429: TOTP_LIMITED },
+          BODY_CODES,
+        ),
+        { requestBody: codeBody },
+      ),
+    },
+    '/totp/recovery-codes': {
+      post: op(
+        tag,
+        'auth.totp.recoveryCodes',
+        'Replace your recovery codes (the old ones stop working): the new ones, shown once',
+        ok('New recovery codes.', object({ recoveryCodes: { type: 'array', items: string } }, ['recoveryCodes'])),
+        mergeCodes({ ...session, 401: TOTP_FAILED, 404: ['not_found'], 429: TOTP_LIMITED }, BODY_CODES),
+        { requestBody: codeBody },
+      ),
+    },
+  };
+}
+
+export function describeAuthRouter(options: { loginLimited: boolean; secondFactor?: boolean }): Describer {
   const tag = 'auth';
   const description = {
     tags: [{ name: tag, description: 'Log in and out, your sessions, who you are and what you may call.' }],
@@ -59,21 +181,20 @@ export function describeAuthRouter(options: { loginLimited: boolean }): Describe
         post: op(
           tag,
           'auth.login',
-          'Log in with a username and password: a bearer token bound to a new session',
-          ok(
-            'Logged in.',
-            object({ token: string, tokenType: { const: 'Bearer' }, sessionId: string, expiresAt: time }, [
-              'token',
-              'tokenType',
-              'sessionId',
-              'expiresAt',
-            ]),
-            201,
-          ),
+          'Log in with a username and password: a bearer token bound to a new session, or (202) a pending login that wants the second factor',
+          {
+            ...ok('Logged in.', loggedIn, 201),
+            ...(options.secondFactor
+              ? ok('The password was right; send the code to POST /login/totp.', pendingLogin, 202)
+              : {}),
+          },
           mergeCodes(
             {
               400: ['validation'],
-              401: ['authentication.login_failed'],
+              401: [
+                'authentication.login_failed',
+                ...(options.secondFactor ? [] : ['authentication.totp_unavailable']),
+              ],
               429: ['rate_limited.failures', ...(options.loginLimited ? ['rate_limited'] : [])],
             },
             BODY_CODES,
@@ -133,6 +254,7 @@ export function describeAuthRouter(options: { loginLimited: boolean }): Describe
           },
         ),
       },
+      ...(options.secondFactor ? describeSecondFactor(tag, options.loginLimited) : {}),
     },
   };
   return () => description;
@@ -440,6 +562,40 @@ export function describePrincipalAdminRouter(): Describer {
       '/api-keys/{id}': {
         parameters: [id],
         delete: op(tag, 'apiKeys.revoke', 'Revoke an API key', NO_CONTENT, mergeCodes(change, missing)),
+      },
+      '/principals/{id}/totp-bypass': {
+        parameters: [id],
+        put: op(
+          tag,
+          'principals.totpBypass.grant',
+          'Let a principal with a second factor log in with the password alone, for a time (audited)',
+          ok(
+            'The bypass.',
+            object({ principalId: string, bypassUntil: time, grantedBy: string }, [
+              'principalId',
+              'bypassUntil',
+              'grantedBy',
+            ]),
+          ),
+          mergeCodes(write, missing),
+          {
+            requestBody: {
+              required: false,
+              content: json(
+                object({
+                  durationMs: { type: 'integer', minimum: 60_000, description: 'Default 3 600 000 (1 h).' },
+                }),
+              ),
+            },
+          },
+        ),
+        delete: op(
+          tag,
+          'principals.totpBypass.revoke',
+          'End a TOTP bypass now',
+          NO_CONTENT,
+          mergeCodes(change, missing),
+        ),
       },
     },
   };

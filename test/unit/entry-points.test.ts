@@ -80,6 +80,7 @@ const surface: Record<string, string[]> = {
     'createProxyTrust',
     'createQueryCompiler',
     'createRuleRegistry',
+    'createTotp',
     'crudRouter',
     'defaultEnricher',
     'defineRule',

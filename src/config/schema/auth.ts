@@ -106,4 +106,33 @@ export const authVariables = defineVariables({
     max: 128,
     description: 'IPv6 clients are counted per subnet of this prefix length.',
   }),
+  TOTP_ISSUER: stringVar({
+    default: 'Portcullis',
+    pattern: /^[^:]{1,64}$/,
+    description:
+      'Issuer name authenticator apps show for the TOTP second factor (enabled when ENCRYPTION_KEYS is set: the secrets are encrypted with it).',
+  }),
+  TOTP_WINDOW: integerVar({
+    default: 1,
+    min: 0,
+    max: 10,
+    description: 'TOTP codes accepted this many 30-second steps before and after the current one (clock drift).',
+  }),
+  TOTP_MAX_ATTEMPTS: integerVar({
+    default: 5,
+    min: 1,
+    description:
+      'Wrong TOTP or recovery codes per TOTP_ATTEMPT_WINDOW for one principal, from all addresses together; past it the code step answers 429.',
+  }),
+  TOTP_ATTEMPT_WINDOW: durationVar({
+    default: 15 * 60_000,
+    min: 1000,
+    description: 'Window of TOTP_MAX_ATTEMPTS.',
+  }),
+  TOTP_PENDING_TTL: durationVar({
+    default: 5 * 60_000,
+    min: 10_000,
+    description:
+      'How long a login that gave the right password waits for its TOTP code (`POST /auth/login/totp`) before the password must be given again (at most 1h).',
+  }),
 });
