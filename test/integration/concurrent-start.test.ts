@@ -43,7 +43,7 @@ describe('stores written by processes starting at once (MongoDB)', function () {
       );
       expect((await stores[0]!.getPrincipal('ana'))?.name).to.match(/^Ana \d$/);
     } finally {
-      for (const name of ['principals', 'groups', 'api_keys'])
+      for (const name of ['principals', 'groups', 'api_keys', 'second_factors', 'second_factor_claims'])
         await connection.dropCollection(`${prefix}${name}`).catch(() => undefined);
     }
   });

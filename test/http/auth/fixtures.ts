@@ -89,7 +89,7 @@ export async function buildAuthApp(options: {
     auth,
     stores,
     async cleanup() {
-      for (const suffix of ['principals', 'groups', 'api_keys']) {
+      for (const suffix of ['principals', 'groups', 'api_keys', 'second_factors', 'second_factor_claims']) {
         await mongo.dropCollection(`${prefix}_${suffix}`).catch(() => false);
       }
       await deleteKeys(redis, `${prefix}:*`);
