@@ -147,6 +147,11 @@ for (const backend of backends) {
         const secret = await request(test.app).get('/people?privacy=secret&count=true').expect(200);
         expect(secret.body.count).to.equal(levels.includes('secret') ? 1 : 0);
         expect(secret.body.items).to.have.length(levels.includes('secret') ? 1 : 0);
+        // The caller's own filters only narrow: naming the owner or excluding public records widens nothing.
+        const owned = await request(test.app).get('/people?owner=olga&count=true').expect(200);
+        expect(owned.body.count).to.equal(levels.length);
+        const unshared = await request(test.app).get('/people?privacy__ne=public&count=true').expect(200);
+        expect(unshared.body.count).to.equal(levels.length - 1);
         const byPath = await request(test.app).get('/people/privacy/secret').expect(200);
         expect(byPath.body.items).to.have.length(levels.includes('secret') ? 1 : 0);
       });
