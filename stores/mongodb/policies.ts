@@ -1,6 +1,6 @@
 // MongoDB policy store: one document per policy with its index keys, so candidates are narrowed on the
 // server for every checker; a change log, whose unique ids are the revisions, tells other processes what changed.
-import type { Connection } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
 import type { CheckerName } from '../../src/abac/checkers.js';
 import type { Inquiry } from '../../src/abac/inquiry.js';
 import type { Policy } from '../../src/abac/policy.js';
@@ -12,7 +12,7 @@ import type {
   PolicyMigrations,
   PolicyStore,
 } from '../../src/contracts/policies.js';
-import { ConflictError, NotFoundError } from '../../src/errors.js';
+import { ConfigError, ConflictError, NotFoundError } from '../../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../../src/logger.js';
 import { MigrationLog, type Migration } from './migrations.js';
 import { isDuplicateKey, mongoCall, onlyDuplicateKeys } from './errors.js';
@@ -35,8 +35,14 @@ export interface MongoPolicyStoreOptions {
   connection: Connection;
   /** Collection name. Default `portcullis_policies` (plus `_changes` and `_migrations`). */
   collection?: string;
-  /** How often subscribers poll the revision counter. Default 250 ms. */
+  /** How often subscribers poll the change log when they poll (see `changeFeed`). Default 250 ms. */
   pollIntervalMs?: number;
+  /**
+   * How subscribers learn of changes. `auto` (default): a change stream on the change log where the server
+   * offers them (a replica set or a sharded cluster; asked once with `hello`), else polling (a standalone
+   * server, FerretDB). `poll`: always poll.
+   */
+  changeFeed?: 'auto' | 'poll';
   logger?: Logger;
 }
 
@@ -111,6 +117,8 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   readonly #pollIntervalMs: number;
   readonly #logger: Logger;
   readonly #parsed = new ParsedPolicyCache();
+  readonly #changeFeed: 'auto' | 'poll';
+  #feedKind: Promise<'changeStream' | 'poll'> | undefined;
   #writes = 0;
 
   constructor(options: MongoPolicyStoreOptions) {
@@ -119,6 +127,27 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     this.#name = options.collection ?? 'portcullis_policies';
     this.#pollIntervalMs = options.pollIntervalMs ?? 250;
     this.#logger = options.logger ?? silentLogger;
+    const feed = options.changeFeed ?? 'auto';
+    if (feed !== 'auto' && feed !== 'poll') {
+      throw new ConfigError('changeFeed', `must be "auto" or "poll", got ${JSON.stringify(feed)}`);
+    }
+    this.#changeFeed = feed;
+  }
+
+  /**
+   * The change feed subscribers get on this server: `changeStream` on a replica set or sharded cluster
+   * (unless `changeFeed: 'poll'`), `poll` otherwise.
+   */
+  async changeFeedKind(): Promise<'changeStream' | 'poll'> {
+    if (this.#changeFeed === 'poll') return 'poll';
+    this.#feedKind ??= mongoCall(() => this.#connection.db!.admin().command({ hello: 1 })).then(
+      (hello) => (typeof hello.setName === 'string' || hello.msg === 'isdbgrid' ? 'changeStream' : 'poll'),
+      (error: unknown) => {
+        this.#feedKind = undefined;
+        throw error;
+      },
+    );
+    return this.#feedKind;
   }
 
   get #policies() {
@@ -299,10 +328,62 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   }
 
   /**
-   * Polls the revision counter (change streams need a replica set; FerretDB has none) and reports each
-   * logged change once. A change log trimmed past what this subscriber saw triggers `onGap`.
+   * Reports every change logged from now on: through a change stream on the change log where the server
+   * has them, else by polling it (see `changeFeedKind()`).
    */
   async subscribe(listener: (change: PolicyChange) => void, onGap?: () => void): Promise<() => Promise<void>> {
+    const kind = await this.changeFeedKind();
+    this.#logger.info({ feed: kind, collection: `${this.#name}_changes` }, 'abac: following policy changes');
+    return kind === 'changeStream' ? this.#watch(listener, onGap) : this.#poll(listener, onGap);
+  }
+
+  /**
+   * A change stream of the inserts into the change log. The driver resumes by itself after a resumable
+   * error; any other error (the oplog no longer holds the resume point...) reopens the stream after
+   * `onGap`, since changes may have been missed.
+   */
+  async #watch(listener: (change: PolicyChange) => void, onGap?: () => void): Promise<() => Promise<void>> {
+    let stopped = false;
+    let stream: mongo.ChangeStream<ChangeDocument> | undefined;
+    let reopen: NodeJS.Timeout | undefined;
+    const open = async (): Promise<void> => {
+      const current = this.#changes.watch([{ $match: { operationType: 'insert' } }]);
+      stream = current;
+      current.on('change', (event) => {
+        const change = (event as { fullDocument?: ChangeDocument }).fullDocument;
+        if (change) listener(toPolicyChange(change));
+      });
+      // The stream sees what is written after its first answer (which gives it a resume token): wait for
+      // that, so that no change made once subscribe() has resolved is missed.
+      await new Promise<void>((resolve, reject) => {
+        current.once('resumeTokenChanged', () => resolve());
+        current.once('error', reject);
+      });
+      current.on('error', (error: unknown) => {
+        if (stopped) return;
+        this.#logger.warn({ err: errorForLog(error) }, 'abac: policy change stream failed; reopening');
+        void current.close().catch(() => undefined);
+        reopen = setTimeout(() => {
+          if (stopped) return;
+          onGap?.();
+          open().catch((failure: unknown) => current.emit('error', failure as Error));
+        }, this.#pollIntervalMs);
+        reopen.unref?.();
+      });
+    };
+    await mongoCall(open);
+    return async () => {
+      stopped = true;
+      clearTimeout(reopen);
+      await stream?.close().catch(() => undefined);
+    };
+  }
+
+  /**
+   * Polls the revision counter and reports each logged change once. A change log trimmed past what this
+   * subscriber saw triggers `onGap`.
+   */
+  async #poll(listener: (change: PolicyChange) => void, onGap?: () => void): Promise<() => Promise<void>> {
     const WINDOW = 50;
     let last = await this.#currentRevision();
     // Changes already logged when subscribing are the baseline, not news.
@@ -330,11 +411,7 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
       for (const change of changes) {
         if (seen.has(change._id)) continue;
         seen.add(change._id);
-        listener(
-          change.kind === 'reset'
-            ? { kind: 'reset', revision: change._id }
-            : { kind: change.kind, uid: change.uid, revision: change._id },
-        );
+        listener(toPolicyChange(change));
       }
       last = Math.max(last, revision);
       for (const id of seen) if (id <= last - 2 * WINDOW) seen.delete(id);
@@ -399,4 +476,10 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
       await mongoCall(() => this.#changes.deleteMany({ at: { $lt: cutoff }, _id: { $lt: newest } }));
     }
   }
+}
+
+function toPolicyChange(change: ChangeDocument): PolicyChange {
+  return change.kind === 'reset'
+    ? { kind: 'reset', revision: change._id }
+    : { kind: change.kind, uid: change.uid, revision: change._id };
 }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PolicyChange, PolicyChangeFeed, PolicyStore } from '../../src/contracts/policies.js';
 import { allow, deny } from '../../src/abac/policy.js';
 import {
+  ConfigError,
   ConflictError,
   Guard,
   NotFoundError,
@@ -18,7 +19,7 @@ import { exactKey } from '../../src/abac/index-keys.js';
 import { MemoryPolicyStore } from '../../stores/memory/policies.js';
 import { MongoPolicyStore } from '../../stores/mongodb/policies.js';
 import { RedisPolicyStore } from '../../stores/redis/policies.js';
-import { deleteKeys } from '../support/connections.js';
+import { deleteKeys, sharedMongo, uniqueName } from '../support/connections.js';
 import { contractSuite, onEachRedis, type Implementation } from './harness.js';
 
 const { Eq, Any, In, StartsWith, CIDR, Greater } = rules;
@@ -350,6 +351,42 @@ contractSuite('policies', implementations, (store) => {
       expect(guard.isAllowed({ subject: 'x', action: 'read', resource: 'doc4' })).to.be.true;
     } finally {
       await mirror.close();
+    }
+  });
+});
+
+describe('MongoDB policy change feed', function () {
+  // The test run's servers (FerretDB, or a standalone mongod) have no change streams: here this covers
+  // detection and the polling path only; the change-stream path needs a replica set, which it does not start.
+  it('follows the change log (polling without change streams) and validates changeFeed', async function () {
+    const connection = await sharedMongo();
+    const name = uniqueName('policy_feed');
+    const store = new MongoPolicyStore({ connection, collection: name, pollIntervalMs: 50 });
+    try {
+      await store.init();
+      // On a replica set (MONGODB_URI naming one) the same test covers the change stream instead.
+      const hello = await connection.db!.admin().command({ hello: 1 });
+      const streams = typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
+      expect(await store.changeFeedKind()).to.equal(streams ? 'changeStream' : 'poll');
+      expect(await new MongoPolicyStore({ connection, changeFeed: 'poll' }).changeFeedKind()).to.equal('poll');
+      const changes: PolicyChange[] = [];
+      const stop = await store.subscribe((change) => changes.push(change));
+      try {
+        await store.addMany(numbered(3));
+        await store.delete('p001');
+        const deadline = Date.now() + 5000;
+        while (changes.length < 2 && Date.now() < deadline) await sleep(20);
+      } finally {
+        await stop();
+      }
+      expect(changes.map((change) => change.kind)).to.deep.equal(['reset', 'delete']);
+      expect(() => new MongoPolicyStore({ connection, changeFeed: 'stream' as never }))
+        .to.throw(ConfigError)
+        .with.property('option', 'changeFeed');
+    } finally {
+      for (const suffix of ['', '_changes', '_migrations']) {
+        await connection.dropCollection(`${name}${suffix}`).catch(() => false);
+      }
     }
   });
 });
