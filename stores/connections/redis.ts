@@ -43,11 +43,7 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
     client.on('error', (error) => (cause ??= error));
     try {
       await client.connect();
-      watchLiveness(
-        client,
-        options.livenessIntervalMs ?? Math.min(1000, Math.max(50, commandTimeout / 4)),
-        commandTimeout,
-      );
+      watchLiveness(client, options);
       return client;
     } catch (error) {
       client.disconnect();
@@ -56,21 +52,31 @@ export async function connectRedis(url: string, options: RedisConnectOptions = {
   });
 }
 
-function watchLiveness(client: Redis, intervalMs: number, deadlineMs: number): void {
+/**
+ * Pings every connection of the client (each node's, on a cluster) every `livenessIntervalMs`, and drops one
+ * whose server leaves a ping unanswered for `commandTimeoutMs` (see `RedisConnectOptions.livenessIntervalMs`).
+ */
+export function watchLiveness(client: Redis | Cluster, options: RedisConnectOptions = {}): void {
+  const deadlineMs = options.commandTimeoutMs ?? 2000;
+  const intervalMs = options.livenessIntervalMs ?? Math.min(1000, Math.max(50, deadlineMs / 4));
   if (intervalMs <= 0) return;
-  let probing = false;
-  const timer = setInterval(() => {
-    if (probing || client.status !== 'ready') return;
-    probing = true;
-    withTimeout(client.ping(), deadlineMs)
+  const probing = new WeakSet<Redis>();
+  const probe = (connection: Redis) => {
+    if (probing.has(connection) || connection.status !== 'ready') return;
+    probing.add(connection);
+    withTimeout(connection.ping(), deadlineMs)
       .catch(() => {
         // Destroying the silent socket fails the commands waiting on it at once (with maxRetriesPerRequest 0
         // none is kept to be resent) and ioredis reconnects; with the offline queue off new commands are
         // refused at once until the ready check is answered again. (disconnect() only half-closes the
         // socket, and a frozen server never finishes closing it.)
-        if (client.status === 'ready') client.stream.destroy();
+        if (connection.status === 'ready') connection.stream.destroy();
       })
-      .finally(() => (probing = false));
+      .finally(() => probing.delete(connection));
+  };
+  const timer = setInterval(() => {
+    if (client.isCluster) for (const node of (client as Cluster).nodes('all')) probe(node);
+    else probe(client as Redis);
   }, intervalMs);
   timer.unref();
   client.once('end', () => clearInterval(timer));

@@ -196,6 +196,8 @@ export async function startRedisServer(): Promise<ServerHandle> {
 export interface RedisClusterHandle extends ServerHandle {
   /** `redis://127.0.0.1:<port>` of each master, in the order of their slot ranges. */
   readonly nodes: readonly string[];
+  /** Each master's own process, in the same order: to freeze or stop one of them. */
+  readonly masters: readonly ServerHandle[];
 }
 
 /**
@@ -265,6 +267,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterHandle
     url: nodes[0]!.url,
     port: nodes[0]!.port,
     nodes: nodes.map((node) => node.url),
+    masters: nodes,
     description: `Redis Cluster of ${masters} masters (redis-server ${version})`,
     stop: stopAll,
     start: async () => {

@@ -74,8 +74,15 @@ describe('store error classification', function () {
     expect(await mongoCall(() => Promise.reject(other)).catch((error: unknown) => error)).to.equal(other);
   });
 
-  it('counts a Redis error reply as a bug and anything else (closed, timed out) as unavailable', function () {
+  it('counts a Redis error reply as a bug, except those saying the server cannot serve now, and anything else (closed, timed out) as unavailable', function () {
     expect(isRedisUnavailable(new ReplyError('WRONGTYPE'))).to.equal(false);
+    // Replies that say the server cannot serve now: a cluster that lost a master's slots, a migrating slot...
+    expect(isRedisUnavailable(new ReplyError('CLUSTERDOWN The cluster is down'))).to.equal(true);
+    expect(isRedisUnavailable(new ReplyError('TRYAGAIN Multiple keys request during rehashing of slot'))).to.equal(
+      true,
+    );
+    expect(isRedisUnavailable(new ReplyError('LOADING Redis is loading the dataset in memory'))).to.equal(true);
+    expect(isRedisUnavailable(new ReplyError('ERR CLUSTERDOWN-like text'))).to.equal(false);
     expect(isRedisUnavailable(new Error('Command timed out'))).to.equal(true);
     expect(isRedisUnavailable(undefined)).to.equal(false);
   });
