@@ -4,6 +4,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   PortcullisError,
+  UnsupportedMediaTypeError,
   ValidationError,
   type FieldProblem,
 } from '../src/errors.js';
@@ -80,15 +81,9 @@ const bodyParserErrors: Record<string, () => PortcullisError> = {
   'request.size.invalid': () => new ValidationError('The request size did not match Content-Length.'),
   'stream.encoding.set': () => new ValidationError('The request stream encoding is invalid.'),
   'parameters.too.many': () => new PayloadTooLargeError('Too many parameters.'),
-  'charset.unsupported': () => new UnsupportedMediaError('Unsupported charset.'),
-  'encoding.unsupported': () => new UnsupportedMediaError('Unsupported content encoding.'),
+  'charset.unsupported': () => new UnsupportedMediaTypeError('Unsupported charset.'),
+  'encoding.unsupported': () => new UnsupportedMediaTypeError('Unsupported content encoding.'),
 };
-
-class UnsupportedMediaError extends PortcullisError {
-  constructor(detail: string) {
-    super(415, 'Unsupported Media Type', 'unsupported_media_type', detail);
-  }
-}
 
 function toPortcullisError(error: unknown): PortcullisError {
   if (error instanceof PortcullisError) return error;

@@ -97,6 +97,13 @@ export class PayloadTooLargeError extends PortcullisError {
   }
 }
 
+/** A body of a media type (or charset, or encoding) the route does not take. */
+export class UnsupportedMediaTypeError extends PortcullisError {
+  constructor(detail: string, options: PortcullisErrorOptions = {}) {
+    super(415, 'Unsupported Media Type', 'unsupported_media_type', detail, options);
+  }
+}
+
 export class RateLimitedError extends PortcullisError {
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number, detail = 'Too many requests.', options: PortcullisErrorOptions = {}) {

@@ -9,3 +9,4 @@ export type * from './queue.js';
 export type * from './policies.js';
 export type * from './store-set.js';
 export type * from './residency.js';
+export type * from './attachments.js';

@@ -8,6 +8,7 @@ export {
   type MemoryRateLimitOptions,
 } from './rate-limit.js';
 export { MemoryRecordStore, type MemoryRecordStoreOptions } from './records.js';
+export { MemoryAttachmentStore } from './attachments.js';
 export { MemoryAuditStore, type MemoryAuditStoreOptions } from './audit.js';
 export { MemoryReliabilityQueue } from './audit-queue.js';
 export { MemoryPolicyStore, type MemoryPolicyStoreOptions } from './policies.js';

@@ -6,6 +6,7 @@ export { MongoPolicyStore, type MongoPolicyStoreOptions } from './policies.js';
 export { connectMongo, mongoHealth, type MongoConnectOptions } from '../connections/mongodb.js';
 export { MongoPrincipalStore, type MongoPrincipalStoreOptions } from './principals.js';
 export { MongoRecordStore, type MongoRecordStoreOptions, type RecordIndex } from './records.js';
+export { MongoAttachmentStore, type MongoAttachmentStoreOptions } from './attachments.js';
 export { MigrationLog, type Migration } from './migrations.js';
 export { mongooseSchemaFor, fieldsOfModel, idTypeOfModel, type AnyModel } from './records-schema.js';
 export { MongoAuditStore, type MongoAuditStoreOptions } from './audit.js';

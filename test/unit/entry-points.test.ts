@@ -31,6 +31,7 @@ const surface: Record<string, string[]> = {
     'ConflictError',
     'DecisionCache',
     'DecryptionError',
+    'EncryptedAttachmentStore',
     'EncryptedRecordStore',
     'FileReliabilityQueue',
     'ForbiddenError',
@@ -49,6 +50,7 @@ const surface: Record<string, string[]> = {
     'RuleArgumentError',
     'StoreUnavailableError',
     'UnfitValueError',
+    'UnsupportedMediaTypeError',
     'ValidationError',
     'addressKey',
     'apiKeyStrategy',
@@ -138,6 +140,7 @@ const surface: Record<string, string[]> = {
   './stores': ['createStores'],
   './memory': [
     'EncryptedMemoryCollection',
+    'MemoryAttachmentStore',
     'MemoryAuditStore',
     'MemoryPolicyStore',
     'MemoryPrincipalStore',
@@ -149,6 +152,7 @@ const surface: Record<string, string[]> = {
   ],
   './mongodb': [
     'MigrationLog',
+    'MongoAttachmentStore',
     'MongoAuditStore',
     'MongoPolicyStore',
     'MongoPrincipalStore',
