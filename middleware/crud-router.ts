@@ -6,6 +6,7 @@ import { ConfigError } from '../src/errors.js';
 import type { CrudAction } from '../src/auth/scopes.js';
 import { requireScope } from './authorize-endpoint.js';
 import { endpointGuard } from './crud/access.js';
+import { mountAttachments } from './crud/attachments.js';
 import { batchRoute, DEFAULT_MAX_BATCH_RECORDS } from './crud/batch.js';
 import { describeCrud } from './crud/openapi.js';
 import { describeRouter, type DescribedRouter } from './openapi/describe.js';
@@ -18,6 +19,7 @@ import { isResident } from '../src/contracts/residency.js';
 import { checkBodyLimit, jsonBody } from './json-body.js';
 
 export type { CrudRouterOptions, FieldValidator } from './crud/options.js';
+export type { AttachmentOptions } from './crud/attachments.js';
 
 /** The router, with the store it serves (for seeding and maintenance); it describes its routes in OpenAPI. */
 export type CrudRouter = Router & { readonly store: RecordStore } & DescribedRouter;
@@ -44,6 +46,7 @@ function route(handler: AsyncRoute): RequestHandler {
  * | `GET /<field>/:value` | static path filters (`staticPathFilters`) |
  * | `GET /:id/history` | audit trail of a record (`history` given) |
  * | `POST /:id/move` | moves a record to another country (a `ResidentRecordStore`) |
+ * | `GET`, `POST /:id/attachments`; `GET`, `PATCH`, `DELETE /:id/attachments/:fileId` | files of a record (`attachments`) |
  * | `GET /:searchKey/:searchValue` | dynamic path filter (`dynamicPathFilter`, default on) |
  * | `GET /:id`, `PATCH /:id`, `PUT /:id` (`allowReplace`), `DELETE /:id` (`?force=true`) | one record |
  */
@@ -102,6 +105,7 @@ export function crudRouter(input: CrudRouterOptions): CrudRouter {
   if (options.history) {
     router.get('/:id/history', guard, ...authorize('read'), route(historyRoute(state, options.history)));
   }
+  if (options.attachments) mountAttachments(router, state, options.attachments, { guard, json, authorize, route });
   if (options.dynamicPathFilter ?? true) {
     const pathFilter = (req: Request) => ({ [String(req.params.searchKey)]: String(req.params.searchValue) });
     router.get(

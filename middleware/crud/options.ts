@@ -9,6 +9,7 @@ import type { BlindIndexer } from '../../src/pii/blind-index.js';
 import type { Guard } from '../../src/abac/guard.js';
 import { validateGuard } from './abac.js';
 import type { PrivacyOptions } from './privacy.js';
+import type { AttachmentOptions } from './attachments.js';
 
 /**
  * scoutr-style field validator: `true`/`false`, or `{ result, message }`; may be async. It sees the record as
@@ -100,6 +101,8 @@ export interface CrudRouterOptions {
    * is a 400 naming the country parameter. See docs/residency.md.
    */
   fanOut?: boolean;
+  /** Mount `/:id/attachments` routes: files attached to records, in this store. Default none. */
+  attachments?: AttachmentOptions;
 }
 
 export const optionNames: readonly (keyof CrudRouterOptions)[] = [
@@ -130,6 +133,7 @@ export const optionNames: readonly (keyof CrudRouterOptions)[] = [
   'bodyLimit',
   'maxBatchRecords',
   'fanOut',
+  'attachments',
 ];
 
 const RESOURCE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
