@@ -140,10 +140,7 @@ export { migrateKeys, type RotationSource, type MigrateOptions, type MigrationRe
 export { EncryptedRecordStore, type EncryptedRecordStoreOptions } from './stores/encrypted-records.js';
 export { ResidentRecordStore, type ResidentRecordStoreOptions } from './stores/resident-records.js';
 export type { ResidentRecords, ResidencyQueryOptions, MoveOptions } from './src/contracts/residency.js';
-export {
-  EncryptedAttachmentStore,
-  type EncryptedAttachmentStoreOptions,
-} from './stores/encrypted-attachments.js';
+export { EncryptedAttachmentStore, type EncryptedAttachmentStoreOptions } from './stores/encrypted-attachments.js';
 
 // OpenAPI: every prebuilt router describes its routes (docs/openapi.md).
 export { openApiDocument, openApiRoute, type OpenApiOptions } from './middleware/openapi/document.js';
