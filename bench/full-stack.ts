@@ -3,51 +3,13 @@
 // servers; --memory-only skips them).
 // Run: npx tsx bench/full-stack.ts [seconds per round, default 10] [--memory-only]
 import autocannon from 'autocannon';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { startMongoServer, startRedisServer } from '../test/support/servers.js';
+import { cpuSeconds, figure, login, start, startDemo, stop, type Started } from './full-stack-servers.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const seconds = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 10);
 const CONNECTIONS = 10;
 const ROUNDS = 5;
-
-interface Started {
-  child: ChildProcess;
-  base: string;
-  output: () => string;
-}
-
-async function start(script: string, env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'error', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const base = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
-  });
-  return { child, base, output: () => output };
-}
-
-async function stop(started: Started): Promise<void> {
-  if (started.child.exitCode !== null || started.child.signalCode !== null) {
-    throw new Error(`the server had already exited with ${started.child.exitCode}: ${started.output()}`);
-  }
-  const exited = new Promise((resolve) => started.child.once('exit', resolve));
-  started.child.kill('SIGTERM');
-  await exited;
-}
 
 interface Run {
   rps: number;
@@ -55,28 +17,6 @@ interface Run {
   p99: number;
   /** The server's CPU time (user + system) per answered request, in µs; NaN without /proc (Linux only). */
   cpuPerRequest: number;
-}
-
-// Requests per second depend on how the machine shares its cores between the server and autocannon; the
-// server's own CPU time per request does not, so it is reported beside them.
-const CLOCK_TICKS = existsSync('/proc/self/stat') ? clockTicks() : NaN;
-
-function clockTicks(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString());
-  } catch {
-    return 100; // USER_HZ on every Linux architecture Node supports
-  }
-}
-
-const figure = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined || Number.isNaN(CLOCK_TICKS)) return NaN;
-  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 async function load(server: Started, url: string, headers: Record<string, string>, duration: number): Promise<Run> {
@@ -99,16 +39,6 @@ function median(runs: Run[]): Run {
   return [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
 }
 
-async function login(base: string): Promise<string> {
-  const response = await fetch(`${base}/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username: 'ana', password: 'analyst-demo-password' }),
-  });
-  if (response.status !== 201) throw new Error(`login failed: ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
-}
-
 /** Both servers must answer the same records in the same order, or the comparison means nothing. */
 async function sameRecords(...targets: { url: string; headers: Record<string, string> }[]): Promise<number> {
   const pages = await Promise.all(
@@ -126,11 +56,7 @@ async function sameRecords(...targets: { url: string; headers: Record<string, st
 async function scenario(name: string, env: Record<string, string>) {
   console.error(`[bench] ${name}`);
   const bare = await start('bench/full-stack-bare-server.ts', env);
-  const demo = await start('examples/demo/main.ts', {
-    ...env,
-    RATE_LIMIT_MAX: '100000000',
-    ADMIN_API_KEY: `bench.${randomBytes(24).toString('base64url')}`,
-  });
+  const demo = await startDemo(env);
   const token = await login(demo.base);
   // The analyst's first page, richest first: 20 of the 22 accounts in her countries, the same records from
   // both servers (checked), masked and audited by the full stack only.

@@ -1,0 +1,83 @@
+// The two servers bench/full-stack.ts compares (the demo and bare Express), started as child processes, the
+// analyst's login and a process's CPU time; shared with bench/full-stack-layers.ts.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export interface Started {
+  child: ChildProcess;
+  base: string;
+  output: () => string;
+}
+
+/** Starts `script` under tsx with `env` on a free port; `nodeOptions` go before it (e.g. `--cpu-prof`). */
+export async function start(script: string, env: Record<string, string>, nodeOptions: string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'error', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
+  });
+  return { child, base, output: () => output };
+}
+
+/** The demo, with a rate limit no load reaches and an administrator. */
+export function startDemo(env: Record<string, string>, nodeOptions: string[] = []): Promise<Started> {
+  const admin = { RATE_LIMIT_MAX: '100000000', ADMIN_API_KEY: `bench.${randomBytes(24).toString('base64url')}` };
+  return start('examples/demo/main.ts', { ...env, ...admin }, nodeOptions);
+}
+
+export async function stop(started: Started): Promise<void> {
+  if (started.child.exitCode !== null || started.child.signalCode !== null) {
+    throw new Error(`the server had already exited with ${started.child.exitCode}: ${started.output()}`);
+  }
+  const exited = new Promise((resolve) => started.child.once('exit', resolve));
+  started.child.kill('SIGTERM');
+  await exited;
+}
+
+export async function login(base: string): Promise<string> {
+  const response = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'ana', password: 'analyst-demo-password' }),
+  });
+  if (response.status !== 201) throw new Error(`login failed: ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+// Requests per second depend on how the machine shares its cores between the server and autocannon; the
+// server's own CPU time per request does not, so it is reported beside them.
+const CLOCK_TICKS = existsSync('/proc/self/stat') ? clockTicks() : NaN;
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString());
+  } catch {
+    return 100; // USER_HZ on every Linux architecture Node supports
+  }
+}
+
+export const figure = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+
+/** A process's CPU time so far (user + system), in seconds; NaN without /proc (Linux only). */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined || Number.isNaN(CLOCK_TICKS)) return NaN;
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
