@@ -79,11 +79,12 @@ const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'valida
     },
     card: {
       // Not inside a longer run of digits (a digit, or a digit and a separator, before it); a letter and a
-      // dash before it (`ref-4111…`) does not protect the number.
-      regex: /(?<!\d)(?<!\d[ .-])\d(?:[ -]?\d){12,18}(?!\d)/g,
+      // dash before it (`ref-4111…`) does not protect the number. Dots separate only the printed groups
+      // (4-4-4-4, Amex 4-6-5), so a long decimal number is never taken for a card.
+      regex: /(?<!\d)(?<!\d[ .-])(?:\d(?:[ -]?\d){12,18}(?!\d)|(?:\d{4}(?:\.\d{4}){3}|\d{4}\.\d{6}\.\d{5})(?!\.?\d))/g,
       validate: cardValid,
-      // Thirteen digits or more with single spaces or dashes between them.
-      mayMatch: (_text, digits) => digits.inDashedRun >= 13,
+      // Thirteen digits or more with single spaces or dashes between them, or fifteen with dots.
+      mayMatch: (text, digits) => digits.inDashedRun >= 13 || (digits.inPhoneRun >= 15 && text.includes('.')),
       minLength: 13,
     },
     ssn: {

@@ -22,7 +22,7 @@ export function luhnValid(text: string): boolean {
 
 /** A payment card number: 13 to 19 digits, Luhn-valid, not one repeated digit. */
 export function cardValid(text: string): boolean {
-  const digits = text.replace(/[ -]/g, '');
+  const digits = text.replace(/[ .-]/g, '');
   if (digits.length < 13 || digits.length > 19 || /^(\d)\1+$/.test(digits)) return false;
   return luhnValid(digits);
 }

@@ -42,8 +42,20 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       // A letter and a dash or underscore before the number do not protect it.
       ['ref a-4111111111111111 /', '4111111111111111'],
       ['card-4111-1111-1111-1111', '4111-1111-1111-1111'],
+      // Dotted groups, as some forms print them.
+      ['card 4111.1111.1111.1111.', '4111.1111.1111.1111'],
+      ['amex 3782.822463.10005', '3782.822463.10005'],
     ],
-    misses: ['4111 1111 1111 1112', '1234567812345678', '0000000000000000', 'order 12345'],
+    misses: [
+      '4111 1111 1111 1112',
+      '1234567812345678',
+      '0000000000000000',
+      'order 12345',
+      '4111.1111.1111.1112',
+      // A decimal number with a Luhn-valid run of digits, and a longer dotted run, are no card.
+      'pi 4.111111111111111',
+      '4111.1111.1111.1111.1111',
+    ],
   },
   iban: {
     hits: [
