@@ -82,9 +82,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registry,
     middleware: function portcullisMetrics(req: Request, res: Response, next: NextFunction) {
       const started = process.hrtime.bigint();
+      // Label by route pattern, never by raw path: ids in paths would explode the series count. The pattern
+      // is taken when the router matches the route: once a handler passes an error on, the router has
+      // already reset req.baseUrl to the app's, and the mount path would be lost.
+      let route = 'unmatched';
+      let matched: Request['route'];
+      Object.defineProperty(req, 'route', {
+        configurable: true,
+        enumerable: true,
+        get: () => matched,
+        set(value: Request['route']) {
+          matched = value;
+          if (value?.path !== undefined) route = `${req.baseUrl}${String(value.path)}`;
+        },
+      });
       res.once('finish', () => {
-        // Label by route pattern, never by raw path: ids in paths would explode the series count.
-        const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         requests.inc({ method: req.method, route, status: String(res.statusCode) });
         duration.observe({ method: req.method, route }, seconds);
