@@ -142,7 +142,7 @@ export async function createPortcullis(config: Config, options: CreatePortcullis
     const pipeline = await auditPipelineFromConfig(config, stores, { masker, logger });
     const metrics = options.metrics ? createMetrics({ auditQueueDepth: () => pipeline.queueDepth() }) : undefined;
     if (metrics) guard.onDecision((decision) => metrics.recordDecision(decision));
-    const auth = createAuth({ config, stores, logger });
+    const auth = createAuth({ config, stores, logger, masker });
     if (config.ADMIN_API_KEY) await auth.bootstrapAdmin(config.ADMIN_API_KEY);
     return assemble({
       config,

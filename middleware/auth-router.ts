@@ -9,6 +9,8 @@ import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { SessionRecord, SessionStore } from '../src/contracts/sessions.js';
 import { AuthenticationError, ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
+import type { PiiMasker } from '../src/pii/engine.js';
+import { requireScope } from './authorize-endpoint.js';
 import { contextOf } from './context.js';
 import type { FailureLimit } from './failure-limit.js';
 import { auditStep, secondFactor, type SecondFactorOptions } from './second-factor.js';
@@ -38,6 +40,12 @@ export interface AuthRouterOptions {
    * second factor cannot log in here (401 `authentication.totp_unavailable`). Default none.
    */
   secondFactor?: SecondFactorOptions;
+  /**
+   * Masks what a login's User-Agent carries (an e-mail address, a phone number...) before it is stored in the
+   * session's `meta` and shown by `GET /sessions`. Default none: the header is stored as sent (first 256
+   * characters).
+   */
+  masker?: Pick<PiiMasker, 'maskText'>;
   logger?: Logger;
 }
 
@@ -55,13 +63,20 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
     'loginLimiter',
     'failures',
     'secondFactor',
+    'masker',
     'logger',
   ]);
   for (const name of ['principals', 'sessions', 'signer', 'authenticate'] as const) {
     if (!options?.[name]) throw new ConfigError(name, 'is required by authRouter');
   }
   const ttlMs = integerOption('sessionTtlMs', options.sessionTtlMs, { fallback: 12 * 3_600_000, min: 1000 });
-  const { principals, sessions, signer, authenticate, failures } = options;
+  const { principals, sessions, signer, authenticate, failures, masker } = options;
+  if (masker !== undefined && typeof masker?.maskText !== 'function') {
+    throw new ConfigError('masker', 'must be a masker (createMasker() or maskerFromConfig())');
+  }
+  // A key scoped to other resources (`accounts:read`) must not read or end its owner's sessions.
+  const readSessions = requireScope('sessions:read');
+  const deleteSessions = requireScope('sessions:delete');
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
   const login: RequestHandler[] = options.loginLimiter ? [options.loginLimiter] : [];
@@ -73,7 +88,7 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
       id,
       userId,
       ttlMs,
-      meta: { ip: req.ip ?? '', userAgent: String(req.headers['user-agent'] ?? '').slice(0, 256) },
+      meta: { ip: req.ip ?? '', userAgent: userAgentOf(String(req.headers['user-agent'] ?? ''), masker) },
     });
     const token = signer.sign({ sub: userId, jti: id }, ttlMs);
     res.status(201).json({
@@ -136,7 +151,7 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
     res.status(204).end();
   });
 
-  router.get('/sessions', async (req, res) => {
+  router.get('/sessions', readSessions, async (req, res) => {
     const principal = contextOf(req).principal!;
     const list = await sessions.listByUser(principal.id);
     res.json({
@@ -146,12 +161,12 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
     });
   });
 
-  router.delete('/sessions', async (req, res) => {
+  router.delete('/sessions', deleteSessions, async (req, res) => {
     const revoked = await sessions.revokeAllForUser(contextOf(req).principal!.id);
     res.json({ revoked });
   });
 
-  router.delete('/sessions/:id', async (req, res) => {
+  router.delete('/sessions/:id', deleteSessions, async (req, res) => {
     const id = String(req.params.id);
     const session = await sessions.get(id);
     // Someone else's session is reported exactly like a missing one.
@@ -211,4 +226,10 @@ function permissionBody(body: unknown): { method: string; path: string } {
   }
   if (problems.length > 0) throw new ValidationError('Invalid permission check.', { errors: problems });
   return { method: (value.method as string).toUpperCase(), path: (value.path as string).split('?')[0]! };
+}
+
+/** The stored User-Agent: at most 256 characters, masked when a masker is given (cut first: masks stay whole). */
+function userAgentOf(header: string, masker: Pick<PiiMasker, 'maskText'> | undefined): string {
+  const cut = header.slice(0, 256);
+  return masker ? masker.maskText(cut) : cut;
 }

@@ -28,6 +28,7 @@ import { createTotp } from '../src/auth/totp.js';
 import { parseKeyRing } from '../src/pii/key-ring.js';
 import { bootstrapAdmin, principalAdminRouter } from './principal-admin-router.js';
 import { rateLimit, type RateLimitOptions } from './rate-limit.js';
+import type { PiiMasker } from '../src/pii/engine.js';
 
 type AuthConfig = Pick<
   Config,
@@ -68,6 +69,8 @@ type AuthConfig = Pick<
 export interface CreateAuthOptions {
   config: AuthConfig;
   stores: { principals: PrincipalStore; sessions: SessionStore; rateLimit: RateLimitStore; quotas: QuotaStore };
+  /** Masks the User-Agent stored with each login session (`authRouter`'s `masker`). Default none. */
+  masker?: Pick<PiiMasker, 'maskText'>;
   logger?: Logger;
 }
 
@@ -285,6 +288,7 @@ export function createAuth(options: CreateAuthOptions): Auth {
         sessionTtlMs: config.SESSION_TTL,
         failures,
         ...(secondFactor ? { secondFactor } : {}),
+        ...(options.masker ? { masker: options.masker } : {}),
         logger,
       });
     },

@@ -38,6 +38,9 @@ const time: JsonSchema = { type: 'string', format: 'date-time' };
 
 // ---- auth ----
 
+/** A key or token scoped to other resources is refused the session routes (sessions:read, sessions:delete). */
+const SCOPED: ProblemCodes = { 403: ['forbidden.scope'] };
+
 const session = object(
   {
     id: string,
@@ -217,18 +220,21 @@ export function describeAuthRouter(options: { loginLimited: boolean; secondFacto
         post: op(tag, 'auth.logout', 'End the session of this token', NO_CONTENT, { 400: ['validation.no_session'] }),
       },
       '/sessions': {
-        get: op(tag, 'auth.sessions.list', 'Your live sessions', ok('Sessions.', items(session)), {}),
+        get: op(tag, 'auth.sessions.list', 'Your live sessions', ok('Sessions.', items(session)), SCOPED),
         delete: op(
           tag,
           'auth.sessions.revokeAll',
           'End all your sessions',
           ok('How many ended.', object({ revoked: { type: 'integer', minimum: 0 } }, ['revoked'])),
-          {},
+          SCOPED,
         ),
       },
       '/sessions/{id}': {
         parameters: [pathParameter('id')],
-        delete: op(tag, 'auth.sessions.revoke', 'End one of your sessions', NO_CONTENT, { 404: ['not_found'] }),
+        delete: op(tag, 'auth.sessions.revoke', 'End one of your sessions', NO_CONTENT, {
+          ...SCOPED,
+          404: ['not_found'],
+        }),
       },
       '/me': {
         get: op(

@@ -123,6 +123,51 @@ describe('scopes: the demo', function () {
     const unscoped = await keyOf('admin');
     await request(app).get('/admin/principals').set('X-API-Key', unscoped).expect(200);
   });
+
+  it("keeps a key scoped to accounts from reading or ending its owner's sessions", async function () {
+    const session = await request(app)
+      .post('/auth/login')
+      .send({ username: 'sam', password: 'support-demo-password' })
+      .expect(201);
+    const sessionId = session.body.sessionId as string;
+    const key = await keyOf('sam', ['accounts:read']);
+    expectScopeDenied(await request(app).get('/auth/sessions').set('X-API-Key', key), 'sessions:read');
+    expectScopeDenied(
+      await request(app).delete(`/auth/sessions/${sessionId}`).set('X-API-Key', key),
+      'sessions:delete',
+    );
+    expectScopeDenied(await request(app).delete('/auth/sessions').set('X-API-Key', key), 'sessions:delete');
+    // The session lives on; a key scoped to sessions (or unscoped) may list and end it.
+    const reader = await keyOf('sam', ['sessions:read']);
+    const listed = await request(app).get('/auth/sessions').set('X-API-Key', reader).expect(200);
+    expect(listed.body.items.map((item: { id: string }) => item.id)).to.include(sessionId);
+    expectScopeDenied(
+      await request(app).delete(`/auth/sessions/${sessionId}`).set('X-API-Key', reader),
+      'sessions:delete',
+    );
+    await request(app)
+      .delete(`/auth/sessions/${sessionId}`)
+      .set('X-API-Key', await keyOf('sam', ['sessions:*']))
+      .expect(204);
+    await request(app).get('/auth/sessions').set('Authorization', `Bearer ${session.body.token}`).expect(401);
+  });
+
+  it("stores a login's User-Agent with its PII masked", async function () {
+    const login = await request(app)
+      .post('/auth/login')
+      .set('User-Agent', 'Mozilla/5.0 (contact ada.lovelace@example.org, card 4111 1111 1111 1111)')
+      .send({ username: 'ana', password: 'analyst-demo-password' })
+      .expect(201);
+    const stored = await stores.sessions.get(login.body.sessionId);
+    expect(stored?.meta.userAgent).to.be.a('string').that.does.not.include('ada.lovelace');
+    expect(stored?.meta.userAgent).to.not.include('4111 1111');
+    expect(stored?.meta.userAgent).to.match(/^Mozilla\/5\.0 \(contact /);
+    const listed = await request(app)
+      .get('/auth/sessions')
+      .set('Authorization', `Bearer ${login.body.token}`)
+      .expect(200);
+    expect(JSON.stringify(listed.body)).to.not.include('ada.lovelace');
+  });
 });
 
 describe('scopes: requireScope, authorize() and crudRouter options', function () {
