@@ -80,7 +80,9 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
   const login: RequestHandler[] = options.loginLimiter ? [options.loginLimiter] : [];
-  const factor = options.secondFactor ? secondFactor(options.secondFactor, { principals, sessions }) : undefined;
+  const factor = options.secondFactor
+    ? secondFactor(options.secondFactor, { principals, sessions }, logger)
+    : undefined;
 
   async function startSession(req: Request, res: Response, userId: string, extra: Record<string, unknown> = {}) {
     const id = randomBytes(24).toString('base64url');

@@ -14,6 +14,8 @@ import {
   type FieldProblem,
 } from '../src/errors.js';
 import { checkOptions, integerOption } from '../src/options.js';
+import { silentLogger, type Logger } from '../src/logger.js';
+import { DecryptionError } from '../src/pii/field-cipher.js';
 import { contextOf } from './context.js';
 import type { FailureLimit } from './failure-limit.js';
 
@@ -124,6 +126,7 @@ function proofOf(body: Record<string, unknown>, allowRecovery: boolean): { code?
 export function secondFactor(
   options: SecondFactorOptions,
   stores: { principals: PrincipalStore; sessions: SessionStore },
+  logger: Logger = silentLogger,
 ): SecondFactor {
   checkOptions('secondFactor', options, ['totp', 'failures', 'pendingTtlMs', 'now']);
   if (typeof options?.totp?.stepOf !== 'function') throw new ConfigError('secondFactor.totp', 'must be createTotp()');
@@ -153,8 +156,11 @@ export function secondFactor(
     await failures?.check(req, account);
     let ok = false;
     if (proof.code !== undefined) {
-      const step = totp.stepOf(factor, proof.code);
+      const step = stepOf(factor, proof.code);
       ok = step !== undefined && (await principals.claimTotpStep(factor.principalId, step));
+      // Key rotation for secrets: each is moved onto the current key the first time it proves itself.
+      const secret = ok ? totp.reencrypted(factor) : undefined;
+      if (secret) await principals.updateSecondFactor(factor.principalId, { secret });
     } else if (proof.recoveryCode !== undefined) {
       const hash = totp.recoveryHash(factor.principalId, proof.recoveryCode);
       ok = hash !== undefined && (await principals.useRecoveryCode(factor.principalId, hash));
@@ -162,6 +168,23 @@ export function secondFactor(
     if (ok) await failures?.succeeded(req, account);
     else await failures?.failed(req, account);
     return ok;
+  }
+
+  /**
+   * A secret whose key version left the key ring cannot check codes: that is logged (the operator removed a
+   * key too early), and the principal can still use a recovery code, whose hashes need no key.
+   */
+  function stepOf(factor: SecondFactorRecord, code: string): number | undefined {
+    try {
+      return totp.stepOf(factor, code);
+    } catch (error) {
+      if (!(error instanceof DecryptionError)) throw error;
+      logger.error(
+        { code: 'auth.totp_undecryptable', principalId: factor.principalId, reason: error.code },
+        'TOTP secret cannot be decrypted with the key ring',
+      );
+      return undefined;
+    }
   }
 
   function refused(req: Request, principalId: string, reason: string): AuthenticationError {

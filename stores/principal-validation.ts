@@ -31,6 +31,10 @@ export function validateApiKey(record: ApiKeyRecord): void {
   if (problems.length > 0) throw new ValidationError('Invalid API key.', { errors: problems });
 }
 
+function isCiphertext(value: unknown): boolean {
+  return typeof value === 'string' && value.startsWith('pc1:') && value.length <= 1024;
+}
+
 const RECOVERY_HASH = /^[A-Za-z0-9_-]{16,128}$/;
 const MAX_RECOVERY_CODES = 64;
 
@@ -39,6 +43,9 @@ function isDate(value: unknown): value is Date {
 }
 
 function checkSecondFactorFields(problems: FieldProblem[], record: Partial<SecondFactorRecord>): void {
+  if (record.secret !== undefined && !isCiphertext(record.secret)) {
+    problems.push({ field: 'secret', message: 'must be field-encryption ciphertext' });
+  }
   if (record.confirmed !== undefined && typeof record.confirmed !== 'boolean') {
     problems.push({ field: 'confirmed', message: 'must be a boolean' });
   }
@@ -64,9 +71,7 @@ export function validateSecondFactor(record: SecondFactorRecord): void {
     problems.push({ field: 'principalId', message: 'is not a valid principal id' });
   }
   // Only ciphertext is stored: a plain secret handed in by mistake is refused, not kept readable.
-  if (typeof record?.secret !== 'string' || !record.secret.startsWith('pc1:') || record.secret.length > 1024) {
-    problems.push({ field: 'secret', message: 'must be field-encryption ciphertext' });
-  }
+  if (record?.secret === undefined) problems.push({ field: 'secret', message: 'must be field-encryption ciphertext' });
   if (typeof record?.confirmed !== 'boolean') problems.push({ field: 'confirmed', message: 'must be a boolean' });
   if (!Array.isArray(record?.recoveryCodes)) problems.push({ field: 'recoveryCodes', message: 'must be a list' });
   if (record?.lastStep !== undefined && (!Number.isSafeInteger(record.lastStep) || record.lastStep < 0)) {

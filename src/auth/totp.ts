@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { SecondFactorRecord } from '../contracts/principals.js';
 import { ConfigError } from '../errors.js';
 import { checkOptions, integerOption } from '../options.js';
-import { decryptField, encryptField } from '../pii/field-cipher.js';
+import { decryptField, encryptField, keyVersionOf } from '../pii/field-cipher.js';
 import type { KeyRing } from '../pii/key-ring.js';
 
 export interface TotpOptions {
@@ -43,6 +43,8 @@ export interface Totp {
    * The caller must still claim the step (`PrincipalStore.claimTotpStep`) so that no code works twice.
    */
   stepOf(record: SecondFactorRecord, code: string): number | undefined;
+  /** The secret encrypted with the ring's current key, when it is under an older one (else undefined). */
+  reencrypted(record: SecondFactorRecord): string | undefined;
   /** Fresh recovery codes, to show once, and their hashes, to store. */
   recoveryCodes(principalId: string): { codes: string[]; hashes: string[] };
   /** The stored form of a typed recovery code (case, spaces and dashes ignored); undefined when malformed. */
@@ -106,6 +108,15 @@ export function createTotp(options: TotpOptions): Totp {
       const timestamp = now();
       const delta = totp.validate({ token, timestamp, window });
       return delta === null ? undefined : totp.counter({ timestamp }) + delta;
+    },
+
+    reencrypted(record) {
+      if (keyVersionOf(record.secret) === ring.current) return undefined;
+      return encryptField(
+        ring,
+        field(record.principalId),
+        decryptField(ring, field(record.principalId), record.secret),
+      );
     },
 
     recoveryCodes(principalId) {

@@ -94,6 +94,8 @@ export interface SecondFactorRecord {
 
 /** The fields of a second factor that `updateSecondFactor` may change (`null` clears an optional one). */
 export interface SecondFactorChange {
+  /** The same secret encrypted anew (key rotation). */
+  secret?: string;
   confirmed?: boolean;
   recoveryCodes?: string[];
   bypassUntil?: Date | null;

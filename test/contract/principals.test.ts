@@ -235,6 +235,13 @@ contractSuite('principals', implementations, (store) => {
     expect((caught as ValidationError).errors?.map((e) => e.field)).to.deep.equal(['secret']);
     await store().savePrincipal(alice);
     await store().saveSecondFactor(secondFactor());
+    caught = undefined;
+    await store()
+      .updateSecondFactor('alice', { secret: 'JBSWY3DPEHPK3PXP' })
+      .catch((error) => (caught = error));
+    expect((caught as ValidationError).errors?.map((e) => e.field)).to.deep.equal(['secret']);
+    expect(await store().updateSecondFactor('alice', { secret: 'pc1:2:s:bmV3LWNpcGhlcnRleHQ' })).to.equal(true);
+    expect((await store().getSecondFactor('alice'))?.secret).to.equal('pc1:2:s:bmV3LWNpcGhlcnRleHQ');
     await store().deletePrincipal('alice');
     expect(await store().getSecondFactor('alice')).to.equal(undefined);
   });

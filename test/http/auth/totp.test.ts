@@ -87,9 +87,10 @@ for (const backend of backends) {
     let pipeline: AuditPipeline;
     let audit: MemoryAuditStore;
     let sessions: MemorySessionStore;
-    const totp = createTotp({ keys: createKeyRing([{ version: 1, key: randomBytes(32) }]), now });
+    const firstKey = { version: 1, key: randomBytes(32) };
+    const totp = createTotp({ keys: createKeyRing([firstKey]), now });
 
-    function buildApp(withSecondFactor: boolean): Express {
+    function buildApp(withSecondFactor: boolean, engine = totp): Express {
       const hasher = new ApiKeyHasher();
       const rateLimit = new MemoryRateLimitStore({ now });
       const signer = createJwtSigner({ algorithm: 'HS256', secret: SECRET });
@@ -114,7 +115,7 @@ for (const backend of backends) {
           ...(withSecondFactor
             ? {
                 secondFactor: {
-                  totp,
+                  totp: engine,
                   failures: failureLimit({
                     name: 'totp',
                     store: rateLimit,
@@ -488,6 +489,27 @@ for (const backend of backends) {
       const refused = await password('ana');
       expect(refused.status).to.equal(401);
       expect(refused.body.code).to.equal('authentication.totp_unavailable');
+    });
+
+    it('moves a secret onto the current key when it is used; one whose key is gone leaves recovery codes', async function () {
+      const { secret, recoveryCodes } = await enrol();
+      expect(JSON.stringify(await raw('ana'))).to.match(/"secret":"pc1:1:s:/);
+      const secondKey = { version: 2, key: randomBytes(32) };
+      app = buildApp(true, createTotp({ keys: createKeyRing([firstKey, secondKey]), now }));
+      await second({ pendingToken: await pendingToken(), code: codeAt(secret, time) }).expect(201);
+      expect(JSON.stringify(await raw('ana')), 'rotated on use').to.match(/"secret":"pc1:2:s:/);
+
+      // Only the new key: codes still work. Only an unrelated key: the code step fails (logged), recovery works.
+      time += STEP;
+      app = buildApp(true, createTotp({ keys: createKeyRing([secondKey]), now }));
+      await second({ pendingToken: await pendingToken(), code: codeAt(secret, time) }).expect(201);
+      time += STEP;
+      app = buildApp(true, createTotp({ keys: createKeyRing([{ version: 3, key: randomBytes(32) }]), now }));
+      const token = await pendingToken();
+      const lost = await second({ pendingToken: token, code: codeAt(secret, time) });
+      expect(lost.status).to.equal(401);
+      expect(lost.body.code).to.equal('authentication.totp_failed');
+      await second({ pendingToken: token, recoveryCode: recoveryCodes[0] }).expect(201);
     });
   });
 }
