@@ -7,6 +7,7 @@ import { createHistory, type HistoryFunction } from '../src/audit/history.js';
 import type { AuditQuery, AuditStore } from '../src/contracts/audit.js';
 import { ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
 import { compileListQuery } from '../src/filter/compile.js';
+import { castText } from '../src/filter/cast.js';
 import type { SchemaInput } from '../src/filter/schema.js';
 import type { Masker, UnmaskGrant } from '../src/pii/masker.js';
 import { describeRouter, type DescribedRouter } from './openapi/describe.js';
@@ -75,7 +76,8 @@ export function auditRouter(options: AuditRouterOptions): Router & DescribedRout
     const raw = (req.originalUrl ?? req.url).split('?')[1] ?? '';
     const params = new URLSearchParams(raw);
     const problems: FieldProblem[] = [];
-    const filters: Record<string, string[]> = {};
+    // No prototype: `__proto__=1` stays a key, refused by the filter language as an unknown field.
+    const filters: Record<string, string[]> = Object.create(null);
     const single = (key: string) => {
       const values = params.getAll(key);
       if (values.length > 1) problems.push({ field: key, message: 'may be given only once' });
@@ -100,9 +102,10 @@ export function auditRouter(options: AuditRouterOptions): Router & DescribedRout
     for (const bound of ['from', 'to'] as const) {
       const value = single(bound);
       if (value === undefined) continue;
-      const time = value.length <= 64 ? Date.parse(value) : NaN;
-      if (Number.isNaN(time)) problems.push({ field: bound, message: 'must be an ISO 8601 time' });
-      else query[bound] = new Date(time);
+      // The filter language's dates: ISO 8601, and a day that exists (2024-02-30 is refused, not March 1).
+      const time = value.length <= 64 ? castText('date', value) : undefined;
+      if (!(time instanceof Date)) problems.push({ field: bound, message: 'must be an ISO 8601 time' });
+      else query[bound] = time;
     }
     const order = single('order');
     if (order !== undefined) {

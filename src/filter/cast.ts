@@ -28,13 +28,21 @@ export function castText(type: ScalarType, text: string): FilterValue | undefine
     case 'boolean':
       return text === 'true' ? true : text === 'false' ? false : undefined;
     case 'date': {
-      if (!DATE.test(text)) return undefined;
+      if (!DATE.test(text) || !dayExists(text)) return undefined;
       const time = Date.parse(text);
       return Number.isFinite(time) ? new Date(time) : undefined;
     }
     case 'objectId':
       return OBJECT_ID.test(text) ? new ObjectIdRef(text) : undefined;
   }
+}
+
+/** Whether the `YYYY-MM-DD` that `text` starts with is a day of the calendar: Date.parse rolls 2024-02-30 over to March. */
+function dayExists(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** Casts one element of a JSON list (`in`, `notin`, `between`). */

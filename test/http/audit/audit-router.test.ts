@@ -148,6 +148,23 @@ for (const backend of backends) {
         expect(response.status, query).to.equal(400);
         expect(response.type, query).to.equal('application/problem+json');
       }
+      // Keys of Object.prototype and days that do not exist (not rolled over into March): a 400 naming them.
+      for (const [query, field] of [
+        ['__proto__=1', '__proto__'],
+        ['action=x&__proto__=1', '__proto__'],
+        ['constructor=1', 'constructor'],
+        ['from=2024-02-30', 'from'],
+        ['to=2023-02-29T00:00:00Z', 'to'],
+        ['time__gte=2024-04-31', 'time__gte'],
+      ]) {
+        const response = await request(app).get(`/audit/events?${query}`);
+        expect(response.status, query).to.equal(400);
+        expect(response.type, query).to.equal('application/problem+json');
+        expect(
+          response.body.errors.map((error: { field: string }) => error.field),
+          query,
+        ).to.include(field);
+      }
       await request(app)
         .get(`/audit/events/${'x'.repeat(300)}`)
         .expect(400);

@@ -111,6 +111,10 @@ describe('filter compiler', function () {
       ['age=1e999', 'age', 'filter.invalid_value'],
       ['active=yes', 'active', 'filter.invalid_value'],
       ['born=yesterday', 'born', 'filter.invalid_value'],
+      // Days that do not exist are refused, not rolled over into the next month.
+      ['born=2024-02-30', 'born', 'filter.invalid_value'],
+      ['born__gte=2023-02-29T10:00:00Z', 'born__gte', 'filter.invalid_value'],
+      ['born__in=["2024-04-31"]', 'born__in', 'filter.invalid_value'],
       ['born=2024-13-45', 'born', 'filter.invalid_value'],
       ['owner=xyz', 'owner', 'filter.invalid_value'],
       ['name__in=a,b', 'name__in', 'filter.invalid_value'],
