@@ -37,8 +37,18 @@ function isConnectionStateError(error: unknown): boolean {
 // pool was reset, or a write may be retried once a primary is back.
 const mongoUnavailableLabels = ['ResetPool', 'RetryableWriteError'];
 
+// Node's own socket errors, by their documented codes: the driver lets some through unwrapped, e.g. EPIPE
+// ("This socket has been ended by the other party") when the server closes a connection while a command is
+// being written to it, as a restarting server does.
+const socketErrorCodes = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
+function isSocketError(error: unknown): boolean {
+  return error instanceof Error && socketErrorCodes.has((error as NodeJS.ErrnoException).code ?? '');
+}
+
 export function isMongoUnavailable(error: unknown): boolean {
   if (mongoUnavailableClasses.some((kind) => error instanceof kind) || isConnectionStateError(error)) return true;
+  if (isSocketError(error)) return true;
   return error instanceof mongo.MongoError && mongoUnavailableLabels.some((label) => error.hasErrorLabel(label));
 }
 

@@ -49,6 +49,15 @@ describe('store error classification', function () {
     expect(isMongoUnavailable(new mongo.MongoServerError({ message: 'not primary', code: 10107 }))).to.equal(false);
   });
 
+  it('counts the socket errors the driver lets through unwrapped (EPIPE while a server restarts)', function () {
+    // What net.Socket#write throws after the server ended the connection; the driver passed it on as is.
+    const ended = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+    expect(isMongoUnavailable(ended)).to.equal(true);
+    expect(isMongoUnavailable(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).to.equal(true);
+    expect(isMongoUnavailable(Object.assign(new Error('no such file'), { code: 'ENOENT' }))).to.equal(false);
+    expect(isMongoUnavailable({ code: 'EPIPE' }), 'a plain object is no socket error').to.equal(false);
+  });
+
   it('leaves request errors and programming errors alone', function () {
     const duplicate = new mongo.MongoServerError({ message: 'E11000 duplicate key', code: 11000 });
     expect(isMongoUnavailable(duplicate)).to.equal(false);
