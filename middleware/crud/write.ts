@@ -138,7 +138,8 @@ export async function checkNewRecord(
   const prepared = await store.prepare(body);
   problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
   const record = state.timestamps ? { ...prepared.record, createdAt: now, updatedAt: now } : prepared.record;
-  return { problems, record };
+  // A required or validated field the caller cannot see fails without its name, as on updates.
+  return { problems: withoutHiddenNames(problems, hidden), record };
 }
 
 /** Whether a new record falls inside the records the caller may create: permission filters and ABAC guard. */

@@ -144,5 +144,19 @@ for (const backend of backends) {
       expect(JSON.stringify(res.body)).to.not.match(/balance/);
       await request(t.app).patch(`/people/${id}`).send({ name: 'Ada L.' }).expect(200);
     });
+
+    it('does not name a hidden field that a create leaves out, one record or a batch', async function () {
+      t.as(permissions({ excludeFields: ['balance'] }));
+      const { balance: _balance, ...withoutBalance } = account;
+      const one = await request(t.app).post('/people').send(withoutBalance).expect(400);
+      const batch = await request(t.app)
+        .post('/people/batch')
+        .send({ records: [withoutBalance] })
+        .expect(400);
+      for (const res of [one, batch]) {
+        expect(res.body.errors.map((e: { code: string }) => e.code)).to.deep.equal(['validation.hidden_field']);
+        expect(JSON.stringify(res.body)).to.not.match(/balance/);
+      }
+    });
   });
 }
