@@ -295,7 +295,7 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
 
   async *retrieveAll(batchSize = 1000): AsyncIterable<Policy[]> {
     for await (const documents of this.#pages(validateBatch(batchSize))) {
-      yield documents.map((document) => this.#parsed.parse(document.doc));
+      yield documents.map((document) => this.#parsed.parse(document.doc, false));
     }
   }
 
