@@ -101,7 +101,13 @@ export function isEndpointPermitted(
   return withinRegexBudget(() => {
     for (const endpoint of permissions.endpoints) {
       const compiled = compileEndpoint(endpoint);
-      if (compiled.methods !== '*' && !compiled.methods.has(upper)) continue;
+      // HEAD follows GET: Express answers it with the GET route, minus the body.
+      if (
+        compiled.methods !== '*' &&
+        !compiled.methods.has(upper) &&
+        !(upper === 'HEAD' && compiled.methods.has('GET'))
+      )
+        continue;
       if (compiled.pattern.test(path)) return true;
     }
     return false;

@@ -60,6 +60,10 @@ describe('auth: mergePermissions (scoutr examples)', function () {
     expect(isEndpointPermitted(permissions, 'POST', '/search/status')).to.equal(true);
     expect(isEndpointPermitted(permissions, 'DELETE', '/account/123')).to.equal(false);
     expect(isEndpointPermitted(permissions, 'GET', '/account/')).to.equal(false);
+    // HEAD is GET without the body: a GET grant covers it, as Express answers HEAD with the GET route.
+    expect(isEndpointPermitted(permissions, 'HEAD', '/account/123')).to.equal(true);
+    expect(isEndpointPermitted(permissions, 'head', '/accounts')).to.equal(true);
+    expect(isEndpointPermitted(permissions, 'HEAD', '/search/status')).to.equal(false);
   });
 
   it('a user in "read-only" and "view-audit-logs" gets the permissions of both groups', function () {
