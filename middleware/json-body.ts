@@ -1,7 +1,8 @@
 // JSON request bodies with a size and a nesting bound: express.json, then one iterative depth check.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError, ValidationError } from '../src/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan, tooDeepError } from '../src/json-depth.js';
+import { illFormedPath } from '../src/well-formed.js';
 import { checkOptions, integerOption } from '../src/options.js';
 
 const SIZE = /^\d+(\.\d+)?(b|kb|mb|gb)$/i;
@@ -50,6 +51,16 @@ export function jsonBody(options: JsonBodyOptions = {}): RequestHandler {
       const passed = measured.get(body);
       if (passed !== undefined && passed <= maxDepth) return next();
       if (nestsDeeperThan(body, maxDepth)) return next(tooDeepError(maxDepth, 'request body'));
+      const illFormed = illFormedPath(body);
+      if (illFormed !== undefined) {
+        const message = 'holds a lone UTF-16 surrogate (not valid Unicode text)';
+        return next(
+          new ValidationError(`The request body ${message}.`, {
+            code: 'validation.invalid_unicode',
+            errors: [{ field: illFormed, message, code: 'validation.invalid_unicode' }],
+          }),
+        );
+      }
       measured.set(body, maxDepth);
       next();
     });

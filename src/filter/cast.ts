@@ -19,7 +19,8 @@ export const typeExpectation: Record<ScalarType, string> = {
 export function castText(type: ScalarType, text: string): FilterValue | undefined {
   switch (type) {
     case 'string':
-      return text;
+      // A lone surrogate (`["\ud800"]` in a JSON list) is no text a store or a regex can compare.
+      return text.isWellFormed() ? text : undefined;
     case 'number': {
       if (text.length > 32 || !NUMBER.test(text)) return undefined;
       const value = Number(text);

@@ -35,6 +35,26 @@ function notChainText(levels: number): string {
 }
 
 describe('jsonBody', function () {
+  it('refuses a lone UTF-16 surrogate in a value or a key with 400 naming the field, keeps paired ones', async function () {
+    const app = echoApp({});
+    for (const [text, field] of [
+      ['{"name":"Ada \\ud800"}', 'name'],
+      ['{"tags":["ok","\\udfff x"]}', 'tags[1]'],
+      ['{"address":{"city":"\\ud83d"}}', 'address.city'],
+      ['{"a":{"\\ud800":1}}', 'a.\ud800'],
+    ]) {
+      const refused = await request(app).post('/echo').set('Content-Type', 'application/json').send(text).expect(400);
+      expect(refused.headers['content-type'], text).to.match(/^application\/problem\+json/);
+      expect(refused.body.code, text).to.equal('validation.invalid_unicode');
+      expect(refused.body.errors[0].field, text).to.equal(field);
+    }
+    await request(app)
+      .post('/echo')
+      .set('Content-Type', 'application/json')
+      .send('{"name":"\\ud83d\\ude00"}')
+      .expect(200, { body: { name: '\u{1F600}' } });
+  });
+
   it('accepts exactly maxDepth levels and refuses one more with 400 validation.too_deep naming the bound', async function () {
     const app = echoApp({ maxDepth: 3 });
     await request(app)

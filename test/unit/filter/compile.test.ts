@@ -111,6 +111,7 @@ describe('filter compiler', function () {
       ['age=1e999', 'age', 'filter.invalid_value'],
       ['active=yes', 'active', 'filter.invalid_value'],
       ['born=yesterday', 'born', 'filter.invalid_value'],
+      ['name__in=["\\ud800"]', 'name__in', 'filter.invalid_value'],
       // Days that do not exist are refused, not rolled over into the next month.
       ['born=2024-02-30', 'born', 'filter.invalid_value'],
       ['born__gte=2023-02-29T10:00:00Z', 'born__gte', 'filter.invalid_value'],
