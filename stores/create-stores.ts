@@ -12,6 +12,7 @@ import type { PolicyChangeFeed, PolicyStore } from '../src/contracts/policies.js
 import { ConfigError } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { recordStoreFactory } from './records-factory.js';
+import { connectResidency, residentRecordFactory, type ResidencyConnections } from './resident-records-factory.js';
 // The MongoDB and Redis backends (and so their drivers) are loaded only when a server is configured, so that
 // an application on memory stores never loads a driver.
 import type * as MongoBackend from './mongodb/index.js';
@@ -32,7 +33,10 @@ export type {
   Stores,
   RecordStoreFactory,
   RecordStoreOptions,
+  ResidentRecordFactory,
+  ResidentRecordFactoryOptions,
 } from '../src/contracts/store-set.js';
+export type { ResidencyConnections } from './resident-records-factory.js';
 
 export interface CreateStoresOptions {
   logger?: Logger;
@@ -42,13 +46,24 @@ export interface CreateStoresOptions {
    * (`auto` backends pick it); `close()` leaves it open. Default: none.
    */
   redis?: RedisClient;
+  /**
+   * Each country's records store for `stores.residentRecords(...)`, instead of `RESIDENCY_STORES`: `'memory'` or a
+   * connected mongoose connection, by country code (`*` for the others); `close()` leaves them open. Default:
+   * `RESIDENCY_STORES`.
+   */
+  residency?: ResidencyConnections;
 }
 
 /** Connects the configured servers (retrying within `STORE_CONNECT_TIMEOUT`) and builds every store kind. */
 export async function createStores(config: Config, options: CreateStoresOptions = {}): Promise<Stores> {
   const logger = options.logger ?? silentLogger;
   const connections: Connections = {};
-  const mongo: typeof MongoBackend | undefined = config.MONGODB_URI ? await import('./mongodb/index.js') : undefined;
+  const residencyUrls = options.residency
+    ? []
+    : Object.values(config.RESIDENCY_STORES ?? {}).filter((target) => target !== 'memory');
+  const residencyMongo = Object.values(options.residency ?? {}).some((target) => target !== 'memory');
+  const mongo: typeof MongoBackend | undefined =
+    config.MONGODB_URI || residencyUrls.length > 0 || residencyMongo ? await import('./mongodb/index.js') : undefined;
   const redis: typeof RedisBackend | undefined =
     options.redis || config.REDIS_CLUSTER_NODES?.length || config.REDIS_URL
       ? await import('./redis/index.js')
@@ -89,6 +104,30 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     throw error;
   }
   const ownsRedis = !options.redis;
+  // A country's server is connected like MONGODB_URI (the same one is shared), and closed with the others.
+  const residencyOwned: { close(): Promise<unknown> }[] = [];
+  let residency: ResidencyConnections;
+  try {
+    residency =
+      options.residency ??
+      (await connectResidency(config.RESIDENCY_STORES ?? { '*': 'memory' }, async (url) => {
+        if (url === config.MONGODB_URI && connections.mongodb) return connections.mongodb;
+        const connection = await connecting('RESIDENCY_STORES', hostsOf(url), budget, () =>
+          need(mongo).connectMongo(url, {
+            serverSelectionTimeoutMs: config.MONGODB_SERVER_SELECTION_TIMEOUT,
+            connectTimeoutMs: config.STORE_CONNECT_TIMEOUT,
+            reconnectAfterMs: config.MONGODB_RECONNECT_AFTER,
+          }),
+        );
+        residencyOwned.push(connection);
+        logger.info({ backend: 'mongodb', residency: true }, "connected to a country's MongoDB");
+        return connection;
+      }));
+  } catch (error) {
+    for (const connection of residencyOwned) await connection.close().catch(() => undefined);
+    await closeConnections(connections, ownsRedis);
+    throw error;
+  }
 
   // As `backendFor(config, kind)`, with a client passed in counting as configured Redis.
   const servers = { mongodb: Boolean(connections.mongodb), redis: Boolean(connections.redis) };
@@ -162,6 +201,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
   try {
     for (const store of managed) await store.init?.();
   } catch (error) {
+    for (const connection of residencyOwned) await connection.close().catch(() => undefined);
     await closeConnections(connections, ownsRedis);
     throw error;
   }
@@ -181,6 +221,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
 
   async function close(): Promise<void> {
     for (const store of managed) await store.close?.();
+    for (const connection of residencyOwned) await connection.close().catch(() => undefined);
     await closeConnections(connections, ownsRedis);
   }
 
@@ -194,6 +235,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
     connections,
     sessions,
     records,
+    residentRecords: residentRecordFactory(residency, mongo),
     principals,
     rateLimit,
     quotas,

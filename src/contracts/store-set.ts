@@ -10,6 +10,7 @@ import type { PrincipalStore } from './principals.js';
 import type { QuotaStore, RateLimitStore } from './rate-limit.js';
 import type { PolicyChangeFeed, PolicyStore } from './policies.js';
 import type { RecordStore } from './records.js';
+import type { ResidentRecords } from './residency.js';
 import type { SchemaInput } from '../filter/schema.js';
 
 /**
@@ -37,6 +38,17 @@ export interface RecordStoreOptions {
 
 export type RecordStoreFactory = (resource: string, fields: SchemaInput, options?: RecordStoreOptions) => RecordStore;
 
+export interface ResidentRecordFactoryOptions extends RecordStoreOptions {
+  /** The field that holds each record's country. Default `country`. */
+  field?: string;
+}
+
+export type ResidentRecordFactory = (
+  resource: string,
+  fields: SchemaInput,
+  options?: ResidentRecordFactoryOptions,
+) => ResidentRecords;
+
 export interface Stores {
   /** The backend each store kind runs on. */
   readonly backends: Readonly<Record<StoreKind, Backend>>;
@@ -45,6 +57,11 @@ export interface Stores {
   readonly sessions: SessionStore;
   /** A records store per resource on the RECORDS backend, from a field declaration (cached by resource). */
   readonly records: RecordStoreFactory;
+  /**
+   * A `ResidentRecordStore` per resource (cached by resource): each country's records on its `RESIDENCY_STORES`
+   * target (or the `residency` option), memory for every country when neither is set. See docs/residency.md.
+   */
+  readonly residentRecords: ResidentRecordFactory;
   /** Users, groups and API keys; behind the shared Redis cache when REDIS_URL is set. */
   readonly principals: PrincipalStore;
   readonly rateLimit: RateLimitStore;

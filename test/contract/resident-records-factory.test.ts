@@ -1,0 +1,107 @@
+// RESIDENCY_STORES and createStores(config).residentRecords(...): each country's records on its own target.
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import { loadConfig } from '../../src/config/index.js';
+import { ConfigErrors } from '../../src/errors.js';
+import { matchAll } from '../../src/filter/index.js';
+import { createStores, type Stores } from '../../stores/create-stores.js';
+import { ResidentRecordStore } from '../../stores/resident-records.js';
+import { mongoUriFor, requireEnv, uniqueName } from '../support/connections.js';
+
+const fields = { name: { type: 'string', required: true }, country: 'string' } as const;
+
+function variableProblem(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigErrors);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigErrors');
+}
+
+describe('RESIDENCY_STORES', function () {
+  it('parses countries on memory and MongoDB URLs, seed lists with commas included', function () {
+    const config = loadConfig({
+      RESIDENCY_STORES: 'de=mongodb://u:pw@h1:27017,h2:27017/de?replicaSet=rs, us=mongodb+srv://c.example/us,*=memory',
+    });
+    expect(config.RESIDENCY_STORES).to.deep.equal({
+      de: 'mongodb://u:pw@h1:27017,h2:27017/de?replicaSet=rs',
+      us: 'mongodb+srv://c.example/us',
+      '*': 'memory',
+    });
+  });
+
+  it('refuses bad codes, repeats and other schemes, naming the variable and never echoing a URL', function () {
+    for (const [value, expected] of [
+      ['DE=memory', /RESIDENCY_STORES.*"DE"/],
+      ['de=memory,de=memory', /RESIDENCY_STORES.*"de" twice/],
+      ['de=redis://u:secretpw@h', /RESIDENCY_STORES.*"de" memory or a mongodb/],
+      ['xx=memory', /RESIDENCY_STORES.*"xx"/],
+      ['de', /RESIDENCY_STORES/],
+    ] as const) {
+      const message = variableProblem({ RESIDENCY_STORES: value });
+      expect(message).to.match(expected);
+      expect(message).to.not.include('secretpw');
+    }
+  });
+});
+
+describe('createStores residentRecords', function () {
+  let stores: Stores | undefined;
+  afterEach(async function () {
+    await stores?.close();
+    stores = undefined;
+  });
+
+  it('keeps every country on memory when RESIDENCY_STORES is unset', async function () {
+    stores = await createStores(loadConfig({}));
+    const customers = stores.residentRecords('customers', fields);
+    expect(customers).to.be.instanceOf(ResidentRecordStore);
+    expect(customers.countries).to.deep.equal(['*']);
+    expect(stores.residentRecords('customers', fields)).to.equal(customers);
+  });
+
+  it('puts each country in its own MongoDB database and the others on memory', async function () {
+    const run = uniqueName('residency_factory');
+    stores = await createStores(
+      loadConfig({ RESIDENCY_STORES: `de=${mongoUriFor(`${run}_de`)},us=${mongoUriFor(`${run}_us`)},*=memory` }),
+    );
+    const customers = stores.residentRecords('customers', fields, { idPrefix: 'cus_' });
+    await customers.init?.();
+    for (const [id, name, country] of [
+      ['cus_1', 'Anna', 'de'],
+      ['cus_2', 'Bob', 'us'],
+      ['cus_3', 'Chloé', 'fr'],
+    ] as const) {
+      const prepared = await customers.prepare({ name, country });
+      await customers.insert(id, prepared.record);
+    }
+    // Raw reads of each database, with a connection of the test's own.
+    const raw = await mongoose.createConnection(requireEnv('MONGODB_URI')).asPromise();
+    try {
+      const idsIn = async (database: string) =>
+        (await raw.useDb(database).collection('customers').find({}).toArray()).map((doc) => doc._id);
+      expect(await idsIn(`${run}_de`)).to.deep.equal(['cus_1']);
+      expect(await idsIn(`${run}_us`)).to.deep.equal(['cus_2']);
+      const fr = await customers.in('fr').find({ where: matchAll, sort: [{ field: 'id', direction: 1 }], limit: 5 });
+      expect(fr.map((record) => record.id)).to.deep.equal(['cus_3']);
+      await raw.useDb(`${run}_de`).dropDatabase();
+      await raw.useDb(`${run}_us`).dropDatabase();
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('names RESIDENCY_STORES and the host, not the URL, when a country server is unreachable', async function () {
+    try {
+      stores = await createStores(
+        loadConfig({ RESIDENCY_STORES: 'de=mongodb://u:secretpw@127.0.0.1:1/de', STORE_CONNECT_TIMEOUT: '300' }),
+      );
+      expect.fail('expected a ConfigError');
+    } catch (error) {
+      expect((error as Error).message).to.match(/RESIDENCY_STORES.*127\.0\.0\.1:1/);
+      expect((error as Error).message).to.not.include('secretpw');
+    }
+  });
+});
