@@ -3,6 +3,7 @@ import type { NormalizedInquiry } from './inquiry.js';
 import {
   COMPILED,
   CompiledString,
+  isAttributeMap,
   type CompiledElement,
   type Policy,
   type PolicyField,
@@ -11,7 +12,7 @@ import {
 import { MAX_REGEX_INPUT, withoutWholeTag } from './regex-syntax.js';
 import { RegexBudgetError } from '../regex.js';
 import { isRule, UnfitValueError } from './rules/rule.js';
-import { ownAttribute } from './values.js';
+import { isPlainObject } from './values.js';
 
 export type CheckerName = 'rules' | 'regex' | 'exact' | 'fuzzy';
 export const CHECKER_NAMES: readonly CheckerName[] = ['rules', 'regex', 'exact', 'fuzzy'];
@@ -30,14 +31,16 @@ export class RulesChecker implements Checker {
   readonly policyType = 'rule' as const;
   fits(element: CompiledElement, value: unknown, inquiry: NormalizedInquiry): boolean {
     try {
-      if (isRule(element)) return element.satisfied(value, inquiry);
-      if (element instanceof CompiledString) return false;
-      const attributes = element;
-      for (const name in attributes) {
-        const attribute = ownAttribute(value, name);
-        if (!attribute.found || !attributes[name]!.satisfied(attribute.value, inquiry)) return false;
+      if (isAttributeMap(element)) {
+        // Only own attributes of a plain object count (never `constructor` or `__proto__` inherited).
+        const object = isPlainObject(value) ? value : undefined;
+        for (const name in element) {
+          if (object === undefined || !Object.hasOwn(object, name)) return false;
+          if (!element[name]!.satisfied(object[name], inquiry)) return false;
+        }
+        return true;
       }
-      return true;
+      return isRule(element) && element.satisfied(value, inquiry);
     } catch (error) {
       // vakt's RulesChecker: a rule that raises does not fit (in the context it denies the decision).
       if (error instanceof UnfitValueError) return false;
@@ -112,9 +115,17 @@ const FIELD_VALUE = { subjects: 'subject', actions: 'action', resources: 'resour
 
 /** True when some element of the field fits the inquiry's value (the list is OR'd). */
 export function fieldFits(checker: Checker, policy: Policy, field: PolicyField, inquiry: NormalizedInquiry): boolean {
-  const value = inquiry[FIELD_VALUE[field]];
+  return elementsFit(checker, policy[COMPILED][field], inquiry[FIELD_VALUE[field]], inquiry);
+}
+
+function elementsFit(
+  checker: Checker,
+  elements: readonly CompiledElement[],
+  value: unknown,
+  inquiry: NormalizedInquiry,
+): boolean {
   try {
-    for (const element of policy[COMPILED][field]) if (checker.fits(element, value, inquiry)) return true;
+    for (const element of elements) if (checker.fits(element, value, inquiry)) return true;
   } catch (error) {
     if (error instanceof UnfitValueError) return false;
     throw error;
@@ -133,12 +144,13 @@ export function contextFits(policy: Policy, inquiry: NormalizedInquiry): boolean
 
 /** vakt's policy match: right type, and actions, resources, subjects and context all fit. */
 export function policyMatches(checker: Checker, policy: Policy, inquiry: NormalizedInquiry): boolean {
+  if (policy.type !== checker.policyType) return false;
+  const compiled = policy[COMPILED];
   return (
-    policy.type === checker.policyType &&
     // vakt's order, which decides which rule gets to raise first.
-    fieldFits(checker, policy, 'actions', inquiry) &&
-    fieldFits(checker, policy, 'subjects', inquiry) &&
-    fieldFits(checker, policy, 'resources', inquiry) &&
+    elementsFit(checker, compiled.actions, inquiry.action, inquiry) &&
+    elementsFit(checker, compiled.subjects, inquiry.subject, inquiry) &&
+    elementsFit(checker, compiled.resources, inquiry.resource, inquiry) &&
     contextFits(policy, inquiry)
   );
 }

@@ -40,10 +40,10 @@ export interface FieldKeyVisitor {
   prefix(slot: string, prefix: string): void;
   /**
    * For an attribute map with several bounded attributes, any one of which bounds the element (they must
-   * all hold): given them at `from` onwards in `slots` and `hints`, the offset of the one to visit, or -1
-   * for all of them. Default: the first.
+   * all hold): given them from `from` to `to` (excluded) in `slots` and `hints`, the offset of the one to
+   * visit, or -1 for all of them. Default: the first.
    */
-  choose?(slots: readonly string[], hints: readonly IndexHint[], from: number): number;
+  choose?(slots: readonly string[], hints: readonly IndexHint[], from: number, to: number): number;
 }
 
 /**
@@ -53,10 +53,11 @@ export interface FieldKeyVisitor {
  */
 export function visitFieldKeys(policy: Policy, field: PolicyField, mode: IndexMode, visit: FieldKeyVisitor): boolean {
   const elements = policy[COMPILED][field];
-  // The hints to visit, each asked of its rule once (a rule computes its hint when asked), in lists reused
-  // across calls: the visit runs synchronously, per policy and field, over the whole set on every load.
-  const slots = pendingSlots;
-  const hints = pendingHints;
+  // The hints to visit, each asked of its rule once (a rule computes its hint when asked), in lists kept
+  // across calls and never shrunk (emptying a list frees its storage, and the next push allocates it
+  // again): the visit runs synchronously, per policy and field, over the whole set on every load.
+  const { slots, hints } = pending;
+  let count = 0;
   let tame = true;
   for (let i = 0; i < elements.length && tame; i++) {
     const element = elements[i]!;
@@ -66,60 +67,54 @@ export function visitFieldKeys(policy: Policy, field: PolicyField, mode: IndexMo
       const hint = element.hint;
       if (hint === undefined) tame = false;
       else {
-        slots.push('');
-        hints.push(hint);
+        slots[count] = '';
+        hints[count++] = hint;
       }
-    } else tame = pushAttributes(element, visit, slots, hints);
-  }
-  if (tame) {
-    for (const element of elements) {
-      if (!(element instanceof CompiledString)) continue;
-      if (mode === 'exact') visit.exact('', withoutWholeTag(element.text));
-      else if (!element.pattern?.regex) visit.exact('', element.text);
-      else visit.prefix('', element.pattern.prefix);
-    }
-    for (let i = 0; i < hints.length; i++) {
-      const slot = slots[i]!;
-      const hint = hints[i]!;
-      for (const value of hint.exact) visit.exact(slot, value);
-      for (const prefix of hint.prefixes) visit.prefix(slot, prefix);
+    } else {
+      const added = addAttributes(element, visit, count);
+      tame = added > count;
+      count = added;
     }
   }
-  slots.length = 0;
-  hints.length = 0;
-  return tame;
+  if (!tame) return false;
+  for (const element of elements) {
+    if (!(element instanceof CompiledString)) continue;
+    if (mode === 'exact') visit.exact('', withoutWholeTag(element.text));
+    else if (!element.pattern?.regex) visit.exact('', element.text);
+    else visit.prefix('', element.pattern.prefix);
+  }
+  for (let i = 0; i < count; i++) {
+    const slot = slots[i]!;
+    const hint = hints[i]!;
+    for (const value of hint.exact) visit.exact(slot, value);
+    for (const prefix of hint.prefixes) visit.prefix(slot, prefix);
+  }
+  return true;
 }
 
-const pendingSlots: string[] = [];
-const pendingHints: IndexHint[] = [];
+const pending: { slots: string[]; hints: IndexHint[] } = { slots: [], hints: [] };
 
 /**
- * Adds the hint that bounds an attribute map (every attribute must hold): the chosen bounded attribute's,
- * the first one's without a choice, or all of them. False when no attribute is bounded.
+ * Adds at `from` the hint that bounds an attribute map (every attribute must hold): the chosen bounded
+ * attribute's, the first one's without a choice, or all of them. Returns the new count (`from` when no
+ * attribute is bounded).
  */
-function pushAttributes(
-  attributes: AttributeRules,
-  visit: FieldKeyVisitor,
-  slots: string[],
-  hints: IndexHint[],
-): boolean {
-  const from = hints.length;
+function addAttributes(attributes: AttributeRules, visit: FieldKeyVisitor, from: number): number {
+  const { slots, hints } = pending;
+  let count = from;
   for (const name in attributes) {
     const hint = attributes[name]!.hint;
     if (!hint) continue;
-    slots.push(name);
-    hints.push(hint);
-    if (!visit.choose) return true;
+    slots[count] = name;
+    hints[count++] = hint;
+    if (!visit.choose) return count;
   }
-  const count = hints.length - from;
-  if (count <= 1) return count === 1;
-  const chosen = visit.choose!(slots, hints, from);
-  if (chosen === -1) return true;
+  if (count - from <= 1) return count;
+  const chosen = visit.choose!(slots, hints, from, count);
+  if (chosen === -1) return count;
   slots[from] = slots[from + chosen]!;
   hints[from] = hints[from + chosen]!;
-  slots.length = from + 1;
-  hints.length = from + 1;
-  return true;
+  return from + 1;
 }
 
 /** The keys of one field of a policy in the given mode (the policy's type must suit the mode). */

@@ -79,10 +79,10 @@ class FieldIndex {
     },
     // An attribute map goes under its most selective attribute as the index stands (`{ kind, owner }`
     // under its owner rather than beside every other policy of that kind), the first on ties.
-    choose: (slots, hints, from) => {
+    choose: (slots, hints, from, to) => {
       let best = 0;
       let bestSize = Infinity;
-      for (let i = from; i < hints.length; i++) {
+      for (let i = from; i < to; i++) {
         let size = 0;
         for (const value of hints[i]!.exact) size += sizeOf(this.exact.get(slots[i]!, value));
         for (const prefix of hints[i]!.prefixes) size += sizeOf(this.prefix.get(slots[i]!, prefix));
@@ -190,10 +190,6 @@ export class PolicySet {
   readonly #listeners = new Set<(change: PolicySetChange) => void>();
   // Dedupes policies reached through several buckets; emptied after each lookup.
   readonly #seen = new Set<Policy>();
-  // Bucket lists reused by candidates(), which runs synchronously to the end: the lists of the best field
-  // so far and of the field being collected, swapped instead of allocated per field and decision.
-  #bestBuckets: Bucket[] = [];
-  #nextBuckets: Bucket[] = [];
   #revision = 0;
 
   constructor(policies: Iterable<Policy> = []) {
@@ -276,21 +272,18 @@ export class PolicySet {
     const mode = indexModeFor(checker.name);
     if (!mode) return this.#scan(checker.policyType);
     const index = this.#indexes[mode];
-    let best = this.#bestBuckets;
-    let next = this.#nextBuckets;
-    best.length = 0;
+    // Small lists per field and lookup: cheaper than clearing reused ones, and they keep nothing alive.
+    let best: Bucket[] = [];
     let bestTotal = Infinity;
     for (const field of fields) {
-      next.length = 0;
-      const total = index[field].collect(inquiry[FIELD_VALUE[field]], next);
+      const buckets: Bucket[] = [];
+      const total = index[field].collect(inquiry[FIELD_VALUE[field]], buckets);
       if (total < bestTotal) {
-        [best, next] = [next, best];
+        best = buckets;
         bestTotal = total;
         if (total === 0) break;
       }
     }
-    this.#bestBuckets = best;
-    this.#nextBuckets = next;
     const result: Policy[] = [];
     if (bestTotal === 0) return result;
     if (best.length === 1) {
@@ -298,27 +291,24 @@ export class PolicySet {
       const bucket = best[0]!;
       if (bucket instanceof Set) for (const policy of bucket) result.push(policy);
       else result.push(bucket);
-    } else {
-      const seen = this.#seen;
-      for (const bucket of best) {
-        if (!(bucket instanceof Set)) {
-          if (!seen.has(bucket)) {
-            seen.add(bucket);
-            result.push(bucket);
-          }
-          continue;
-        }
-        for (const policy of bucket) {
-          if (seen.has(policy)) continue;
-          seen.add(policy);
-          result.push(policy);
-        }
-      }
-      seen.clear();
+      return result;
     }
-    // The lists must not keep removed policies' buckets alive.
-    best.length = 0;
-    next.length = 0;
+    const seen = this.#seen;
+    for (const bucket of best) {
+      if (!(bucket instanceof Set)) {
+        if (!seen.has(bucket)) {
+          seen.add(bucket);
+          result.push(bucket);
+        }
+        continue;
+      }
+      for (const policy of bucket) {
+        if (seen.has(policy)) continue;
+        seen.add(policy);
+        result.push(policy);
+      }
+    }
+    seen.clear();
     return result;
   }
 

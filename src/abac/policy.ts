@@ -3,7 +3,7 @@ import { ValidationError, type FieldProblem } from '../errors.js';
 import { compileTagged, hasTags, UnbalancedTagsError, type TaggedPattern } from './regex-syntax.js';
 import { defaultRuleRegistry, isRule, RuleArgumentError, type Rule, type RuleRegistry } from './rules/index.js';
 import { join, listOf, PARSE_BOUNDED } from './rules/rule.js';
-import { record } from '../own.js';
+import { record, RECORD_PROTOTYPE } from '../own.js';
 import { InternTable } from './intern.js';
 import { isPlainObject } from './values.js';
 
@@ -48,6 +48,11 @@ export class CompiledString {
  * rule or an attribute map), so such a policy holds no second copy of its elements.
  */
 export type CompiledElement = CompiledString | Rule | AttributeRules;
+
+/** True for an attribute map of a built policy (a `record()`), which no rule or compiled string is. */
+export function isAttributeMap(element: CompiledElement): element is AttributeRules {
+  return Object.getPrototypeOf(element) === RECORD_PROTOTYPE;
+}
 
 export interface CompiledParts {
   subjects: readonly CompiledElement[];

@@ -61,7 +61,11 @@ export function compareValues(a: unknown, b: unknown): number | undefined {
 /** Python's truthiness, which vakt's Truthy/Falsy follow: empty strings, lists and objects are false. */
 export function isTruthy(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;
-  if (isPlainObject(value)) return Object.keys(value).length > 0;
+  if (isPlainObject(value)) {
+    // Every decision asks this of its subject and resource: stop at the first key, build no key list.
+    for (const key in value) if (Object.hasOwn(value, key)) return true;
+    return false;
+  }
   return Boolean(value);
 }
 

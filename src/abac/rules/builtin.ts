@@ -81,15 +81,16 @@ const PYTHON_ALIASES = new Map<Primitive, Primitive>([
 ]);
 const NO_PREFIXES: readonly string[] = Object.freeze([]);
 const NO_EXACT: readonly Primitive[] = Object.freeze([]);
-// Computed each time the index asks (rules do not keep their hints), so kept cheap.
+// Computed each time the index asks (rules do not keep their hints), so kept cheap: most value lists
+// have no alias and become the hint's list as they are (callers pass a list of their own).
 function exactHint(values: readonly Primitive[]): IndexHint {
-  const exact: Primitive[] = [];
-  for (const value of values) {
-    exact.push(value);
-    const alias = PYTHON_ALIASES.get(value);
-    if (alias !== undefined) exact.push(alias);
-  }
-  return { exact, prefixes: NO_PREFIXES };
+  if (!values.some((value) => PYTHON_ALIASES.has(value))) return { exact: values, prefixes: NO_PREFIXES };
+  return { exact: values.flatMap((value) => [value, ...aliasesOf(value)]), prefixes: NO_PREFIXES };
+}
+
+function aliasesOf(value: Primitive): Primitive[] {
+  const alias = PYTHON_ALIASES.get(value);
+  return alias === undefined ? [] : [alias];
 }
 
 // ---- comparison ----------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ function asList(type: string, what: unknown): unknown[] {
 
 export const inRule: RuleDefinition<{ values: unknown[] }> = {
   ...listRule('In', (has) => has),
-  hint: ({ values }) => (values.every(isPrimitiveKey) ? exactHint(values as Primitive[]) : undefined),
+  hint: ({ values }) => (values.every(isPrimitiveKey) ? exactHint(values.slice() as Primitive[]) : undefined),
 };
 export const notInRule = listRule('NotIn', (has) => (what) => !has(what));
 // vakt's AllNotIn is "not all in" (`not set(what) <= data`), like AnyNotIn: `AllNotIn(1, 2)` fits `[1, 3]`
