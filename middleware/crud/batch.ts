@@ -5,6 +5,7 @@ import { ForbiddenError, ValidationError, type FieldProblem } from '../../src/er
 import { contextOf } from '../context.js';
 import { hiddenFields, permissionsOf } from './access.js';
 import { throwProblems } from './body.js';
+import { privacyRefusal } from './privacy.js';
 import { storeForCreate } from './residency.js';
 import type { CrudState } from './state.js';
 import { checkNewRecord, creatable, fieldsOf } from './write.js';
@@ -51,7 +52,8 @@ function atIndex(index: number, problem: FieldProblem): FieldProblem {
 /**
  * Checks every record first and answers with every problem at once (400 `validation.fields`, each problem
  * with the record's `index`); then every record against the caller's record rules (403
- * `forbidden.record_scope`, listing the indexes); then stores them all or none (`RecordStore.insertMany`).
+ * `forbidden.record_scope`, listing the indexes); a privacy refusal (owner, membership resource) makes the whole
+ * answer a 403 listing every problem found; then stores them all or none (`RecordStore.insertMany`).
  * Each record gets its own audit event (`CREATE`, its id), as if created alone, so its history starts there.
  */
 export function batchRoute(state: CrudState, maxRecords: number) {
@@ -60,6 +62,7 @@ export function batchRoute(state: CrudState, maxRecords: number) {
     const hidden = hiddenFields(permissionsOf(req));
     const now = new Date(state.now());
     const problems: FieldProblem[] = [];
+    const refused: FieldProblem[] = [];
     const records: NewRecord[] = [];
     for (const [index, item] of items.entries()) {
       if (typeof item !== 'object' || item === null || Array.isArray(item)) {
@@ -79,8 +82,11 @@ export function batchRoute(state: CrudState, maxRecords: number) {
       }
       const checked = await checkNewRecord(state, req, item as Record<string, unknown>, hidden, now, store);
       problems.push(...checked.problems.map((problem) => atIndex(index, problem)));
+      refused.push(...checked.refused.map((problem) => atIndex(index, problem)));
       records.push({ id: store.newId(), record: checked.record });
     }
+    // A refusal stands whatever the other records' input: the batch is a 403 listing every problem of every record.
+    if (refused.length > 0) throw privacyRefusal(refused, problems);
     throwProblems(problems);
     const inScope = creatable(state, req);
     const outside = records.flatMap(({ id, record }, index) =>

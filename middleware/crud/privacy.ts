@@ -70,10 +70,14 @@ export interface CrudPrivacy {
   /** The privacy rule for `action`: read for list, read and create; manage for the writes. */
   filter(req: Request, action: CrudAction): FilterNode;
   /**
-   * A new record: the owner set to the caller, the default privacy, the membership resource checked; a bad
-   * value is a problem, a record for someone else or another's list a 403 (for a whole batch).
+   * A new record: the owner set to the caller, the default privacy, the membership resource checked. A bad
+   * value is in `problems` (400); a record for someone else or for a resource the caller is not in is in
+   * `refused` (403 `forbidden.privacy_owner` / `forbidden.privacy_membership`), so a batch reports every record.
    */
-  create(req: Request, body: Record<string, unknown>): { record: Record<string, unknown>; problems: FieldProblem[] };
+  create(
+    req: Request,
+    body: Record<string, unknown>,
+  ): { record: Record<string, unknown>; problems: FieldProblem[]; refused: FieldProblem[] };
   /** An update's new state: owner kept, privacy and membership resource checked. */
   update(
     req: Request,
@@ -152,8 +156,17 @@ function membershipSource(
   return source;
 }
 
-function ownerProblem(detail: string): ForbiddenError {
-  return new ForbiddenError(detail, { code: 'forbidden.privacy_owner' });
+function ownerProblem(field: string, message: string): FieldProblem {
+  return { field, code: 'forbidden.privacy_owner', message };
+}
+
+/** A 403 for refused writes: the first refusal's code and message, every refusal (and other problem) listed. */
+export function privacyRefusal(
+  refused: readonly FieldProblem[],
+  problems: readonly FieldProblem[] = [],
+): ForbiddenError {
+  const first = refused[0]!;
+  return new ForbiddenError(first.message, { code: first.code, errors: [...refused, ...problems] });
 }
 
 /** Builds the privacy rule of a router from its options, checking them once; undefined without `privacy`. */
@@ -219,6 +232,7 @@ export function createPrivacy(
     caller: PrivacyCaller,
     target: unknown,
     problems: FieldProblem[],
+    refused: FieldProblem[],
   ): void {
     if (target === undefined || target === null) return;
     if (typeof target !== 'string' || target.length === 0 || target.length > MAX_ID_LENGTH) {
@@ -230,8 +244,10 @@ export function createPrivacy(
       return;
     }
     if (!caller.exempt && !caller.memberships.has(target)) {
-      throw new ForbiddenError(`You are not in ${membership.resource} ${target.slice(0, 64)}.`, {
+      refused.push({
+        field: membership.field,
         code: 'forbidden.privacy_membership',
+        message: `You are not in ${membership.resource} ${target.slice(0, 64)}.`,
       });
     }
   }
@@ -280,18 +296,24 @@ export function createPrivacy(
       const caller = callerOf(req);
       const record = { ...body };
       const owner = record[fields.owner];
+      const problems: FieldProblem[] = [];
+      const refused: FieldProblem[] = [];
       if (owner === undefined || owner === null) {
         if (caller.id === undefined) {
           throw new AuthenticationError('Authentication required.', { code: 'authentication.required' });
         }
         record[fields.owner] = caller.id;
       } else if (!caller.exempt && owner !== caller.id) {
-        throw ownerProblem(`You may create only records you own: leave out "${fields.owner}" or set it to your id.`);
+        refused.push(
+          ownerProblem(
+            fields.owner,
+            `You may create only records you own: leave out "${fields.owner}" or set it to your id.`,
+          ),
+        );
       }
-      const problems: FieldProblem[] = [];
       checkPrivacy(record, problems);
-      if (source) checkTarget(source, caller, record[source.field], problems);
-      return { record, problems };
+      if (source) checkTarget(source, caller, record[source.field], problems, refused);
+      return { record, problems, refused };
     },
     update(req, current, next, mode) {
       const caller = callerOf(req);
@@ -300,14 +322,16 @@ export function createPrivacy(
       if (mode === 'put' && !Object.hasOwn(record, fields.owner) && Object.hasOwn(current, fields.owner)) {
         record[fields.owner] = current[fields.owner];
       }
-      if (!caller.exempt && !isDeepStrictEqual(record[fields.owner], current[fields.owner])) {
-        throw ownerProblem(`Only an administrator may change "${fields.owner}".`);
-      }
       const problems: FieldProblem[] = [];
+      const refused: FieldProblem[] = [];
+      if (!caller.exempt && !isDeepStrictEqual(record[fields.owner], current[fields.owner])) {
+        refused.push(ownerProblem(fields.owner, `Only an administrator may change "${fields.owner}".`));
+      }
       checkPrivacy(record, problems);
       if (source && !isDeepStrictEqual(record[source.field], current[source.field])) {
-        checkTarget(source, caller, record[source.field], problems);
+        checkTarget(source, caller, record[source.field], problems, refused);
       }
+      if (refused.length > 0) throw privacyRefusal(refused, problems);
       throwProblems(problems);
       return record;
     },

@@ -20,6 +20,7 @@ import { forbiddenUpdates, hiddenFields, isHidden, permissionsOf } from './acces
 import { leafPaths, mergePatch, objectBody, runValidators, throwProblems, unsafeKeys } from './body.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { storeForCreate, storeForRecord } from './residency.js';
+import { privacyRefusal } from './privacy.js';
 import { audit, rawQuery, scopeFor, type CrudState } from './state.js';
 
 const ATTEMPTS = 3;
@@ -125,13 +126,16 @@ export async function checkNewRecord(
   hidden: ReadonlySet<string>,
   now: Date,
   store: RecordStore = state.store,
-): Promise<{ problems: FieldProblem[]; record: Record<string, unknown> }> {
+): Promise<{ problems: FieldProblem[]; refused: FieldProblem[]; record: Record<string, unknown> }> {
   const problems = bodyProblems(state, input, hidden);
-  if (problems.length > 0) return { problems, record: {} };
+  // Keys that are not fields (or operators) are checked first: the privacy rule reads only well-formed bodies.
+  if (problems.length > 0) return { problems, refused: [], record: {} };
   let body = input;
+  let refused: FieldProblem[] = [];
   if (state.privacy) {
     const owned = state.privacy.create(req, input);
     body = owned.record;
+    refused = owned.refused;
     problems.push(...owned.problems);
   }
   problems.push(...(await runValidators(state.options.validators, body, undefined)));
@@ -139,7 +143,7 @@ export async function checkNewRecord(
   problems.push(...prepared.problems.filter((p) => !problems.some((q) => q.field === p.field)));
   const record = state.timestamps ? { ...prepared.record, createdAt: now, updatedAt: now } : prepared.record;
   // A required or validated field the caller cannot see fails without its name, as on updates.
-  return { problems: withoutHiddenNames(problems, hidden), record };
+  return { problems: withoutHiddenNames(problems, hidden), refused, record };
 }
 
 /** Whether a new record falls inside the records the caller may create: permission filters and ABAC guard. */
@@ -154,7 +158,7 @@ export function createRoute(state: CrudState) {
   return async (req: Request, res: Response) => {
     const body = objectBody(req.body);
     const store = storeForCreate(state, req, body);
-    const { problems, record } = await checkNewRecord(
+    const { problems, refused, record } = await checkNewRecord(
       state,
       req,
       body,
@@ -162,6 +166,7 @@ export function createRoute(state: CrudState) {
       new Date(state.now()),
       store,
     );
+    if (refused.length > 0) throw privacyRefusal(refused, problems);
     throwProblems(problems);
     const id = store.newId();
     if (!creatable(state, req)(record, id)) throw outsideScope();

@@ -232,6 +232,29 @@ for (const backend of backends) {
         .send({ records: [{ title: 'a' }, { title: 'b', privacy: 'friends' }] })
         .expect(400);
       expect(invalid.body.errors[0]).to.include({ index: 1, field: 'privacy', code: 'validation.privacy' });
+      // Every record's problem at once, with its index: refusals make the batch a 403 that lists bad input too.
+      const mixed = await request(test.app)
+        .post('/people/batch')
+        .send({
+          records: [
+            { title: 'a' },
+            { title: 'b', owner: 'olga' },
+            { title: 'c', privacy: 'friends' },
+            { title: 'd', listId: 'L3' },
+            { title: 'e', owner: 'max', listId: 'L3' },
+          ],
+        })
+        .expect(403);
+      expect(mixed.body.code).to.equal('forbidden.privacy_owner');
+      expect(
+        mixed.body.errors.map((e: { index: number; field: string; code: string }) => [e.index, e.field, e.code]),
+      ).to.deep.equal([
+        [1, 'owner', 'forbidden.privacy_owner'],
+        [3, 'listId', 'forbidden.privacy_membership'],
+        [4, 'owner', 'forbidden.privacy_owner'],
+        [4, 'listId', 'forbidden.privacy_membership'],
+        [2, 'privacy', 'validation.privacy'],
+      ]);
       expect(await test.router.store.count({ kind: 'and', nodes: [] })).to.equal(before);
       const created = await request(test.app)
         .post('/people/batch')
