@@ -1,6 +1,7 @@
 // crudRouter's routes in OpenAPI, as one caller sees the resource: its fields, filters, paging and errors.
 import type { CrudAction } from '../../src/auth/scopes.js';
 import { DECRYPTION_ERROR_FIELD } from '../../src/contracts/records.js';
+import { isResident } from '../../src/contracts/residency.js';
 import { controlKeys } from '../../src/filter/compile.js';
 import { recordSchema, scalarSchema } from '../../src/openapi/fields.js';
 import { listParameters, readableCapabilities } from '../../src/openapi/parameters.js';
@@ -313,6 +314,42 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
             },
           },
           RECORD_MISSING,
+        ),
+      };
+    }
+    if (isResident(state.store)) {
+      const field = state.store.countryField;
+      const country = { type: 'string', pattern: '^[a-z]{2}$' } as const;
+      paths['/{id}/move'] = {
+        parameters: [
+          idParameter,
+          { name: field, in: 'query', required: true, description: 'The country the record is in.', schema: country },
+        ],
+        post: operation(
+          'update',
+          'move',
+          `Move a ${resource} record to another country (written there before it is deleted here)`,
+          record,
+          mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT, UNDECRYPTABLE, BODY_CODES, {
+            400: [
+              'residency.country_required',
+              'residency.unknown_country',
+              'residency.same_country',
+              'validation.body',
+            ],
+            403: ['forbidden.update_field', 'forbidden.record_scope'],
+          }),
+          {
+            requestBody: {
+              required: true,
+              content: json({
+                type: 'object',
+                properties: { [field]: country },
+                required: [field],
+                additionalProperties: false,
+              }),
+            },
+          },
         ),
       };
     }

@@ -6,7 +6,8 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { auditTrail } from '../../../middleware/audit-trail.js';
 import { contextOf } from '../../../middleware/context.js';
-import { crudRouter, type CrudRouterOptions } from '../../../middleware/crud-router.js';
+import { crudRouter, type CrudRouter, type CrudRouterOptions } from '../../../middleware/crud-router.js';
+import { openApiDocument } from '../../../middleware/openapi/document.js';
 import { errorHandler } from '../../../middleware/error-handler.js';
 import { requestContext } from '../../../middleware/request-context.js';
 import { createAuditPipeline, type AuditPipeline } from '../../../src/audit/pipeline.js';
@@ -26,6 +27,7 @@ import { permissions, schema } from './app.js';
 
 interface ResidentApp {
   app: Express;
+  router: CrudRouter;
   countries: CountryStores;
   audit: MemoryAuditStore;
   pipeline: AuditPipeline;
@@ -49,19 +51,18 @@ async function residentApp(backend: 'memory' | 'mongodb', options: Partial<CrudR
     if (current) contextOf(req).permissions = current;
     next();
   });
-  app.use(
-    '/people',
-    crudRouter({
-      resource: 'people',
-      store: new ResidentRecordStore({ stores: countries.stores }),
-      masker: createMasker({ keys: ['email'] }),
-      cursorSecret: 'residency-http-tests'.repeat(2),
-      ...options,
-    }),
-  );
+  const router = crudRouter({
+    resource: 'people',
+    store: new ResidentRecordStore({ stores: countries.stores }),
+    masker: createMasker({ keys: ['email'] }),
+    cursorSecret: 'residency-http-tests'.repeat(2),
+    ...options,
+  });
+  app.use('/people', router);
   app.use(errorHandler());
   return {
     app,
+    router,
     countries,
     audit,
     pipeline,
@@ -242,6 +243,15 @@ for (const backend of residencyBackends) {
         ).map((record) => record.name);
       expect(await names('de')).to.deep.equal(['Anna']);
       expect(await names('us')).to.deep.equal(['Bob']);
+    });
+
+    it('describes the move route in the OpenAPI document, with its country parameter', async function () {
+      const document = openApiDocument({ info: { title: 't', version: '1' }, mounts: { '/people': t.router } });
+      const move = document.paths['/people/{id}/move'];
+      expect(move?.post?.operationId).to.equal('people.move');
+      expect(move?.parameters?.map((parameter) => ('name' in parameter ? parameter.name : undefined))).to.include(
+        'country',
+      );
     });
 
     it('masks PII in audit events: body, query and changes', async function () {
