@@ -103,7 +103,8 @@ export function crudRouter(input: CrudRouterOptions): CrudRouter {
     router.post('/:id/move', guard, json, ...authorize('update'), route(moveRoute(state)));
   }
   if (options.history) {
-    router.get('/:id/history', guard, ...authorize('read'), route(historyRoute(state, options.history)));
+    // Its own action (`<resource>:history`): past states may show what a reader of today's record never saw.
+    router.get('/:id/history', guard, ...authorize('history'), route(historyRoute(state, options.history)));
   }
   if (options.attachments) mountAttachments(router, state, options.attachments, { guard, json, authorize, route });
   if (options.dynamicPathFilter ?? true) {

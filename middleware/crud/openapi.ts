@@ -300,7 +300,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
       paths['/{id}/history'] = {
         parameters: [idParameter],
         get: operation(
-          'read',
+          'history',
           'history',
           "A record's past states, newest first, as you may see them",
           {

@@ -279,7 +279,8 @@ export function createPrivacy(
       });
     },
     filter(req, action) {
-      const kind = action === 'list' || action === 'read' || action === 'create' ? 'read' : 'manage';
+      const kind =
+        action === 'list' || action === 'read' || action === 'history' || action === 'create' ? 'read' : 'manage';
       let cached = filters.get(req);
       if (!cached) filters.set(req, (cached = {}));
       const hit = cached[kind];

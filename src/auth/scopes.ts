@@ -4,12 +4,13 @@
 export type ScopeLevel = 'read' | 'write' | 'delete';
 
 /** The actions of `crudRouter`, as its `authorize` hook and its `scopes` option name them. */
-export type CrudAction = 'list' | 'read' | 'create' | 'update' | 'restore' | 'delete' | 'purge';
+export type CrudAction = 'list' | 'read' | 'history' | 'create' | 'update' | 'restore' | 'delete' | 'purge';
 
 /** The default scope of each CRUD action is `<resource>:<level>`. */
 export const CRUD_SCOPE_LEVELS: Readonly<Record<CrudAction, ScopeLevel>> = Object.freeze({
   list: 'read',
   read: 'read',
+  history: 'read',
   create: 'write',
   update: 'write',
   restore: 'write',

@@ -1,6 +1,7 @@
 // crudRouter over HTTP on both backends: create, read, list, update, replace, delete, trash, versions.
 import { expect } from 'chai';
 import request from 'supertest';
+import { ForbiddenError } from '../../../src/errors.js';
 import { backends, buildApp, type TestApp } from './app.js';
 
 for (const backend of backends) {
@@ -180,5 +181,20 @@ describe('crudRouter static path filters and history', function () {
     const created = await request(none.app).post('/people').send({ name: 'A' }).expect(201);
     // Without `history`, /:id/history is a dynamic path filter on an unknown field: 400, not a history.
     await request(none.app).get(`/people/${created.body.id}/history`).expect(400);
+  });
+
+  it('authorizes /:id/history as its own action, <resource>:history, not as a read', async function () {
+    const asked: string[] = [];
+    const t = await buildApp('memory', {
+      history: async () => [{ action: 'CREATE' }],
+      authorize: (action) => (_req, _res, next) => {
+        asked.push(action);
+        next(action === 'people:history' ? new ForbiddenError('No history for you.') : undefined);
+      },
+    });
+    const created = await request(t.app).post('/people').send({ name: 'A' }).expect(201);
+    await request(t.app).get(`/people/${created.body.id}`).expect(200);
+    await request(t.app).get(`/people/${created.body.id}/history`).expect(403);
+    expect(asked).to.deep.equal(['people:create', 'people:read', 'people:history']);
   });
 });
