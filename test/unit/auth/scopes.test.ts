@@ -22,6 +22,7 @@ describe('auth: scopes', function () {
     expect(CRUD_SCOPE_LEVELS).to.deep.equal({
       list: 'read',
       read: 'read',
+      history: 'read',
       create: 'write',
       update: 'write',
       restore: 'write',
