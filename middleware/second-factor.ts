@@ -10,6 +10,7 @@ import {
   ConfigError,
   ConflictError,
   NotFoundError,
+  RateLimitedError,
   ValidationError,
   type FieldProblem,
 } from '../src/errors.js';
@@ -153,7 +154,14 @@ export function secondFactor(
     proof: { code?: string; recoveryCode?: string },
   ): Promise<boolean> {
     const account = accountOf(factor.principalId);
-    await failures?.check(req, account);
+    try {
+      await failures?.check(req, account);
+    } catch (error) {
+      // A guesser going on past the limit must stay visible in the principal's own trail.
+      if (error instanceof RateLimitedError)
+        auditStep(req, 'auth.totp.failed', factor.principalId, { reason: 'limited' });
+      throw error;
+    }
     let ok = false;
     if (proof.code !== undefined) {
       const step = stepOf(factor, proof.code);
@@ -228,8 +236,8 @@ export function secondFactor(
     },
 
     async completeLogin(req) {
-      // Until the pending login names its principal, a malformed request is recorded as this.
-      auditStep(req, 'auth.login.totp', 'unknown');
+      // Until the pending login names its principal, a malformed request is recorded as a failed step of nobody.
+      auditStep(req, 'auth.totp.failed', 'unknown');
       const fields = ['pendingToken', 'code', 'recoveryCode'];
       const body = bodyOf(scrubbed(req, fields), fields);
       const token = body.pendingToken;

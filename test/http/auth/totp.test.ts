@@ -385,6 +385,11 @@ for (const backend of backends) {
       const blocked = await second({ pendingToken: await pendingToken(), code: codeAt(secret, time) }, '203.0.113.9');
       expect(blocked.status, 'the right code from a new address is not even checked').to.equal(429);
       expect(blocked.body.code).to.equal('rate_limited.failures');
+      // A guesser going on past the limit stays visible in the principal's own trail.
+      const limited = (await events()).filter((e) => e.status === 429);
+      expect(limited.map((e) => [e.action, e.resource, e.resourceId, e.data?.reason])).to.deep.equal([
+        ['auth.totp.failed', 'auth', 'ana', 'limited'],
+      ]);
       // Another principal is not affected.
       await enrol('boss');
       time += ATTEMPT_WINDOW;
