@@ -80,6 +80,28 @@ describe('npm start (the demo process)', function () {
     expect(stderr).to.match(/config error: ENCRYPTION_KEYS: is required when accounts are stored in MongoDB/);
   });
 
+  it('turns the TOTP second factor on with the documented ENCRYPTION_KEYS and BLIND_INDEX_KEY, memory stores too', async function () {
+    const keys = `1:${randomBytes(32).toString('base64')}`;
+    const alone = await exitOf({ ENCRYPTION_KEYS: keys });
+    expect(alone.code).to.not.equal(0);
+    expect(alone.stderr).to.match(/config error: BLIND_INDEX_KEY: is required with ENCRYPTION_KEYS/);
+    const demo = await startDemo({ ENCRYPTION_KEYS: keys, BLIND_INDEX_KEY: randomBytes(32).toString('base64') });
+    try {
+      const login = await fetch(`${demo.baseUrl}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'ana', password: 'analyst-demo-password' }),
+      });
+      expect(login.status).to.equal(201);
+      const { token } = (await login.json()) as { token: string };
+      const factor = await fetch(`${demo.baseUrl}/auth/totp`, { headers: { authorization: `Bearer ${token}` } });
+      expect(factor.status).to.equal(200);
+      expect(await factor.json()).to.deep.include({ enrolled: false });
+    } finally {
+      expect(await demo.stop()).to.equal(0);
+    }
+  });
+
   it('answers /health with memory stores by default and stops cleanly on SIGTERM', async function () {
     const demo = await startDemo();
     try {
