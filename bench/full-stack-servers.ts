@@ -75,9 +75,15 @@ export const figure = (value: number, digits = 0) => (Number.isFinite(value) ? v
 
 /** A process's CPU time so far (user + system), in seconds; NaN without /proc (Linux only). */
 export function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined || Number.isNaN(CLOCK_TICKS)) return NaN;
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/** A process's CPU time so far in user space and in the kernel, in seconds; NaN without /proc (Linux only). */
+export function cpuTimes(pid: number | undefined): { user: number; system: number } {
+  if (pid === undefined || Number.isNaN(CLOCK_TICKS)) return { user: NaN, system: NaN };
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
 }
