@@ -29,7 +29,10 @@ export interface SessionStore extends ManagedStore {
   get(id: string): Promise<SessionRecord | undefined>;
   /** Records use; returns false when the session is no longer live. */
   touch(id: string): Promise<boolean>;
-  /** Revokes one session; true when it existed. Takes effect at once for every process. */
+  /**
+   * Revokes one session; true when it existed. Takes effect at once for every process. Of concurrent revokes of
+   * one session, from any processes, exactly one returns true (a pending TOTP login relies on it).
+   */
   revoke(id: string): Promise<boolean>;
   /** The user's live sessions, newest first. */
   listByUser(userId: string): Promise<SessionRecord[]>;

@@ -105,6 +105,17 @@ contractSuite('sessions', implementations, (store) => {
     expect((await store().listByUser('alice')).map((s) => s.id)).to.deep.equal(['session-rev2']);
   });
 
+  it('of concurrent revokes of one session, exactly one returns true', async function () {
+    // A pending TOTP login gives one session because only the completion whose revoke returned true goes on.
+    for (let round = 0; round < 5; round++) {
+      const id = `session-race${round}`;
+      await store().create({ id, userId: 'alice', ttlMs: 60_000 });
+      const results = await Promise.all(Array.from({ length: 16 }, () => store().revoke(id)));
+      expect(results.filter(Boolean), `round ${round}`).to.have.length(1);
+      expect(await store().get(id)).to.equal(undefined);
+    }
+  });
+
   it("lists a user's sessions newest first and revokes them all", async function () {
     await store().create({ id: 'session-old1', userId: 'alice', ttlMs: 60_000 });
     await sleep(5);
