@@ -109,6 +109,7 @@ export {
 // Records: the CRUD router, the filter language, masking and field encryption.
 export { crudRouter, type CrudRouter, type CrudRouterOptions, type FieldValidator } from './middleware/crud-router.js';
 export type { PrivacyOptions, PrivacyMembershipOptions } from './middleware/crud/privacy.js';
+export { privacyRoles, type PrivacyRolesOptions } from './middleware/privacy-roles.js';
 export { impliedRoles, PRIVACY_LEVELS, type Membership, type PrivacyLevel } from './src/auth/privacy.js';
 export { filterQuery, type FilterQueryOptions } from './middleware/filter.js';
 export { maskResponse, type MaskResponseOptions, type UnmaskCheck } from './middleware/mask-response.js';

@@ -5,14 +5,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
-  impliedRoles,
   isPrivacyLevel,
   manageFilter,
-  membershipsOf,
   PRIVACY_LEVELS,
   readFilter,
   type MembershipLevel,
-  type MembershipSource,
   type PrivacyCaller,
   type PrivacyFields,
   type PrivacyLevel,
@@ -22,31 +19,20 @@ import type { CrudAction } from '../../src/auth/scopes.js';
 import type { RecordStore } from '../../src/contracts/records.js';
 import { AuthenticationError, ConfigError, ForbiddenError, type FieldProblem } from '../../src/errors.js';
 import type { FilterNode, QueryCompiler } from '../../src/filter/index.js';
-import { isSafePath, type CompiledSchema } from '../../src/filter/schema.js';
 import type { BlindIndexer } from '../../src/pii/blind-index.js';
-import { checkOptions, integerOption } from '../../src/options.js';
+import { checkOptions } from '../../src/options.js';
 import { contextOf } from '../context.js';
 import { describeGuard } from '../openapi/describe.js';
+import {
+  declared,
+  fieldName,
+  membershipsFor,
+  membershipSource,
+  type PrivacyMembershipOptions,
+} from '../privacy-roles.js';
 import { throwProblems } from './body.js';
 
-export interface PrivacyMembershipOptions {
-  /** The membership resource's name in the implied roles (`list` → `list-<id>-member`): letters, digits, `_`. */
-  resource: string;
-  /** The field of a record holding its membership resource's id (apicrud's `attr`, e.g. `listId`). */
-  field: string;
-  /** The membership records: one per principal and resource, with the level. */
-  store: RecordStore;
-  /** Field of a membership record holding the principal id. Default `principalId`. */
-  principalField?: string;
-  /** Field of a membership record holding the resource id. Default `<resource>Id`. */
-  resourceField?: string;
-  /** Field of a membership record holding the level: `invitee`, `member` or `manager`. Default `level`. */
-  levelField?: string;
-  /** When set, only membership records whose value in this field is `active` count. Default none. */
-  statusField?: string;
-  /** Most memberships a principal may have (read in one query); more is 403 `forbidden.membership_limit`. Default 1000. */
-  limit?: number;
-}
+export type { PrivacyMembershipOptions };
 
 export interface PrivacyOptions {
   /** The field of a record holding its privacy level. Default `privacy`. */
@@ -88,72 +74,12 @@ export interface CrudPrivacy {
 }
 
 const OPTION_NAMES = ['field', 'ownerField', 'default', 'membership', 'exempt'];
-const MEMBERSHIP_NAMES = [
-  'resource',
-  'field',
-  'store',
-  'principalField',
-  'resourceField',
-  'levelField',
-  'statusField',
-  'limit',
-];
-const RESOURCE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const MAX_ID_LENGTH = 256;
-
-function fieldName(option: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !isSafePath(value)) throw new ConfigError(option, 'must be a plain field path');
-  return value;
-}
-
-/** The field must be a declared scalar of one of `types` in `schema`. */
-function declared(option: string, schema: CompiledSchema, path: string, types: readonly string[]): void {
-  const field = schema.field(path);
-  if (schema.open) return;
-  if (!field) throw new ConfigError(option, `"${path}" is not a field of the store`);
-  if (field.array || !types.includes(field.type)) {
-    throw new ConfigError(option, `"${path}" must be a single ${types.join(' or ')} field`);
-  }
-}
 
 function notEncrypted(option: string, blindIndex: BlindIndexer | undefined, path: string): void {
   if (blindIndex?.isEncrypted(path)) {
     throw new ConfigError(option, `"${path}" is encrypted; the privacy rule must compare it in the store query`);
   }
-}
-
-function membershipSource(
-  option: string,
-  input: PrivacyMembershipOptions,
-): MembershipSource & { resource: string; field: string } {
-  const options = checkOptions('privacy.membership', input, MEMBERSHIP_NAMES, { path: option });
-  if (typeof options.resource !== 'string' || !RESOURCE.test(options.resource)) {
-    throw new ConfigError(`${option}.resource`, 'must be a name of letters, digits and "_" (e.g. "list")');
-  }
-  const store = options.store;
-  if (typeof store?.find !== 'function' || typeof store.schema?.field !== 'function') {
-    throw new ConfigError(`${option}.store`, 'must implement the RecordStore contract');
-  }
-  if (options.field === undefined)
-    throw new ConfigError(`${option}.field`, 'is required: the record field naming its resource');
-  const source = {
-    resource: options.resource,
-    field: fieldName(`${option}.field`, options.field, ''),
-    store,
-    principalField: fieldName(`${option}.principalField`, options.principalField, 'principalId'),
-    resourceField: fieldName(`${option}.resourceField`, options.resourceField, `${options.resource}Id`),
-    levelField: fieldName(`${option}.levelField`, options.levelField, 'level'),
-    ...(options.statusField !== undefined
-      ? { statusField: fieldName(`${option}.statusField`, options.statusField, 'status') }
-      : {}),
-    limit: integerOption(`${option}.limit`, options.limit, { fallback: 1000, min: 1, max: 100_000 }),
-  };
-  declared(`${option}.principalField`, store.schema, source.principalField, ['string', 'objectId']);
-  declared(`${option}.resourceField`, store.schema, source.resourceField, ['string', 'objectId']);
-  declared(`${option}.levelField`, store.schema, source.levelField, ['string']);
-  if (source.statusField !== undefined) declared(`${option}.statusField`, store.schema, source.statusField, ['string']);
-  return source;
 }
 
 function ownerProblem(field: string, message: string): FieldProblem {
@@ -189,7 +115,7 @@ export function createPrivacy(
   if (options.exempt !== undefined && typeof options.exempt !== 'function') {
     throw new ConfigError('crudRouter.privacy.exempt', 'must be a function of the principal');
   }
-  const source = options.membership && membershipSource('crudRouter.privacy.membership', options.membership);
+  const source = options.membership && membershipSource('crudRouter.privacy.membership', options.membership, true);
   if (source) fields.membership = source.field;
   declared('crudRouter.privacy.field', store.schema, fields.privacy, ['string']);
   declared('crudRouter.privacy.ownerField', store.schema, fields.owner, ['string', 'objectId']);
@@ -218,10 +144,8 @@ export function createPrivacy(
     const id = principal && principal.kind !== 'anonymous' ? principal.id : undefined;
     const isExempt = principal !== undefined && exempt !== undefined && exempt(principal) === true;
     const memberships = new Map<string, MembershipLevel>();
-    if (source && id !== undefined) {
-      const found = await membershipsOf(source, id);
-      for (const membership of found) memberships.set(membership.id, membership.level);
-      context.privacyRoles = impliedRoles(source.resource, found);
+    if (source) {
+      for (const membership of await membershipsFor(req, source)) memberships.set(membership.id, membership.level);
     }
     callers.set(req, { id, memberships, exempt: isExempt });
   }

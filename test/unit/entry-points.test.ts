@@ -120,6 +120,7 @@ const surface: Record<string, string[]> = {
     'policyFromJSON',
     'policyToJSON',
     'principalAdminRouter',
+    'privacyRoles',
     'proxyStrategy',
     'quota',
     'rateLimit',
