@@ -97,13 +97,16 @@ function firstSegment(path: string | undefined): string | undefined {
 interface Capture {
   params: Record<string, string>;
   routePath?: string;
+  /** Read when the request arrives: once the connection is gone, `req.ip` is undefined or throws. */
+  sourceIp: string | undefined;
 }
 
 // Express restores req.params and req.baseUrl when a router is left, which happens before error
 // handlers answer a denied request. Each of the two documented properties is remembered as it is set,
 // whatever order a router sets them in; req.baseUrl is the mount path of the router matching the route.
+// The client address is read up front too, while the connection is still there.
 function captureRouting(req: Request): Capture {
-  const capture: Capture = { params: {} };
+  const capture: Capture = { params: {}, sourceIp: req.ip };
   remember(req, 'params', (value: Record<string, string> | undefined) => {
     if (value && Object.keys(value).length > 0) capture.params = { ...value };
   });
@@ -250,13 +253,13 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
             kind: principal.kind,
             name: principal.name,
             apiKeyId: principal.apiKeyId,
-            sourceIp: req.ip,
+            sourceIp: capture.sourceIp,
             userAgent: typeof userAgent === 'string' ? userAgent.slice(0, USER_AGENT_MAX) : undefined,
           }
         : {
             id: 'anonymous',
             kind: 'anonymous',
-            sourceIp: req.ip,
+            sourceIp: capture.sourceIp,
             userAgent: typeof userAgent === 'string' ? userAgent.slice(0, USER_AGENT_MAX) : undefined,
           },
       decision: decision
