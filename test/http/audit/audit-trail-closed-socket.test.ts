@@ -64,7 +64,7 @@ describe('auditTrail() on a request whose connection closes first', function () 
       }
       expect(events).to.have.length(1);
       expect(events[0]).to.include({ method: 'POST', path: '/uploads', requestId: 'big-1' });
-      expect(events[0]!.user.sourceIp).to.equal('127.0.0.1');
+      expect(events[0]!.user?.sourceIp).to.equal('127.0.0.1');
     } finally {
       server.close();
       await pipeline.close();
