@@ -57,6 +57,9 @@ for (const backend of backends) {
         // The stranger is in another list, and a manager there: nothing of L1 follows.
         ['sam', 'L2', 'manager'],
         ['mia', 'L2', 'invitee'],
+        // max also manages L3 and is a plain member of L2.
+        ['max', 'L3', 'manager'],
+        ['max', 'L2', 'member'],
       ] as const) {
         await members.store.insert(members.store.newId(), { principalId, listId, level });
       }
@@ -294,6 +297,25 @@ for (const backend of backends) {
       await request(test.app).patch(`/people/${ids.secret}`).send({ privacy: 'public' }).expect(404);
       caller = user('olga');
       await request(test.app).patch(`/people/${ids.member}`).send({ privacy: 'member' }).expect(200);
+    });
+
+    it('a manager may publish a non-secret record and move it between lists it manages, not beyond', async () => {
+      caller = user('max');
+      // apicrud's manager grant is read/write: the privacy field included, up to public.
+      const published = await request(test.app).patch(`/people/${ids.member}`).send({ privacy: 'public' }).expect(200);
+      expect(published.body).to.include({ privacy: 'public', owner: 'olga' });
+      caller = user('sam');
+      await request(test.app).get(`/people/${ids.member}`).expect(200);
+      caller = user('max');
+      await request(test.app).patch(`/people/${ids.member}`).send({ privacy: 'member' }).expect(200);
+      const moved = await request(test.app).patch(`/people/${ids.member}`).send({ listId: 'L3' }).expect(200);
+      expect(moved.body).to.include({ listId: 'L3', owner: 'olga' });
+      // A list it is only a member of: the record would leave what it manages.
+      const member = await request(test.app).patch(`/people/${ids.member}`).send({ listId: 'L2' }).expect(403);
+      expect(member.body.code).to.equal('forbidden.record_scope');
+      const outsider = await request(test.app).patch(`/people/${ids.member}`).send({ listId: 'L9' }).expect(403);
+      expect(outsider.body.code).to.equal('forbidden.privacy_membership');
+      await request(test.app).patch(`/people/${ids.member}`).send({ listId: 'L1' }).expect(200);
     });
 
     it('the owner moves a record only to a list it is in, and a PUT keeps the owner', async () => {
