@@ -64,6 +64,7 @@ type AuthConfig = Pick<
   | 'TOTP_MAX_ATTEMPTS'
   | 'TOTP_ATTEMPT_WINDOW'
   | 'TOTP_PENDING_TTL'
+  | 'TOTP_BYPASS_MAX'
 >;
 
 export interface CreateAuthOptions {
@@ -204,6 +205,8 @@ export function createAuth(options: CreateAuthOptions): Auth {
     logger,
   });
 
+  // Checked here, at start-up, rather than when the admin router is first built.
+  if (config.TOTP_BYPASS_MAX > 30 * 86_400_000) throw new ConfigError('TOTP_BYPASS_MAX', 'must be at most 30d');
   let secondFactor: SecondFactorOptions | undefined;
   if (config.ENCRYPTION_KEYS) {
     if (config.TOTP_PENDING_TTL > 3_600_000) throw new ConfigError('TOTP_PENDING_TTL', 'must be at most 1h');
@@ -293,7 +296,12 @@ export function createAuth(options: CreateAuthOptions): Auth {
       });
     },
     principalAdminRouter() {
-      return principalAdminRouter({ principals: stores.principals, authenticate: required, hasher });
+      return principalAdminRouter({
+        principals: stores.principals,
+        authenticate: required,
+        hasher,
+        maxTotpBypassMs: config.TOTP_BYPASS_MAX,
+      });
     },
     bootstrapAdmin(apiKey) {
       const role = config.ADMIN_ROLE;

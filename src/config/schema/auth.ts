@@ -135,4 +135,10 @@ export const authVariables = defineVariables({
     description:
       'How long a login that gave the right password waits for its TOTP code (`POST /auth/login/totp`) before the password must be given again (at most 1h).',
   }),
+  TOTP_BYPASS_MAX: durationVar({
+    default: 86_400_000,
+    min: 60_000,
+    description:
+      'Longest TOTP bypass an administrator may grant (`PUT /admin/principals/:id/totp-bypass`, `durationMs`); at most 30d.',
+  }),
 });

@@ -84,3 +84,42 @@ describe('TOTP second factor from the configuration (createPortcullis)', functio
     expect(text).to.not.include(confirmed.body.recoveryCodes[0]);
   });
 });
+
+describe('TOTP_BYPASS_MAX (createPortcullis)', function () {
+  this.timeout(60_000);
+
+  it('bounds the bypass an administrator may grant, and is refused above 30d at start', async function () {
+    const adminKey = `admin.${randomBytes(18).toString('base64url')}`;
+    const env = {
+      LOG_LEVEL: 'silent',
+      ADMIN_API_KEY: adminKey,
+      ENCRYPTION_KEYS: `1:${randomBytes(32).toString('base64')}`,
+    };
+    const logger = createLogger({ level: 'silent' });
+    let failed: unknown;
+    await createPortcullis(loadConfig({ ...env, TOTP_BYPASS_MAX: '31d' }), { logger, policies }).catch(
+      (error: unknown) => (failed = error),
+    );
+    expect(String(failed)).to.match(/TOTP_BYPASS_MAX/);
+    const portcullis = await createPortcullis(loadConfig({ ...env, TOTP_BYPASS_MAX: '2h' }), { logger, policies });
+    try {
+      const app = portcullis.app();
+      app.use('/admin', portcullis.auth.principalAdminRouter());
+      portcullis.finish(app);
+      await request(app)
+        .put('/admin/principals/ana')
+        .set('X-API-Key', adminKey)
+        .send({ password: 'ana-password-123' })
+        .expect(201);
+      const bypass = (durationMs: number) =>
+        request(app).put('/admin/principals/ana/totp-bypass').set('X-API-Key', adminKey).send({ durationMs });
+      const tooLong = await bypass(3 * 3_600_000);
+      expect(tooLong.status).to.equal(400);
+      expect(JSON.stringify(tooLong.body)).to.include('durationMs').and.include('7200000');
+      // Within the bound the duration is accepted; ana has no second factor to bypass, hence the 404.
+      expect((await bypass(2 * 3_600_000)).status).to.equal(404);
+    } finally {
+      await portcullis.close();
+    }
+  });
+});
