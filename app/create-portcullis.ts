@@ -68,7 +68,10 @@ export interface PiiField {
   freeText?: boolean;
 }
 
-/** The crudRouter options createPortcullis fills in (authorize, masking, history, cursors, body limit). */
+/**
+ * The crudRouter options createPortcullis fills in (authorize, masking, history, cursors, body limit, batch size,
+ * and the attachment limits ATTACHMENT_MAX_BYTES / ATTACHMENT_TYPES when `attachments` names a store).
+ */
 export type PortcullisCrudOptions = Omit<CrudRouterOptions, 'authorize'> & {
   /** The ABAC resource name of the routes. Default: `resource`. */
   abacResource?: string;
@@ -266,6 +269,15 @@ function assemble(parts: Parts): Portcullis {
         maxBatchRecords: config.BATCH_MAX_RECORDS,
         ...(config.CURSOR_SECRET ? { cursorSecret: config.CURSOR_SECRET } : {}),
         ...rest,
+        ...(rest.attachments
+          ? {
+              attachments: {
+                maxBytes: config.ATTACHMENT_MAX_BYTES,
+                types: config.ATTACHMENT_TYPES,
+                ...rest.attachments,
+              },
+            }
+          : {}),
         ...(rest.privacy
           ? { privacy: { ...rest.privacy, default: rest.privacy.default ?? config.PRIVACY_DEFAULT } }
           : {}),

@@ -12,6 +12,12 @@ import {
   type FieldProblem,
 } from '../../src/errors.js';
 import { checkOptions, integerOption } from '../../src/options.js';
+import {
+  DEFAULT_ATTACHMENT_MAX_BYTES,
+  DEFAULT_ATTACHMENT_TYPES,
+  MEDIA_RANGE,
+  MEDIA_TYPE,
+} from '../../src/media-type.js';
 import { contextOf } from '../context.js';
 import { objectBody, throwProblems } from './body.js';
 import { audit, scopeFor, type CrudState } from './state.js';
@@ -32,19 +38,7 @@ export interface AttachmentOptions {
   types?: readonly string[];
 }
 
-export const DEFAULT_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024;
-/** Documents and images a browser displays without running anything. */
-export const DEFAULT_ATTACHMENT_TYPES: readonly string[] = [
-  'application/pdf',
-  'image/png',
-  'image/jpeg',
-  'image/gif',
-  'image/webp',
-  'text/plain',
-  'text/csv',
-];
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
-const TYPE_PATTERN = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})|\*\/\*)$/;
+export { DEFAULT_ATTACHMENT_MAX_BYTES, DEFAULT_ATTACHMENT_TYPES };
 const FILENAME_MAX = 255;
 
 interface Settings {
@@ -84,7 +78,7 @@ function settingsOf(options: AttachmentOptions, encryptedRecords: boolean): Sett
   let any = false;
   for (const [index, type] of types.entries()) {
     const lower = typeof type === 'string' ? type.trim().toLowerCase() : '';
-    if (!TYPE_PATTERN.test(lower)) {
+    if (!MEDIA_RANGE.test(lower)) {
       throw new ConfigError(
         `crudRouter.attachments.types[${index}]`,
         'must be a media type (text/plain), a kind (image/*) or */*',

@@ -353,6 +353,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         ),
       };
     }
+    if (options.attachments) Object.assign(paths, attachmentPaths(operation, resource, idParameter));
     const pathKeys = readable.filter((c) => c.operators.includes('eq')).map((c) => c.field.path);
     if ((options.dynamicPathFilter ?? true) && pathKeys.length > 0) {
       paths['/{searchKey}/{searchValue}'] = {
@@ -462,4 +463,117 @@ function batchOperation(
       requestBody: { required: true, content: json(list(ref(names.create))) },
     },
   );
+}
+
+/** The `attachments` routes: a file's metadata in JSON, its bytes as they were uploaded. */
+function attachmentPaths(
+  operation: (
+    action: CrudAction,
+    id: string,
+    summary: string,
+    responses: Record<string, OpenApiResponse>,
+    codes: ProblemCodes,
+    extra?: Partial<OpenApiOperation>,
+  ) => OpenApiOperation,
+  resource: string,
+  idParameter: OpenApiParameter,
+): Record<string, OpenApiPathItem> {
+  const file: JsonSchema = {
+    type: 'object',
+    properties: {
+      fileId: { type: 'string' },
+      filename: { type: 'string' },
+      mimeType: { type: 'string' },
+      size: { type: 'integer', minimum: 0 },
+      sha256: { type: 'string', description: 'SHA-256 of the file, hex.' },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+    },
+    required: ['fileId', 'filename', 'mimeType', 'size', 'sha256', 'createdAt', 'updatedAt'],
+    additionalProperties: false,
+  };
+  const fileIdParameter: OpenApiParameter = { name: 'fileId', in: 'path', required: true, schema: { type: 'string' } };
+  const missing: ProblemCodes = { 404: ['not_found.record', 'not_found.attachment'] };
+  return {
+    '/{id}/attachments': {
+      parameters: [idParameter],
+      get: operation(
+        'read',
+        'attachments.list',
+        `The files of a ${resource} record`,
+        {
+          200: {
+            description: 'Oldest first.',
+            content: json({
+              type: 'object',
+              properties: { items: { type: 'array', items: file } },
+              required: ['items'],
+              additionalProperties: false,
+            }),
+          },
+        },
+        RECORD_MISSING,
+      ),
+      post: operation(
+        'update',
+        'attachments.add',
+        `Attach a file to a ${resource} record`,
+        {
+          201: {
+            description: 'Stored.',
+            headers: { Location: { description: 'The new file.', schema: { type: 'string' } } },
+            content: json(file),
+          },
+        },
+        {
+          400: ['validation.filename', 'validation.truncated'],
+          404: ['not_found.record'],
+          413: ['payload_too_large.attachment'],
+          415: ['unsupported_media_type.attachment'],
+        },
+        {
+          description:
+            'The body is the file; `Content-Type` is its type and `Content-Disposition: attachment; filename="…"` names it.',
+          parameters: [{ name: 'Content-Disposition', in: 'header', required: true, schema: { type: 'string' } }],
+          requestBody: {
+            required: true,
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+        },
+      ),
+    },
+    '/{id}/attachments/{fileId}': {
+      parameters: [idParameter, fileIdParameter],
+      get: operation(
+        'read',
+        'attachments.download',
+        'Download a file',
+        {
+          200: {
+            description: 'The file, with its type and `Content-Disposition: attachment`.',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+        },
+        missing,
+      ),
+      patch: operation(
+        'update',
+        'attachments.update',
+        'Rename or retype a file (its bytes stay)',
+        { 200: { description: 'Changed.', content: json(file) } },
+        mergeCodes(WRITE_BODY, missing, { 415: ['unsupported_media_type.attachment'] }),
+        {
+          requestBody: {
+            required: true,
+            content: json({
+              type: 'object',
+              properties: { filename: { type: 'string' }, mimeType: { type: 'string' } },
+              additionalProperties: false,
+            }),
+          },
+        },
+      ),
+      delete: operation('update', 'attachments.delete', 'Delete a file', { 204: { description: 'Deleted.' } }, missing),
+    },
+  };
 }

@@ -2,6 +2,7 @@
 import { PRIVACY_LEVELS } from '../../auth/privacy.js';
 import { hostValue, trustProxyValue, type TrustProxy } from '../network.js';
 import { storeKinds, type StoreKind } from '../store-kinds.js';
+import { DEFAULT_ATTACHMENT_MAX_BYTES, DEFAULT_ATTACHMENT_TYPES, MEDIA_RANGE } from '../../media-type.js';
 import {
   defineVariables,
   durationVar,
@@ -108,6 +109,21 @@ export const coreVariables = defineVariables({
     max: 64,
     default: 64,
     description: 'Deepest nesting of arrays and objects in a JSON body (`{}` is one level); deeper ones get 400.',
+  }),
+  ATTACHMENT_MAX_BYTES: integerVar({
+    min: 1,
+    default: DEFAULT_ATTACHMENT_MAX_BYTES,
+    description:
+      'Largest file `createPortcullis().crudRouter({ attachments })` accepts, in bytes; larger uploads get 413 and leave nothing stored.',
+  }),
+  ATTACHMENT_TYPES: listVar({
+    default: [...DEFAULT_ATTACHMENT_TYPES],
+    item(type) {
+      if (!MEDIA_RANGE.test(type.toLowerCase()))
+        throw new Error(`"${type}" is not a media type, a kind (image/*) or */*`);
+    },
+    description:
+      'Media types of attachments accepted by `createPortcullis().crudRouter({ attachments })`: exact (`application/pdf`), by kind (`image/*`), or `*/*` for any; others get 415.',
   }),
   BATCH_MAX_RECORDS: integerVar({
     min: 1,

@@ -15,7 +15,9 @@ import { EncryptedRecordStore } from '../../../stores/encrypted-records.js';
 import { MemoryAttachmentStore } from '../../../stores/memory/attachments.js';
 import { MemoryRecordStore } from '../../../stores/memory/records.js';
 import { MongoAttachmentStore } from '../../../stores/mongodb/attachments.js';
+import { openApiDocument } from '../../../middleware/openapi/document.js';
 import { sharedMongo, uniqueName } from '../../support/connections.js';
+import { openApiErrors } from '../../support/openapi.js';
 import { backends, buildApp, permissions, schema, type Backend, type TestApp } from './app.js';
 
 const MAX = 3 * 1024 * 1024;
@@ -315,3 +317,17 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('crudRouter attachments in OpenAPI', function () {
+  it('describes the five routes in a valid document', async function () {
+    const router = crudRouter({
+      resource: 'people',
+      store: new MemoryRecordStore({ schema }),
+      attachments: { store: new MemoryAttachmentStore() },
+    });
+    const document = openApiDocument({ info: { title: 'Test', version: '1' }, mounts: { '/people': router } });
+    expect(await openApiErrors(document)).to.deep.equal([]);
+    expect(document.paths['/people/{id}/attachments']).to.have.keys('parameters', 'get', 'post');
+    expect(document.paths['/people/{id}/attachments/{fileId}']).to.have.keys('parameters', 'get', 'patch', 'delete');
+  });
+});
