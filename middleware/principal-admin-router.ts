@@ -143,9 +143,23 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
   });
 
   router.get('/principals/:id', async (req, res) => {
-    const record = await principals.getPrincipal(String(req.params.id));
+    const id = String(req.params.id);
+    const [record, factor] = await Promise.all([principals.getPrincipal(id), principals.getSecondFactor(id)]);
     if (!record) throw new NotFoundError('No such principal.');
-    res.json(principalView(record));
+    // Whether the login takes a code, and whether that is suspended: never the secret or the recovery codes.
+    const bypassing = factor?.bypassUntil !== undefined && factor.bypassUntil.getTime() > now();
+    res.json({
+      ...principalView(record),
+      secondFactor: {
+        enrolled: factor?.confirmed ?? false,
+        ...(bypassing
+          ? {
+              bypassUntil: factor.bypassUntil!.toISOString(),
+              ...(factor.bypassGrantedBy ? { bypassGrantedBy: factor.bypassGrantedBy } : {}),
+            }
+          : {}),
+      },
+    });
   });
 
   router.put('/principals/:id', async (req, res) => {

@@ -478,6 +478,19 @@ export function describePrincipalAdminRouter(): Describer {
     properties: { id: string, hasPassword: { type: 'boolean' }, ...principalInput.properties },
   };
   delete (principal.properties as Record<string, unknown>).password;
+  const principalDetail = {
+    ...principal,
+    properties: {
+      ...principal.properties,
+      secondFactor: {
+        type: 'object',
+        description:
+          'Whether its login takes a TOTP code, and until when an administrator suspended that; never the secret.',
+        properties: { enrolled: { type: 'boolean' }, bypassUntil: time, bypassGrantedBy: string },
+        required: ['enrolled'],
+      },
+    },
+  };
   const group = { type: 'object', properties: { id: string, name: string, description: string, ...GRANTS } };
   const groupInput = {
     type: 'object',
@@ -518,7 +531,13 @@ export function describePrincipalAdminRouter(): Describer {
       },
       '/principals/{id}': {
         parameters: [id],
-        get: op(tag, 'principals.get', 'Read a principal', ok('The principal.', principal), mergeCodes(guard, missing)),
+        get: op(
+          tag,
+          'principals.get',
+          'Read a principal',
+          ok('The principal.', principalDetail),
+          mergeCodes(guard, missing),
+        ),
         put: op(
           tag,
           'principals.put',

@@ -432,8 +432,19 @@ for (const backend of backends) {
       expect((await request(app).get('/auth/totp').set('Authorization', bearer)).body.bypassUntil).to.equal(
         new Date(time + 3_600_000).toISOString(),
       );
+      const view = async (id: string) =>
+        (await request(app).get(`/admin/principals/${id}`).set('X-API-Key', ADMIN_KEY).expect(200)).body;
+      const during = await view('ana');
+      expect(during.secondFactor).to.deep.equal({
+        enrolled: true,
+        bypassUntil: new Date(time + 3_600_000).toISOString(),
+        bypassGrantedBy: 'admin',
+      });
+      expect(JSON.stringify(during)).to.not.include(secret).and.not.include('recoveryCodes');
       await request(app).delete('/admin/principals/ana/totp-bypass').set('X-API-Key', ADMIN_KEY).expect(204);
       expect((await password('ana')).status, 'revoked').to.equal(202);
+      expect((await view('ana')).secondFactor).to.deep.equal({ enrolled: true });
+      expect((await view('deputy')).secondFactor).to.deep.equal({ enrolled: false });
       void secret;
 
       const recorded = await events();
