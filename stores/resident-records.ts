@@ -355,6 +355,9 @@ export class ResidentRecordStore implements ResidentRecords {
     } = existing;
     // The fields as the source store typed them: the stores share one schema, so they need no new casting.
     const moved = { ...(options.update ? options.update({ ...fields }) : fields), [this.countryField]: to };
+    // Both countries kept in one store (the `*` store): the record is already there, so the move is one
+    // conditional write of its country field, which takes it out of the old country's view into the new one's.
+    if (this.#storeOf(from) === this.#storeOf(to)) return this.#storeOf(to).replace(id, existing._version, moved);
     // Write first: a failure between the two steps leaves the record in both countries, never in neither.
     const written = await target.insert(id, moved);
     if (await source.remove(id, existing._version)) return written;

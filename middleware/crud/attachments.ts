@@ -20,6 +20,7 @@ import {
 } from '../../src/media-type.js';
 import { contextOf } from '../context.js';
 import { objectBody, throwProblems } from './body.js';
+import { storeForRecord } from './residency.js';
 import { audit, scopeFor, type CrudState } from './state.js';
 
 export interface AttachmentOptions {
@@ -212,7 +213,7 @@ export function mountAttachments(
   /** The record, when the caller may perform `action` on it; 404 otherwise (as for the record itself). */
   const recordFor = async (req: Request, action: CrudAction): Promise<string> => {
     const id = String(req.params.id);
-    const record = await state.store.get(id, scopeFor(state, req, state.live, action));
+    const record = await storeForRecord(state, req).get(id, scopeFor(state, req, state.live, action));
     if (!record)
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     return record.id;

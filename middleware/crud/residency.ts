@@ -48,6 +48,28 @@ export function storeForRecord(state: CrudState, req: Request): RecordStore {
   return isResident(store) ? store.in(declaredCountry(store, req)) : store;
 }
 
+/**
+ * An update keeps the record's country: changing it, or removing it with a merge-patch `null`, is a move, not
+ * a write, since the country says which store holds the record. A replacement (PUT) that leaves the field out
+ * keeps it, as before.
+ */
+export function checkCountryKept(
+  state: CrudState,
+  current: Record<string, unknown>,
+  next: Record<string, unknown>,
+  mode: 'patch' | 'put',
+): void {
+  const store = state.store;
+  if (!isResident(store)) return;
+  const field = store.countryField;
+  if (next[field] === current[field] || (mode === 'put' && next[field] === undefined)) return;
+  throw countryProblem(
+    field,
+    'residency.country_changed',
+    `A record's "${field}" is where it is stored and cannot change by a write; move the record instead.`,
+  );
+}
+
 /** The store a new record goes to: its country field's, else the declared country's (which it then gets). */
 export function storeForCreate(state: CrudState, req: Request, body: Record<string, unknown>): RecordStore {
   const store = state.store;

@@ -19,7 +19,7 @@ import { recordFilter } from './abac.js';
 import { forbiddenUpdates, hiddenFields, isHidden, permissionsOf } from './access.js';
 import { leafPaths, mergePatch, objectBody, runValidators, throwProblems, unsafeKeys } from './body.js';
 import { checkIfMatch, etagOf } from './etag.js';
-import { storeForCreate, storeForRecord } from './residency.js';
+import { checkCountryKept, storeForCreate, storeForRecord } from './residency.js';
 import { privacyRefusal } from './privacy.js';
 import { audit, rawQuery, scopeFor, type CrudState } from './state.js';
 
@@ -227,6 +227,7 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
             errors: forbidden,
           });
       }
+      checkCountryKept(state, current, next, mode);
       if (state.privacy) next = state.privacy.update(req, current, next, mode);
       // Validated on the merge of the version read here; `replace` below is conditional on that version, so
       // the state validated is the state stored (a concurrent write makes it fail and the loop re-reads).

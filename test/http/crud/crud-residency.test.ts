@@ -15,6 +15,7 @@ import type { EffectivePermissions } from '../../../src/auth/principal.js';
 import { matchAll } from '../../../src/filter/index.js';
 import { createMasker } from '../../../src/pii/engine.js';
 import { MemoryAuditStore } from '../../../stores/memory/audit.js';
+import { MemoryAttachmentStore } from '../../../stores/memory/attachments.js';
 import { ResidentRecordStore } from '../../../stores/resident-records.js';
 import {
   closeMonitoredMongo,
@@ -178,6 +179,54 @@ for (const backend of residencyBackends) {
       const move = events.find((event) => event.action === 'MOVE');
       expect(move).to.include({ resource: 'people', resourceId: deId });
       expect(move!.changes).to.deep.equal({ before: { country: 'de' }, after: { country: 'us' } });
+    });
+
+    it('moves a record between two countries that share the * store, seen by the new country only', async function () {
+      const fr = await request(t.app).post('/people?country=fr').send({ name: 'Chloé' }).expect(201);
+      const id = String(fr.body.id);
+      const moved = await request(t.app).post(`/people/${id}/move?country=fr`).send({ country: 'it' }).expect(200);
+      expect(moved.body).to.include({ id, country: 'it', name: 'Chloé' });
+      expect((await t.countries.raw['*'].get(id))?.country).to.equal('it');
+      await request(t.app).get(`/people/${id}?country=it`).expect(200);
+      await request(t.app).get(`/people/${id}?country=fr`).expect(404);
+      const stale = await request(t.app).post(`/people/${id}/move?country=fr`).send({ country: 'es' });
+      expect(stale.status).to.equal(404);
+    });
+
+    it('refuses to remove the country field by a merge-patch null, keeping the record where it is', async function () {
+      expectProblem(
+        await request(t.app).patch(`/people/${deId}?country=de`).send({ country: null }),
+        400,
+        'residency.country_changed',
+      );
+      expect((await t.countries.raw.de.get(deId))?.country).to.equal('de');
+      const same = await request(t.app).patch(`/people/${deId}?country=de`).send({ country: 'de', name: 'Anne' });
+      expect(same.status).to.equal(200);
+    });
+
+    it('serves attachments of a record in its declared country, and none through another', async function () {
+      const files = new MemoryAttachmentStore();
+      const withFiles = await residentApp(backend, { attachments: { store: files, types: ['text/*'] } });
+      try {
+        const created = await request(withFiles.app).post('/people?country=de').send({ name: 'Dora' }).expect(201);
+        const id = String(created.body.id);
+        expectProblem(await request(withFiles.app).get(`/people/${id}/attachments`), 400, 'residency.country_required');
+        const added = await request(withFiles.app)
+          .post(`/people/${id}/attachments?country=de`)
+          .set('Content-Type', 'text/plain')
+          .set('Content-Disposition', 'attachment; filename="a.txt"')
+          .send(Buffer.from('hello'));
+        expect(added.status, JSON.stringify(added.body)).to.equal(201);
+        const listed = await request(withFiles.app).get(`/people/${id}/attachments?country=de`).expect(200);
+        const fileId = String(added.body.fileId);
+        expect(listed.body.items.map((item: { fileId: string }) => item.fileId)).to.deep.equal([fileId]);
+        const file = await request(withFiles.app).get(`/people/${id}/attachments/${fileId}?country=de`).expect(200);
+        expect(file.text ?? file.body.toString()).to.equal('hello');
+        await request(withFiles.app).get(`/people/${id}/attachments?country=us`).expect(404);
+      } finally {
+        await withFiles.pipeline.close();
+        await withFiles.countries.cleanup();
+      }
     });
 
     it('refuses a move the caller may not make: out of its records, or of the country field', async function () {
