@@ -4,6 +4,8 @@ import mongoose from 'mongoose';
 import { loadConfig } from '../../src/config/index.js';
 import { ConfigErrors } from '../../src/errors.js';
 import { matchAll } from '../../src/filter/index.js';
+import { createPortcullis } from '../../app/create-portcullis.js';
+import { createLogger } from '../../src/logger.js';
 import { createStores, type Stores } from '../../stores/create-stores.js';
 import { ResidentRecordStore } from '../../stores/resident-records.js';
 import { mongoUriFor, requireEnv, uniqueName } from '../support/connections.js';
@@ -39,10 +41,26 @@ describe('RESIDENCY_STORES', function () {
       ['de=redis://u:secretpw@h', /RESIDENCY_STORES.*"de" memory or a mongodb/],
       ['xx=memory', /RESIDENCY_STORES.*"xx"/],
       ['de', /RESIDENCY_STORES/],
+      ['???', /RESIDENCY_STORES.*"\?\?\?"/],
     ] as const) {
       const message = variableProblem({ RESIDENCY_STORES: value });
       expect(message).to.match(expected);
       expect(message).to.not.include('secretpw');
+    }
+  });
+});
+
+describe('createPortcullis and RESIDENCY_STORES', function () {
+  it("builds its stores' resident records on the configured countries", async function () {
+    const portcullis = await createPortcullis(loadConfig({ LOG_LEVEL: 'silent', RESIDENCY_STORES: 'de=memory' }), {
+      logger: createLogger({ level: 'silent' }),
+    });
+    try {
+      const customers = portcullis.stores.residentRecords('customers', fields);
+      expect(customers.countries).to.deep.equal(['de']);
+      expect(() => customers.in('us')).to.throw(/No store keeps records of "us"/);
+    } finally {
+      await portcullis.close();
     }
   });
 });
