@@ -209,7 +209,7 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
       action: item.action ?? event.action,
       resourceId: item.resourceId,
       changes: changedFields(item.before, item.after),
-      body: captureBody && item.body !== undefined ? item.body : undefined,
+      body: captureBody && !draft.omitBody && item.body !== undefined ? item.body : undefined,
       data: { ...event.data, ...item.extra },
     }));
   }
@@ -246,7 +246,10 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
       path,
       pathParams: params,
       queryParams,
-      body: captureBody && req.body !== undefined && Object.keys(req.body ?? {}).length > 0 ? req.body : undefined,
+      body:
+        captureBody && !draft.omitBody && req.body !== undefined && Object.keys(req.body ?? {}).length > 0
+          ? req.body
+          : undefined,
       user: principal
         ? {
             id: principal.id,

@@ -218,6 +218,21 @@ export function mountAttachments(
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     return record.id;
   };
+  /**
+   * First on every attachment route, so a refused request is recorded under the same action as an allowed one,
+   * and the body (a new file name) never reaches the event: file names are often personal data.
+   */
+  const label =
+    (action: string): RequestHandler =>
+    (req, _res, next) => {
+      const draft = contextOf(req).audit;
+      if (draft) {
+        draft.action = action;
+        draft.resource = state.resource;
+        draft.omitBody = true;
+      }
+      next();
+    };
   const note = (req: Request, action: string, id: string, file?: AttachmentMeta) => {
     audit(req, state, { action, resourceId: id });
     const draft = contextOf(req).audit;
@@ -330,11 +345,18 @@ export function mountAttachments(
     res.status(204).end();
   };
 
-  router.get('/:id/attachments', guard, ...authorize('read'), route(list));
-  router.post('/:id/attachments', guard, ...authorize('update'), route(add));
-  router.get('/:id/attachments/:fileId', guard, ...authorize('read'), route(download));
-  router.patch('/:id/attachments/:fileId', guard, json, ...authorize('update'), route(rename));
-  router.delete('/:id/attachments/:fileId', guard, ...authorize('update'), route(remove));
+  router.get('/:id/attachments', label('ATTACHMENT_LIST'), guard, ...authorize('read'), route(list));
+  router.post('/:id/attachments', label('ATTACHMENT_ADD'), guard, ...authorize('update'), route(add));
+  router.get('/:id/attachments/:fileId', label('ATTACHMENT_GET'), guard, ...authorize('read'), route(download));
+  router.patch(
+    '/:id/attachments/:fileId',
+    label('ATTACHMENT_UPDATE'),
+    guard,
+    json,
+    ...authorize('update'),
+    route(rename),
+  );
+  router.delete('/:id/attachments/:fileId', label('ATTACHMENT_DELETE'), guard, ...authorize('update'), route(remove));
 }
 
 type RouterMethod = (path: string, ...handlers: RequestHandler[]) => unknown;

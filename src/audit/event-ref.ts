@@ -13,6 +13,8 @@ export interface AuditEventDraft {
   after?: Record<string, unknown>;
   /** Set true to record nothing for this request. */
   skip?: boolean;
+  /** Set true to keep the request body out of the event even when `captureBody` is on (e.g. file names). */
+  omitBody?: boolean;
   /** Anything else handlers want on the event. */
   extra: Record<string, unknown>;
   /**
