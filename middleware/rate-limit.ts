@@ -13,6 +13,7 @@ import { ConfigError, PortcullisError, RateLimitedError, StoreUnavailableError }
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
 import { requireClientAddress } from './client-address.js';
 import { contextOf } from './context.js';
+import { describeGuard } from './openapi/describe.js';
 
 export interface RateLimitOptions {
   /**
@@ -179,7 +180,9 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
     },
   });
 
-  return function portcullisRateLimit(req: Request, res: Response, next: NextFunction) {
+  // Described as a guard, so the OpenAPI document lists its 429 (and 503 when closed) on the routes after it.
+  const problems = { 429: ['rate_limited'], ...(onStoreError === 'closed' ? { 503: ['store_unavailable'] } : {}) };
+  return describeGuard(function portcullisRateLimit(req: Request, res: Response, next: NextFunction) {
     void limiter(req, res, (error?: unknown) => {
       // The refusal and the hooks' failures are the request's errors; anything else came from the store.
       if (error === undefined || error instanceof RateLimitedError) {
@@ -192,5 +195,5 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
         else next(error instanceof PortcullisError ? error : new StoreUnavailableError('rate-limit', { cause: error }));
       }
     });
-  };
+  }, problems);
 }

@@ -14,6 +14,8 @@ import { crudRouter } from '../../../middleware/crud-router.js';
 import { errorHandler } from '../../../middleware/error-handler.js';
 import { describeRouter } from '../../../middleware/openapi/describe.js';
 import { openApiDocument, openApiRoute } from '../../../middleware/openapi/document.js';
+import { rateLimit } from '../../../middleware/rate-limit.js';
+import { MemoryRateLimitStore } from '../../../stores/memory/rate-limit.js';
 import { permissions } from '../crud/app.js';
 import { openApiErrors, parametersOf, schemaChecker } from '../../support/openapi.js';
 
@@ -161,5 +163,29 @@ describe('openApiDocument and openApiRoute', function () {
     const refused = await request(app).patch('/people/p1').send({ name: 'Ada B' }).expect(409);
     const conflict = document.paths['/people/{id}']!.patch!.responses['409'] as { 'x-problem-codes': string[] };
     expect(conflict['x-problem-codes']).to.include(refused.body.code);
+  });
+
+  it('lists the 429 of a rate limiter on the routes mounted after it', async function () {
+    const limited = rateLimit({ store: new MemoryRateLimitStore(), limit: 1, onStoreError: 'closed' });
+    const router = people();
+    const app = express();
+    app.use('/people', limited, router);
+    app.use(errorHandler());
+    await request(app).get('/people').expect(200);
+    const refused = await request(app).get('/people').expect(429);
+    const document = openApiDocument({ info, mounts: { '/people': [limited, router] } });
+    expect(await openApiErrors(document)).to.deep.equal([]);
+    const tooMany = document.paths['/people']!.get!.responses['429'] as {
+      'x-problem-codes': string[];
+      headers: Record<string, unknown>;
+      content: Record<string, unknown>;
+    };
+    expect(tooMany['x-problem-codes']).to.deep.equal([refused.body.code]);
+    expect(tooMany.headers).to.have.property('Retry-After');
+    expect(tooMany.content).to.have.property('application/problem+json');
+    const unavailable = document.paths['/people/{id}']!.patch!.responses['503'] as { 'x-problem-codes': string[] };
+    expect(unavailable['x-problem-codes']).to.include('store_unavailable');
+    const unlimited = openApiDocument({ info, mounts: { '/people': people() } });
+    expect(unlimited.paths['/people']!.get!.responses).to.not.have.property('429');
   });
 });
