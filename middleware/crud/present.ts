@@ -95,7 +95,7 @@ export function createPresenter(
 }
 
 /** Whether the caller sees one of the record's encrypted fields (all of them count when unknown). */
-function showsEncrypted(
+export function showsEncrypted(
   record: Record<string, unknown>,
   hidden: ReadonlySet<string>,
   isEncrypted: ((field: string) => boolean) | undefined,

@@ -11,7 +11,8 @@ import {
 } from '../../src/errors.js';
 import { and, toPredicate, type FilterNode } from '../../src/filter/index.js';
 import { recordFilter } from './abac.js';
-import { forbiddenUpdates, permissionsOf } from './access.js';
+import { forbiddenUpdates, hiddenFields, permissionsOf } from './access.js';
+import { refuseUndecryptable } from './undecryptable.js';
 import { objectBody } from './body.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { audit, rawQuery, scopeFor, type CrudState } from './state.js';
@@ -127,6 +128,7 @@ export function moveRoute(state: CrudState) {
     if (!existing) {
       throw new NotFoundError(`No ${state.resource} record ${id.slice(0, 64)}.`, { code: 'not_found.record' });
     }
+    refuseUndecryptable(state, hiddenFields(permissions), existing, 'moved');
     const conditional = checkIfMatch(req, existing._version);
     const inScope = toPredicate(
       and(state.compiler.permissionFilter(permissions?.filters), recordFilter(state, req, 'update')),

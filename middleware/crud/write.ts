@@ -1,12 +1,6 @@
 // Write routes: create, update (PATCH merge / PUT replace), delete (trash or forced), restore and purge.
 import type { Request, Response } from 'express';
-import {
-  DECRYPTION_ERROR_FIELD,
-  DELETED_FIELD,
-  VERSION_FIELD,
-  type RecordStore,
-  type StoredRecord,
-} from '../../src/contracts/records.js';
+import { DELETED_FIELD, VERSION_FIELD, type RecordStore, type StoredRecord } from '../../src/contracts/records.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -20,6 +14,7 @@ import { forbiddenUpdates, hiddenFields, isHidden, permissionsOf } from './acces
 import { leafPaths, mergePatch, objectBody, runValidators, throwProblems, unsafeKeys } from './body.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { checkCountryKept, storeForCreate, storeForRecord } from './residency.js';
+import { refuseUndecryptable } from './undecryptable.js';
 import { privacyRefusal } from './privacy.js';
 import { audit, rawQuery, scopeFor, type CrudState } from './state.js';
 
@@ -203,14 +198,7 @@ export function updateRoute(state: CrudState, mode: 'patch' | 'put') {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const existing = await store.get(id, scope);
       if (!existing) throw notFound(state, id);
-      // Its encrypted fields read as null: a merge would write those nulls over data that only another key
-      // can still read.
-      if (existing[DECRYPTION_ERROR_FIELD] !== undefined) {
-        throw new ConflictError(
-          'The record cannot be decrypted with the configured keys, so it cannot be updated; restore its key (ENCRYPTION_KEYS) or delete it.',
-          { code: 'conflict.undecryptable' },
-        );
-      }
+      refuseUndecryptable(state, hidden, existing, 'updated');
       const conditional = checkIfMatch(req, existing._version);
       const current = withoutTimestamps(fieldsOf(existing));
       let next: Record<string, unknown>;

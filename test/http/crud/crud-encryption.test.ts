@@ -12,6 +12,8 @@ import { EncryptedRecordStore } from '../../../stores/encrypted-records.js';
 import { MongoRecordStore } from '../../../stores/mongodb/records.js';
 import { mongooseSchemaFor } from '../../../stores/mongodb/records-schema.js';
 import { sharedMongo, uniqueName } from '../../support/connections.js';
+import { contextOf } from '../../../middleware/context.js';
+import { permissions } from './app.js';
 
 const fields = { name: 'string', nationalId: { type: 'string', pattern: /^\d{6,11}$/ }, country: 'string' } as const;
 const encryption = createFieldEncryption({
@@ -25,6 +27,7 @@ for (const backend of ['memory', 'mongodb'] as const) {
     let inner: RecordStore;
     let app: express.Express;
     let cleanup = async () => undefined as unknown;
+    let hide: string[] | undefined;
 
     beforeEach(async function () {
       if (backend === 'mongodb') {
@@ -39,6 +42,11 @@ for (const backend of ['memory', 'mongodb'] as const) {
         inner = new MemoryRecordStore({ schema: fields });
       }
       app = express();
+      hide = undefined;
+      app.use((req, _res, next) => {
+        if (hide) contextOf(req).permissions = permissions({ excludeFields: hide });
+        next();
+      });
       app.use(
         '/accounts',
         crudRouter({ resource: 'accounts', store: new EncryptedRecordStore({ store: inner, encryption }) }),
@@ -47,6 +55,30 @@ for (const backend of ['memory', 'mongodb'] as const) {
     });
     afterEach(async function () {
       await cleanup();
+    });
+
+    it('refuses to update a record it cannot decrypt, naming no hidden field, and keeps its ciphertext', async function () {
+      const created = await request(app)
+        .post('/accounts')
+        .send({ name: 'Ada', nationalId: '01017012345', country: 'NO' })
+        .expect(201);
+      const id = created.body.id as string;
+      const stored = (await inner.get(id))!;
+      const damaged = `${String(stored.nationalId).slice(0, -4)}AAAA`;
+      await inner.replace(id, stored._version, { ...stored, nationalId: damaged });
+      const version = (await inner.get(id))!._version;
+      hide = ['nationalId'];
+      const hidden = await request(app).patch(`/accounts/${id}`).send({ country: 'DK' }).expect(409);
+      expect(hidden.type).to.equal('application/problem+json');
+      expect(hidden.body.code).to.equal('conflict.not_updatable');
+      expect(JSON.stringify(hidden.body)).to.not.match(/decrypt|nationalId|ENCRYPTION/i);
+      hide = undefined;
+      const seen = await request(app).patch(`/accounts/${id}`).send({ country: 'DK' }).expect(409);
+      expect(seen.body.code).to.equal('conflict.undecryptable');
+      const after = (await inner.get(id))!;
+      expect(after._version).to.equal(version);
+      expect(after.nationalId).to.equal(damaged);
+      expect(after.country).to.equal('NO');
     });
 
     it('stores ciphertext, returns plaintext and finds by equality through the blind index', async function () {
