@@ -18,6 +18,7 @@ import { operation as describeOperation } from '../../src/openapi/operation.js';
 import type { RequestHandler } from 'express';
 import { describerOf, type Describer, type RouterDescription } from '../openapi/describe.js';
 import type { Visibility } from '../../src/pii/visibility.js';
+import { isHidden } from './access.js';
 import type { CrudState } from './state.js';
 import { DEFAULT_MAX_BATCH_RECORDS } from './batch.js';
 
@@ -38,7 +39,9 @@ const LIST_CODES = [
 const IF_MATCH_CODES: ProblemCodes = { 400: ['validation.if_match'], 412: ['precondition_failed'] };
 const RECORD_MISSING: ProblemCodes = { 404: ['not_found.record'] };
 const CONCURRENT: ProblemCodes = { 409: ['conflict.concurrent_update'] };
-const UNDECRYPTABLE: ProblemCodes = { 409: ['conflict.undecryptable'] };
+const UNDECRYPTABLE_CODES: ProblemCodes = { 409: ['conflict.undecryptable'] };
+/** What a caller who sees no encrypted field is told instead (present.ts / write.ts say why). */
+const NOT_UPDATABLE: ProblemCodes = { 409: ['conflict.not_updatable'] };
 const WRITE_BODY: ProblemCodes = mergeCodes({ 400: ['validation.body', 'validation.fields'] }, BODY_CODES);
 
 const ETAG = { description: "The record's version, for If-Match.", schema: { type: 'string' } };
@@ -111,6 +114,17 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
   function describe(view: Visibility): RouterDescription {
     const readable = readableCapabilities(compiler, view.unreadable);
     const fields = [...compiler.schema.fields.values()].filter((field) => field.path !== compiler.idField);
+    // The decryption marker, the errors list and their 409 only for a caller who sees an encrypted field,
+    // as the routes answer (all fields count as encrypted when the store does not say).
+    const blindIndex = state.blindIndex;
+    const seesEncrypted =
+      !blindIndex || fields.some((field) => blindIndex.isEncrypted(field.path) && !isHidden(view.hidden, field.path));
+    // A record may lack the encrypted fields the caller sees, and then be refused without a reason.
+    const undecryptable = !seesEncrypted
+      ? NOT_UPDATABLE
+      : blindIndex
+        ? mergeCodes(UNDECRYPTABLE_CODES, NOT_UPDATABLE)
+        : UNDECRYPTABLE_CODES;
     const inputFields = fields.filter((field) => !serverFields.has(field.path.split('.')[0]!));
     const idSchema = scalarSchema(compiler.capabilities(compiler.idField)!.field.type);
     const schemas: Record<string, JsonSchema> = {
@@ -121,10 +135,15 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         serverFields: {
           id: idSchema,
           deletedAt: { type: 'string', format: 'date-time' },
-          [DECRYPTION_ERROR_FIELD]: {
-            type: 'string',
-            description: 'Set when the record cannot be decrypted: the problem code; its encrypted fields are null.',
-          },
+          ...(seesEncrypted
+            ? {
+                [DECRYPTION_ERROR_FIELD]: {
+                  type: 'string',
+                  description:
+                    'Set when the record cannot be decrypted: the problem code; its encrypted fields are null.',
+                },
+              }
+            : {}),
         },
       }),
       [names.create]: recordSchema({ fields: inputFields, view: view.of, mode: 'create' }),
@@ -153,15 +172,19 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
           ? { nextOffset: { type: ['integer', 'null'], description: 'With `offset` paging: the next offset.' } }
           : {}),
         count: { type: 'integer', minimum: 0, description: 'With `count=true`: the number of matching records.' },
-        errors: {
-          type: 'array',
-          description: 'Records of this page that cannot be decrypted (their encrypted fields are null).',
-          items: {
-            type: 'object',
-            properties: { id: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
-            required: ['id', 'code', 'message'],
-          },
-        },
+        ...(seesEncrypted
+          ? {
+              errors: {
+                type: 'array',
+                description: 'Records of this page that cannot be decrypted (their encrypted fields are null).',
+                items: {
+                  type: 'object',
+                  properties: { id: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
+                  required: ['id', 'code', 'message'],
+                },
+              },
+            }
+          : {}),
       },
       required: ['items', 'nextCursor'],
       additionalProperties: false,
@@ -330,7 +353,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
           'move',
           `Move a ${resource} record to another country (written there before it is deleted here)`,
           record,
-          mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT, UNDECRYPTABLE, BODY_CODES, {
+          mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT, undecryptable, BODY_CODES, {
             400: [
               'residency.country_required',
               'residency.unknown_country',
@@ -372,7 +395,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         'update',
         `Change fields of a ${resource} record (JSON merge patch: null removes)`,
         record,
-        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, UNDECRYPTABLE, {
+        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, undecryptable, {
           403: ['forbidden.update_field', 'forbidden.record_scope'],
         }),
         { parameters: [ifMatch], requestBody: { required: true, content: json(ref(names.patch)) } },
@@ -406,7 +429,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         'replace',
         `Replace a ${resource} record (fields you cannot see are kept)`,
         record,
-        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, UNDECRYPTABLE, {
+        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, undecryptable, {
           403: ['forbidden.update_field', 'forbidden.record_scope'],
         }),
         { parameters: [ifMatch], requestBody: { required: true, content: json(ref(names.create)) } },

@@ -151,18 +151,32 @@ describe('openApiDocument and openApiRoute', function () {
     const stored = (await inner.get('p1'))!;
     await inner.replace('p1', stored._version, { ...stored, ssn: `${String(stored.ssn).slice(0, -4)}AAAA` });
     const router = crudRouter({ resource: 'people', store, blindIndex: encryption });
+    let current = permissions();
     const app = express();
     app.use(express.json());
+    app.use((req, _res, next) => {
+      contextOf(req).permissions = current;
+      next();
+    });
     app.use('/people', router);
+    app.get('/openapi.json', openApiRoute({ info, mounts: { '/people': router } }));
     app.use(errorHandler());
-    const document = openApiDocument({ info, mounts: { '/people': router } });
-    const page = schemaChecker(document)('/paths/~1people/get/responses/200/content/application~1json/schema');
-    const listed = await request(app).get('/people').expect(200);
-    expect(listed.body.errors).to.have.length(1);
-    expect(page(listed.body), JSON.stringify(page.errors)).to.equal(true);
-    const refused = await request(app).patch('/people/p1').send({ name: 'Ada B' }).expect(409);
-    const conflict = document.paths['/people/{id}']!.patch!.responses['409'] as { 'x-problem-codes': string[] };
-    expect(conflict['x-problem-codes']).to.include(refused.body.code);
+    for (const excludeFields of [[], ['ssn']]) {
+      current = permissions({ excludeFields });
+      const document = (await request(app).get('/openapi.json').expect(200)).body as OpenApiDocument;
+      expect(await openApiErrors(document)).to.deep.equal([]);
+      const page = schemaChecker(document)('/paths/~1people/get/responses/200/content/application~1json/schema');
+      const listed = await request(app).get('/people').expect(200);
+      expect(listed.body.errors ?? []).to.have.length(excludeFields.length === 0 ? 1 : 0);
+      expect(page(listed.body), JSON.stringify(page.errors)).to.equal(true);
+      const refused = await request(app).patch('/people/p1').send({ name: 'Ada B' }).expect(409);
+      const conflict = document.paths['/people/{id}']!.patch!.responses['409'] as { 'x-problem-codes': string[] };
+      expect(conflict['x-problem-codes']).to.include(refused.body.code);
+      // Whom every encrypted field is hidden from is told nothing of decryption, in the document as in answers.
+      const text = JSON.stringify(document);
+      if (excludeFields.length === 0) expect(text).to.include('_decryptionError').and.include('undecryptable');
+      else expect(text).to.not.include('_decryptionError').and.not.include('decrypt');
+    }
   });
 
   it('lists the 429 of a rate limiter on the routes mounted after it', async function () {
