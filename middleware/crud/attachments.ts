@@ -109,11 +109,20 @@ function mediaTypeOf(value: unknown, settings: Settings, field: string): string 
   return mediaType;
 }
 
+/**
+ * Bidirectional controls (U+202E and kin) make a name display other than it is (`cod.exe` shown as `exe.doc`);
+ * removed like the control characters.
+ */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 /** A filename without directories or control characters, 1 to 255 characters; undefined when none is left. */
 function cleanFilename(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  // eslint-disable-next-line no-control-regex -- control characters are what is removed
-  const name = (value.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const name = (value.split(/[\\/]/).pop() ?? '')
+    // eslint-disable-next-line no-control-regex -- control characters are what is removed
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(BIDI_CONTROLS, '')
+    .trim();
   return name.length === 0 || name.length > FILENAME_MAX || name === '.' || name === '..' ? undefined : name;
 }
 
@@ -250,6 +259,14 @@ export function mountAttachments(
   const add = async (req: Request, res: Response) => {
     const announced = Number(req.headers['content-length']);
     if (Number.isFinite(announced) && announced > settings.maxBytes) throw tooLarge(req, settings.maxBytes);
+    const encoding = req.headers['content-encoding'];
+    // The body is stored as sent: a compressed one would be kept compressed under the type it names.
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new UnsupportedMediaTypeError(
+        `Content-Encoding ${encoding.slice(0, 64)} is not accepted for files; send the file as it is.`,
+        { code: 'unsupported_media_type.attachment' },
+      );
+    }
     const mimeType = mediaTypeOf(req.headers['content-type'], settings, 'Content-Type header');
     const filename = filenameOf(req);
     // A body parser before this route (an app-wide JSON parser, for a JSON file) has read the stream.

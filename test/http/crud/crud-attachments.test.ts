@@ -2,6 +2,7 @@
 // the record's permissions, and bad or interrupted uploads that leave nothing behind.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Request, Response, NextFunction } from 'express';
@@ -156,7 +157,26 @@ for (const backend of backends) {
         .send('hello')
         .expect(404);
       expect(noRecord.body.code).to.equal('not_found.record');
+      const gzipped = await upload(gzipSync(Buffer.from('hello')), 'text/plain', 'a.txt')
+        .set('Content-Encoding', 'gzip')
+        .expect(415);
+      expect(gzipped.body.code).to.equal('unsupported_media_type.attachment');
+      expect(gzipped.body.detail).to.include('gzip');
       expect(await files.leftovers()).to.equal(0);
+    });
+
+    it('removes bidirectional controls from file names, on upload and rename', async () => {
+      const added = await request(test.app)
+        .post(`/people/${recordId}/attachments`)
+        .set('Content-Type', 'application/pdf')
+        .set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent('invoice\u202efdp.exe')}`)
+        .send(Buffer.from('%PDF-1.7'))
+        .expect(201);
+      expect(added.body.filename).to.equal('invoicefdp.exe');
+      const path = `/people/${recordId}/attachments/${String(added.body.fileId)}`;
+      const renamed = await request(test.app).patch(path).send({ filename: '\u2066scan\u2069\u200f.pdf' }).expect(200);
+      expect(renamed.body.filename).to.equal('scan.pdf');
+      await request(test.app).patch(path).send({ filename: '\u202e\u202a' }).expect(400);
     });
 
     it('refuses a chunked upload once it passes the limit, leaving nothing', async () => {
