@@ -66,3 +66,21 @@ export function jsonBody(options: JsonBodyOptions = {}): RequestHandler {
     });
   };
 }
+
+/**
+ * The parsed body as a plain object, or a 400 `validation.body`; with `allowed`, a key outside it is a 400
+ * naming every such key (and what is accepted).
+ */
+export function objectBody(body: unknown, allowed?: readonly string[]): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError('The request body must be a JSON object.', { code: 'validation.body' });
+  }
+  const unknown = allowed ? Object.keys(body).filter((key) => !allowed.includes(key)) : [];
+  if (unknown.length > 0) {
+    throw new ValidationError('Unknown fields.', {
+      code: 'validation.body',
+      errors: unknown.map((field) => ({ field, message: `is not accepted here (accepted: ${allowed!.join(', ')})` })),
+    });
+  }
+  return body as Record<string, unknown>;
+}

@@ -25,6 +25,7 @@ import { ConfigError, NotFoundError, ValidationError, type FieldProblem } from '
 import { validateGroup, validatePrincipal } from '../src/auth/validate.js';
 import { requirePermittedEndpoint } from './authorize-endpoint.js';
 import { contextOf } from './context.js';
+import { objectBody } from './json-body.js';
 import { describeRouter, type DescribedRouter } from './openapi/describe.js';
 import { describePrincipalAdminRouter } from './openapi/routers.js';
 import { checkOptions, integerOption } from '../src/options.js';
@@ -407,19 +408,6 @@ function actorOf(req: Request): Authority {
 
 function groupHolding(group: GroupRecord): Holding {
   return { permissions: mergePermissions(group), groups: [], attributes: {} };
-}
-
-function objectBody(body: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError('The request body must be a JSON object.');
-  }
-  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
-  if (unknown.length > 0) {
-    throw new ValidationError('Unknown fields.', {
-      errors: unknown.map((field) => ({ field, message: `is not accepted here (accepted: ${allowed.join(', ')})` })),
-    });
-  }
-  return body as Record<string, unknown>;
 }
 
 function principalView(record: PrincipalRecord) {

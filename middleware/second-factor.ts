@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from '../src/logger.js';
 import { DecryptionError } from '../src/pii/field-cipher.js';
 import { contextOf } from './context.js';
 import type { FailureLimit } from './failure-limit.js';
+import { objectBody } from './json-body.js';
 
 export interface SecondFactorOptions {
   /** The TOTP engine (`createTotp({ keys })`). Required. */
@@ -88,19 +89,6 @@ function scrubbed(req: Request, fields: readonly string[]): unknown {
 /** Names the caller's request before any check, so that a refused step is recorded under its own name too. */
 function named(req: Request, action: string): void {
   auditStep(req, action, contextOf(req).principal?.id ?? 'unknown');
-}
-
-function bodyOf(body: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError('The request body must be a JSON object.');
-  }
-  const unknown = Object.keys(body).filter((key) => !allowed.includes(key));
-  if (unknown.length > 0) {
-    throw new ValidationError('Unknown fields.', {
-      errors: unknown.map((field) => ({ field, message: `is not accepted here (accepted: ${allowed.join(', ')})` })),
-    });
-  }
-  return body as Record<string, unknown>;
 }
 
 /** `{ code }` or `{ recoveryCode }`, exactly one, as strings of a sane length. */
@@ -239,7 +227,7 @@ export function secondFactor(
       // Until the pending login names its principal, a malformed request is recorded as a failed step of nobody.
       auditStep(req, 'auth.totp.failed', 'unknown');
       const fields = ['pendingToken', 'code', 'recoveryCode'];
-      const body = bodyOf(scrubbed(req, fields), fields);
+      const body = objectBody(scrubbed(req, fields), fields);
       const token = body.pendingToken;
       if (typeof token !== 'string' || !PENDING_TOKEN.test(token)) {
         throw new ValidationError('Invalid second-factor request.', {
@@ -317,7 +305,7 @@ export function secondFactor(
 
       router.post('/totp/confirm', async (req, res) => {
         named(req, 'auth.totp.enrolled');
-        const proof = proofOf(bodyOf(scrubbed(req, ['code']), ['code']), false);
+        const proof = proofOf(objectBody(scrubbed(req, ['code']), ['code']), false);
         const self = selfOf(req);
         const factor = await principals.getSecondFactor(self.id);
         if (!factor) throw new NotFoundError('No enrolment to confirm; start one with POST /totp.');
@@ -334,7 +322,7 @@ export function secondFactor(
 
       router.post('/totp/recovery-codes', async (req, res) => {
         named(req, 'auth.totp.recovery_codes_replaced');
-        const proof = proofOf(bodyOf(scrubbed(req, ['code']), ['code']), false);
+        const proof = proofOf(objectBody(scrubbed(req, ['code']), ['code']), false);
         const self = selfOf(req);
         const factor = await principals.getSecondFactor(self.id);
         if (!factor?.confirmed) throw new NotFoundError('No second factor is enrolled.');
@@ -357,7 +345,7 @@ export function secondFactor(
         // whoever lost the app: both go without a code.
         const bypassed = factor.bypassUntil !== undefined && factor.bypassUntil.getTime() > now();
         if (factor.confirmed && !bypassed) {
-          const proof = proofOf(bodyOf(body, fields), true);
+          const proof = proofOf(objectBody(body, fields), true);
           if (!(await prove(req, factor, proof))) throw refused(req, self.id, 'code');
         }
         await principals.deleteSecondFactor(self.id);

@@ -19,7 +19,8 @@ import {
   MEDIA_TYPE,
 } from '../../src/media-type.js';
 import { contextOf } from '../context.js';
-import { objectBody, throwProblems } from './body.js';
+import { throwProblems } from './body.js';
+import { objectBody } from '../json-body.js';
 import { storeForRecord } from './residency.js';
 import { audit, scopeFor, type CrudState } from './state.js';
 

@@ -5,14 +5,6 @@ import type { FieldValidator } from './options.js';
 
 const MAX_DEPTH = 16;
 
-/** The body as a plain object, or a 400. */
-export function objectBody(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ValidationError('The request body must be a JSON object.', { code: 'validation.body' });
-  }
-  return body as Record<string, unknown>;
-}
-
 /** Every key at every depth: no `$` operators, no dots, no prototype names. */
 export function unsafeKeys(value: unknown, prefix = '', depth = 0, problems: FieldProblem[] = []): FieldProblem[] {
   // Containers count as levels (the body is level 1, at depth 0); scalars at any level are fine.

@@ -13,7 +13,7 @@ import { and, toPredicate, type FilterNode } from '../../src/filter/index.js';
 import { recordFilter } from './abac.js';
 import { forbiddenUpdates, hiddenFields, permissionsOf } from './access.js';
 import { refuseUndecryptable } from './undecryptable.js';
-import { objectBody } from './body.js';
+import { objectBody } from '../json-body.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { audit, rawQuery, scopeFor, type CrudState } from './state.js';
 

@@ -11,7 +11,8 @@ import {
 import { and, toPredicate } from '../../src/filter/index.js';
 import { recordFilter } from './abac.js';
 import { forbiddenUpdates, hiddenFields, isHidden, permissionsOf } from './access.js';
-import { leafPaths, mergePatch, objectBody, runValidators, throwProblems, unsafeKeys } from './body.js';
+import { leafPaths, mergePatch, runValidators, throwProblems, unsafeKeys } from './body.js';
+import { objectBody } from '../json-body.js';
 import { checkIfMatch, etagOf } from './etag.js';
 import { checkCountryKept, storeForCreate, storeForRecord } from './residency.js';
 import { refuseUndecryptable } from './undecryptable.js';
