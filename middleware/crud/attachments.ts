@@ -243,6 +243,10 @@ export function mountAttachments(
       }
       next();
     };
+  // A record deleted for good takes its files along; a record in the trash keeps them for its restore.
+  state.purgeFiles = async (id) => {
+    for (const file of await store.list(id)) await store.remove(id, file.fileId);
+  };
   const note = (req: Request, action: string, id: string, file?: AttachmentMeta) => {
     audit(req, state, { action, resourceId: id });
     const draft = contextOf(req).audit;
@@ -279,6 +283,14 @@ export function mountAttachments(
     }
     const id = await recordFor(req, 'update');
     const file = await store.put({ recordId: id, filename, mimeType }, bodyOf(req, settings.maxBytes));
+    // The record may have been deleted for good while the file streamed in, after purgeFiles listed its files:
+    // a file kept now could never be reached nor deleted.
+    try {
+      await recordFor(req, 'update');
+    } catch (error) {
+      await store.remove(id, file.fileId);
+      throw error;
+    }
     note(req, 'ATTACHMENT_ADD', id, file);
     res.status(201);
     res.setHeader(

@@ -37,6 +37,8 @@ export interface CrudState {
   visibility: VisibilityModel;
   timestamps: boolean;
   softDelete: boolean;
+  /** Set by the attachments: deletes the files of a record deleted for good. */
+  purgeFiles?: (id: string) => Promise<void>;
   now: Clock;
   /** Live (not trashed) records. */
   live: FilterNode;

@@ -282,6 +282,7 @@ export function deleteRoute(state: CrudState) {
         code: 'conflict.concurrent_update',
       });
     }
+    if (force) await state.purgeFiles?.(id);
     audit(req, state, {
       action: 'DELETE',
       resourceId: id,
@@ -326,6 +327,7 @@ export function purgeRoute(state: CrudState) {
         code: 'conflict.concurrent_update',
       });
     }
+    await state.purgeFiles?.(id);
     audit(req, state, { action: 'PURGE', resourceId: id, before: fieldsOf(existing) });
     res.status(204).end();
   };
