@@ -445,16 +445,19 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
   }
 }
 
+/** Builds one operation of the router: its action, id, summary, success responses and problem codes. */
+type OperationBuilder = (
+  action: CrudAction,
+  id: string,
+  summary: string,
+  responses: Record<string, OpenApiResponse>,
+  codes: ProblemCodes,
+  extra?: Partial<OpenApiOperation>,
+) => OpenApiOperation;
+
 /** `POST /batch`: the create schema in a `records` list, all or nothing. */
 function batchOperation(
-  operation: (
-    action: CrudAction,
-    id: string,
-    summary: string,
-    responses: Record<string, OpenApiResponse>,
-    codes: ProblemCodes,
-    extra?: Partial<OpenApiOperation>,
-  ) => OpenApiOperation,
+  operation: OperationBuilder,
   resource: string,
   names: { record: string; create: string },
   maxRecords = DEFAULT_MAX_BATCH_RECORDS,
@@ -490,14 +493,7 @@ function batchOperation(
 
 /** The `attachments` routes: a file's metadata in JSON, its bytes as they were uploaded. */
 function attachmentPaths(
-  operation: (
-    action: CrudAction,
-    id: string,
-    summary: string,
-    responses: Record<string, OpenApiResponse>,
-    codes: ProblemCodes,
-    extra?: Partial<OpenApiOperation>,
-  ) => OpenApiOperation,
+  operation: OperationBuilder,
   resource: string,
   idParameter: OpenApiParameter,
 ): Record<string, OpenApiPathItem> {
