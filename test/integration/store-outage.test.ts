@@ -202,7 +202,7 @@ for (const kind of ['mongodb', 'redis'] as const) {
           String(statuses),
         ).to.deep.equal([]);
         const refused = answers.find((answer) => answer.status === 503);
-        expect(refused, String(statuses)).to.not.equal(undefined);
+        expect(refused, `${String(statuses)} after ${Date.now() - started} ms`).to.not.equal(undefined);
         expect(refused!.headers['content-type']).to.match(/^application\/problem\+json/);
         expect(Date.now() - started, 'a frozen server must not hold requests for long').to.be.lessThan(20_000);
       } finally {

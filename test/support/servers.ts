@@ -1,6 +1,6 @@
 // Starts throwaway MongoDB-compatible and Redis servers on free ports, with data dirs removed on stop.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -129,10 +129,36 @@ async function managed(
     await exited;
   };
   const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
-    process.kill(Number(readFileSync(`${dataDir}.pid`, 'utf8').trim()), name);
+    const pid = Number(readFileSync(`${dataDir}.pid`, 'utf8').trim());
+    process.kill(pid, name);
+    // A stop signal takes effect when each of the server's threads next runs; on a loaded machine a thread
+    // was seen answering requests sent 10 ms after kill() returned. Tests must freeze a server, not race it.
+    if (name === 'SIGSTOP') waitUntilStopped(pid);
   };
   await start();
   return { kind, url, port, description, stop, start, pause: () => signal('SIGSTOP'), resume: () => signal('SIGCONT') };
+}
+
+/** Blocks until every thread of `pid` is stopped (state T in /proc; Linux only, elsewhere returns at once). */
+function waitUntilStopped(pid: number, timeoutMs = 5000): void {
+  const tasks = `/proc/${pid}/task`;
+  if (!existsSync(tasks)) return;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + timeoutMs;
+  while (!readdirSync(tasks).every((tid) => threadState(pid, tid) === 'T')) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not stop within ${timeoutMs} ms of SIGSTOP`);
+    Atomics.wait(pause, 0, 0, 2);
+  }
+}
+
+function threadState(pid: number, tid: string): string | undefined {
+  try {
+    // The state is the field after the command name, which is in parentheses and may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return 'T'; // a thread that ended while we looked no longer runs
+  }
 }
 
 function versionOf(binary: string, args: string[]): string {
