@@ -1,6 +1,6 @@
 // `portcullis/stores`: builds every store kind on the backend the configuration picks, sharing one connection
 // per server. The MongoDB and Redis backends load only when configured; the types name both drivers'.
-import { resolveBackend, storeKinds, type Config } from '../src/config/index.js';
+import { redisConfigured, resolveBackend, storeKinds, type Config } from '../src/config/index.js';
 import type { Backend, StoreKind } from '../src/config/store-kinds.js';
 import type { ManagedStore } from '../src/contracts/lifecycle.js';
 import type { AuditStore } from '../src/contracts/audit.js';
@@ -41,8 +41,8 @@ export type { ResidencyConnections } from './resident-records-factory.js';
 export interface CreateStoresOptions {
   logger?: Logger;
   /**
-   * A connected ioredis client to use instead of connecting `REDIS_URL` / `REDIS_CLUSTER_NODES`: a
-   * `Cluster`, or a `Redis` built with `sentinels` for Sentinel. The stores use it as Redis is configured
+   * A connected ioredis client to use instead of connecting `REDIS_URL` / `REDIS_CLUSTER_NODES` /
+   * `REDIS_SENTINELS`: one built with options those variables do not offer (TLS, ACL users, NAT maps). The stores use it as Redis is configured
    * (`auto` backends pick it); `close()` leaves it open. Default: none.
    */
   redis?: RedisClient;
@@ -65,9 +65,7 @@ export async function createStores(config: Config, options: CreateStoresOptions 
   const mongo: typeof MongoBackend | undefined =
     config.MONGODB_URI || residencyUrls.length > 0 || residencyMongo ? await import('./mongodb/index.js') : undefined;
   const redis: typeof RedisBackend | undefined =
-    options.redis || config.REDIS_CLUSTER_NODES?.length || config.REDIS_URL
-      ? await import('./redis/index.js')
-      : undefined;
+    redisConfigured(config) || options.redis ? await import('./redis/index.js') : undefined;
   const budget = config.STORE_CONNECT_TIMEOUT;
   if (config.MONGODB_URI) {
     connections.mongodb = await connecting('MONGODB_URI', hostsOf(config.MONGODB_URI), budget, () =>
@@ -92,6 +90,18 @@ export async function createStores(config: Config, options: CreateStoresOptions 
         need(redis).connectRedisCluster(nodes, redisOptions),
       );
       logger.info({ backend: 'redis', cluster: true }, 'connected to Redis Cluster');
+    } else if (config.REDIS_SENTINELS?.length) {
+      const target = {
+        sentinels: config.REDIS_SENTINELS,
+        name: config.REDIS_SENTINEL_NAME ?? '',
+        sentinelPassword: config.REDIS_SENTINEL_PASSWORD,
+        password: config.REDIS_SENTINEL_MASTER_PASSWORD,
+      };
+      const hosts = target.sentinels.map(({ host, port }) => `${host}:${port}`).join(', ');
+      connections.redis = await connecting('REDIS_SENTINELS', `${hosts} (master ${target.name})`, budget, () =>
+        need(redis).connectRedis(target, redisOptions),
+      );
+      logger.info({ backend: 'redis', sentinel: target.name }, 'connected to Redis through Sentinel');
     } else if (config.REDIS_URL) {
       const url = config.REDIS_URL;
       connections.redis = await connecting('REDIS_URL', hostsOf(url), budget, () =>

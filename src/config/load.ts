@@ -31,7 +31,12 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push(new ConfigError(name, (error as Error).message, { code: 'config.invalid' }));
     }
   }
-  problems.push(...unknownBackendVariables(env), ...backendServerProblems(values), ...dependencyProblems(values));
+  problems.push(
+    ...unknownBackendVariables(env),
+    ...backendServerProblems(values),
+    ...redisDeploymentProblems(values, env),
+    ...dependencyProblems(values),
+  );
   if (problems.length > 0) throw new ConfigErrors(problems);
   return Object.freeze(values) as Config;
 }
@@ -62,26 +67,71 @@ function backendServerProblems(values: Record<string, unknown>): ConfigError[] {
     }
     if (choice === 'redis' && !redisConfigured(values)) {
       problems.push(
-        new ConfigError(kind.variable, 'is redis but neither REDIS_URL nor REDIS_CLUSTER_NODES is set', {
+        new ConfigError(kind.variable, 'is redis but none of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS is set', {
           code: 'config.dependency',
         }),
       );
     }
   }
-  if (values.REDIS_URL && (values.REDIS_CLUSTER_NODES as string[] | undefined)?.length) {
+  return problems;
+}
+
+// One Redis deployment at a time, and the Sentinel settings only with the sentinels.
+function redisDeploymentProblems(values: Record<string, unknown>, env: Env): ConfigError[] {
+  const problems: ConfigError[] = [];
+  const cluster = listed(values.REDIS_CLUSTER_NODES);
+  const sentinels = listed(values.REDIS_SENTINELS);
+  if (values.REDIS_URL && cluster) {
     problems.push(
       new ConfigError('REDIS_CLUSTER_NODES', 'cannot be set together with REDIS_URL: pick one Redis deployment', {
         code: 'config.conflict',
       }),
     );
   }
+  if (sentinels && (values.REDIS_URL || cluster)) {
+    const other = values.REDIS_URL ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES';
+    problems.push(
+      new ConfigError('REDIS_SENTINELS', `cannot be set together with ${other}: pick one Redis deployment`, {
+        code: 'config.conflict',
+      }),
+    );
+  }
+  if (sentinels && !values.REDIS_SENTINEL_NAME) {
+    problems.push(
+      new ConfigError(
+        'REDIS_SENTINEL_NAME',
+        'is required with REDIS_SENTINELS: the master group the sentinels monitor',
+        {
+          code: 'config.dependency',
+        },
+      ),
+    );
+  }
+  // An invalid REDIS_SENTINELS is reported on its own; its companions are not orphans then.
+  if (!sentinels && !env.REDIS_SENTINELS?.trim()) {
+    for (const name of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_SENTINEL_MASTER_PASSWORD']) {
+      if (values[name] !== undefined) {
+        problems.push(new ConfigError(name, 'is set but REDIS_SENTINELS is not', { code: 'config.dependency' }));
+      }
+    }
+  }
   return problems;
 }
 
-/** Whether a Redis server is configured: one server (`REDIS_URL`) or a cluster (`REDIS_CLUSTER_NODES`). */
-export function redisConfigured(config: { REDIS_URL?: unknown; REDIS_CLUSTER_NODES?: unknown }): boolean {
-  const nodes = config.REDIS_CLUSTER_NODES;
-  return Boolean(config.REDIS_URL) || (Array.isArray(nodes) && nodes.length > 0);
+function listed(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0;
+}
+
+/**
+ * Whether a Redis server is configured: one server (`REDIS_URL`), a cluster (`REDIS_CLUSTER_NODES`) or a
+ * Sentinel-managed master (`REDIS_SENTINELS`).
+ */
+export function redisConfigured(config: {
+  REDIS_URL?: unknown;
+  REDIS_CLUSTER_NODES?: unknown;
+  REDIS_SENTINELS?: unknown;
+}): boolean {
+  return Boolean(config.REDIS_URL) || listed(config.REDIS_CLUSTER_NODES) || listed(config.REDIS_SENTINELS);
 }
 
 function dependencyProblems(values: Record<string, unknown>): ConfigError[] {

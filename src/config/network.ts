@@ -52,3 +52,20 @@ export function hostValue(raw: string): string {
   if (isIP(bare) || HOST_NAME.test(value)) return bare;
   throw new Error(`must be an IP address or a host name, got "${raw.slice(0, 80)}"`);
 }
+
+/** A `host:port` address (`[::1]:26379` for IPv6), e.g. one of REDIS_SENTINELS. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port` (`[v6]:port`); throws an `Error` saying what is wrong (the loader names the variable). */
+export function hostPortValue(raw: string): HostPort {
+  const value = raw.trim();
+  const match = /^(\[[^\]]*\]|[^:]*):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || !match[1] || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`"${raw.slice(0, 80)}" is not host:port with a port 1..65535`);
+  }
+  return { host: hostValue(match[1]), port };
+}

@@ -20,22 +20,58 @@ export interface RedisConnectOptions {
 }
 
 /**
- * Connects to Redis. The offline queue is off so that commands issued during an outage fail at once
- * (503) instead of piling up; the client keeps reconnecting in the background with capped backoff.
+ * A master found through Redis Sentinel: the client asks the sentinels for the current master of `name`,
+ * and asks again whenever its connection drops, so it follows a failover.
  */
-export async function connectRedis(url: string, options: RedisConnectOptions = {}): Promise<Redis> {
+export interface RedisSentinelTarget {
+  /** Some of the sentinels; the client learns the others from them. */
+  sentinels: readonly { host: string; port: number }[];
+  /** The master group they monitor (`sentinel monitor <name> …`). */
+  name: string;
+  /** The sentinels' own password, if they ask for one. */
+  sentinelPassword?: string;
+  /** The master's (and replicas') password, if they ask for one. */
+  password?: string;
+}
+
+/**
+ * Connects to Redis: one server by URL, or the master a Sentinel names. The offline queue is off so that
+ * commands issued during an outage fail at once (503) instead of piling up; the client keeps reconnecting
+ * in the background with capped backoff.
+ */
+export async function connectRedis(
+  target: string | RedisSentinelTarget,
+  options: RedisConnectOptions = {},
+): Promise<Redis> {
   const commandTimeout = options.commandTimeoutMs ?? 2000;
+  const common = {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    // Commands in flight when the connection drops fail at once (503) instead of waiting to be resent after a
+    // reconnect, which against a frozen server would cost their whole timeout.
+    maxRetriesPerRequest: 0,
+    commandTimeout,
+    connectTimeout: Math.max(commandTimeout, 1000),
+    retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2000),
+  };
   return retryUntil(options.connectTimeoutMs ?? 10_000, async () => {
-    const client = new Redis(url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      // Commands in flight when the connection drops fail at once (503) instead of waiting to be resent after a
-      // reconnect, which against a frozen server would cost their whole timeout.
-      maxRetriesPerRequest: 0,
-      commandTimeout,
-      connectTimeout: Math.max(commandTimeout, 1000),
-      retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-    });
+    const client =
+      typeof target === 'string'
+        ? new Redis(target, common)
+        : new Redis({
+            ...common,
+            sentinels: target.sentinels.map(({ host, port }) => ({ host, port })),
+            name: target.name,
+            ...(target.sentinelPassword !== undefined && { sentinelPassword: target.sentinelPassword }),
+            ...(target.password !== undefined && { password: target.password }),
+            sentinelCommandTimeout: commandTimeout,
+            // Subscribes to the sentinels' +switch-master, so the client moves to a new master as soon as
+            // they elect it rather than when its old connection fails.
+            failoverDetector: true,
+            // A demoted master that is still reachable refuses writes (READONLY): reconnect, which asks the
+            // sentinels for the new master. The failed command gets its 503.
+            reconnectOnError: (error: Error) => error.message.startsWith('READONLY'),
+          });
     // Without a listener ioredis prints every reconnect failure; health() reports the state instead. The
     // first connection's own failure (ECONNREFUSED, WRONGPASS…) only arrives here: connect() rejects with
     // "Connection is closed.", which would tell the user nothing.

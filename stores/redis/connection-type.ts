@@ -4,7 +4,7 @@ import type { RedisClient } from './client.js';
 
 declare module '../../src/contracts/store-set.js' {
   interface Connections {
-    /** One Redis server, or a `Cluster` when `REDIS_CLUSTER_NODES` is set. */
+    /** One Redis server (or the master `REDIS_SENTINELS` names), or a `Cluster` when `REDIS_CLUSTER_NODES` is set. */
     redis?: RedisClient;
   }
 }

@@ -3,7 +3,7 @@
 import './connection-type.js';
 export { RedisSessionStore, type RedisSessionStoreOptions } from './sessions.js';
 export { RedisPolicyStore, type RedisPolicyStoreOptions } from './policies.js';
-export { connectRedis, redisHealth, type RedisConnectOptions } from '../connections/redis.js';
+export { connectRedis, redisHealth, type RedisConnectOptions, type RedisSentinelTarget } from '../connections/redis.js';
 export { connectRedisCluster } from '../connections/redis-cluster.js';
 export { isCluster, type RedisClient } from './client.js';
 export { RedisPrincipalCache, type RedisPrincipalCacheOptions } from './principal-cache.js';

@@ -1,12 +1,12 @@
 // Starts throwaway MongoDB-compatible and Redis servers on free ports, with data dirs removed on stop.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 export interface ServerHandle {
-  readonly kind: 'mongodb' | 'redis' | 'redis-cluster';
+  readonly kind: 'mongodb' | 'redis' | 'redis-cluster' | 'redis-sentinel';
   readonly url: string;
   readonly port: number;
   /** What runs, e.g. `FerretDB v1.24.2 (SQLite)`, so the test log shows the servers were real. */
@@ -336,4 +336,134 @@ async function waitForClusterOk(cli: string, ports: number[], timeoutMs = 30_000
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the test Redis Cluster did not reach cluster_state:ok within ${timeoutMs}ms (states: ${last})`);
+}
+
+export interface RedisSentinelHandle {
+  /** The master group the sentinel monitors. */
+  readonly name: string;
+  /** `127.0.0.1:<port>` of the sentinel, as REDIS_SENTINELS takes it. */
+  readonly sentinels: string;
+  /** The password of the master, the replica and the sentinel (all three ask for it). */
+  readonly password: string;
+  /** The first master, and its replica (the new master after a failover). */
+  readonly master: ServerHandle;
+  readonly replica: ServerHandle;
+  readonly sentinel: ServerHandle;
+  readonly description: string;
+  /** The port of the master the sentinel names now. */
+  currentMasterPort(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A master, one replica in sync with it, and one `redis-server --sentinel` monitoring them (quorum 1, down
+ * after 1 s), all on free ports and asking for one password. The replica starts before the sentinel so the
+ * sentinel knows it from its first INFO, and can fail over at once. Fails naming what is missing; never skips.
+ */
+export async function startRedisSentinel(name = 'portcullis-test'): Promise<RedisSentinelHandle> {
+  const redis = findBinary('redis-server', ['/usr/sbin', '/usr/local/bin']);
+  if (!redis) throw new Error(`redis-server was not found; ${INSTALL_HINT.redis}`);
+  const cli = findBinary('redis-cli', ['/usr/bin', '/usr/local/bin']);
+  if (!cli) throw new Error(`redis-cli was not found (needed to set up the test Sentinel); ${INSTALL_HINT.redisCli}`);
+  const version = versionOf(redis, ['--version']);
+  const password = `pw-${process.pid}-${Date.now()}`;
+  const root = mkdtempSync(join(tmpdir(), 'portcullis-redis-sentinel-'));
+  const started: ServerHandle[] = [];
+  const dirFor = (node: string) => {
+    const dir = join(root, node);
+    spawnSync('mkdir', ['-p', dir]);
+    return dir;
+  };
+  const server = async (node: string, extra: string[]) => {
+    const dir = dirFor(node);
+    const port = await freePort();
+    // The password reaches the server on its command line: a throwaway test password only.
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'];
+    args.push('--requirepass', password, '--masterauth', password, ...extra);
+    const handle = await managed(
+      'redis',
+      `redis-server ${version} (${node})`,
+      port,
+      `redis://127.0.0.1:${port}`,
+      redis,
+      args,
+      dir,
+    );
+    started.push(handle);
+    return handle;
+  };
+  const ask = (port: number, ...command: string[]) => {
+    const result = spawnSync(cli, ['-p', String(port), '-a', password, '--no-auth-warning', ...command], {
+      encoding: 'utf8',
+      timeout: 5000,
+    });
+    return `${result.stdout ?? ''}`;
+  };
+  try {
+    const master = await server('master', []);
+    const replica = await server('replica', ['--replicaof', '127.0.0.1', String(master.port)]);
+    await until(() => /master_link_status:up/.test(ask(replica.port, 'info', 'replication')), 'the replica to sync');
+    const dir = dirFor('sentinel');
+    const port = await freePort();
+    // Sentinel rewrites its configuration file, so it lives in the sentinel's own (removed) data dir.
+    const conf = join(dir, 'sentinel.conf');
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `requirepass ${password}`,
+        `sentinel monitor ${name} 127.0.0.1 ${master.port} 1`,
+        `sentinel auth-pass ${name} ${password}`,
+        `sentinel down-after-milliseconds ${name} 1000`,
+        `sentinel failover-timeout ${name} 10000`,
+        `sentinel parallel-syncs ${name} 1`,
+        '',
+      ].join('\n'),
+    );
+    const sentinel = await managed(
+      'redis-sentinel',
+      `redis-server ${version} --sentinel`,
+      port,
+      `redis://127.0.0.1:${port}`,
+      redis,
+      [conf, '--sentinel'],
+      dir,
+    );
+    started.push(sentinel);
+    const currentMasterPort = () =>
+      Number(ask(port, 'sentinel', 'get-master-addr-by-name', name).trim().split('\n')[1]);
+    await until(
+      () =>
+        currentMasterPort() === master.port &&
+        /\bslave0:.*state=online/.test(ask(master.port, 'info', 'replication')) &&
+        ask(port, 'sentinel', 'replicas', name).includes(String(replica.port)),
+      'the sentinel to know the master and its replica',
+    );
+    return {
+      name,
+      sentinels: `127.0.0.1:${port}`,
+      password,
+      master,
+      replica,
+      sentinel,
+      description: `Redis Sentinel (redis-server ${version}: master, replica, one sentinel)`,
+      currentMasterPort,
+      stop: async () => {
+        for (const handle of started.splice(0).reverse()) await handle.stop();
+      },
+    };
+  } catch (error) {
+    for (const handle of started.splice(0).reverse()) await handle.stop();
+    throw error;
+  }
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

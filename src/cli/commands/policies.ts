@@ -9,7 +9,7 @@ import { UsageError, type CliIO, type Command } from '../command.js';
 const usage = `Usage:
   portcullis policies import FILE [--format json|jsonl|yaml] [--skip-existing]
       Adds every policy of FILE to the policy store the configuration names (POLICIES_BACKEND with
-      MONGODB_URI, REDIS_URL or REDIS_CLUSTER_NODES), in batches, with one change notice to running
+      MONGODB_URI, REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS), in batches, with one change notice to running
       processes. FILE holds a JSON list (or {"policies": [...]}), JSON lines (NDJSON: one policy per line)
       or YAML, in the Portcullis or vakt JSON form; the format is guessed from the extension unless given.
       Every policy is checked before anything is written: each bad entry is printed with its index
@@ -115,7 +115,7 @@ const openConfiguredStore: OpenPolicyStore = async (env) => {
   if (stores.backends.policies === 'memory') {
     await stores.close();
     throw new UsageError(
-      'no policy store configured: set MONGODB_URI, REDIS_URL or REDIS_CLUSTER_NODES (and POLICIES_BACKEND)',
+      'no policy store configured: set MONGODB_URI, REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (and POLICIES_BACKEND)',
     );
   }
   return { store: stores.policies, close: () => stores.close() };

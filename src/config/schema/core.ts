@@ -1,6 +1,6 @@
 // Variables of the process, the servers and the store selection.
 import { PRIVACY_LEVELS } from '../../auth/privacy.js';
-import { hostValue, trustProxyValue, type TrustProxy } from '../network.js';
+import { hostPortValue, hostValue, trustProxyValue, type HostPort, type TrustProxy } from '../network.js';
 import { storeKinds, type StoreKind } from '../store-kinds.js';
 import { DEFAULT_ATTACHMENT_MAX_BYTES, DEFAULT_ATTACHMENT_TYPES, MEDIA_RANGE } from '../../media-type.js';
 import {
@@ -67,6 +67,32 @@ export const coreVariables = defineVariables({
     item: redisNodeUrl,
     description:
       "A Redis Cluster instead of one server: comma-separated URLs of some of its nodes (`redis://[user:password@]host:port`; the first URL's credentials and TLS apply to all). Counts as configured Redis; set it or `REDIS_URL`, not both.",
+  }),
+  REDIS_SENTINELS: {
+    type: 'list',
+    accepts: 'comma-separated host:port list',
+    description:
+      'Redis through Sentinel instead of one server: comma-separated `host:port` of some of the sentinels (`[::1]:26379` for IPv6); the client asks them for the master of `REDIS_SENTINEL_NAME` and follows a failover. Counts as configured Redis; set it, `REDIS_URL` or `REDIS_CLUSTER_NODES`, only one.',
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+        .map(hostPortValue),
+  } satisfies VariableSpec<HostPort[]>,
+  REDIS_SENTINEL_NAME: stringVar({
+    maxLength: 200,
+    description:
+      'The master group the sentinels monitor (`sentinel monitor <name> …`); required with `REDIS_SENTINELS`.',
+  }),
+  REDIS_SENTINEL_PASSWORD: stringVar({
+    secret: true,
+    description: "The sentinels' own password (their `requirepass`), when they ask for one.",
+  }),
+  REDIS_SENTINEL_MASTER_PASSWORD: stringVar({
+    secret: true,
+    description:
+      'The password of the master and replicas found through `REDIS_SENTINELS` (their `requirepass`), when they ask for one.',
   }),
   MONGODB_SERVER_SELECTION_TIMEOUT: durationVar({
     default: 2000,

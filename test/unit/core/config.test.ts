@@ -71,7 +71,7 @@ describe('loadConfig', function () {
     const problems = problemsOf({ POLICIES_BACKEND: 'mongodb', SESSIONS_BACKEND: 'redis' });
     expect(problems).to.deep.equal([
       'POLICIES_BACKEND: is mongodb but MONGODB_URI is not set',
-      'SESSIONS_BACKEND: is redis but neither REDIS_URL nor REDIS_CLUSTER_NODES is set',
+      'SESSIONS_BACKEND: is redis but none of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS is set',
     ]);
   });
 
