@@ -44,6 +44,7 @@ export {
 export { authRouter, type AuthRouterOptions } from './middleware/auth-router.js';
 export type { SecondFactorOptions, PendingLogin } from './middleware/second-factor.js';
 export { createTotp, type Totp, type TotpOptions, type TotpEnrolment } from './src/auth/totp.js';
+export { migrateSecondFactorKeys, type SecondFactorProblem } from './src/auth/totp-rotation.js';
 export {
   principalAdminRouter,
   bootstrapAdmin,

@@ -156,7 +156,8 @@ export function secondFactor(
       ok = step !== undefined && (await principals.claimTotpStep(factor.principalId, step));
       // Key rotation for secrets: each is moved onto the current key the first time it proves itself.
       const secret = ok ? totp.reencrypted(factor) : undefined;
-      if (secret) await principals.updateSecondFactor(factor.principalId, { secret });
+      // Conditional on the secret just used: an enrolment that replaced it meanwhile is kept.
+      if (secret) await principals.updateSecondFactor(factor.principalId, { secret }, { ifSecret: factor.secret });
     } else if (proof.recoveryCode !== undefined) {
       const hash = totp.recoveryHash(factor.principalId, proof.recoveryCode);
       ok = hash !== undefined && (await principals.useRecoveryCode(factor.principalId, hash));

@@ -92,6 +92,18 @@ export function validateSecondFactorChange(change: SecondFactorChange): void {
   if (problems.length > 0) throw new ValidationError('Invalid second factor change.', { errors: problems });
 }
 
+/** The page options of `listSecondFactors`, checked: a limit of 1 to 10 000 and an optional string cursor. */
+export function secondFactorPage(options: { after?: string; limit: number }): { after?: string; limit: number } {
+  const problems: FieldProblem[] = [];
+  const { after, limit } = options ?? {};
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
+    problems.push({ field: 'limit', message: 'must be an integer from 1 to 10000' });
+  }
+  if (after !== undefined && typeof after !== 'string') problems.push({ field: 'after', message: 'must be a string' });
+  if (problems.length > 0) throw new ValidationError('Invalid second factor page.', { errors: problems });
+  return after === undefined ? { limit } : { after, limit };
+}
+
 /** A step is a whole number of periods since the epoch. */
 export function isTotpStep(step: unknown): step is number {
   return Number.isSafeInteger(step) && (step as number) >= 0;

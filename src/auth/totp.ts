@@ -45,6 +45,8 @@ export interface Totp {
   stepOf(record: SecondFactorRecord, code: string): number | undefined;
   /** The secret encrypted with the ring's current key, when it is under an older one (else undefined). */
   reencrypted(record: SecondFactorRecord): string | undefined;
+  /** True when the secret is under the ring's current key (read from the ciphertext, nothing decrypted). */
+  onCurrentKey(record: SecondFactorRecord): boolean;
   /** Fresh recovery codes, to show once, and their hashes, to store. */
   recoveryCodes(principalId: string): { codes: string[]; hashes: string[] };
   /** The stored form of a typed recovery code (case, spaces and dashes ignored); undefined when malformed. */
@@ -110,8 +112,12 @@ export function createTotp(options: TotpOptions): Totp {
       return delta === null ? undefined : totp.counter({ timestamp }) + delta;
     },
 
+    onCurrentKey(record) {
+      return keyVersionOf(record.secret) === ring.current;
+    },
+
     reencrypted(record) {
-      if (keyVersionOf(record.secret) === ring.current) return undefined;
+      if (this.onCurrentKey(record)) return undefined;
       return encryptField(
         ring,
         field(record.principalId),

@@ -131,8 +131,17 @@ export interface PrincipalStore extends ManagedStore {
   getSecondFactor(principalId: string): Promise<SecondFactorRecord | undefined>;
   /** Creates or replaces a principal's second factor (a new enrolment). */
   saveSecondFactor(record: SecondFactorRecord): Promise<SecondFactorRecord>;
-  /** Changes some fields of an existing second factor, leaving `lastStep` alone; false when there is none. */
-  updateSecondFactor(principalId: string, change: SecondFactorChange): Promise<boolean>;
+  /**
+   * Changes some fields of an existing second factor, leaving `lastStep` alone; false when there is none, or
+   * when `ifSecret` is given and the stored secret is another one (the principal enrolled again meanwhile).
+   */
+  updateSecondFactor(
+    principalId: string,
+    change: SecondFactorChange,
+    options?: { ifSecret?: string },
+  ): Promise<boolean>;
+  /** Up to `limit` second factors in principal id order, those after `after` (for key rotation). */
+  listSecondFactors(options: { after?: string; limit: number }): Promise<SecondFactorRecord[]>;
   /** True when it existed. Deleting a principal deletes its second factor. */
   deleteSecondFactor(principalId: string): Promise<boolean>;
   /**

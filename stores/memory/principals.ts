@@ -11,6 +11,7 @@ import type {
 import { ConflictError } from '../../src/errors.js';
 import {
   isTotpStep,
+  secondFactorPage,
   validateApiKey,
   validateGroup,
   validatePrincipal,
@@ -119,10 +120,14 @@ export class MemoryPrincipalStore implements PrincipalStore {
     return copyData(record);
   }
 
-  async updateSecondFactor(principalId: string, change: SecondFactorChange): Promise<boolean> {
+  async updateSecondFactor(
+    principalId: string,
+    change: SecondFactorChange,
+    options: { ifSecret?: string } = {},
+  ): Promise<boolean> {
     validateSecondFactorChange(change);
     const record = typeof principalId === 'string' ? this.#secondFactors.get(principalId) : undefined;
-    if (!record) return false;
+    if (!record || (options.ifSecret !== undefined && record.secret !== options.ifSecret)) return false;
     for (const [key, value] of Object.entries(copyData(change)) as [keyof SecondFactorChange, unknown][]) {
       if (value === null) delete record[key];
       else if (value !== undefined) (record as unknown as Record<string, unknown>)[key] = value;
@@ -132,6 +137,15 @@ export class MemoryPrincipalStore implements PrincipalStore {
 
   async deleteSecondFactor(principalId: string): Promise<boolean> {
     return this.#secondFactors.delete(principalId);
+  }
+
+  async listSecondFactors(options: { after?: string; limit: number }): Promise<SecondFactorRecord[]> {
+    const { after, limit } = secondFactorPage(options);
+    return [...this.#secondFactors.keys()]
+      .filter((id) => after === undefined || id > after)
+      .sort()
+      .slice(0, limit)
+      .map((id) => copyData(this.#secondFactors.get(id)!));
   }
 
   async claimTotpStep(principalId: string, step: number): Promise<boolean> {

@@ -13,6 +13,7 @@ import { ConflictError } from '../../src/errors.js';
 import { isDuplicateKey, mongoCall, upsertById } from './errors.js';
 import {
   isTotpStep,
+  secondFactorPage,
   validateApiKey,
   validateGroup,
   validatePrincipal,
@@ -182,10 +183,7 @@ export class MongoPrincipalStore implements PrincipalStore {
   async getSecondFactor(principalId: string): Promise<SecondFactorRecord | undefined> {
     if (typeof principalId !== 'string') return undefined;
     const doc = await mongoCall(() => this.#secondFactors.findOne({ _id: principalId }));
-    if (!doc) return undefined;
-    const { _id, ...rest } = doc;
-    const clean = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== null));
-    return { principalId: _id, ...clean } as SecondFactorRecord;
+    return doc ? secondFactorOf(doc) : undefined;
   }
 
   async saveSecondFactor(record: SecondFactorRecord): Promise<SecondFactorRecord> {
@@ -201,9 +199,14 @@ export class MongoPrincipalStore implements PrincipalStore {
     return structuredClone(record);
   }
 
-  async updateSecondFactor(principalId: string, change: SecondFactorChange): Promise<boolean> {
+  async updateSecondFactor(
+    principalId: string,
+    change: SecondFactorChange,
+    options: { ifSecret?: string } = {},
+  ): Promise<boolean> {
     validateSecondFactorChange(change);
     if (typeof principalId !== 'string') return false;
+    const filter = { _id: principalId, ...(options.ifSecret === undefined ? {} : { secret: options.ifSecret }) };
     const set: Record<string, unknown> = {};
     const unset: Record<string, ''> = {};
     for (const [key, value] of Object.entries(change)) {
@@ -214,9 +217,23 @@ export class MongoPrincipalStore implements PrincipalStore {
       ...(Object.keys(set).length > 0 ? { $set: set } : {}),
       ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
     };
-    if (Object.keys(update).length === 0) return (await this.getSecondFactor(principalId)) !== undefined;
-    const result = await mongoCall(() => this.#secondFactors.updateOne({ _id: principalId }, update));
+    if (Object.keys(update).length === 0) {
+      return (await mongoCall(() => this.#secondFactors.countDocuments(filter, { limit: 1 }))) === 1;
+    }
+    const result = await mongoCall(() => this.#secondFactors.updateOne(filter, update));
     return result.matchedCount === 1;
+  }
+
+  async listSecondFactors(options: { after?: string; limit: number }): Promise<SecondFactorRecord[]> {
+    const { after, limit } = secondFactorPage(options);
+    const docs = await mongoCall(() =>
+      this.#secondFactors
+        .find(after === undefined ? {} : { _id: { $gt: after } })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray(),
+    );
+    return docs.map(secondFactorOf);
   }
 
   async deleteSecondFactor(principalId: string): Promise<boolean> {
@@ -268,4 +285,10 @@ export class MongoPrincipalStore implements PrincipalStore {
       }
     });
   }
+}
+
+// A cleared optional field may be stored as null (by `$unset` on some servers): the record leaves it out.
+function secondFactorOf({ _id, ...rest }: SecondFactorDoc): SecondFactorRecord {
+  const clean = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== null));
+  return { principalId: _id, ...clean } as SecondFactorRecord;
 }

@@ -189,8 +189,16 @@ export class RedisPrincipalCache implements PrincipalStore {
     return this.#store.saveSecondFactor(record);
   }
 
-  updateSecondFactor(principalId: string, change: SecondFactorChange): Promise<boolean> {
-    return this.#store.updateSecondFactor(principalId, change);
+  updateSecondFactor(
+    principalId: string,
+    change: SecondFactorChange,
+    options?: { ifSecret?: string },
+  ): Promise<boolean> {
+    return this.#store.updateSecondFactor(principalId, change, options);
+  }
+
+  listSecondFactors(options: { after?: string; limit: number }): Promise<SecondFactorRecord[]> {
+    return this.#store.listSecondFactors(options);
   }
 
   deleteSecondFactor(principalId: string): Promise<boolean> {

@@ -245,4 +245,36 @@ contractSuite('principals', implementations, (store) => {
     await store().deletePrincipal('alice');
     expect(await store().getSecondFactor('alice')).to.equal(undefined);
   });
+
+  it('changes a second factor only while it still holds the secret the caller read (ifSecret)', async function () {
+    await store().saveSecondFactor(secondFactor());
+    const read = (await store().getSecondFactor('alice'))!.secret;
+    const rotated = 'pc1:2:s:cm90YXRlZC1jaXBoZXJ0ZXh0';
+    // A new enrolment lands between the read and the write: the write must not undo it.
+    const enrolledAgain = 'pc1:2:s:bmV3LWVucm9sbWVudA';
+    await store().saveSecondFactor({ ...secondFactor(), secret: enrolledAgain });
+    expect(await store().updateSecondFactor('alice', { secret: rotated }, { ifSecret: read })).to.equal(false);
+    expect((await store().getSecondFactor('alice'))?.secret).to.equal(enrolledAgain);
+    expect(await store().updateSecondFactor('alice', { secret: rotated }, { ifSecret: enrolledAgain })).to.equal(true);
+    expect((await store().getSecondFactor('alice'))?.secret).to.equal(rotated);
+    expect(await store().updateSecondFactor('bob', { secret: rotated }, { ifSecret: rotated })).to.equal(false);
+  });
+
+  it('lists second factors in principal id order, page by page', async function () {
+    const ids = ['carol', 'alice', 'dave', 'bob', 'erin'];
+    for (const id of ids) await store().saveSecondFactor(secondFactor(id));
+    const first = await store().listSecondFactors({ limit: 2 });
+    expect(first.map((record) => record.principalId)).to.deep.equal(['alice', 'bob']);
+    expect(first[0]).to.deep.equal(secondFactor('alice'));
+    const next = await store().listSecondFactors({ after: 'bob', limit: 10 });
+    expect(next.map((record) => record.principalId)).to.deep.equal(['carol', 'dave', 'erin']);
+    expect(await store().listSecondFactors({ after: 'erin', limit: 10 })).to.deep.equal([]);
+    for (const bad of [{ limit: 0 }, { limit: 10_001 }, { limit: 1.5 }, { after: 7 as unknown as string, limit: 1 }]) {
+      let caught: unknown;
+      await store()
+        .listSecondFactors(bad)
+        .catch((error) => (caught = error));
+      expect(caught, JSON.stringify(bad)).to.be.instanceOf(ValidationError);
+    }
+  });
 });

@@ -107,6 +107,7 @@ const surface: Record<string, string[]> = {
     'maskingLogger',
     'mergePermissions',
     'migrateKeys',
+    'migrateSecondFactorKeys',
     'notFoundHandler',
     'openApiDocument',
     'openApiRoute',

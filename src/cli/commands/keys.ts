@@ -1,12 +1,15 @@
 // `portcullis keys`: generate field-encryption keys and migrate stored records onto the current key.
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../config/index.js';
-import { ConfigError, ConfigErrors } from '../../errors.js';
+import { createTotp } from '../../auth/totp.js';
+import { migrateSecondFactorKeys } from '../../auth/totp-rotation.js';
+import { ConfigError } from '../../errors.js';
 import type { EncryptedFieldSpec, IndexNormalization } from '../../pii/field-encryption.js';
 import { fieldEncryptionFromConfig } from '../../pii/from-config.js';
-import { migrateKeys, type RotationSource } from '../../pii/key-rotation.js';
+import { parseKeyRing } from '../../pii/key-ring.js';
+import { migrateKeys, type MigrateOptions, type MigrationResult, type RotationSource } from '../../pii/key-rotation.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../command.js';
+import { cliConfig, openConfiguredStores } from '../configured.js';
 
 /** Opens the collection to migrate; returns the rotation source and how to close the connection. */
 export type OpenRotationSource = (
@@ -25,7 +28,11 @@ const usage = `Usage:
       interrupted runs resume where they stopped. SPEC lists the encrypted fields:
       field[:search][:lowercase|:trim-lowercase], comma-separated, e.g. ssn:search,email:search:lowercase,notes
       Reads MONGODB_URI, ENCRYPTION_KEYS, ENCRYPTION_CURRENT_KEY_VERSION and BLIND_INDEX_KEY.
-      Progress goes to stderr; stdout gets {"migrated":N,"totalLeft":N}. Exit 0 when nothing is left, 1 otherwise.`;
+      Progress goes to stderr; stdout gets {"migrated":N,"totalLeft":N}. Exit 0 when nothing is left, 1 otherwise.
+  portcullis keys migrate --second-factors [--batch-size N] [--limit N]
+      The same for the TOTP secrets of the principal store (PRINCIPALS_BACKEND with MONGODB_URI): each secret
+      not under the current key is encrypted anew, unless its principal enrolled again meanwhile.
+      Reads MONGODB_URI, ENCRYPTION_KEYS and ENCRYPTION_CURRENT_KEY_VERSION; same output and exit status.`;
 
 const GENERATE_OPTIONS = { version: { type: 'string' }, raw: { type: 'boolean' } } as const;
 const MIGRATE_OPTIONS = {
@@ -33,6 +40,7 @@ const MIGRATE_OPTIONS = {
   fields: { type: 'string' },
   'batch-size': { type: 'string' },
   limit: { type: 'string' },
+  'second-factors': { type: 'boolean' },
 } as const;
 
 function positive(raw: string | undefined, name: string, max: number): number | undefined {
@@ -90,6 +98,14 @@ export function createKeysCommand(openSource: OpenRotationSource = openMongoSour
 
 async function migrate(args: string[], io: CliIO, openSource: OpenRotationSource): Promise<number> {
   const { values } = parseCommandArgs(args, MIGRATE_OPTIONS);
+  const batchSize = positive(values['batch-size'], 'batch-size', 10_000) ?? 100;
+  const limit = positive(values.limit, 'limit', Number.MAX_SAFE_INTEGER);
+  if (values['second-factors'] === true) {
+    if (values.collection !== undefined || values.fields !== undefined) {
+      throw new UsageError('--second-factors migrates the principal store: drop --collection and --fields');
+    }
+    return migrateSecondFactors(io, batchSize, limit);
+  }
   const collection = values.collection;
   if (!collection || !/^[A-Za-z0-9_.-]{1,120}$/.test(collection)) {
     throw new UsageError('--collection NAME is required (letters, digits, _ . -)');
@@ -97,40 +113,67 @@ async function migrate(args: string[], io: CliIO, openSource: OpenRotationSource
   const fieldSpec = values.fields;
   if (!fieldSpec) throw new UsageError('--fields is required, e.g. --fields ssn:search,email:search:lowercase');
   const specs = parseFieldSpecs(fieldSpec);
-  const batchSize = positive(values['batch-size'], 'batch-size', 10_000) ?? 100;
-  const limit = positive(values.limit, 'limit', Number.MAX_SAFE_INTEGER);
+  const config = cliConfig(io.env);
   let encryption;
-  let uri: string | undefined;
   try {
-    const config = loadConfig(io.env);
-    uri = config.MONGODB_URI;
     encryption = fieldEncryptionFromConfig(config, specs);
   } catch (error) {
-    if (error instanceof ConfigErrors) throw new UsageError(error.problems.map((p) => p.message).join('; '));
     if (error instanceof ConfigError) throw new UsageError(error.message);
     throw error;
   }
+  const uri = config.MONGODB_URI;
   if (!uri) throw new UsageError('MONGODB_URI is not set');
   const { source, close } = await openSource(uri, collection, encryption.versionField);
+  try {
+    return await reported(io, 'record', (options) =>
+      migrateKeys(source, encryption, { batchSize, ...(limit === undefined ? {} : { limit }), ...options }),
+    );
+  } finally {
+    await close();
+  }
+}
+
+async function migrateSecondFactors(io: CliIO, batchSize: number, limit: number | undefined): Promise<number> {
+  const config = cliConfig(io.env);
+  if (!config.ENCRYPTION_KEYS) throw new UsageError('ENCRYPTION_KEYS is not set: the key ring the secrets are under');
+  const totp = createTotp({ keys: parseKeyRing(config.ENCRYPTION_KEYS, config.ENCRYPTION_CURRENT_KEY_VERSION) });
+  const stores = await openConfiguredStores(config);
+  try {
+    if (stores.backends.principals === 'memory') {
+      throw new UsageError('no principal store configured: set MONGODB_URI (and PRINCIPALS_BACKEND)');
+    }
+    return await reported(io, 'second factor of', (options) =>
+      migrateSecondFactorKeys(stores.principals, totp, {
+        batchSize,
+        ...(limit === undefined ? {} : { limit }),
+        ...options,
+      }),
+    );
+  } finally {
+    await stores.close();
+  }
+}
+
+/** Runs a migration that Ctrl-C stops between batches, with progress on stderr and the totals on stdout. */
+async function reported(
+  io: CliIO,
+  what: string,
+  run: (options: Pick<MigrateOptions, 'signal' | 'onProgress'>) => Promise<MigrationResult>,
+): Promise<number> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   process.once('SIGINT', stop);
   try {
-    const result = await migrateKeys(source, encryption, {
-      batchSize,
-      ...(limit === undefined ? {} : { limit }),
+    const result = await run({
       signal: controller.signal,
       onProgress: (p) =>
         io.stderr(`migrated ${p.migrated} (batches ${p.batches}, conflicts ${p.conflicts}, failed ${p.failed})`),
     });
-    for (const problem of result.errors) {
-      io.stderr(`cannot decrypt record ${String(problem.id)}: ${problem.message}`);
-    }
+    for (const problem of result.errors) io.stderr(`cannot decrypt ${what} ${String(problem.id)}: ${problem.message}`);
     io.stdout(JSON.stringify({ migrated: result.migrated, totalLeft: result.totalLeft }));
     return result.totalLeft === 0 ? 0 : 1;
   } finally {
     process.off('SIGINT', stop);
-    await close();
   }
 }
 

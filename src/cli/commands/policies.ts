@@ -1,10 +1,10 @@
 // `portcullis policies import`: bulk-loads a policy file into the configured policy store.
-import { loadConfig } from '../../config/index.js';
 import { PolicyFileError, parsePolicies, type PolicyFormat } from '../../abac/policy-json.js';
 import type { PolicyStore } from '../../contracts/policies.js';
-import { ConfigError, ConfigErrors, ConflictError } from '../../errors.js';
+import { ConflictError } from '../../errors.js';
 import { parseCommandArgs } from '../args.js';
 import { UsageError, type CliIO, type Command } from '../command.js';
+import { cliConfig, openConfiguredStores } from '../configured.js';
 
 const usage = `Usage:
   portcullis policies import FILE [--format json|jsonl|yaml] [--skip-existing]
@@ -100,18 +100,8 @@ export function createPoliciesCommand(openStore: OpenPolicyStore = openConfigure
   };
 }
 
-// The CLI is the top layer: it builds the stores the way an application does, loading a driver only now.
 const openConfiguredStore: OpenPolicyStore = async (env) => {
-  let config;
-  try {
-    config = loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigErrors) throw new UsageError(error.problems.map((p) => p.message).join('; '));
-    if (error instanceof ConfigError) throw new UsageError(error.message);
-    throw error;
-  }
-  const { createStores } = await import('../../../stores/create-stores.js');
-  const stores = await createStores(config);
+  const stores = await openConfiguredStores(cliConfig(env));
   if (stores.backends.policies === 'memory') {
     await stores.close();
     throw new UsageError(
