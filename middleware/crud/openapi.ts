@@ -189,14 +189,39 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
       required: ['items', 'nextCursor'],
       additionalProperties: false,
     };
-    const listCodes: ProblemCodes = {
-      400: limits.allowOffset ? LIST_CODES : [...LIST_CODES, 'filter.unknown_parameter'],
-    };
+    // A resident store's routes name their country (docs/residency.md): one-record routes by a required
+    // parameter, creates by the body or that parameter, lists by their filters.
+    const resident = isResident(state.store) ? state.store : undefined;
+    const countryCodes: ProblemCodes = resident
+      ? { 400: ['residency.country_required', 'residency.unknown_country'] }
+      : {};
+    const countryParameter = (required: boolean): OpenApiParameter[] =>
+      resident
+        ? [
+            {
+              name: resident.countryField,
+              in: 'query',
+              required,
+              description: required
+                ? 'The country the record is stored in.'
+                : "The record's country, when its body does not name it.",
+              schema: { type: 'string', pattern: '^[a-z]{2}$' },
+            },
+          ]
+        : [];
+    const listCodes: ProblemCodes = mergeCodes(
+      { 400: limits.allowOffset ? LIST_CODES : [...LIST_CODES, 'filter.unknown_parameter'] },
+      countryCodes,
+    );
     const list = (id: string, summary: string, parameters: OpenApiParameterOrRef[]) =>
       operation('list', id, summary, { 200: { description: 'A page of records.', content: json(page) } }, listCodes, {
         parameters,
       });
     const idParameter: OpenApiParameter = { name: 'id', in: 'path', required: true, schema: idSchema };
+    const itemParameters = [idParameter, ...countryParameter(true)];
+    const located = mergeCodes(countryCodes, resident ? { 400: ['residency.country_ambiguous'] } : {});
+    const recordMissing = mergeCodes(RECORD_MISSING, located);
+    const keepsCountry: ProblemCodes = resident ? { 400: ['residency.country_changed'] } : {};
     const ifMatch: OpenApiParameter = {
       name: 'If-Match',
       in: 'header',
@@ -218,32 +243,40 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
             content: json(ref(names.record)),
           },
         },
-        mergeCodes(WRITE_BODY, { 403: ['forbidden.record_scope'] }),
-        { requestBody: { required: true, content: json(ref(names.create)) } },
+        mergeCodes(
+          WRITE_BODY,
+          { 403: ['forbidden.record_scope'] },
+          countryCodes,
+          resident ? { 400: ['residency.country_mismatch', 'residency.country_ambiguous'] } : {},
+        ),
+        {
+          parameters: countryParameter(false),
+          requestBody: { required: true, content: json(ref(names.create)) },
+        },
       ),
     };
     paths['/batch'] = { post: batchOperation(operation, resource, names, options.maxBatchRecords) };
     if (state.softDelete) {
       paths['/trash'] = { get: list('trash', `List trashed ${resource}`, listRefs) };
       paths['/trash/{id}/restore'] = {
-        parameters: [idParameter],
+        parameters: itemParameters,
         post: operation(
           'restore',
           'restore',
           'Restore a trashed record',
           record,
-          mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT),
+          mergeCodes(recordMissing, IF_MATCH_CODES, CONCURRENT),
           { parameters: [ifMatch] },
         ),
       };
       paths['/trash/{id}'] = {
-        parameters: [idParameter],
+        parameters: itemParameters,
         delete: operation(
           'purge',
           'purge',
           'Delete a trashed record for good',
           { 204: { description: 'Purged.' } },
-          mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT),
+          mergeCodes(recordMissing, IF_MATCH_CODES, CONCURRENT),
           { parameters: [ifMatch] },
         ),
       };
@@ -321,7 +354,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
     }
     if (options.history) {
       paths['/{id}/history'] = {
-        parameters: [idParameter],
+        parameters: itemParameters,
         get: operation(
           'history',
           'history',
@@ -336,24 +369,21 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
               }),
             },
           },
-          RECORD_MISSING,
+          recordMissing,
         ),
       };
     }
-    if (isResident(state.store)) {
-      const field = state.store.countryField;
+    if (resident) {
+      const field = resident.countryField;
       const country = { type: 'string', pattern: '^[a-z]{2}$' } as const;
       paths['/{id}/move'] = {
-        parameters: [
-          idParameter,
-          { name: field, in: 'query', required: true, description: 'The country the record is in.', schema: country },
-        ],
+        parameters: itemParameters,
         post: operation(
           'update',
           'move',
           `Move a ${resource} record to another country (written there before it is deleted here)`,
           record,
-          mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT, undecryptable, BODY_CODES, {
+          mergeCodes(recordMissing, IF_MATCH_CODES, CONCURRENT, undecryptable, BODY_CODES, {
             400: [
               'residency.country_required',
               'residency.unknown_country',
@@ -376,7 +406,16 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         ),
       };
     }
-    if (options.attachments) Object.assign(paths, attachmentPaths(operation, resource, idParameter));
+    if (options.attachments)
+      Object.assign(
+        paths,
+        attachmentPaths(
+          (action, id, summary, success, codes, extra) =>
+            operation(action, id, summary, success, mergeCodes(codes, located), extra),
+          resource,
+          itemParameters,
+        ),
+      );
     const pathKeys = readable.filter((c) => c.operators.includes('eq')).map((c) => c.field.path);
     if ((options.dynamicPathFilter ?? true) && pathKeys.length > 0) {
       paths['/{searchKey}/{searchValue}'] = {
@@ -388,14 +427,14 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
       };
     }
     const one: OpenApiPathItem = {
-      parameters: [idParameter],
-      get: operation('read', 'get', `Read a ${resource} record`, record, RECORD_MISSING),
+      parameters: itemParameters,
+      get: operation('read', 'get', `Read a ${resource} record`, record, recordMissing),
       patch: operation(
         'update',
         'update',
         `Change fields of a ${resource} record (JSON merge patch: null removes)`,
         record,
-        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, undecryptable, {
+        mergeCodes(WRITE_BODY, IF_MATCH_CODES, recordMissing, keepsCountry, CONCURRENT, undecryptable, {
           403: ['forbidden.update_field', 'forbidden.record_scope'],
         }),
         { parameters: [ifMatch], requestBody: { required: true, content: json(ref(names.patch)) } },
@@ -405,7 +444,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         'delete',
         state.softDelete ? 'Move a record to the trash (`force=true`: delete for good)' : 'Delete a record',
         { 204: { description: 'Deleted.' } },
-        mergeCodes(RECORD_MISSING, IF_MATCH_CODES, CONCURRENT, state.softDelete ? guardCodes('purge') : {}),
+        mergeCodes(recordMissing, IF_MATCH_CODES, CONCURRENT, state.softDelete ? guardCodes('purge') : {}),
         {
           parameters: [
             ifMatch,
@@ -429,7 +468,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         'replace',
         `Replace a ${resource} record (fields you cannot see are kept)`,
         record,
-        mergeCodes(WRITE_BODY, IF_MATCH_CODES, RECORD_MISSING, CONCURRENT, undecryptable, {
+        mergeCodes(WRITE_BODY, IF_MATCH_CODES, recordMissing, keepsCountry, CONCURRENT, undecryptable, {
           403: ['forbidden.update_field', 'forbidden.record_scope'],
         }),
         { parameters: [ifMatch], requestBody: { required: true, content: json(ref(names.create)) } },
@@ -495,7 +534,7 @@ function batchOperation(
 function attachmentPaths(
   operation: OperationBuilder,
   resource: string,
-  idParameter: OpenApiParameter,
+  itemParameters: OpenApiParameter[],
 ): Record<string, OpenApiPathItem> {
   const file: JsonSchema = {
     type: 'object',
@@ -515,7 +554,7 @@ function attachmentPaths(
   const missing: ProblemCodes = { 404: ['not_found.record', 'not_found.attachment'] };
   return {
     '/{id}/attachments': {
-      parameters: [idParameter],
+      parameters: itemParameters,
       get: operation(
         'read',
         'attachments.list',
@@ -562,7 +601,7 @@ function attachmentPaths(
       ),
     },
     '/{id}/attachments/{fileId}': {
-      parameters: [idParameter, fileIdParameter],
+      parameters: [...itemParameters, fileIdParameter],
       get: operation(
         'read',
         'attachments.download',

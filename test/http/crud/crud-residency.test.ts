@@ -294,13 +294,63 @@ for (const backend of residencyBackends) {
       expect(await names('us')).to.deep.equal(['Bob']);
     });
 
-    it('describes the move route in the OpenAPI document, with its country parameter', async function () {
-      const document = openApiDocument({ info: { title: 't', version: '1' }, mounts: { '/people': t.router } });
-      const move = document.paths['/people/{id}/move'];
-      expect(move?.post?.operationId).to.equal('people.move');
-      expect(move?.parameters?.map((parameter) => ('name' in parameter ? parameter.name : undefined))).to.include(
-        'country',
-      );
+    it('documents the country every route needs, and each residency problem a route answers', async function () {
+      const full = await residentApp(backend, {
+        softDelete: true,
+        allowReplace: true,
+        history: async () => [],
+        attachments: { store: new MemoryAttachmentStore(), types: ['text/*'] },
+      });
+      try {
+        const document = openApiDocument({ info: { title: 't', version: '1' }, mounts: { '/people': full.router } });
+        const country = (parameters: unknown[] | undefined) =>
+          (parameters as { name: string; in: string; required?: boolean }[] | undefined)?.find(
+            (parameter) => parameter.name === 'country' && parameter.in === 'query',
+          );
+        const onePerRecord = Object.keys(document.paths).filter((path) => path.includes('{id}'));
+        expect(onePerRecord).to.include.members([
+          '/people/{id}',
+          '/people/{id}/move',
+          '/people/{id}/history',
+          '/people/trash/{id}',
+          '/people/trash/{id}/restore',
+          '/people/{id}/attachments',
+          '/people/{id}/attachments/{fileId}',
+        ]);
+        for (const path of onePerRecord) {
+          expect(country(document.paths[path]!.parameters), path).to.deep.include({ required: true });
+        }
+        expect(country(document.paths['/people']!.post!.parameters), 'POST /people').to.deep.include({
+          required: false,
+        });
+        // Asked without their country, the routes answer a residency problem their description lists.
+        const methods = ['get', 'post', 'put', 'patch', 'delete'] as const;
+        let answered = 0;
+        for (const path of onePerRecord) {
+          for (const method of methods) {
+            const operation = document.paths[path]![method];
+            if (!operation) continue;
+            const url = path.replace('/people', '').replace('{id}', deId).replace('{fileId}', 'f1');
+            const res = await request(full.app)[method](`/people${url}`).send({ name: 'X' });
+            if (res.status !== 400 || !String(res.body.code).startsWith('residency.')) continue;
+            answered++;
+            const listed = (operation.responses['400'] as { 'x-problem-codes'?: string[] } | undefined)?.[
+              'x-problem-codes'
+            ];
+            expect(listed, `${method.toUpperCase()} ${path}`).to.include(res.body.code);
+          }
+        }
+        expect(answered).to.be.greaterThan(8);
+        const create = await request(full.app).post('/people?country=us').send({ name: 'Y', country: 'de' });
+        expect(create.status).to.equal(400);
+        const createCodes = (document.paths['/people']!.post!.responses['400'] as { 'x-problem-codes': string[] })[
+          'x-problem-codes'
+        ];
+        expect(createCodes).to.include(create.body.code);
+      } finally {
+        await full.pipeline.close();
+        await full.countries.cleanup();
+      }
     });
 
     it('masks PII in audit events: body, query and changes', async function () {
