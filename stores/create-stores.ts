@@ -5,6 +5,8 @@ import type { Backend, StoreKind } from '../src/config/store-kinds.js';
 import type { ManagedStore } from '../src/contracts/lifecycle.js';
 import type { AuditStore } from '../src/contracts/audit.js';
 import type { Connections, HealthReport, Stores } from '../src/contracts/store-set.js';
+import type { StoreHealth } from '../src/contracts/lifecycle.js';
+import type { Connection } from 'mongoose';
 import type { SessionStore } from '../src/contracts/sessions.js';
 import type { PrincipalStore } from '../src/contracts/principals.js';
 import type { QuotaStore, RateLimitStore } from '../src/contracts/rate-limit.js';
@@ -225,8 +227,26 @@ export async function createStores(config: Config, options: CreateStoresOptions 
       stores[kind] =
         backend === 'memory' ? { status: 'up', backend } : (servers[backend] ?? { status: 'down', backend });
     }
-    const status = Object.values(servers).every((server) => server.status === 'up') ? 'up' : 'down';
-    return { status, servers, stores };
+    const countries = await countryHealth(servers.mongodb);
+    const status = [...Object.values(servers), ...Object.values(countries ?? {})].every(
+      (server) => server.status === 'up',
+    )
+      ? 'up'
+      : 'down';
+    return { status, servers, stores, ...(countries && { countries }) };
+  }
+
+  // Each distinct country server is pinged once, all at the same time.
+  async function countryHealth(shared: StoreHealth | undefined): Promise<Record<string, StoreHealth> | undefined> {
+    const located = Object.entries(residency).filter((entry): entry is [string, Connection] => entry[1] !== 'memory');
+    if (located.length === 0) return undefined;
+    const pings = new Map<Connection, Promise<StoreHealth>>();
+    for (const [, connection] of located) {
+      if (connection === connections.mongodb && shared) pings.set(connection, Promise.resolve(shared));
+      else if (!pings.has(connection)) pings.set(connection, need(mongo).mongoHealth(connection));
+    }
+    const answers = new Map(await Promise.all([...pings].map(async ([key, ping]) => [key, await ping] as const)));
+    return Object.fromEntries(located.map(([country, connection]) => [country, answers.get(connection)!]));
   }
 
   async function close(): Promise<void> {

@@ -25,6 +25,11 @@ export interface HealthReport {
   status: 'up' | 'down';
   servers: Partial<Record<'mongodb' | 'redis', StoreHealth>>;
   stores: Partial<Record<StoreKind, StoreHealth>>;
+  /**
+   * The MongoDB server of each country of `RESIDENCY_STORES` that has one (countries on memory are left out;
+   * a country on the `MONGODB_URI` server shares its state). Any of them down makes `status` down.
+   */
+  countries?: Record<string, StoreHealth>;
 }
 
 export interface RecordStoreOptions {

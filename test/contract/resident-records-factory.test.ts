@@ -9,6 +9,7 @@ import { createLogger } from '../../src/logger.js';
 import { createStores, type Stores } from '../../stores/create-stores.js';
 import { ResidentRecordStore } from '../../stores/resident-records.js';
 import { mongoUriFor, requireEnv, uniqueName } from '../support/connections.js';
+import { startMongoServer } from '../support/servers.js';
 
 const fields = { name: { type: 'string', required: true }, country: 'string' } as const;
 
@@ -108,6 +109,37 @@ describe('createStores residentRecords', function () {
       await raw.useDb(`${run}_us`).dropDatabase();
     } finally {
       await raw.close();
+    }
+  });
+
+  it("reports each country's server in health(), and is down while one of them is", async function () {
+    this.timeout(60_000);
+    const own = await startMongoServer();
+    try {
+      const run = uniqueName('residency_health');
+      const shared = mongoUriFor(run);
+      stores = await createStores(
+        loadConfig({
+          MONGODB_URI: shared,
+          RESIDENCY_STORES: `de=${own.url},us=${shared},*=memory`,
+          MONGODB_SERVER_SELECTION_TIMEOUT: '500',
+        }),
+      );
+      const up = await stores.health();
+      expect(up.status).to.equal('up');
+      expect(Object.keys(up.countries ?? {}).sort()).to.deep.equal(['de', 'us']);
+      expect(up.countries!.de!.status).to.equal('up');
+      expect(up.countries!.us).to.deep.equal(up.servers.mongodb);
+      await own.stop({ keepData: true });
+      const down = await stores.health();
+      expect(down.status).to.equal('down');
+      expect(down.countries!.de).to.deep.include({ status: 'down', backend: 'mongodb' });
+      expect(down.countries!.us!.status).to.equal('up');
+      expect(down.servers.mongodb!.status).to.equal('up');
+    } finally {
+      await stores?.close();
+      stores = undefined;
+      await own.stop();
     }
   });
 
