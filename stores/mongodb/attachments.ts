@@ -1,7 +1,10 @@
 // Attachments in MongoDB GridFS (the driver's GridFSBucket): bytes in `<bucket>.chunks`, one `<bucket>.files`
-// document per file whose `metadata` holds the record, name, type, hash and whether the upload completed.
+// document per file whose `metadata` holds the record, name, type, hash and whether the upload completed, and
+// one `<bucket>.pending` document per upload in progress, so that one a crash cut short can be found.
 import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
+import { systemClock, type Clock } from '../../src/clock.js';
+import { integerOption } from '../../src/options.js';
 import type {
   AttachmentChanges,
   AttachmentMeta,
@@ -20,7 +23,15 @@ export interface MongoAttachmentStoreOptions {
   bucketName?: string;
   /** Bytes per GridFS chunk document. Default 255 KiB (GridFS's own default). */
   chunkSizeBytes?: number;
+  /**
+   * An upload still unfinished this long after it began is taken as abandoned (its process died) and deleted
+   * by a sweep that uploads start at most once an hour; 0 leaves it to `sweepIncomplete()`. Default 24 h.
+   */
+  abandonedAfterMs?: number;
+  now?: Clock;
 }
+
+const SWEEP_EVERY = 3_600_000;
 
 interface FileMetadata {
   recordId: string;
@@ -53,6 +64,9 @@ export class MongoAttachmentStore implements AttachmentStore {
   readonly #connection: Connection;
   readonly #bucketName: string;
   readonly #chunkSize: number;
+  readonly #abandonedAfterMs: number;
+  readonly #now: Clock;
+  #lastSweep = -Infinity;
 
   constructor(options: MongoAttachmentStoreOptions) {
     if (!options?.connection) throw new TypeError('MongoAttachmentStore: options.connection is required');
@@ -65,6 +79,11 @@ export class MongoAttachmentStore implements AttachmentStore {
     if (!Number.isSafeInteger(this.#chunkSize) || this.#chunkSize < 1024 || this.#chunkSize > 15 * 1024 * 1024) {
       throw new TypeError('MongoAttachmentStore: chunkSizeBytes must be an integer from 1024 to 15 MiB');
     }
+    this.#abandonedAfterMs = integerOption('abandonedAfterMs', options.abandonedAfterMs, {
+      fallback: 86_400_000,
+      min: 0,
+    });
+    this.#now = options.now ?? systemClock;
   }
 
   get #db() {
@@ -91,16 +110,25 @@ export class MongoAttachmentStore implements AttachmentStore {
     return this.#db.collection(`${this.#bucketName}.chunks`);
   }
 
+  // GridFS writes a file's document only after its last chunk: without this marker, the chunks of an upload
+  // whose process died would be in no document at all, and never found again.
+  get #pending() {
+    return this.#db.collection<{ _id: ObjectIdType; createdAt: Date }>(`${this.#bucketName}.pending`);
+  }
+
   async init(): Promise<void> {
     await mongoCall(async () => {
       // GridFS's own indexes (chunks by file and position) are created by the driver at the first upload.
       await this.#files.createIndex({ 'metadata.recordId': 1, uploadDate: 1 }, { name: 'pc_record' });
+      await this.#pending.createIndex({ createdAt: 1 }, { name: 'pc_created' });
     });
   }
 
   async put(file: NewAttachment, content: AsyncIterable<Uint8Array>): Promise<AttachmentMeta> {
+    this.#sweepIfDue();
     const id = new ObjectId();
-    const now = new Date();
+    const now = new Date(this.#now());
+    await mongoCall(() => this.#pending.insertOne({ _id: id, createdAt: now }));
     const metadata: FileMetadata = {
       recordId: file.recordId,
       filename: file.filename,
@@ -143,6 +171,8 @@ export class MongoAttachmentStore implements AttachmentStore {
         ),
       );
       if (done.matchedCount !== 1) throw new Error('the uploaded file document is missing');
+      // A marker left by a failure here is harmless: a sweep keeps complete files.
+      await this.#pending.deleteOne({ _id: id }).catch(() => undefined);
       return { ...this.#meta({ _id: id, length: upload.length, metadata }), sha256, ...(extra ? { extra } : {}) };
     } catch (error) {
       await upload.abort().catch(() => undefined);
@@ -155,6 +185,7 @@ export class MongoAttachmentStore implements AttachmentStore {
   async #discard(id: ObjectIdType): Promise<void> {
     await this.#chunks.deleteMany({ files_id: id }).catch(() => undefined);
     await this.#files.deleteOne({ _id: id }).catch(() => undefined);
+    await this.#pending.deleteOne({ _id: id }).catch(() => undefined);
   }
 
   #meta(document: Pick<FileDocument, '_id' | 'length' | 'metadata'>): AttachmentMeta {
@@ -215,14 +246,46 @@ export class MongoAttachmentStore implements AttachmentStore {
     return true;
   }
 
-  /** Deletes files whose upload never completed (a process that died mid-upload) and began before `before`. */
+  /**
+   * Deletes what every upload begun before `before` and never completed left (a process that died
+   * mid-upload): its chunks, and its file document if it got one. Returns how many uploads it deleted.
+   */
   async sweepIncomplete(before: Date): Promise<number> {
-    const stale = await mongoCall(() =>
+    const pending = await mongoCall(() =>
+      this.#pending.find({ createdAt: { $lt: before } }, { projection: { _id: 1 } }).toArray(),
+    );
+    // Files of the earlier form, written before uploads left a marker.
+    const unmarked = await mongoCall(() =>
       this.#files
         .find({ 'metadata.complete': false, 'metadata.createdAt': { $lt: before } }, { projection: { _id: 1 } })
         .toArray(),
     );
-    for (const { _id } of stale) await this.#discard(_id);
-    return stale.length;
+    const ids = new Map([...pending, ...unmarked].map(({ _id }) => [_id.toHexString(), _id]));
+    const complete = new Set(
+      (
+        await mongoCall(() =>
+          this.#files
+            .find({ _id: { $in: [...ids.values()] }, 'metadata.complete': true }, { projection: { _id: 1 } })
+            .toArray(),
+        )
+      ).map(({ _id }) => _id.toHexString()),
+    );
+    let deleted = 0;
+    for (const [key, id] of ids) {
+      if (complete.has(key)) await mongoCall(() => this.#pending.deleteOne({ _id: id }));
+      else {
+        await this.#discard(id);
+        deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  // In the background: an upload never waits for, nor fails by, another's clean-up.
+  #sweepIfDue(): void {
+    const now = this.#now();
+    if (this.#abandonedAfterMs === 0 || now - this.#lastSweep < SWEEP_EVERY) return;
+    this.#lastSweep = now;
+    void this.sweepIncomplete(new Date(now - this.#abandonedAfterMs)).catch(() => undefined);
   }
 }

@@ -55,6 +55,7 @@ const plain: Implementation<AttachmentStore>[] = [
         async cleanup() {
           await db.dropCollection(`${bucketName}.files`).catch(() => false);
           await db.dropCollection(`${bucketName}.chunks`).catch(() => false);
+          await db.dropCollection(`${bucketName}.pending`).catch(() => false);
         },
       };
     },
