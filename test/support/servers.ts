@@ -19,6 +19,8 @@ export interface ServerHandle {
   pause(): void;
   /** Thaws it (SIGCONT). */
   resume(): void;
+  /** The server process's id (of one server; not on a cluster's handle): to read its CPU time. */
+  pid?(): number;
 }
 
 const INSTALL_HINT = {
@@ -128,15 +130,25 @@ async function managed(
     current.stdin?.end(options.keepData ? 'keep\n' : 'delete\n');
     await exited;
   };
+  const pid = () => Number(readFileSync(`${dataDir}.pid`, 'utf8').trim());
   const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
-    const pid = Number(readFileSync(`${dataDir}.pid`, 'utf8').trim());
-    process.kill(pid, name);
+    process.kill(pid(), name);
     // A stop signal takes effect when each of the server's threads next runs; on a loaded machine a thread
     // was seen answering requests sent 10 ms after kill() returned. Tests must freeze a server, not race it.
-    if (name === 'SIGSTOP') waitUntilStopped(pid);
+    if (name === 'SIGSTOP') waitUntilStopped(pid());
   };
   await start();
-  return { kind, url, port, description, stop, start, pause: () => signal('SIGSTOP'), resume: () => signal('SIGCONT') };
+  return {
+    kind,
+    url,
+    port,
+    description,
+    stop,
+    start,
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
+    pid,
+  };
 }
 
 /** Blocks until every thread of `pid` is stopped (state T in /proc; Linux only, elsewhere returns at once). */
