@@ -20,6 +20,10 @@ function stalled(bytes: Buffer) {
   return { content: content(), cut: () => cut(new Error('the process died')) };
 }
 
+async function* once(text: string): AsyncGenerator<Buffer> {
+  yield Buffer.from(text);
+}
+
 async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!(await probe())) {
@@ -47,9 +51,10 @@ describe('MongoAttachmentStore: abandoned uploads (real server)', function () {
   it('sweepIncomplete deletes the chunks of an upload that never got its file document', async function () {
     const store = new MongoAttachmentStore({ connection, bucketName, chunkSizeBytes: 1024, abandonedAfterMs: 0 });
     await store.init();
-    const kept = await store.put({ recordId: 'r1', filename: 'kept.txt', mimeType: 'text/plain' }, [
-      Buffer.from('a complete file'),
-    ]);
+    const kept = await store.put(
+      { recordId: 'r1', filename: 'kept.txt', mimeType: 'text/plain' },
+      once('a complete file'),
+    );
     const upload = stalled(randomBytes(5000));
     const failed = store
       .put({ recordId: 'r1', filename: 'cut.bin', mimeType: 'application/octet-stream' }, upload.content)
@@ -72,9 +77,7 @@ describe('MongoAttachmentStore: abandoned uploads (real server)', function () {
   it('never deletes a complete file whose upload marker outlived it', async function () {
     const store = new MongoAttachmentStore({ connection, bucketName, abandonedAfterMs: 0 });
     await store.init();
-    const kept = await store.put({ recordId: 'r1', filename: 'kept.txt', mimeType: 'text/plain' }, [
-      Buffer.from('still here'),
-    ]);
+    const kept = await store.put({ recordId: 'r1', filename: 'kept.txt', mimeType: 'text/plain' }, once('still here'));
     // As if the marker's deletion had failed after the file completed.
     const { ObjectId } = (await import('mongoose')).default.mongo;
     await connection.db!.collection(`${bucketName}.pending`).insertOne({
@@ -103,10 +106,10 @@ describe('MongoAttachmentStore: abandoned uploads (real server)', function () {
     await until('chunks of the stalled upload', async () => (await count('chunks')) >= 4);
     // A minute later the stalled upload is not old enough yet; an hour later it is abandoned.
     now += 30_000;
-    await store.put({ recordId: 'r2', filename: 'a.txt', mimeType: 'text/plain' }, [Buffer.from('a')]);
+    await store.put({ recordId: 'r2', filename: 'a.txt', mimeType: 'text/plain' }, once('a'));
     expect(await count('chunks')).to.equal(5); // 4 of the stalled upload, 1 of a.txt
     now += 3_600_000;
-    await store.put({ recordId: 'r2', filename: 'b.txt', mimeType: 'text/plain' }, [Buffer.from('b')]);
+    await store.put({ recordId: 'r2', filename: 'b.txt', mimeType: 'text/plain' }, once('b'));
     await until('the sweep', async () => (await count('chunks')) === 2 && (await count('pending')) === 0);
     expect((await store.list('r2')).map((file) => file.filename).sort()).to.deep.equal(['a.txt', 'b.txt']);
     upload.cut();

@@ -4,23 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { Schema, type Connection } from 'mongoose';
 import { loadConfig } from '../../src/config/index.js';
 import { runCli } from '../../src/cli/run.js';
-import type { CliIO } from '../../src/cli/command.js';
 import { keyVersionOf } from '../../src/pii/field-cipher.js';
 import { createFieldEncryption } from '../../src/pii/field-encryption.js';
 import { fieldEncryption } from '../../stores/mongodb/encryption-plugin.js';
+import { io as cliIO } from '../support/cli-io.js';
 import { requireEnv, sharedMongo, uniqueName } from '../support/connections.js';
 
-function io(env: Record<string, string>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const value: CliIO = {
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
-    readFile: async () => '',
-    env,
-  };
-  return { io: value, out, err };
-}
+const io = (env: Record<string, string>) => cliIO({}, env);
 
 describe('portcullis keys (integration)', function () {
   this.timeout(60_000);

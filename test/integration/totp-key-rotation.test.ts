@@ -8,13 +8,13 @@ import type { Connection } from 'mongoose';
 import { createTotp, type Totp } from '../../src/auth/totp.js';
 import { migrateSecondFactorKeys } from '../../src/auth/totp-rotation.js';
 import { runCli } from '../../src/cli/run.js';
-import type { CliIO } from '../../src/cli/command.js';
 import type { PrincipalStore } from '../../src/contracts/principals.js';
 import { keyVersionOf } from '../../src/pii/field-cipher.js';
 import { parseKeyRing } from '../../src/pii/key-ring.js';
 import { MemoryPrincipalStore } from '../../stores/memory/principals.js';
 import { connectMongo } from '../../stores/mongodb/index.js';
 import { MongoPrincipalStore } from '../../stores/mongodb/principals.js';
+import { io } from '../support/cli-io.js';
 import { mongoUriFor, uniqueName } from '../support/connections.js';
 
 const k1 = randomBytes(32).toString('base64');
@@ -118,17 +118,7 @@ describe('portcullis keys migrate --second-factors (MongoDB)', function () {
   let database: string;
   let connection: Connection;
 
-  function cli(env: Record<string, string>) {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIO = {
-      stdout: (line) => out.push(line),
-      stderr: (line) => err.push(line),
-      readFile: async () => '',
-      env,
-    };
-    return { io, out, err };
-  }
+  const cli = (env: Record<string, string>) => io({}, env);
 
   beforeEach(async function () {
     database = uniqueName('totp_keys');

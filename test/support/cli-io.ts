@@ -1,7 +1,7 @@
 // An in-memory CliIO for CLI tests: captured output lines and a fixed set of readable files.
 import type { CliIO } from '../../src/cli/command.js';
 
-export function io(files: Record<string, string> = {}) {
+export function io(files: Record<string, string> = {}, env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const value: CliIO = {
@@ -11,7 +11,7 @@ export function io(files: Record<string, string> = {}) {
       if (!Object.hasOwn(files, path)) throw new Error('ENOENT');
       return files[path]!;
     },
-    env: {},
+    env,
   };
   return { io: value, out, err };
 }
