@@ -3,7 +3,7 @@ import { didYouMean } from '../../errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../json-depth.js';
 import type { NormalizedInquiry } from '../inquiry.js';
 import type { Primitive } from '../values.js';
-import { InternTable } from '../intern.js';
+import { JsonInternTable } from '../intern.js';
 
 const RULE = Symbol.for('portcullis.abac.rule');
 
@@ -167,7 +167,7 @@ export class RuleRegistry {
   // Rules are immutable, so equal rule JSON can share one compiled rule: large policy sets repeat
   // the same rules (`In('read','get')`, one CIDR) thousands of times. Bounded, and a rule met again
   // stays in it however many distinct rules (`Eq("alice")`) pass through.
-  readonly #interned = new InternTable<string, Rule>(10_000);
+  readonly #interned = new JsonInternTable<Rule>(10_000);
   // How many rule objects the current (synchronous) parse is inside of: nested rules parse recursively.
   #nesting = 0;
   // The path of the rule being parsed, for its nested rules: one `nested` function per registry rather
@@ -221,26 +221,19 @@ export class RuleRegistry {
     if (this.#nesting === 0 && nestsDeeperThan(json, MAX_JSON_DEPTH)) {
       throw absolute(new RuleArgumentError(`nests deeper than ${MAX_JSON_DEPTH} levels`, path));
     }
-    let key: string | undefined;
-    try {
-      key = JSON.stringify(json);
-    } catch {
-      key = undefined;
-    }
-    const interned = key === undefined ? undefined : this.#interned.get(key);
-    if (interned) return interned;
-    let rule: Rule;
+    return this.#interned.intern(json as Record<string, unknown>, this.#build, path);
+  }
+
+  readonly #build = (json: Readonly<Record<string, unknown>>, path: string): Rule => {
     this.#nesting++;
     try {
-      rule = this.#parseUncached(json as Record<string, unknown>, path);
+      return this.#parseUncached(json, path);
     } finally {
       this.#nesting--;
     }
-    if (key !== undefined && key.length <= 2048) this.#interned.set(key, rule);
-    return rule;
-  }
+  };
 
-  #parseUncached(json: Record<string, unknown>, path: string): Rule {
+  #parseUncached(json: Readonly<Record<string, unknown>>, path: string): Rule {
     const { type, ...fields } = json;
     if (typeof type !== 'string') throw absolute(new RuleArgumentError('a rule needs a string "type"', path));
     const definition = this.#definitions.get(type);

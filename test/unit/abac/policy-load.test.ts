@@ -69,6 +69,32 @@ describe('abac policy loading', function () {
     expect(rule.hint).to.deep.equal({ exact: ['x'], prefixes: [] });
   });
 
+  it('shares rules whose JSON is equal, and never one whose values JSON cannot hold exactly', function () {
+    // Interning once went by JSON text, where NaN and Infinity print as null: Eq(NaN) became Eq(null).
+    const nullRule = Eq(null);
+    expect(() => Eq(NaN)).to.throw(/must be finite/);
+    expect(() => In(1, null, Infinity)).to.throw(/must be finite/);
+    expect(In(1, null)).to.equal(In(1, null));
+    expect(Eq(null)).to.equal(nullRule);
+    // Equal JSON, whether the nested rule was built in code or read: one rule; other values, others.
+    const nested = policyFromJSON({
+      uid: 'n',
+      effect: 'allow',
+      actions: [{ type: 'Not', rule: { type: 'Eq', value: 'x' } }],
+      resources: [{ type: 'Or', rules: [{ type: 'In', values: ['a', ['b', { c: 1 }]] }] }],
+    });
+    expect(rules.Not(Eq('x'))).to.equal(nested.actions[0]);
+    expect(Or(In('a', ['b', { c: 1 }]))).to.equal(nested.resources[0]);
+    expect(Or(In('a', ['b', { c: 2 }]))).to.not.equal(nested.resources[0]);
+    expect(Or(In('a', ['b'], { c: 1 }))).to.not.equal(nested.resources[0]);
+    expect(In('1')).to.not.equal(In(1));
+    expect(In(true)).to.not.equal(In(1));
+    expect(Eq([])).to.not.equal(Eq({}));
+    // Long rules are read as usual, only not shared.
+    const many = Array.from({ length: 2000 }, (_, i) => `value-${i}`);
+    expect(In(...many).args.values).to.deep.equal(many);
+  });
+
   it('keeps no object of the source JSON in a loaded policy', function () {
     const source = benchPolicyJson(7);
     const sourceObjects = new Set<object>();
