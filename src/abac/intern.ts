@@ -40,7 +40,25 @@ export class InternTable<K, V> {
   }
 }
 
-type TrieNode = Map<unknown, unknown>;
+const NO_TOKEN = Symbol('none');
+
+/** A step of the paths: its first child inline (most nodes of a path met once have one), the others in a map. */
+class TrieNode {
+  token: unknown = NO_TOKEN;
+  child: unknown;
+  more: Map<unknown, unknown> | undefined;
+
+  get(token: unknown): unknown {
+    return this.token === token ? this.child : this.more?.get(token);
+  }
+
+  set(token: unknown, child: unknown): void {
+    if (this.token === NO_TOKEN || this.token === token) {
+      this.token = token;
+      this.child = child;
+    } else (this.more ??= new Map()).set(token, child);
+  }
+}
 
 // Markers in a JSON value's path: a nested list or object begins, a nested list or object ends.
 const LIST = Symbol('list');
@@ -53,18 +71,18 @@ const MAX_TEXT = 2048;
 
 /**
  * Interns values built from JSON objects, equal when their JSON text would be (keys in order), without
- * building that text: an object is a path through nested maps keyed by its key count, then its keys and
+ * building that text: an object is a path through a tree of steps keyed by its key count, then its keys and
  * primitive values, which JSON.parse hands over as shared strings; the value sits under the last step (the
  * key count makes every path end where no other continues). `{"type": "Eq", "value": "alice"}` met once
- * costs four map lookups and one entry, where a key string per rule was a quarter of loading time. Two
+ * costs four lookups and one entry, where a key string per rule was a quarter of loading time. Two
  * generations of at most `limit` entries and nodes each, as in `InternTable`. JSON that does not hold its values
  * exactly (`NaN`, `undefined`, class instances) is never interned; a nested value with `toJSON` (a built
  * rule) counts as its JSON.
  */
 export class JsonInternTable<V extends object> {
   readonly #limit: number;
-  #young: TrieNode = new Map();
-  #old: TrieNode = new Map();
+  #young = new TrieNode();
+  #old = new TrieNode();
   /** Entries and nodes in the young generation. */
   #size = 0;
 
@@ -80,7 +98,7 @@ export class JsonInternTable<V extends object> {
   ): V {
     if (this.#size >= this.#limit) {
       this.#old = this.#young;
-      this.#young = new Map();
+      this.#young = new TrieNode();
       this.#size = 0;
     }
     // The path is laid in the young generation first, so a value met once is walked once there; if the
@@ -127,7 +145,7 @@ function advance(token: unknown): void {
   if (at !== undefined) {
     let next = at.get(pending) as TrieNode | undefined;
     if (next === undefined && laying) {
-      at.set(pending, (next = new Map()));
+      at.set(pending, (next = new TrieNode()));
       grown++;
     }
     at = next;

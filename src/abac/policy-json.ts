@@ -99,24 +99,24 @@ export function policyFromJSON(json: unknown, options: ReadPolicyOptions = {}): 
     }
   }
   const object = data as Record<string, unknown>;
-  const unknown: FieldProblem[] = [];
+  let unknown: FieldProblem[] | undefined;
   for (const key in object) {
     if (!Object.hasOwn(object, key) || KNOWN_KEYS.has(key)) continue;
     const hint = didYouMean(key, POLICY_KEYS);
-    unknown.push({ field: key, message: `unknown policy field${hint ? ` (${hint})` : ''}` });
+    (unknown ??= []).push({ field: key, message: `unknown policy field${hint ? ` (${hint})` : ''}` });
   }
-  let built: Policy | undefined;
-  let problems: FieldProblem[] = [];
+  let built: Policy;
   try {
     // Only the definition's fields are read, so the JSON object is the definition (no copy per policy);
     // its nesting is bounded above.
     built = policyFromBoundedJson(object as unknown as PolicyDefinition, options.registry);
   } catch (error) {
     if (!(error instanceof PolicyValidationError)) throw error;
-    problems = error.errors ?? [];
+    const problems = [...(unknown ?? []), ...(error.errors ?? [])];
+    throw problems.length > 0 ? new PolicyValidationError(uidGuess, problems) : error;
   }
-  if (unknown.length > 0 || problems.length > 0) throw new PolicyValidationError(uidGuess, [...unknown, ...problems]);
-  return built!;
+  if (unknown) throw new PolicyValidationError(uidGuess, unknown);
+  return built;
 }
 
 export type PolicyFormat = 'json' | 'yaml' | 'jsonl';

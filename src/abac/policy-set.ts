@@ -320,8 +320,13 @@ export class PolicySet {
 
   #insert(policy: Policy): void {
     this.#entries.set(policy.uid, policy);
-    for (const mode of modesOf(policy))
-      for (const field of POLICY_FIELDS) this.#indexes[mode][field].add(policy, field, mode);
+    const modes = modesOf(policy);
+    for (let i = 0; i < modes.length; i++) {
+      const index = this.#indexes[modes[i]!];
+      index.subjects.add(policy, 'subjects', modes[i]!);
+      index.actions.add(policy, 'actions', modes[i]!);
+      index.resources.add(policy, 'resources', modes[i]!);
+    }
   }
 
   #remove(uid: string): boolean {
