@@ -15,6 +15,7 @@ import type {
 import { ConfigError, ConflictError, NotFoundError } from '../../src/errors.js';
 import { errorForLog, silentLogger, type Logger } from '../../src/logger.js';
 import { MigrationLog, type Migration } from './migrations.js';
+import { PolicySnapshot } from './policy-snapshot.js';
 import { isDuplicateKey, mongoCall, onlyDuplicateKeys } from './errors.js';
 import {
   alreadyStored,
@@ -43,6 +44,14 @@ export interface MongoPolicyStoreOptions {
    * server, FerretDB). `poll`: always poll.
    */
   changeFeed?: 'auto' | 'poll';
+  /**
+   * Whether full loads (`retrieveAll`, a mirror's start and reloads) keep and use a packed copy of every
+   * policy in `<collection>_snapshot`, brought up to date from the change log: a few large documents to
+   * read instead of one per policy. Write policies only through a store (or `portcullis policies import`):
+   * an edit made to the collection by hand is in no change log, so neither other processes nor the
+   * snapshot learn of it (delete the `_snapshot` collection after one). Default true.
+   */
+  snapshot?: boolean;
   logger?: Logger;
 }
 
@@ -118,6 +127,7 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   readonly #logger: Logger;
   readonly #parsed = new ParsedPolicyCache();
   readonly #changeFeed: 'auto' | 'poll';
+  readonly #snapshot: PolicySnapshot | undefined;
   #feedKind: Promise<'changeStream' | 'poll'> | undefined;
   #writes = 0;
 
@@ -132,6 +142,16 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
       throw new ConfigError('changeFeed', `must be "auto" or "poll", got ${JSON.stringify(feed)}`);
     }
     this.#changeFeed = feed;
+    const snapshot = options.snapshot ?? true;
+    if (typeof snapshot !== 'boolean') {
+      throw new ConfigError('snapshot', `must be true or false, got ${JSON.stringify(snapshot)}`);
+    }
+    this.#snapshot = snapshot
+      ? new PolicySnapshot(
+          this.#connection.collection(`${this.#name}_snapshot`),
+          this.#connection.collection(`${this.#name}_changes`),
+        )
+      : undefined;
   }
 
   /**
@@ -294,9 +314,29 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
   }
 
   async *retrieveAll(batchSize = 1000): AsyncIterable<Policy[]> {
-    for await (const documents of this.#pages(validateBatch(batchSize))) {
+    const size = validateBatch(batchSize);
+    const snapshot = await this.#snapshot?.load(async (uids) => {
+      const documents = await mongoCall(() =>
+        this.#policies.find({ _id: { $in: uids } }, { projection: { doc: 1 } }).toArray(),
+      );
+      return documents.map((document) => this.#parsed.parse(document.doc, false));
+    });
+    if (snapshot) {
+      for (let start = 0; start < snapshot.length; start += size) yield snapshot.slice(start, start + size);
+      return;
+    }
+    // Read before the documents: every change up to it is in what follows (a document is written before
+    // its change is logged), later ones are replayed from the log when the snapshot is read.
+    const revision = this.#snapshot ? await this.#currentRevision() : 0;
+    const texts: string[] = [];
+    for await (const documents of this.#pages(size)) {
+      if (this.#snapshot) for (const document of documents) texts.push(document.doc);
       yield documents.map((document) => this.#parsed.parse(document.doc, false));
     }
+    // Only after a complete read (a caller that stops early never gets here).
+    await this.#snapshot?.save(revision, texts).catch((error: unknown) => {
+      this.#logger.warn({ err: errorForLog(error) }, 'abac: could not save the policy snapshot');
+    });
   }
 
   async update(input: Policy): Promise<void> {

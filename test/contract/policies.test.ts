@@ -37,7 +37,7 @@ const implementations: Implementation<FullStore>[] = [
       return {
         store,
         async cleanup() {
-          for (const suffix of ['', '_meta', '_changes', '_migrations']) {
+          for (const suffix of ['', '_meta', '_changes', '_migrations', '_snapshot']) {
             await connection.dropCollection(`${context.name}${suffix}`).catch(() => false);
           }
         },
@@ -409,7 +409,7 @@ describe('policy store migrations', function () {
       expect(await store.migrateDown()).to.deep.equal([1]);
       expect(await store.appliedMigrations()).to.deep.equal([]);
     } finally {
-      for (const suffix of ['', '_meta', '_changes', '_migrations']) {
+      for (const suffix of ['', '_meta', '_changes', '_migrations', '_snapshot']) {
         await connection.dropCollection(`${name}${suffix}`).catch(() => false);
       }
     }
@@ -432,7 +432,7 @@ describe('policy store migrations', function () {
       expect(await store.migrateUp()).to.deep.equal([3]);
       expect((await store.findForInquiry(inquiry)).map((p) => p.uid)).to.deep.equal(['d']);
     } finally {
-      for (const suffix of ['', '_meta', '_changes', '_migrations']) {
+      for (const suffix of ['', '_meta', '_changes', '_migrations', '_snapshot']) {
         await connection.dropCollection(`${name}${suffix}`).catch(() => false);
       }
     }

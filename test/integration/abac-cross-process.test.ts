@@ -76,7 +76,7 @@ for (const backend of ['redis', 'redis cluster', 'mongodb'] as const) {
         const connection = await sharedMongo();
         store = new MongoPolicyStore({ connection, collection: name });
         cleanup = async () => {
-          for (const suffix of ['', '_meta', '_changes', '_migrations']) {
+          for (const suffix of ['', '_meta', '_changes', '_migrations', '_snapshot']) {
             await connection.dropCollection(`${name}${suffix}`).catch(() => false);
           }
         };
