@@ -5,9 +5,10 @@ import express from 'express';
 import mongoose from 'mongoose';
 import { createServer } from 'node:http';
 import { MemoryRecordStore } from 'portcullis/memory';
-import { type FilterNode, type RecordStore, type SortKey } from 'portcullis';
+import { type RecordStore } from 'portcullis';
 import { MongoRecordStore, connectMongo, mongooseSchemaFor } from 'portcullis/mongodb';
 import { accountFields, seedAccounts } from '../examples/demo/accounts.js';
+import { bareListHandler } from './full-stack-servers.js';
 
 async function buildStore(): Promise<RecordStore> {
   const uri = process.env.MONGODB_URI;
@@ -25,24 +26,8 @@ for (const { id, ...fields } of seedAccounts())
   await store.insert(id, { ...fields, createdAt: new Date(), updatedAt: new Date() });
 
 const app = express();
-// The analyst's row restriction in the demo (her group's permission filter).
-const ANALYST_COUNTRIES = ['DE', 'FR'];
 
-app.get('/accounts', async (req, res) => {
-  const limit = Math.min(Number(req.query.limit ?? 20) || 20, 100);
-  const nodes: FilterNode[] = [{ kind: 'cond', op: 'in', field: 'country', values: ANALYST_COUNTRIES }];
-  if (typeof req.query.status === 'string')
-    nodes.push({ kind: 'cond', op: 'eq', field: 'status', value: req.query.status });
-  const sort: SortKey[] = [];
-  if (typeof req.query.sort === 'string') {
-    const descending = req.query.sort.startsWith('-');
-    sort.push({ field: descending ? req.query.sort.slice(1) : req.query.sort, direction: descending ? -1 : 1 });
-  }
-  // The id breaks ties in the direction of the last sort key, as the CRUD router's pages do.
-  sort.push({ field: 'id', direction: sort.at(-1)?.direction ?? 1 });
-  const items = await store.find({ where: { kind: 'and', nodes }, sort, limit });
-  res.json({ items });
-});
+app.get('/accounts', bareListHandler(store));
 const server = createServer(app).listen(0, '127.0.0.1', () => {
   const address = server.address();
   process.stdout.write(`listening on http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}\n`);

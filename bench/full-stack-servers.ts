@@ -4,6 +4,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { RequestHandler } from 'express';
+import type { FilterNode, RecordStore, SortKey } from 'portcullis';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -87,3 +89,31 @@ export function cpuTimes(pid: number | undefined): { user: number; system: numbe
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
 }
+
+// The analyst's row restriction in the demo (her group's permission filter).
+const ANALYST_COUNTRIES = ['DE', 'FR'];
+
+/**
+ * The bare server's `GET /accounts`: what a hand-written app does instead of Portcullis: read two query
+ * parameters, trust them, query the store, answer the page the analyst gets from the demo.
+ */
+export function bareListHandler(store: RecordStore): RequestHandler {
+  return async (req, res) => {
+    const limit = Math.min(Number(req.query.limit ?? 20) || 20, 100);
+    const nodes: FilterNode[] = [{ kind: 'cond', op: 'in', field: 'country', values: ANALYST_COUNTRIES }];
+    if (typeof req.query.status === 'string')
+      nodes.push({ kind: 'cond', op: 'eq', field: 'status', value: req.query.status });
+    const sort: SortKey[] = [];
+    if (typeof req.query.sort === 'string') {
+      const descending = req.query.sort.startsWith('-');
+      sort.push({ field: descending ? req.query.sort.slice(1) : req.query.sort, direction: descending ? -1 : 1 });
+    }
+    // The id breaks ties in the direction of the last sort key, as the CRUD router's pages do.
+    sort.push({ field: 'id', direction: sort.at(-1)?.direction ?? 1 });
+    const items = await store.find({ where: { kind: 'and', nodes }, sort, limit });
+    res.json({ items });
+  };
+}
+
+/** What bench/full-stack-ladder-server.ts can mount, in createPortcullis's order (`crud` replaces the bare handler). */
+export const INGREDIENTS = ['headers', 'metrics', 'context', 'json', 'audit', 'mounts', 'auth', 'ratelimit', 'crud'];
