@@ -15,10 +15,18 @@ export interface Started {
   output: () => string;
 }
 
-/** Starts `script` under tsx with `env` on a free port; `nodeOptions` go before it (e.g. `--cpu-prof`). */
-export async function start(script: string, env: Record<string, string>, nodeOptions: string[] = []): Promise<Started> {
+/**
+ * Starts `script` under tsx with `env` on a free port; `nodeOptions` go before it (e.g. `--cpu-prof`). `tree`:
+ * another checkout of Portcullis (with its node_modules) to run the script from, default this one.
+ */
+export async function start(
+  script: string,
+  env: Record<string, string>,
+  nodeOptions: string[] = [],
+  tree = root,
+): Promise<Started> {
   const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', script], {
-    cwd: root,
+    cwd: tree,
     env: { ...process.env, LOG_LEVEL: 'error', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,9 +45,9 @@ export async function start(script: string, env: Record<string, string>, nodeOpt
 }
 
 /** The demo, with a rate limit no load reaches and an administrator. */
-export function startDemo(env: Record<string, string>, nodeOptions: string[] = []): Promise<Started> {
+export function startDemo(env: Record<string, string>, nodeOptions: string[] = [], tree?: string): Promise<Started> {
   const admin = { RATE_LIMIT_MAX: '100000000', ADMIN_API_KEY: `bench.${randomBytes(24).toString('base64url')}` };
-  return start('examples/demo/main.ts', { ...env, ...admin }, nodeOptions);
+  return start('examples/demo/main.ts', { ...env, ...admin }, nodeOptions, tree);
 }
 
 export async function stop(started: Started): Promise<void> {

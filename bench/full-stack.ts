@@ -2,12 +2,15 @@
 // from the same store kind: memory stores, then MongoDB + Redis (MONGODB_URI / REDIS_URL, else throwaway
 // servers; --memory-only skips them).
 // Run: npx tsx bench/full-stack.ts [seconds per round, default 10] [--memory-only]
+// With COMPARE_TREE=<another checkout of Portcullis, with its node_modules> (e.g. `git worktree add /tmp/before
+// main`), that tree's demo is loaded in the same rounds, right after this one's, and gets its own row.
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { startMongoServer, startRedisServer } from '../test/support/servers.js';
 import { cpuSeconds, figure, login, start, startDemo, stop, type Started } from './full-stack-servers.js';
 
 const seconds = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 10);
+const compareTree = process.env.COMPARE_TREE;
 const CONNECTIONS = 10;
 const ROUNDS = 5;
 
@@ -58,6 +61,11 @@ async function scenario(name: string, env: Record<string, string>) {
   const bare = await start('bench/full-stack-bare-server.ts', env);
   const demo = await startDemo(env);
   const token = await login(demo.base);
+  const other = compareTree ? await startDemo(env, [], compareTree) : undefined;
+  const otherTarget = other && {
+    url: `${other.base}/accounts?limit=20&sort=-balance`,
+    headers: { authorization: `Bearer ${await login(other.base)}` },
+  };
   // The analyst's first page, richest first: 20 of the 22 accounts in her countries, the same records from
   // both servers (checked), masked and audited by the full stack only.
   const query = '/accounts?limit=20&sort=-balance';
@@ -66,43 +74,49 @@ async function scenario(name: string, env: Record<string, string>) {
   // the filter language, masking and an audit event per request.
   const fullTarget = { url: `${demo.base}${query}`, headers: { authorization: `Bearer ${token}` } };
   items = await sameRecords(bareTarget, fullTarget);
+  if (otherTarget) await sameRecords(bareTarget, otherTarget);
   // Warm-ups so the JIT and connection pools settle, then alternating rounds: a machine whose load drifts
   // during the run affects both stacks alike, and the medians say more than any single run.
   await load(bare, bareTarget.url, bareTarget.headers, 2);
   await load(demo, fullTarget.url, fullTarget.headers, 2);
+  if (other) await load(other, otherTarget!.url, otherTarget!.headers, 2);
   const bareRuns: Run[] = [];
   const fullRuns: Run[] = [];
+  const otherRuns: Run[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     bareRuns.push(await load(bare, bareTarget.url, bareTarget.headers, seconds));
     fullRuns.push(await load(demo, fullTarget.url, fullTarget.headers, seconds));
-    const [b, f] = [bareRuns.at(-1)!, fullRuns.at(-1)!];
+    if (other) otherRuns.push(await load(other, otherTarget!.url, otherTarget!.headers, seconds));
+    const [b, f, o] = [bareRuns.at(-1)!, fullRuns.at(-1)!, otherRuns.at(-1)];
     console.error(
       `[bench] round ${round + 1}: bare ${Math.round(b.rps)}, full ${Math.round(f.rps)} req/s (${(f.rps / b.rps).toFixed(2)}); ` +
-        `server CPU bare ${figure(b.cpuPerRequest)}, full ${figure(f.cpuPerRequest)} µs/request`,
+        `server CPU bare ${figure(b.cpuPerRequest)}, full ${figure(f.cpuPerRequest)} µs/request` +
+        (o ? `; COMPARE_TREE ${Math.round(o.rps)} req/s, CPU ${figure(o.cpuPerRequest)} µs/request` : ''),
     );
   }
   await stop(bare);
   await stop(demo);
-  // Each round's two runs are neighbours in time: the ratio is the median of the rounds' ratios.
-  const ratios = fullRuns.map((run, index) => run.rps / bareRuns[index]!.rps).sort((a, b) => a - b);
-  const ratio = ratios[Math.floor(ratios.length / 2)]!;
-  // The same for CPU: bare's CPU per request over the full stack's, round by round (1 = as cheap as bare).
-  const cpuRatios = fullRuns
-    .map((run, index) => bareRuns[index]!.cpuPerRequest / run.cpuPerRequest)
-    .sort((a, b) => a - b);
-  const cpuRatio = cpuRatios[Math.floor(cpuRatios.length / 2)]!;
+  if (other) await stop(other);
   const cpuOf = (runs: Run[]) =>
     [...runs].map((run) => run.cpuPerRequest).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+  // Each round's runs are neighbours in time: a ratio is the median of the rounds' ratios, for requests/s and
+  // for CPU (bare's CPU per request over the stack's, 1 = as cheap as bare).
+  const rowOf = (stack: string, runs: Run[]) => {
+    const rounds = runs.map((run, index) => run.rps / bareRuns[index]!.rps).sort((a, b) => a - b);
+    const cpus = runs.map((run, index) => bareRuns[index]!.cpuPerRequest / run.cpuPerRequest).sort((a, b) => a - b);
+    return {
+      stack,
+      ...median(runs),
+      ratio: rounds[Math.floor(rounds.length / 2)]!,
+      range: `${rounds[0]!.toFixed(2)}–${rounds.at(-1)!.toFixed(2)}`,
+      cpu: cpuOf(runs),
+      cpuRatio: cpus[Math.floor(cpus.length / 2)]!,
+    };
+  };
   return [
     { stack: `bare Express (${name})`, ...median(bareRuns), ratio: 1, range: '', cpu: cpuOf(bareRuns), cpuRatio: 1 },
-    {
-      stack: `full Portcullis stack (${name})`,
-      ...median(fullRuns),
-      ratio,
-      range: `${ratios[0]!.toFixed(2)}–${ratios.at(-1)!.toFixed(2)}`,
-      cpu: cpuOf(fullRuns),
-      cpuRatio,
-    },
+    rowOf(`full Portcullis stack (${name})`, fullRuns),
+    ...(other ? [rowOf(`COMPARE_TREE's full stack (${name})`, otherRuns)] : []),
   ];
 }
 
