@@ -10,6 +10,7 @@ import { ConfigError } from '../src/errors.js';
 import { plainCopy } from '../src/own.js';
 import { errorForLog, silentLogger, type Logger } from '../src/logger.js';
 import { contextOf } from './context.js';
+import { routingOf, type Routing } from './routing.js';
 
 export interface AuditTrailOptions {
   /** The pipeline events are published to (`createAuditPipeline`). Required. */
@@ -94,40 +95,16 @@ function firstSegment(path: string | undefined): string | undefined {
   return path?.split('/').find((segment) => segment !== '' && !segment.startsWith(':'));
 }
 
+/** Read when the request arrives: once the connection is gone, `req.ip` is undefined or throws. */
 interface Capture {
-  params: Record<string, string>;
-  routePath?: string;
-  /** Read when the request arrives: once the connection is gone, `req.ip` is undefined or throws. */
+  routing: Routing;
   sourceIp: string | undefined;
 }
 
-// Express restores req.params and req.baseUrl when a router is left, which happens before error
-// handlers answer a denied request. Each of the two documented properties is remembered as it is set,
-// whatever order a router sets them in; req.baseUrl is the mount path of the router matching the route.
-// The client address is read up front too, while the connection is still there.
-function captureRouting(req: Request): Capture {
-  const capture: Capture = { params: {}, sourceIp: req.ip };
-  remember(req, 'params', (value: Record<string, string> | undefined) => {
-    if (value && Object.keys(value).length > 0) capture.params = { ...value };
-  });
-  remember(req, 'route', (value: { path?: unknown } | undefined) => {
-    if (typeof value?.path === 'string') capture.routePath = `${req.baseUrl ?? ''}${value.path}`;
-  });
-  return capture;
-}
-
-/** Makes `req[name]` an ordinary-looking property that also calls `onSet` with each value assigned. */
-function remember<T>(req: Request, name: 'params' | 'route', onSet: (value: T) => void): void {
-  let current = (req as unknown as Record<string, T>)[name];
-  Object.defineProperty(req, name, {
-    configurable: true,
-    enumerable: true,
-    get: () => current,
-    set(value: T) {
-      current = value;
-      onSet(value);
-    },
-  });
+/** The matched route's pattern with its mount path, when it is a string. */
+function routePathOf(routing: Routing): string | undefined {
+  const route = routing.route;
+  return typeof route?.path === 'string' ? `${route.baseUrl}${route.path}` : undefined;
 }
 
 function outcomeOf(status: number, denied: boolean): AuditOutcome {
@@ -162,7 +139,7 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     }
     const context = contextOf(req);
     const draft: AuditEventDraft = (context.audit ??= { extra: {} });
-    const capture = captureRouting(req);
+    const capture: Capture = { routing: routingOf(req), sourceIp: req.ip };
     let scope: Record<string, unknown> = {};
     let recorded = false;
 
@@ -225,11 +202,12 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     if (draft.skip) return undefined;
     const context = contextOf(req);
     const decision = context.decision;
-    if (!capture.routePath && !decision && !draft.action && !recordUnmatched) return undefined;
+    const routePath = routePathOf(capture.routing);
+    if (!routePath && !decision && !draft.action && !recordUnmatched) return undefined;
     const principal = context.principal;
     const status = answered ?? (res.headersSent || res.writableEnded ? res.statusCode : 499);
     const path = (req.originalUrl ?? req.url).split('?')[0];
-    const params = capture.params;
+    const params = capture.routing.params;
     const changes = changedFields(draft.before, draft.after);
     const userAgent = req.headers['user-agent'];
     // Express 5 parses the querystring again on every read of `req.query`, into a null-prototype dictionary.
@@ -238,7 +216,7 @@ export function auditTrail(options: AuditTrailOptions): RequestHandler {
     if (queryParams?.cursor !== undefined) queryParams.cursor = CURSOR_MARKER;
     return {
       action: draft.action ?? defaultAction(req.method, params),
-      resource: draft.resource ?? resourceOf?.(req) ?? firstSegment(capture.routePath),
+      resource: draft.resource ?? resourceOf?.(req) ?? firstSegment(routePath),
       resourceId: draft.resourceId ?? params.id,
       outcome: outcomeOf(status, decision?.allowed === false),
       status,

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Decision } from '../src/abac/decision.js';
+import { routingOf } from './routing.js';
 
 export interface MetricsOptions {
   /** Registry to register on. Default: a new one (so several apps in one process do not collide). */
@@ -82,22 +83,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registry,
     middleware: function portcullisMetrics(req: Request, res: Response, next: NextFunction) {
       const started = process.hrtime.bigint();
-      // Label by route pattern, never by raw path: ids in paths would explode the series count. The pattern
-      // is taken when the router matches the route: once a handler passes an error on, the router has
-      // already reset req.baseUrl to the app's, and the mount path would be lost.
-      let route = 'unmatched';
-      let matched: Request['route'];
-      Object.defineProperty(req, 'route', {
-        configurable: true,
-        enumerable: true,
-        get: () => matched,
-        set(value: Request['route']) {
-          matched = value;
-          if (value?.path !== undefined) route = `${req.baseUrl}${String(value.path)}`;
-        },
-      });
+      // Label by route pattern, never by raw path: ids in paths would explode the series count.
+      const routing = routingOf(req);
       res.once('finish', () => {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const matched = routing.route;
+        const route = matched ? `${matched.baseUrl}${String(matched.path)}` : 'unmatched';
         requests.inc({ method: req.method, route, status: String(res.statusCode) });
         duration.observe({ method: req.method, route }, seconds);
       });

@@ -61,7 +61,7 @@ describe('createPortcullis options', function () {
     await request(app).get('/books').set('X-API-Key', adminKey).expect(200);
     const text = (await request(app).get('/metrics').expect(200)).text;
     expect(text).to.match(/portcullis_abac_decisions_total\{effect="allow"\} [1-9]/);
-    expect(text).to.include('portcullis_http_requests_total{method="GET",route=');
+    expect(text).to.include('portcullis_http_requests_total{method="GET",route="/books/",status="200"} 1');
   });
 
   it('adds the 404 and error handlers once, whether finish() ran before listen() or not', async function () {
