@@ -4,16 +4,17 @@
 import express from 'express';
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { auditTrail, jsonBody, loadConfig, requestContext, securityHeaders, version } from 'portcullis';
+import { auditContext, auditTrail, jsonBody, loadConfig, requestContext, securityHeaders, version } from 'portcullis';
 import { MemoryRecordStore } from 'portcullis/memory';
 import { accountFields, seedAccounts } from '../examples/demo/accounts.js';
 import { assembleDemo, createDemoLogger } from '../examples/demo/assemble.js';
 import { healthHandler } from '../middleware/health.js';
 import { accountValidators } from '../examples/demo/accounts.js';
-import { bareListHandler, INGREDIENTS } from './full-stack-servers.js';
+import { bareListHandler, EXTRA_INGREDIENTS, INGREDIENTS } from './full-stack-servers.js';
 
 const wanted = new Set((process.env.LADDER ?? '').split(',').filter(Boolean));
-for (const name of wanted) if (!INGREDIENTS.includes(name)) throw new Error(`unknown ingredient ${name}`);
+for (const name of wanted)
+  if (![...INGREDIENTS, ...EXTRA_INGREDIENTS].includes(name)) throw new Error(`unknown ingredient ${name}`);
 
 const config = loadConfig(process.env);
 const logger = createDemoLogger(config);
@@ -29,6 +30,8 @@ if (wanted.has('headers')) app.use(securityHeaders());
 if (wanted.has('metrics') && metrics) app.use(metrics.middleware);
 if (wanted.has('context')) app.use(requestContext({ masker }));
 if (wanted.has('json')) app.use(jsonBody({ limit: config.BODY_LIMIT, maxDepth: config.BODY_MAX_DEPTH }));
+// The audit trail's AsyncLocalStorage scope alone (`scope`), without its events.
+if (wanted.has('scope')) app.use((_req, _res, next) => auditContext.open({}, () => next()));
 if (wanted.has('audit')) app.use(auditTrail({ pipeline, logger, durability: config.AUDIT_DURABILITY }));
 if (wanted.has('mounts')) {
   app.get('/health', healthHandler({ stores, version }));

@@ -5,6 +5,7 @@
 // Every server runs at once (bench/full-stack-ladder-server.ts); rounds alternate between them, and each
 // figure is the median over rounds of the server's CPU time per request, user and kernel, read from /proc.
 // Run: npx tsx bench/full-stack-ladder.ts [seconds per load, default 3] [--rounds N, default 3]
+//   [--setup ingredient,ingredient,... (repeatable: only these servers, e.g. --setup headers,scope)]
 import autocannon from 'autocannon';
 import { cpuTimes, INGREDIENTS, login, start, stop, type Started } from './full-stack-servers.js';
 
@@ -18,12 +19,17 @@ interface Setup {
   ingredients?: string[];
 }
 const setups: Setup[] = [{ name: 'bare Express (bench/full-stack-bare-server.ts)' }];
-for (let count = 0; count <= INGREDIENTS.length; count++) {
-  const ingredients = INGREDIENTS.slice(0, count);
-  setups.push({ name: count === 0 ? 'ladder: nothing' : `+ ${INGREDIENTS[count - 1]}`, ingredients });
-}
-for (const left of INGREDIENTS.filter((name) => name !== 'auth' && name !== 'crud')) {
-  setups.push({ name: `full − ${left}`, ingredients: INGREDIENTS.filter((name) => name !== left) });
+// `--setup a,b,c` (repeatable): only these sets of ingredients, beside bare Express.
+const chosen = process.argv.flatMap((arg, index) => (process.argv[index - 1] === '--setup' ? [arg] : []));
+for (const list of chosen) setups.push({ name: `with ${list}`, ingredients: list.split(',') });
+if (chosen.length === 0) {
+  for (let count = 0; count <= INGREDIENTS.length; count++) {
+    const ingredients = INGREDIENTS.slice(0, count);
+    setups.push({ name: count === 0 ? 'ladder: nothing' : `+ ${INGREDIENTS[count - 1]}`, ingredients });
+  }
+  for (const left of INGREDIENTS.filter((name) => name !== 'auth' && name !== 'crud')) {
+    setups.push({ name: `full − ${left}`, ingredients: INGREDIENTS.filter((name) => name !== left) });
+  }
 }
 
 const servers: { setup: Setup; server: Started; headers?: Record<string, string>; user: number[]; system: number[] }[] =

@@ -125,3 +125,5 @@ export function bareListHandler(store: RecordStore): RequestHandler {
 
 /** What bench/full-stack-ladder-server.ts can mount, in createPortcullis's order (`crud` replaces the bare handler). */
 export const INGREDIENTS = ['headers', 'metrics', 'context', 'json', 'audit', 'mounts', 'auth', 'ratelimit', 'crud'];
+/** Ingredients the ladder server also knows, outside the ladder: `scope` (the audit trail's AsyncLocalStorage scope alone). */
+export const EXTRA_INGREDIENTS = ['scope'];
