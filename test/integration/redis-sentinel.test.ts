@@ -8,6 +8,7 @@ import { ConfigError, ConfigErrors } from '../../src/errors.js';
 import { createStores } from '../../stores/create-stores.js';
 import type { Stores } from '../../src/contracts/store-set.js';
 import { uniqueName } from '../support/connections.js';
+import { startDemo } from '../support/demo-process.js';
 import { startRedisSentinel, type RedisSentinelHandle } from '../support/servers.js';
 import { sealedEvents } from '../unit/audit/events.js';
 
@@ -184,6 +185,39 @@ describe('Redis Sentinel', function () {
         expect(await master.exists(`portcullis:rl:${tag}`, `portcullis:quota:${tag}`)).to.be.above(0);
       } finally {
         master.disconnect();
+      }
+    });
+
+    it('the demo runs through the sentinel: health, login, sessions and a policy write', async function () {
+      const adminKey = `pk_${uniqueName('admin')}`;
+      const demo = await startDemo({ ...(env() as Record<string, string>), ADMIN_API_KEY: adminKey });
+      try {
+        const health = (await (await fetch(`${demo.baseUrl}/health`)).json()) as {
+          status: string;
+          stores: Record<string, { backend: string }>;
+        };
+        expect(health.status).to.equal('up');
+        expect(health.stores.sessions?.backend).to.equal('redis');
+        const login = await fetch(`${demo.baseUrl}/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: 'ana', password: 'analyst-demo-password' }),
+        });
+        expect(login.status).to.equal(201);
+        const { token } = (await login.json()) as { token: string };
+        const sessions = await fetch(`${demo.baseUrl}/auth/sessions`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(sessions.status).to.equal(200);
+        const uid = uniqueName('policy');
+        const put = await fetch(`${demo.baseUrl}/admin/policies/${uid}`, {
+          method: 'PUT',
+          headers: { 'x-api-key': adminKey, 'content-type': 'application/json' },
+          body: JSON.stringify({ uid, effect: 'allow', subjects: ['x'], actions: ['y'], resources: ['z'] }),
+        });
+        expect(put.status, await put.clone().text()).to.be.oneOf([200, 201]);
+      } finally {
+        expect(await demo.stop()).to.equal(0);
       }
     });
 
