@@ -119,7 +119,7 @@ export class JsonInternTable<V extends object> {
   }
 }
 
-// The state of the walk in progress (walks are synchronous and call out to nothing that interns): the node
+// The state of the walk in progress (walks are synchronous; `asJson` keeps it across a toJSON): the node
 // reached and the step not taken yet, whether missing nodes are laid, how many were, and what is left of
 // the budgets.
 let at: TrieNode | undefined;
@@ -210,7 +210,10 @@ function asJson(value: object): unknown[] | Readonly<Record<string, unknown>> | 
   }
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON !== 'function') return undefined;
+  // A rule's own toJSON might intern (parse rules) in turn: the walk in progress keeps its state.
+  const state = [at, pending, laying, grown, steps, text] as const;
   const json = (toJSON as () => unknown).call(value);
+  [at, pending, laying, grown, steps, text] = state;
   return typeof json === 'object' && json !== null && Object.getPrototypeOf(json) === Object.prototype
     ? (json as Record<string, unknown>)
     : undefined;

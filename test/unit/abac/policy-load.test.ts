@@ -90,6 +90,29 @@ describe('abac policy loading', function () {
     expect(In('1')).to.not.equal(In(1));
     expect(In(true)).to.not.equal(In(1));
     expect(Eq([])).to.not.equal(Eq({}));
+    // A rule object of its own whose toJSON builds rules while its parent is being interned.
+    let built = 0;
+    class Reentrant {
+      readonly type = 'Reentrant';
+      readonly args = {};
+      readonly hint = undefined;
+      satisfied() {
+        return true;
+      }
+      toJSON() {
+        Eq(`inner-${++built}`);
+        Eq(`inner-${++built}`);
+        return { type: 'Eq', value: 'reentrant' };
+      }
+    }
+    Object.defineProperty(Reentrant.prototype, Symbol.for('portcullis.abac.rule'), { value: true });
+    const reentrant = new Reentrant() as unknown as Parameters<typeof rules.Not>[0];
+    const outer = rules.Not(reentrant);
+    expect(outer.type).to.equal('Not');
+    expect(built).to.be.above(0);
+    for (let i = 1; i <= built; i++)
+      expect(Eq(`inner-${i}`).toJSON()).to.deep.equal({ type: 'Eq', value: `inner-${i}` });
+    expect(rules.Not(Eq('reentrant'))).to.equal(outer);
     // Long rules are read as usual, only not shared.
     const many = Array.from({ length: 2000 }, (_, i) => `value-${i}`);
     expect(In(...many).args.values).to.deep.equal(many);
