@@ -72,6 +72,8 @@ interface ChangeDocument {
   /** `reset`: many policies changed at once (`addMany`); subscribers reload. */
   kind: 'add' | 'update' | 'delete' | 'reset';
   at: Date;
+  /** The policy's JSON as written by an `add` or `update` (absent in entries of earlier versions). */
+  doc?: string;
 }
 
 const FIELD_INDEXES = (mode: string): IndexSpec[] =>
@@ -258,13 +260,14 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
 
   async add(input: Policy): Promise<void> {
     const policy = asPolicy(input);
+    const document = this.#document(policy);
     try {
-      await mongoCall(() => this.#policies.insertOne(this.#document(policy)));
+      await mongoCall(() => this.#policies.insertOne(document));
     } catch (error) {
       if (isDuplicateKey(error)) throw new ConflictError(`A policy with uid "${policy.uid}" already exists.`);
       throw error;
     }
-    await this.#logChange(policy.uid, 'add');
+    await this.#logChange(policy.uid, 'add', document.doc);
   }
 
   /** Unordered `insertMany` per batch; one change (a `reset`) logged for the whole call. */
@@ -344,7 +347,7 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
     const { _id, ...fields } = this.#document(policy);
     const result = await mongoCall(() => this.#policies.replaceOne({ _id }, fields));
     if (result.matchedCount === 0) throw new NotFoundError(`No policy with uid "${policy.uid}".`);
-    await this.#logChange(policy.uid, 'update');
+    await this.#logChange(policy.uid, 'update', fields.doc);
   }
 
   async delete(uid: string): Promise<boolean> {
@@ -497,12 +500,12 @@ export class MongoPolicyStore implements PolicyStore, PolicyChangeFeed, PolicyMi
    * atomic on every server. A counter document bumped with `findOneAndUpdate` + `$inc` handed the same
    * value to concurrent writers on FerretDB, and the second insert of that revision failed the write.
    */
-  async #logChange(uid: string, kind: ChangeDocument['kind']): Promise<void> {
+  async #logChange(uid: string, kind: ChangeDocument['kind'], doc?: string): Promise<void> {
     const at = new Date();
     for (let attempt = 0; ; attempt++) {
       const rev = (await this.#currentRevision()) + 1;
       try {
-        await mongoCall(() => this.#changes.insertOne({ _id: rev, uid, kind, at }));
+        await mongoCall(() => this.#changes.insertOne({ _id: rev, uid, kind, at, ...(doc !== undefined && { doc }) }));
         break;
       } catch (error) {
         if (!isDuplicateKey(error) || attempt >= MAX_REVISION_CLAIMS) throw error;

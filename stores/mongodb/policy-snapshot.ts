@@ -15,6 +15,7 @@ export interface LoggedChange {
   uid: string;
   kind: 'add' | 'update' | 'delete' | 'reset';
   at: Date;
+  doc?: string;
 }
 
 interface SnapshotMeta {
@@ -58,8 +59,8 @@ export class PolicySnapshot {
   ) {}
 
   /**
-   * Every policy, in uid order, from the snapshot and the changes logged since (their policies re-read at
-   * once with `read`, which leaves out the deleted ones); `undefined` when there is no usable snapshot:
+   * Every policy, in uid order, from the snapshot and the changes logged since; `undefined` when there is
+   * no usable snapshot:
    * none, of another history, or older than the change log still tells (trimmed, a `reset`, or more than
    * MAX_REPLAY changes).
    */
@@ -96,11 +97,28 @@ export class PolicySnapshot {
     }
     if (byUid.size !== meta.count) return undefined;
 
-    // One query for all of them: on FerretDB v1 even a lookup by `_id` scans the collection.
-    const replayed = [...new Set(log.filter((change) => change.kind !== 'reset').map((change) => change.uid))];
-    if (replayed.length === 0) return [...byUid.values()];
-    for (const uid of replayed) byUid.delete(uid);
-    for (const policy of await read(replayed)) byUid.set(policy.uid, policy);
+    // A policy changed once in the window is as its log entry says (the entry carries the JSON written).
+    // One changed more than once may have had its writes logged in another order than made, and one
+    // logged by an earlier version has no JSON: those are re-read, all in one query (on FerretDB v1 even a
+    // lookup by `_id` scans the collection, as long as reading every policy without the snapshot).
+    // What came before a `reset` (below the snapshot's revision: newer ones refused it above) is in the
+    // snapshot, which was read after it.
+    const entries = new Map<string, LoggedChange[]>();
+    for (const change of log.slice(log.findLastIndex((entry) => entry.kind === 'reset') + 1)) {
+      entries.set(change.uid, [...(entries.get(change.uid) ?? []), change]);
+    }
+    if (entries.size === 0) return [...byUid.values()];
+    const reread: string[] = [];
+    for (const [uid, changes] of entries) {
+      byUid.delete(uid);
+      const [only] = changes;
+      if (changes.length > 1 || (only!.kind !== 'delete' && only!.doc === undefined)) reread.push(uid);
+      else if (only!.doc !== undefined) {
+        const policy = policyFromJSON(JSON.parse(only!.doc) as unknown, { detectVakt: only!.doc.includes('py/') });
+        byUid.set(uid, policy);
+      }
+    }
+    for (const policy of reread.length > 0 ? await read(reread) : []) byUid.set(policy.uid, policy);
     const policies = [...byUid.values()];
     return policies.sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
   }

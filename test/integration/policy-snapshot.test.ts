@@ -48,6 +48,7 @@ describe('MongoDB policy snapshot (full loads)', function () {
     expect(saved).to.deep.include({ revision: 1, count: 30 });
 
     await store.add(policy('p015a'));
+    await store.update(policy('p003', 'first change'));
     await store.update(policy('p003', 'changed'));
     await store.delete('p005');
     await store.add(policy('a-first'));
@@ -66,6 +67,35 @@ describe('MongoDB policy snapshot (full loads)', function () {
     expect(loaded.map((p) => p.uid)).to.deep.equal(expected);
     expect(loaded.find((p) => p.uid === 'p003')!.resources).to.deep.equal(policy('p003', 'changed').resources);
     expect(await meta()).to.deep.equal(saved);
+  });
+
+  it('applies a policy changed once from its log entry, and re-reads one changed several times', async function () {
+    await store.addMany(numbered(10));
+    await loadAll(store);
+    await store.update(policy('p001', 'logged'));
+    await store.update(policy('p002', 'twice'));
+    await store.update(policy('p002', 'twice again'));
+    // Changed behind the store's back after the writes: only a policy that is re-read shows it.
+    const tamper = (uid: string) =>
+      connection
+        .collection(name)
+        .updateOne({ _id: uid as never }, { $set: { doc: JSON.stringify({ ...policy(uid, 'tampered'), uid }) } });
+    await tamper('p001');
+    await tamper('p002');
+    const loaded = await loadAll(new MongoPolicyStore({ connection, collection: name }));
+    const resources = (uid: string) => loaded.find((p) => p.uid === uid)!.resources;
+    expect(resources('p001')).to.deep.equal(policy('p001', 'logged').resources);
+    expect(resources('p002')).to.deep.equal(policy('p002', 'tampered').resources);
+  });
+
+  it('a policy deleted and then added again by addMany (a reset) before the snapshot stays', async function () {
+    await store.addMany(numbered(5));
+    await store.delete('p001');
+    await store.addMany([policy('p001'), policy('p100')]);
+    expect((await loadAll(store)).map((p) => p.uid)).to.include('p001');
+    expect(await meta()).to.deep.include({ revision: 3, count: 6 });
+    // From the snapshot now: the delete logged before the reset is not replayed.
+    expect((await loadAll(store)).map((p) => p.uid)).to.deep.equal(['p000', 'p001', 'p002', 'p003', 'p004', 'p100']);
   });
 
   it('is not used after a reset, a trimmed log or a log of another history; the read then saves a new one', async function () {
