@@ -59,13 +59,22 @@ export interface HostPort {
   port: number;
 }
 
-/** Parses `host:port` (`[v6]:port`); throws an `Error` saying what is wrong (the loader names the variable). */
-export function hostPortValue(raw: string): HostPort {
+/**
+ * Parses `host:port` (`[v6]:port`), the `index`th entry of a list; throws an `Error` saying what is wrong (the
+ * loader names the variable). A URL (`redis://user:password@host:port`) is a likely mistake here and may
+ * carry a password, so an entry with `@` or `/` is named by its place, never quoted.
+ */
+export function hostPortValue(raw: string, index = 0): HostPort {
   const value = raw.trim();
+  const shown = /[@/]/.test(value) ? `entry ${index + 1} (a URL? give host:port)` : `"${raw.slice(0, 80)}"`;
   const match = /^(\[[^\]]*\]|[^:]*):(\d{1,5})$/.exec(value);
   const port = Number(match?.[2]);
   if (!match || !match[1] || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`"${raw.slice(0, 80)}" is not host:port with a port 1..65535`);
+    throw new Error(`${shown} is not host:port with a port 1..65535`);
   }
-  return { host: hostValue(match[1]), port };
+  try {
+    return { host: hostValue(match[1]), port };
+  } catch {
+    throw new Error(`must be an IP address or a host name, got ${shown}`);
+  }
 }

@@ -54,7 +54,9 @@ export async function connectRedis(
     connectTimeout: Math.max(commandTimeout, 1000),
     retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 2000),
   };
-  return retryUntil(options.connectTimeoutMs ?? 10_000, async () => {
+  const budgetMs = options.connectTimeoutMs ?? 10_000;
+  const deadline = Date.now() + budgetMs;
+  return retryUntil(budgetMs, async () => {
     const client =
       typeof target === 'string'
         ? new Redis(target, common)
@@ -78,12 +80,24 @@ export async function connectRedis(
     let cause: unknown;
     client.on('error', (error) => (cause ??= error));
     try {
-      await client.connect();
+      // Bounded: through Sentinel, connect() waits as long as no sentinel answers, or none names the master
+      // (ioredis keeps asking them, as it should once running), so a wrong address, name or password would
+      // hang the start for ever.
+      await withTimeout(client.connect(), Math.max(1, deadline - Date.now()));
       watchLiveness(client, options);
       return client;
     } catch (error) {
       client.disconnect();
-      throw cause ?? error;
+      const reason = cause ?? error;
+      // Through Sentinel, ioredis says only "All sentinels are unreachable" or times out, whether no sentinel
+      // answered or none knew the master: one code that says what was awaited. A refused password stays itself.
+      if (typeof target !== 'string' && !/\b(WRONGPASS|NOAUTH|NOPERM)\b/.test(String((reason as Error)?.message))) {
+        throw Object.assign(new Error('no sentinel named a master that accepted the connection'), {
+          code: 'SENTINEL_NO_MASTER',
+          cause: reason,
+        });
+      }
+      throw reason;
     }
   });
 }
