@@ -255,7 +255,15 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
         },
       ),
     };
-    paths['/batch'] = { post: batchOperation(operation, resource, names, options.maxBatchRecords) };
+    paths['/batch'] = {
+      post: batchOperation(operation, resource, names, options.maxBatchRecords, {
+        parameters: countryParameter(false),
+        codes: mergeCodes(
+          countryCodes,
+          resident ? { 400: ['residency.country_mismatch', 'residency.country_ambiguous'] } : {},
+        ),
+      }),
+    };
     if (state.softDelete) {
       paths['/trash'] = { get: list('trash', `List trashed ${resource}`, listRefs) };
       paths['/trash/{id}/restore'] = {
@@ -500,6 +508,7 @@ function batchOperation(
   resource: string,
   names: { record: string; create: string },
   maxRecords = DEFAULT_MAX_BATCH_RECORDS,
+  located: { parameters: OpenApiParameter[]; codes: ProblemCodes },
 ): OpenApiOperation {
   const list = (items: JsonSchema): JsonSchema => ({
     type: 'object',
@@ -517,14 +526,15 @@ function batchOperation(
         content: json(list(ref(names.record))),
       },
     },
-    mergeCodes(WRITE_BODY, {
-      400: ['validation.batch', 'validation.batch_size'],
-      403: ['forbidden.record_scope'],
-      409: ['conflict'],
-    }),
+    mergeCodes(
+      WRITE_BODY,
+      { 400: ['validation.batch', 'validation.batch_size'], 403: ['forbidden.record_scope'], 409: ['conflict'] },
+      located.codes,
+    ),
     {
       description:
-        'Every record is checked first; a 400 lists every problem of every record (`errors[].index` is the position of the record). Nothing is stored unless every record is.',
+        'Every record is checked first; a 400 lists every problem of every record (`errors[].index` is the position of the record). Nothing is stored unless every record is: in one transaction, or, where the store has none (a standalone MongoDB, FerretDB, records of several countries), by deleting again what was stored when a later write fails, which an outage in between can leave undone (503).',
+      parameters: located.parameters,
       requestBody: { required: true, content: json(list(ref(names.create))) },
     },
   );

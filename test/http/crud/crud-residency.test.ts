@@ -347,6 +347,22 @@ for (const backend of residencyBackends) {
           'x-problem-codes'
         ];
         expect(createCodes).to.include(create.body.code);
+        // A batch names its records' countries as a create does.
+        const batch = document.paths['/people/batch']!.post!;
+        expect(country(batch.parameters), 'POST /people/batch').to.deep.include({ required: false });
+        const batchCodes = (batch.responses['400'] as { 'x-problem-codes': string[] })['x-problem-codes'];
+        for (const [url, records] of [
+          ['/people/batch', [{ name: 'Z' }]],
+          ['/people/batch?country=zz', [{ name: 'Z' }]],
+          ['/people/batch?country=us', [{ name: 'Z', country: 'de' }]],
+        ] as const) {
+          const res = await request(full.app).post(url).send({ records });
+          expect(res.status, url).to.equal(400);
+          const codes = [res.body.code, ...(res.body.errors ?? []).map((problem: { code?: string }) => problem.code)];
+          const residency = codes.filter((code) => String(code).startsWith('residency.'));
+          expect(residency, url).to.not.deep.equal([]);
+          for (const code of residency) expect(batchCodes, `${url} ${code}`).to.include(code);
+        }
       } finally {
         await full.pipeline.close();
         await full.countries.cleanup();
