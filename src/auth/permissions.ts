@@ -87,6 +87,9 @@ export function combineAlternatives(alternatives: readonly EffectivePermissions[
 }
 
 const MAX_PATH_LENGTH = 4096;
+// A `.` or `..` segment, also percent-encoded: a pattern such as `/accounts/*` would match
+// `/accounts/../admin/principals`, which names another endpoint.
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
 
 /** True when `permissions` allow `method` on `path` (the path without its query string). */
 export function isEndpointPermitted(
@@ -97,6 +100,7 @@ export function isEndpointPermitted(
   if (!permissions) return false;
   if (permissions.allEndpoints) return true;
   if (typeof path !== 'string' || path.length > MAX_PATH_LENGTH || typeof method !== 'string') return false;
+  if (DOT_SEGMENT.test(path)) return false;
   const upper = method.toUpperCase();
   return withinRegexBudget(() => {
     for (const endpoint of permissions.endpoints) {

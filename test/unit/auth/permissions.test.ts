@@ -141,6 +141,22 @@ describe('auth: permitted endpoints', function () {
     expect(isEndpointPermitted(permissions, 'GET', '/x/endpoint')).to.equal(false);
   });
 
+  it('a path with a dot segment names no endpoint a wildcard pattern could grant', function () {
+    const permissions = mergePermissions({ permittedEndpoints: [{ method: 'GET', path: '/accounts.*' }] });
+    expect(isEndpointPermitted(permissions, 'GET', '/accounts/acc_1')).to.equal(true);
+    expect(isEndpointPermitted(permissions, 'GET', '/accounts/a.b/..x')).to.equal(true); // dots inside a segment
+    for (const path of [
+      '/accounts/../admin/principals',
+      '/accounts/%2e%2e/admin/principals',
+      '/accounts/%2E./admin',
+      '/accounts//../../admin',
+      '/accounts/./x',
+      '/accounts/..',
+    ]) {
+      expect(isEndpointPermitted(permissions, 'GET', path), path).to.equal(false);
+    }
+  });
+
   it('an alternation cannot escape the anchors', function () {
     const permissions = mergePermissions({ permittedEndpoints: [{ method: 'GET', path: '/a|/b' }] });
     expect(isEndpointPermitted(permissions, 'GET', '/a')).to.equal(true);
