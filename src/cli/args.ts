@@ -22,7 +22,7 @@ export function parseCommandArgs<const T extends ArgOptions>(
 ): { values: ArgValues<T>; positionals: string[] } {
   // Not strict: the tokens are checked here, so that each error names the option the way this CLI does.
   const { values, positionals, tokens } = parseArgs({
-    args: [...args],
+    args: joinNegativeValues(args, options),
     options,
     strict: false,
     allowPositionals: true,
@@ -49,4 +49,22 @@ export function parseCommandArgs<const T extends ArgOptions>(
     );
   }
   return { values: values as ArgValues<T>, positionals };
+}
+
+/**
+ * `--limit -5` as `--limit=-5`: parseArgs would read `-5` as short options, and the message would say the value
+ * is missing; given as the value, the option's own range check says what is wrong with it.
+ */
+function joinNegativeValues(args: readonly string[], options: ArgOptions): string[] {
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    const next = args[index + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      index++;
+    } else joined.push(arg);
+  }
+  return joined;
 }

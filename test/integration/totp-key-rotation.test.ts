@@ -157,6 +157,11 @@ describe('portcullis keys migrate --second-factors (MongoDB)', function () {
       [['--second-factors'], { MONGODB_URI: uri }, /ENCRYPTION_KEYS/],
       [['--second-factors'], { ENCRYPTION_KEYS: `1:${k1}` }, /MONGODB_URI/],
       [['--second-factors', '--batch-size', '0'], { MONGODB_URI: uri, ENCRYPTION_KEYS: `1:${k1}` }, /--batch-size/],
+      [
+        ['--second-factors', '--limit', '-1'],
+        { MONGODB_URI: uri, ENCRYPTION_KEYS: `1:${k1}` },
+        /--limit must be an integer from 1 to \d+, got "-1"/,
+      ],
     ];
     for (const [args, env, message] of cases) {
       const run = cli(env);

@@ -54,6 +54,8 @@ describe('portcullis filter', function () {
     [['filter', 'x=1', '--bogus'], /unknown option/],
     [['filter', 'x=1', '--shema', 'fields.json'], /unknown option --shema \(did you mean --schema\?\)/],
     [['filter', 'x=1', '--schema', '--max-limit', '5'], /--schema needs a value/],
+    // A negative number is a value, refused by the option's own check rather than taken for an option.
+    [['filter', 'x=1', '--max-limit', '-5'], /--max-limit needs a positive integer/],
     [['filter', 'x=1', 'y=2'], /give exactly one querystring/],
     [['filter', 'status__frobnicate=1'], /Unknown operator "frobnicate" in "status__frobnicate"/],
     [['filter', 'name__regex=.*'], /Unknown operator "regex" in "name__regex"/],
