@@ -137,18 +137,42 @@ function filenameProblem(): ValidationError {
   );
 }
 
+// A parameter named twice is ambiguous (the parser keeps the first, a proxy or a browser may keep another).
+const FILENAME_PARAMETER = /(?:^|;)\s*filename\s*=/gi;
+const EXTENDED_FILENAME_PARAMETER = /(?:^|;)\s*filename\*\s*=/gi;
+
 function filenameOf(req: Request): string {
   const header = req.headers['content-disposition'];
   if (typeof header !== 'string') throw filenameProblem();
+  if (
+    (header.match(FILENAME_PARAMETER)?.length ?? 0) > 1 ||
+    (header.match(EXTENDED_FILENAME_PARAMETER)?.length ?? 0) > 1
+  ) {
+    throw filenameProblem();
+  }
   let parsed: ReturnType<typeof parseContentDisposition>;
   try {
     parsed = parseContentDisposition(header);
   } catch {
     throw filenameProblem();
   }
-  const name = cleanFilename(parsed.parameters.filename);
+  const raw = parsed.parameters.filename;
+  const name = cleanFilename(header.match(EXTENDED_FILENAME_PARAMETER) || typeof raw !== 'string' ? raw : utf8Of(raw));
   if (!name) throw filenameProblem();
   return name;
+}
+
+/**
+ * Node reads header bytes as Latin-1, and clients such as curl send a plain `filename="été.txt"` as raw UTF-8:
+ * a value whose bytes are valid UTF-8 is read as such (`filename*=UTF-8''…` is the standard way, and decoded
+ * by the parser).
+ */
+function utf8Of(value: string): string {
+  // eslint-disable-next-line no-control-regex -- bytes above ASCII are what is looked for
+  if (!/[^\u0000-\u007f]/.test(value)) return value;
+  const bytes = Buffer.from(value, 'latin1');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : value;
 }
 
 /** A 413 that also closes the connection: the rest of the body is not worth reading. */

@@ -165,6 +165,26 @@ for (const backend of backends) {
       expect(await files.leftovers()).to.equal(0);
     });
 
+    it('reads a plain filename sent as raw UTF-8, keeps a quoted pair, and refuses a name given twice', async () => {
+      const named = (disposition: string) =>
+        request(test.app)
+          .post(`/people/${recordId}/attachments`)
+          .set('Content-Type', 'text/plain')
+          // Node sends a header string byte for byte (Latin-1): this is how curl sends UTF-8 typed in a shell.
+          .set('Content-Disposition', Buffer.from(disposition, 'utf8').toString('latin1'))
+          .send('hello');
+      expect((await named('attachment; filename="été ✓.txt"').expect(201)).body.filename).to.equal('été ✓.txt');
+      const long = `${'é'.repeat(200)}.txt`;
+      expect((await named(`attachment; filename="${long}"`).expect(201)).body.filename).to.equal(long);
+      expect((await named('attachment; filename="a\\"b.txt"').expect(201)).body.filename).to.equal('a"b.txt');
+      for (const twice of [
+        'attachment; filename="a.txt"; filename="b.exe"',
+        "attachment; filename*=UTF-8''a.txt; filename*=UTF-8''b.exe",
+      ]) {
+        expect((await named(twice).expect(400)).body.code, twice).to.equal('validation.filename');
+      }
+    });
+
     it('removes bidirectional controls from file names, on upload and rename', async () => {
       const added = await request(test.app)
         .post(`/people/${recordId}/attachments`)
