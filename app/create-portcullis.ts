@@ -246,6 +246,10 @@ function assemble(parts: Parts): Portcullis {
       app.set('trust proxy', config.TRUST_PROXY);
       // The filter language reads raw strings: `a[$ne]=1` must not become an object.
       app.set('query parser', 'simple');
+      // Every answer is `no-store` (securityHeaders), so no cache revalidates it: Express's weak ETag would
+      // hash each body (a list page's 6 KB) for nothing. Answers meant for revalidation set their own: a
+      // record's version (If-Match), the OpenAPI document.
+      app.set('etag', false);
       app.use(securityHeaders());
       if (metrics) app.use(metrics.middleware);
       app.use(requestContext({ masker }), jsonBody({ limit: config.BODY_LIMIT, maxDepth: config.BODY_MAX_DEPTH }));

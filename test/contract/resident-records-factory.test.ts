@@ -43,6 +43,10 @@ describe('RESIDENCY_STORES', function () {
       ['xx=memory', /RESIDENCY_STORES.*"xx"/],
       ['de', /RESIDENCY_STORES/],
       ['???', /RESIDENCY_STORES.*"\?\?\?"/],
+      // The wrong entry is named, not the one before it.
+      ['de=memory,DE=memory', /RESIDENCY_STORES.*"DE"/],
+      ['de=memory,*=memory,__proto__=memory', /RESIDENCY_STORES.*"__proto__"/],
+      ['de=mongodb://u:secretpw@h1:27017,h2:27017/crm,Us=memory', /RESIDENCY_STORES.*"Us"/],
     ] as const) {
       const message = variableProblem({ RESIDENCY_STORES: value });
       expect(message).to.match(expected);
