@@ -8,8 +8,9 @@ export type ResidencyTarget = 'memory' | `mongodb://${string}` | `mongodb+srv://
 /** Country code (or `*`: every other country) → target. */
 export type ResidencyStores = Readonly<Record<string, ResidencyTarget>>;
 
-// Items split at a comma that starts `code=`: a MongoDB URL lists its hosts with commas (h1:27017,h2:27017).
-const ITEM_START = /,(?=\s*(?:[a-z]{2}|\*)\s*=)/;
+// Items split at a comma that starts `name=`: a MongoDB URL lists its hosts with commas (h1:27017,h2:27017).
+// Any name, not only a valid code, so that `de=memory,DE=memory` blames "DE" rather than de's target.
+const ITEM_START = /,(?=\s*(?:[A-Za-z_][\w-]{0,31}|\*)\s*=)/;
 
 /** Parses `de=mongodb://…,us=mongodb://…,*=memory`. Messages name the country, never a URL (it may hold a password). */
 export function parseResidencyStores(raw: string): ResidencyStores {
