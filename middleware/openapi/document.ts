@@ -1,5 +1,6 @@
 // openApiDocument / openApiRoute: the OpenAPI 3.1 document of the mounted routers, for one caller.
 import type { Request, RequestHandler, Response } from 'express';
+import { hash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { LRUCache } from 'lru-cache';
 import { ConfigError, didYouMean } from '../../src/errors.js';
@@ -221,18 +222,22 @@ export function openApiRoute(options: OpenApiOptions): RequestHandler {
     if (id === undefined) ids.set(description, (id = next++));
     return id;
   };
-  const bodies = new LRUCache<string, string>({ max: 64 });
+  const documents = new LRUCache<string, { body: string; etag: string }>({ max: 64 });
   return function portcullisOpenApi(req: Request, res: Response) {
     const descriptions = describeAll(prepared, req);
     const key = descriptions.map((list) => list.map(idOf).join(',')).join(';');
-    let body = bodies.get(key);
-    if (body === undefined) {
-      body = JSON.stringify(assemble(prepared, descriptions));
-      bodies.set(key, body);
+    let document = documents.get(key);
+    if (document === undefined) {
+      const body = JSON.stringify(assemble(prepared, descriptions));
+      // A strong ETag of the exact bytes, hashed once per document rather than by Express per answer, and
+      // sent whatever the app's `etag` setting (createPortcullis's app turns Express's off).
+      document = { body, etag: `"${hash('sha256', body, 'base64url')}"` };
+      documents.set(key, document);
     }
-    // Per caller: no shared cache may keep it; the ETag Express derives from the body makes revalidation cheap.
+    // Per caller: no shared cache may keep it; the ETag makes revalidation cheap (Express answers 304).
     res.setHeader('Cache-Control', 'private, no-cache');
+    res.setHeader('ETag', document.etag);
     if (vary.length > 0) res.vary(vary.join(', '));
-    res.type('application/json').send(body);
+    res.type('application/json').send(document.body);
   };
 }

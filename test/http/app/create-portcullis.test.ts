@@ -64,6 +64,26 @@ describe('createPortcullis options', function () {
     expect(text).to.include('portcullis_http_requests_total{method="GET",route="/books/",status="200"} 1');
   });
 
+  it("sends no weak ETag on its no-store answers, and keeps a record's version ETag for If-Match and If-None-Match", async function () {
+    const app = portcullis.app();
+    app.use(
+      '/books',
+      portcullis.crudRouter({ resource: 'books', store: new MemoryRecordStore({ schema: { title: 'string' } }) }),
+    );
+    portcullis.finish(app);
+    const created = await request(app).post('/books').set('X-API-Key', adminKey).send({ title: 'Dune' }).expect(201);
+    const list = await request(app).get('/books').set('X-API-Key', adminKey).expect(200);
+    expect(list.headers['cache-control']).to.equal('no-store');
+    expect(list.headers).to.not.have.property('etag');
+    const read = await request(app).get(`/books/${created.body.id}`).set('X-API-Key', adminKey).expect(200);
+    expect(read.headers.etag).to.equal('"1"');
+    await request(app)
+      .get(`/books/${created.body.id}`)
+      .set('X-API-Key', adminKey)
+      .set('If-None-Match', '"1"')
+      .expect(304);
+  });
+
   it('adds the 404 and error handlers once, whether finish() ran before listen() or not', async function () {
     const app = portcullis.finish(portcullis.app());
     const before = app.router.stack.length;
