@@ -16,7 +16,7 @@ export type SecondFactorProblem = DecryptionProblem & { id: string };
  * (already under the current key). Stateless, so an interrupted run is resumed by running it again.
  */
 export async function migrateSecondFactorKeys(
-  principals: Pick<PrincipalStore, 'listSecondFactors' | 'updateSecondFactor'>,
+  principals: Pick<PrincipalStore, 'listSecondFactors' | 'updateSecondFactor' | 'getSecondFactor'>,
   totp: Pick<Totp, 'reencrypted' | 'onCurrentKey'>,
   options: MigrateOptions = {},
 ): Promise<MigrationResult & { errors: SecondFactorProblem[] }> {
@@ -50,7 +50,12 @@ export async function migrateSecondFactorKeys(
       }
       if (await principals.updateSecondFactor(record.principalId, { secret }, { ifSecret: record.secret })) {
         progress.migrated++;
-      } else progress.conflicts++;
+        continue;
+      }
+      progress.conflicts++;
+      // Enrolled again meanwhile: by a process whose current key may be another, so it may still be left.
+      const now = await principals.getSecondFactor(record.principalId);
+      if (now && !totp.onCurrentKey(now)) left++;
     }
     progress.batches++;
     options.onProgress?.({ ...progress });

@@ -88,6 +88,7 @@ describe('migrateSecondFactorKeys (memory principal store)', function () {
     // user-3 enrols again between the page being read and its rotation being written.
     const racing = {
       listSecondFactors: store.listSecondFactors.bind(store),
+      getSecondFactor: store.getSecondFactor.bind(store),
       async updateSecondFactor(...args: Parameters<PrincipalStore['updateSecondFactor']>) {
         if (args[0] === 'user-3') await store.saveSecondFactor(newer.record);
         return store.updateSecondFactor(...args);
@@ -96,6 +97,24 @@ describe('migrateSecondFactorKeys (memory principal store)', function () {
     const result = await migrateSecondFactorKeys(racing, totpWith(`1:${k1},2:${k2}`));
     expect(result).to.deep.include({ migrated: ids.length - 1, totalLeft: 0 });
     expect((await store.getSecondFactor('user-3'))!.secret).to.equal(newer.record.secret);
+  });
+
+  it('counts an enrolment made while it runs under an older key as left, for the next run', async function () {
+    const store = new MemoryPrincipalStore();
+    await enrolAll(store, totpWith(`1:${k1}`), ids);
+    // A process still configured with key 1 as current re-enrols user-5 meanwhile.
+    const older = await totpWith(`1:${k1}`).enrol('user-5', 'user-5@example.com');
+    const racing = {
+      listSecondFactors: store.listSecondFactors.bind(store),
+      getSecondFactor: store.getSecondFactor.bind(store),
+      async updateSecondFactor(...args: Parameters<PrincipalStore['updateSecondFactor']>) {
+        if (args[0] === 'user-5') await store.saveSecondFactor(older.record);
+        return store.updateSecondFactor(...args);
+      },
+    };
+    const ring = totpWith(`1:${k1},2:${k2}`);
+    expect(await migrateSecondFactorKeys(racing, ring)).to.deep.include({ migrated: ids.length - 1, totalLeft: 1 });
+    expect(await migrateSecondFactorKeys(store, ring)).to.deep.include({ migrated: 1, totalLeft: 0 });
   });
 
   it('validates its options naming them', async function () {
