@@ -33,11 +33,40 @@ function condition(field: string, countries: readonly string[] | undefined): Fil
 }
 
 /**
+ * What every store of a resident set answers alike, as they share one schema, id type and blind index: the
+ * views and the set itself answer it from one template store.
+ */
+abstract class SameAsTemplate {
+  readonly #template: RecordStore;
+
+  constructor(template: RecordStore) {
+    this.#template = template;
+  }
+
+  get backend() {
+    return this.#template.backend;
+  }
+  get schema() {
+    return this.#template.schema;
+  }
+  get idType() {
+    return this.#template.idType;
+  }
+  get blindIndex() {
+    return this.#template.blindIndex;
+  }
+
+  newId(): string {
+    return this.#template.newId();
+  }
+}
+
+/**
  * One store seen through some countries: reads see only their records, writes accept only records of
  * them. A country with a store of its own holds only its records anyway; the `*` store holds several
  * countries', so the condition is what keeps one country from reading another's there.
  */
-class CountryView implements RecordStore {
+class CountryView extends SameAsTemplate implements RecordStore {
   readonly #store: RecordStore;
   readonly #field: string;
   readonly #countries: readonly string[] | undefined;
@@ -45,27 +74,11 @@ class CountryView implements RecordStore {
 
   /** `countries` undefined: every record of the store (a read across all countries). */
   constructor(store: RecordStore, field: string, countries?: readonly string[]) {
+    super(store);
     this.#store = store;
     this.#field = field;
     this.#countries = countries;
     this.#where = condition(field, countries);
-  }
-
-  get backend() {
-    return this.#store.backend;
-  }
-  get schema() {
-    return this.#store.schema;
-  }
-  get idType() {
-    return this.#store.idType;
-  }
-  get blindIndex() {
-    return this.#store.blindIndex;
-  }
-
-  newId(): string {
-    return this.#store.newId();
   }
 
   /** A record without a country gets the view's (the caller's declared country). */
@@ -131,31 +144,15 @@ class CountryView implements RecordStore {
 }
 
 /** A read-only view over several stores: each queried alone, their pages merged in the query's order. */
-class FanOutView implements RecordStore {
+class FanOutView extends SameAsTemplate implements RecordStore {
   readonly #views: readonly RecordStore[];
   readonly #first: RecordStore;
 
   /** `template` answers for the schema and ids; with no views, every query matches nothing. */
   constructor(views: readonly RecordStore[], template: RecordStore) {
+    super(template);
     this.#views = views;
     this.#first = template;
-  }
-
-  get backend() {
-    return this.#first.backend;
-  }
-  get schema() {
-    return this.#first.schema;
-  }
-  get idType() {
-    return this.#first.idType;
-  }
-  get blindIndex() {
-    return this.#first.blindIndex;
-  }
-
-  newId(): string {
-    return this.#first.newId();
   }
 
   prepare(record: Record<string, unknown>): Promise<PreparedRecord> {
@@ -231,7 +228,7 @@ class FanOutView implements RecordStore {
  * the record's field, reads and queries by the country their filter names (one, or a `ValidationError`
  * naming the field); `forQuery(where, { fanOut: true })` reads several and merges their pages.
  */
-export class ResidentRecordStore implements ResidentRecords {
+export class ResidentRecordStore extends SameAsTemplate implements ResidentRecords {
   readonly countryField: string;
   readonly countries: readonly string[];
   readonly #stores: ReadonlyMap<string, RecordStore>;
@@ -268,23 +265,13 @@ export class ResidentRecordStore implements ResidentRecords {
         throw new ConfigError(name, "must have the same fields as the other countries' stores");
       }
     }
+    const stores = new Map(entries);
+    const template = stores.get(OTHER_COUNTRIES) ?? first;
+    super(template);
     this.countryField = field;
-    this.#stores = new Map(entries);
+    this.#stores = stores;
     this.countries = Object.freeze(entries.map(([country]) => country));
-    this.#first = this.#stores.get(OTHER_COUNTRIES) ?? first;
-  }
-
-  get backend() {
-    return this.#first.backend;
-  }
-  get schema() {
-    return this.#first.schema;
-  }
-  get idType() {
-    return this.#first.idType;
-  }
-  get blindIndex() {
-    return this.#first.blindIndex;
+    this.#first = template;
   }
 
   async init(): Promise<void> {
@@ -364,10 +351,6 @@ export class ResidentRecordStore implements ResidentRecords {
     // Changed or deleted meanwhile: undo the copy, so the record is where the other write left it.
     await target.remove(id, written._version);
     return undefined;
-  }
-
-  newId(): string {
-    return this.#first.newId();
   }
 
   /** By the record's country; a missing or unknown one is a problem on the field, like any bad value. */
