@@ -299,6 +299,7 @@ export function createAuth(options: CreateAuthOptions): Auth {
       return principalAdminRouter({
         principals: stores.principals,
         authenticate: required,
+        sessions: stores.sessions,
         hasher,
         maxTotpBypassMs: config.TOTP_BYPASS_MAX,
       });

@@ -21,6 +21,7 @@ import type {
   PrincipalStore,
   PrincipalType,
 } from '../src/contracts/principals.js';
+import type { SessionStore } from '../src/contracts/sessions.js';
 import { ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
 import { validateGroup, validatePrincipal } from '../src/auth/validate.js';
 import { requirePermittedEndpoint } from './authorize-endpoint.js';
@@ -39,6 +40,12 @@ export interface PrincipalAdminRouterOptions {
   hasher?: ApiKeyHasher;
   /** Longest TOTP bypass (`PUT /principals/:id/totp-bypass`) one request may grant. Default 86 400 000 (24 h). */
   maxTotpBypassMs?: number;
+  /**
+   * The login sessions: a principal's are revoked when it is deleted, disabled, given a new password, or
+   * created (sessions left by an earlier principal of the same id must not come back to life). Without it,
+   * logins outlive those changes until they expire.
+   */
+  sessions?: Pick<SessionStore, 'revokeAllForUser'>;
   now?: Clock;
 }
 
@@ -77,7 +84,18 @@ const MAX_KEY_LIFETIME_MS = 5 * 365 * 86_400_000;
  * (403 `forbidden.escalation`, see `mayGrant`).
  */
 export function principalAdminRouter(options: PrincipalAdminRouterOptions): Router & DescribedRouter {
-  checkOptions('principalAdminRouter()', options, ['principals', 'authenticate', 'hasher', 'maxTotpBypassMs', 'now']);
+  checkOptions('principalAdminRouter()', options, [
+    'principals',
+    'authenticate',
+    'hasher',
+    'maxTotpBypassMs',
+    'sessions',
+    'now',
+  ]);
+  if (options.sessions !== undefined && typeof options.sessions?.revokeAllForUser !== 'function') {
+    throw new ConfigError('sessions', 'must be a session store');
+  }
+  const sessions = options.sessions;
   if (!options?.principals) throw new ConfigError('principals', 'is required by principalAdminRouter');
   if (!options.authenticate) throw new ConfigError('authenticate', 'is required by principalAdminRouter');
   const { principals } = options;
@@ -193,6 +211,9 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
       record.passwordHash = existing.passwordHash;
     }
     const saved = await principals.savePrincipal(record);
+    if (!existing || typeof password === 'string' || (saved.disabled === true && existing.disabled !== true)) {
+      await sessions?.revokeAllForUser(id);
+    }
     res.status(existing ? 200 : 201).json(principalView(saved));
   });
 
@@ -202,6 +223,7 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
     if (!existing) throw new NotFoundError('No such principal.');
     assertNoEscalation(mayGrant(actorOf(req), await holdingOf(existing), undefined));
     if (!(await principals.deletePrincipal(id))) throw new NotFoundError('No such principal.');
+    await sessions?.revokeAllForUser(id);
     res.status(204).end();
   });
 

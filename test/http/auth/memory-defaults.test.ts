@@ -48,6 +48,36 @@ describe('auth with the memory defaults of createStores()', function () {
     await request(app).get('/whoami').set('X-API-Key', adminKey).expect(200);
   });
 
+  it('deleting, disabling or re-passwording a principal ends its logins; a re-created one gets none of the old', async function () {
+    const login = async (password: string) => {
+      const answer = await request(app).post('/auth/login').send({ username: 'gina', password }).expect(201);
+      return `Bearer ${answer.body.token}`;
+    };
+    const admin = (method: 'put' | 'delete', body?: object) =>
+      request(app)[method]('/admin/principals/gina').set('X-API-Key', adminKey).send(body);
+    const works = async (bearer: string) => (await request(app).get('/whoami').set('Authorization', bearer)).status;
+
+    await admin('put', { password: 'gina-password-1' }).expect(201);
+    let bearer = await login('gina-password-1');
+    expect(await works(bearer)).to.equal(200);
+    // A change of name or rights keeps the login; a new password ends it.
+    await admin('put', { name: 'Gina', password: undefined }).expect(200);
+    expect(await works(bearer)).to.equal(200);
+    await admin('put', { password: 'gina-password-2' }).expect(200);
+    expect(await works(bearer)).to.equal(401);
+
+    bearer = await login('gina-password-2');
+    await admin('put', { disabled: true }).expect(200);
+    expect(await works(bearer)).to.equal(401);
+    await admin('put', { disabled: false }).expect(200);
+    expect(await works(bearer), 'enabled again: the old login stays ended').to.equal(401);
+
+    bearer = await login('gina-password-2');
+    await admin('delete').expect(204);
+    await admin('put', { attributes: { role: 'support' } }).expect(201);
+    expect(await works(bearer), 'a re-created principal of the same id').to.equal(401);
+  });
+
   it('a user created by the admin logs in, sees its sessions and logs out', async function () {
     await request(app)
       .put('/admin/principals/frank')
