@@ -256,8 +256,11 @@ function assemble(parts: Parts): Portcullis {
       app.use(auditTrail({ pipeline, logger, durability: config.AUDIT_DURABILITY }));
       app.get('/health', healthHandler({ stores, version }));
       if (metrics) app.get('/metrics', metrics.handler);
-      app.use('/auth', auth.authRouter());
       const onLimited = metrics ? { onLimited: (name: string) => metrics.recordRateLimitHit(name) } : {};
+      // Per address, before any credential is checked: each login attempt costs a password hash, and the
+      // failure limit lets every account that has not failed yet through, so it cannot stop a flood alone.
+      app.post(['/auth/login', '/auth/login/totp'], auth.rateLimit({ name: 'login', ...onLimited }));
+      app.use('/auth', auth.authRouter());
       app.use(auth.authenticate(), auth.rateLimit(onLimited));
       return app;
     },

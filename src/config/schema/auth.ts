@@ -82,7 +82,12 @@ export const authVariables = defineVariables({
     description: 'Claim header with the OIDC groups, comma-separated.',
   }),
   RATE_LIMIT_WINDOW: durationVar({ default: 60_000, min: 1000, description: 'Rate-limit window.' }),
-  RATE_LIMIT_MAX: integerVar({ default: 300, min: 1, description: 'Requests per window per API key, user or IP.' }),
+  RATE_LIMIT_MAX: integerVar({
+    default: 300,
+    min: 1,
+    description:
+      'Requests per window per API key, user or IP; in `createPortcullis().app()` also login attempts (`POST /auth/login`, `/auth/login/totp`) per IP.',
+  }),
   RATE_LIMIT_LOGIN_MAX: integerVar({
     default: 10,
     min: 1,

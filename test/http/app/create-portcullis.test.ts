@@ -99,3 +99,27 @@ describe('createPortcullis options', function () {
     }
   });
 });
+
+describe("createPortcullis's app(): a rate limit on login attempts per address", function () {
+  it('answers 429 once an address passes RATE_LIMIT_MAX logins, whatever usernames it tries', async function () {
+    const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_MAX: '5', HOST: '127.0.0.1', PORT: '0' });
+    const portcullis = await createPortcullis(config, { logger: createLogger({ level: 'silent' }) });
+    try {
+      const app = portcullis.finish(portcullis.app());
+      const statuses: number[] = [];
+      // A fresh username each time: the failure limit alone never refuses these.
+      for (let i = 0; i < 7; i++) {
+        const answer = await request(app)
+          .post('/auth/login')
+          .send({ username: `nobody-${i}`, password: 'wrong-password' });
+        statuses.push(answer.status);
+      }
+      expect(statuses).to.deep.equal([401, 401, 401, 401, 401, 429, 429]);
+      const limited = await request(app).post('/auth/login/totp').send({ pendingToken: 'x', code: '123456' });
+      expect(limited.status).to.equal(429);
+      expect(limited.headers['content-type']).to.match(/^application\/problem\+json/);
+    } finally {
+      await portcullis.close();
+    }
+  });
+});
