@@ -25,7 +25,14 @@ export interface ProblemDetails {
   code: string;
   requestId: string;
   errors?: FieldProblem[];
+  /** How many problems past the first MAX_ERRORS were left out. */
+  errorsOmitted?: number;
 }
+
+/** The most problems one answer lists: a full batch of records, each with several, fits. */
+const MAX_ERRORS = 1000;
+/** The longest `detail`, in characters. */
+const MAX_DETAIL = 2000;
 
 /** Answers every unmatched route with a 404 problem. Mount after all routes. */
 export function notFoundHandler(): RequestHandler {
@@ -50,14 +57,18 @@ export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHan
         'request failed',
       );
     }
+    // Bounded whatever the error: an answer naming each of thousands of bad keys would be far larger than the
+    // request that sent them.
+    const errors = problem.errors;
     const body: ProblemDetails = {
       type: problem.type,
       title: problem.title,
       status: problem.status,
-      detail: problem.message,
+      detail: problem.message.length > MAX_DETAIL ? `${problem.message.slice(0, MAX_DETAIL)}…` : problem.message,
       code: problem.code,
       requestId: context.requestId,
-      ...(problem.errors ? { errors: problem.errors } : {}),
+      ...(errors ? { errors: errors.length > MAX_ERRORS ? errors.slice(0, MAX_ERRORS) : errors } : {}),
+      ...(errors && errors.length > MAX_ERRORS ? { errorsOmitted: errors.length - MAX_ERRORS } : {}),
     };
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
     res.status(problem.status).type('application/problem+json').send(JSON.stringify(body));

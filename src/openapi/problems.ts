@@ -22,6 +22,12 @@ export const problemSchema: JsonSchema = {
         properties: { field: { type: 'string' }, message: { type: 'string' }, code: { type: 'string' } },
         required: ['field', 'message'],
       },
+      maxItems: 1000,
+    },
+    errorsOmitted: {
+      type: 'integer',
+      minimum: 1,
+      description: 'How many problems past the first 1 000 were left out.',
     },
   },
   required: ['type', 'title', 'status', 'detail', 'code', 'requestId'],

@@ -41,6 +41,12 @@ function buildApp(logged: Record<string, unknown>[]) {
       new StoreUnavailableError('mongodb', { cause: new Error('connect ECONNREFUSED 10.0.0.5:27017') }),
     crash: () => new TypeError("Cannot read properties of undefined (reading 'x') at secret.ts:12"),
   };
+  app.get('/many-problems', () => {
+    const fields = Array.from({ length: 5000 }, (_, i) => `field_${i}`);
+    throw new ValidationError(fields.map((field) => `You may not update "${field}".`).join(' '), {
+      errors: fields.map((field) => ({ field, message: 'not allowed' })),
+    });
+  });
   app.get('/throw/:kind', (req) => {
     throw errors[req.params.kind as string]!();
   });
@@ -87,6 +93,15 @@ describe('errorHandler', function () {
   it('lists each field of a validation error', async function () {
     const response = await request(app).get('/throw/validation');
     expect(response.body.errors).to.deep.equal([{ field: 'age', message: 'must be a number' }]);
+  });
+
+  it('bounds an answer naming thousands of problems: the first 1 000 and how many were left out', async function () {
+    const response = await request(app).get('/many-problems').expect(400);
+    expect(response.body.errors).to.have.length(1000);
+    expect(response.body.errors[999].field).to.equal('field_999');
+    expect(response.body.errorsOmitted).to.equal(4000);
+    expect(response.body.detail.length).to.be.at.most(2001);
+    expect(response.text.length).to.be.lessThan(100_000);
   });
 
   it('sets WWW-Authenticate on 401 and Retry-After on 429 and 503', async function () {
