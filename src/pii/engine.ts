@@ -6,6 +6,7 @@ import type { Masker, MaskReach, UnmaskGrant } from './masker.js';
 import { insertPath, newNode, parsePath, type PathNode, type Segment } from './paths.js';
 import { StateSets, type StateSet } from './state-sets.js';
 import { setOwn } from '../own.js';
+import { dateJson } from '../date-json.js';
 import {
   compileRecognizers,
   scanText,
@@ -380,7 +381,7 @@ class MaskingEngine implements PiiMasker {
     if (depth >= this.maxDepth) return this.tooDeep(run, path, value);
     if (Array.isArray(value)) return this.walkArray(value, states, granted, scanAt, depth, run, path);
     // A date serializes to a fixed ISO form that holds no PII: recognizers need not scan it.
-    if (value instanceof Date) return value.toJSON();
+    if (value instanceof Date) return dateJson(value);
     // Like JSON.stringify: a toJSON method decides what the value is (ObjectIds, documents).
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function')

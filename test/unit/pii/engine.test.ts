@@ -115,6 +115,28 @@ describe('pii masking engine', () => {
       expect(scanned).to.deep.equal({ when: '1970-01-01T00:00:00.000Z', invalid: null, box: 'XXXXXXXXXXXXXX' });
     });
 
+    it('writes every date as JSON.stringify does, whether its text was seen before or not', () => {
+      // Dates' texts are kept by time value: equal times from other objects, far years and a subclass's own
+      // toJSON must still come out as JSON.stringify writes them.
+      class Day extends Date {
+        override toJSON(): string {
+          return this.toISOString().slice(0, 10);
+        }
+      }
+      const masker = createMasker({ recognizers: ['email'] });
+      const values = {
+        a: new Date(1_733_400_000_000),
+        b: new Date(1_733_400_000_000),
+        early: new Date(-62_198_755_200_000),
+        late: new Date(8.64e15),
+        day: new Day(1_733_400_000_000),
+      };
+      const expected = JSON.parse(JSON.stringify(values)) as Record<string, unknown>;
+      expect(masker.mask(values)).to.deep.equal(expected);
+      expect(masker.mask(values)).to.deep.equal(expected);
+      expect(expected.day).to.equal('2024-12-05');
+    });
+
     it('never pollutes prototypes, even with __proto__ keys in the data', () => {
       const input = JSON.parse('{"__proto__": {"polluted": "yes"}, "ssn": "1"}') as Record<string, unknown>;
       const out = createMasker({ paths: ['ssn', '**.polluted'] }).mask(input) as Record<string, unknown>;
