@@ -27,6 +27,11 @@ export interface Recognizer {
   regex: RegExp | LinearRegex;
   validate: ((match: string) => boolean) | undefined;
   /**
+   * Built-ins whose pattern may run past what they accept: the length of the longest prefix of a match that
+   * is a detection (0 for none), in place of `validate`.
+   */
+  accept?: (match: string) => number;
+  /**
    * A cheap necessary condition: when it returns false the regex cannot match, so it is not run. Most
    * strings in a record (names, statuses, dates, ids) fail it for every recognizer; the text's digit
    * counts are taken once, in one pass, for all of them.
@@ -36,103 +41,155 @@ export interface Recognizer {
   minLength?: number;
 }
 
+// What an e-mail address is made of, in any script: letters, combining marks and digits (`chloé`, `bücher`,
+// `例え`), plus the ASCII punctuation of local parts and the hyphen of domain labels.
+const WORD = '\\p{L}\\p{M}\\p{N}';
+const LOCAL = `[${WORD}._%+-]`;
+const LABEL_CHAR = `[${WORD}-]`;
+/**
+ * An e-mail address: the local part is a whole run of local-part characters (the look-behind starts it at
+ * the run's start, so a run is entered once, and the run ends where the `@` must be), then up to ten
+ * dot-separated domain labels ending in a letter TLD or a punycode one (`xn--p1ai`).
+ */
+const EMAIL_SOURCE =
+  `(?<!${LOCAL})${LOCAL}+@${LABEL_CHAR}{1,63}(?:\\.${LABEL_CHAR}{1,63}){0,8}` +
+  `\\.(?:[\\p{L}\\p{M}]{2,24}|[Xx][Nn]--[A-Za-z0-9-]{1,59})(?!${LABEL_CHAR})`;
+const EMAIL = new RegExp(EMAIL_SOURCE, 'gu');
+const WHOLE_EMAIL = new RegExp(`^(?:${EMAIL_SOURCE})$`, 'u');
+
+/** True when `text` is one e-mail address as the `email` recognizer finds them, and nothing else. */
+export function isEmailAddress(text: string): boolean {
+  return WHOLE_EMAIL.test(text);
+}
+
+// Between two groups of a phone number: a space, or one of . - / with a space on either side or none.
+const PHONE_SEP = '(?: ?[./-] ?| )';
+const PHONE = new RegExp(
+  [
+    // International: the country code (maybe glued to the area code, +4930 1234567, or in parentheses), then
+    // up to seven groups, each introduced by one separator, or a parenthesised group (the trunk `(0)`, an area
+    // code) with or without one. A group starts where a separator ends, so a split is never guessed.
+    `(?<![\\w+])\\(?\\+[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){0,7}(?!\\w)`,
+    // North American: (555) 123-4567, 555-123-4567, 555.123.4567.
+    '(?<![\\w+(-])\\(?[2-9]\\d{2}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
+  ].join('|'),
+  'g',
+);
+// A signed amount or date is no phone number: `+12345678.90`, `+10.000.000`, `+2024-01-15`.
+const SIGNED_NUMBER = /^\+(?:\d+\.\d{1,2}|\d{1,3}(?:\.\d{3})+(?:\.\d{1,2})?|\d{4}([./-])\d{2}\1\d{2})$/;
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/**
+ * The phone number at the start of a match: its groups while they hold at most 15 digits (E.164), so that
+ * figures written after a number (`+49 30 1234567 2024 12`) do not make the whole match fail; 0 when that
+ * is fewer than 8 digits or a signed amount or date.
+ */
+function phonePrefix(match: string): number {
+  let digits = 0;
+  let accepted = 0;
+  let acceptedDigits = 0;
+  for (let index = 0; index < match.length; index++) {
+    if (!isDigit(match.charCodeAt(index))) continue;
+    if (++digits > 15) break;
+    if (!isDigit(match.charCodeAt(index + 1))) {
+      // A group ends here; a closing parenthesis right after it belongs to it.
+      accepted = match[index + 1] === ')' ? index + 2 : index + 1;
+      acceptedDigits = digits;
+    }
+  }
+  if (acceptedDigits < 8) return 0;
+  return SIGNED_NUMBER.test(match.slice(0, accepted)) ? 0 : accepted;
+}
+
 // Every built-in pattern starts with a look-behind that excludes its own first character class, so a run
 // of candidate characters is entered once rather than at each position, and every repetition is bounded
 // or stops at a delimiter: scanning stays linear in the input however hostile it is.
-const builtins: Record<BuiltinLabel, Required<Omit<Recognizer, 'label' | 'validate'>> & Pick<Recognizer, 'validate'>> =
-  {
-    jwt: {
-      regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,8192}\.eyJ[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}/g,
-      validate: undefined,
-      mayMatch: (text) => text.includes('eyJ'),
-      minLength: 12,
-    },
-    secret: {
-      regex: new RegExp(
-        [
-          '(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])',
-          '(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])',
-          '(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}',
-          '(?<![A-Za-z0-9_-])xox[abprs]-[A-Za-z0-9-]{10,250}',
-          '(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])',
-          '(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])',
-          '-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----',
-        ].join('|'),
-        'g',
-      ),
-      validate: undefined,
-      // Every alternative holds one of these; the shortest (`xoxb-` and ten more) is 15 characters.
-      mayMatch: (text, counts) =>
-        text.includes('_') ||
-        text.includes('xox') ||
-        // AKIA, ASIA, AIza and BEGIN each hold two capitals in a row.
-        (counts.upperRun >= 2 &&
-          (text.includes('AKIA') || text.includes('ASIA') || text.includes('AIza') || text.includes('-----BEGIN'))),
-      minLength: 15,
-    },
-    iban: {
-      regex: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
-      validate: ibanValid,
-      // A two-capital country code, then two check digits; the rest may be letters.
-      mayMatch: (_text, counts) => counts.total >= 2 && counts.upperRun >= 2,
-      minLength: 12,
-    },
-    card: {
-      // Not inside a longer run of digits (a digit, or a digit and a separator, before it); a letter and a
-      // dash before it (`ref-4111…`) does not protect the number. Dots separate only the printed groups
-      // (4-4-4-4, Amex 4-6-5), so a long decimal number is never taken for a card.
-      regex: /(?<!\d)(?<!\d[ .-])(?:\d(?:[ -]?\d){12,18}(?!\d)|(?:\d{4}(?:\.\d{4}){3}|\d{4}\.\d{6}\.\d{5})(?!\.?\d))/g,
-      validate: cardValid,
-      // Thirteen digits or more with single spaces or dashes between them, or fifteen with dots.
-      mayMatch: (text, digits) => digits.inDashedRun >= 13 || (digits.inPhoneRun >= 15 && text.includes('.')),
-      minLength: 13,
-    },
-    ssn: {
-      regex: /(?<!\d)(?<!\d[ -])\d{3}([- ])\d{2}\1\d{4}(?!\d|-\d)/g,
-      validate: ssnValid,
-      mayMatch: (_text, digits) => digits.inDashedRun >= 9,
-      minLength: 11,
-    },
-    email: {
-      regex:
-        /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
-      validate: undefined,
-      mayMatch: (text) => text.includes('@'),
-      // a@b.cd
-      minLength: 6,
-    },
-    ipv6: {
-      regex: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g,
-      validate: (match) => isIPv6(match) && match !== '::',
-      mayMatch: (text) => text.includes(':'),
-      // ::1
-      minLength: 3,
-    },
-    ipv4: {
-      regex: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g,
-      validate: undefined,
-      mayMatch: (text, digits) => digits.total >= 4 && text.includes('.'),
-      minLength: 7,
-    },
-    phone: {
-      regex: new RegExp(
-        [
-          // International: compact E.164, or groups each introduced by one separator (so a split is never guessed).
-          '(?<![\\w+])\\+[1-9](?:\\d{6,14}|\\d{0,2}(?:[ .-]\\(?\\d{1,8}\\)?){2,6})(?![\\w])',
-          // North American: (555) 123-4567, 555-123-4567, 555.123.4567.
-          '(?<![\\w+(-])\\(?[2-9]\\d{2}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
-        ].join('|'),
-        'g',
-      ),
-      validate: (match) => {
-        const digits = match.replace(/\D/g, '').length;
-        return digits >= 8 && digits <= 15;
-      },
-      // The validator wants at least 8 digits in the match, which holds only digits, spaces and . - + ( ).
-      mayMatch: (_text, digits) => digits.inPhoneRun >= 8,
-      minLength: 8,
-    },
-  };
+type Builtin = Required<Omit<Recognizer, 'label' | 'validate' | 'accept'>> & Pick<Recognizer, 'validate' | 'accept'>;
+
+const builtins: Record<BuiltinLabel, Builtin> = {
+  jwt: {
+    regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,8192}\.eyJ[A-Za-z0-9_-]{2,65536}\.[A-Za-z0-9_-]{0,8192}/g,
+    validate: undefined,
+    mayMatch: (text) => text.includes('eyJ'),
+    minLength: 12,
+  },
+  secret: {
+    regex: new RegExp(
+      [
+        '(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])',
+        '(?<![A-Za-z0-9_])gh[pousr]_[A-Za-z0-9]{36,255}(?![A-Za-z0-9])',
+        '(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}',
+        '(?<![A-Za-z0-9_-])xox[abprs]-[A-Za-z0-9-]{10,250}',
+        '(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])',
+        '(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])',
+        '-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----',
+      ].join('|'),
+      'g',
+    ),
+    validate: undefined,
+    // Every alternative holds one of these; the shortest (`xoxb-` and ten more) is 15 characters.
+    mayMatch: (text, counts) =>
+      text.includes('_') ||
+      text.includes('xox') ||
+      // AKIA, ASIA, AIza and BEGIN each hold two capitals in a row.
+      (counts.upperRun >= 2 &&
+        (text.includes('AKIA') || text.includes('ASIA') || text.includes('AIza') || text.includes('-----BEGIN'))),
+    minLength: 15,
+  },
+  iban: {
+    // Any case: `de89 3704 0044 0532 0130 00` is the same IBAN as its capital form (the validator folds it).
+    regex: /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])/g,
+    validate: ibanValid,
+    // A two-letter country code, then two check digits; the rest may be letters.
+    mayMatch: (_text, counts) => counts.total >= 2 && counts.letterRun >= 2,
+    minLength: 12,
+  },
+  card: {
+    // Not inside a longer run of digits (a digit, or a digit and a separator, before it); a letter and a
+    // dash before it (`ref-4111…`) does not protect the number. Dots separate only the printed groups
+    // (4-4-4-4, Amex 4-6-5), so a long decimal number is never taken for a card.
+    regex: /(?<!\d)(?<!\d[ .-])(?:\d(?:[ -]?\d){12,18}(?!\d)|(?:\d{4}(?:\.\d{4}){3}|\d{4}\.\d{6}\.\d{5})(?!\.?\d))/g,
+    validate: cardValid,
+    // Thirteen digits or more with single spaces or dashes between them, or fifteen with dots.
+    mayMatch: (text, digits) => digits.inDashedRun >= 13 || (digits.inPhoneRun >= 15 && text.includes('.')),
+    minLength: 13,
+  },
+  ssn: {
+    regex: /(?<!\d)(?<!\d[ -])\d{3}([- ])\d{2}\1\d{4}(?!\d|-\d)/g,
+    validate: ssnValid,
+    mayMatch: (_text, digits) => digits.inDashedRun >= 9,
+    minLength: 11,
+  },
+  email: {
+    regex: EMAIL,
+    validate: undefined,
+    mayMatch: (text) => text.includes('@'),
+    // a@b.cd
+    minLength: 6,
+  },
+  ipv6: {
+    regex: /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])/g,
+    validate: (match) => isIPv6(match) && match !== '::',
+    mayMatch: (text) => text.includes(':'),
+    // ::1
+    minLength: 3,
+  },
+  ipv4: {
+    regex: /(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?!\.?\d)/g,
+    validate: undefined,
+    mayMatch: (text, digits) => digits.total >= 4 && text.includes('.'),
+    minLength: 7,
+  },
+  phone: {
+    regex: PHONE,
+    validate: undefined,
+    accept: phonePrefix,
+    // A phone number has at least 8 digits in the match, which holds only digits, spaces and . - / + ( ).
+    mayMatch: (_text, digits) => digits.inPhoneRun >= 8,
+    minLength: 8,
+  },
+};
 
 /** The built-in recognizer for a label. */
 export function builtinRecognizer(label: BuiltinLabel): Recognizer {
@@ -141,6 +198,7 @@ export function builtinRecognizer(label: BuiltinLabel): Recognizer {
     label,
     regex: new RegExp(builtin.regex.source, builtin.regex.flags),
     validate: builtin.validate,
+    ...(builtin.accept ? { accept: builtin.accept } : {}),
     mayMatch: builtin.mayMatch,
     minLength: builtin.minLength,
   };
@@ -205,15 +263,17 @@ function compileCustom(spec: RecognizerSpec, option: string): Recognizer {
   return { label: spec.label, regex, validate: spec.validate };
 }
 
-/** ASCII digits (what `\d` matches) in a text, the most of them in one run of number-like characters, capitals. */
+/** ASCII digits (what `\d` matches) in a text, the most of them in one run of number-like characters, letters. */
 export interface DigitCounts {
   total: number;
   /** The most digits in one run of digits, spaces and dashes (card numbers, SSNs). */
   inDashedRun: number;
-  /** The most digits in one run of digits, spaces and `. - + ( )` (phone numbers). */
+  /** The most digits in one run of digits, spaces and `. - / + ( )` (phone numbers). */
   inPhoneRun: number;
-  /** The longest run of ASCII capitals (IBAN country codes, key prefixes). */
+  /** The longest run of ASCII capitals (key prefixes). */
   upperRun: number;
+  /** The longest run of ASCII letters of either case (IBAN country codes). */
+  letterRun: number;
 }
 
 /**
@@ -228,26 +288,33 @@ export function countDigits(text: string): DigitCounts {
   let inPhoneRun = 0;
   let upper = 0;
   let upperRun = 0;
+  let letters = 0;
+  let letterRun = 0;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     if (code >= 65 && code <= 90) {
       if (++upper > upperRun) upperRun = upper;
     } else upper = 0;
+    // 0x20 folds capitals onto small letters.
+    const folded = code | 0x20;
+    if (folded >= 97 && folded <= 122) {
+      if (++letters > letterRun) letterRun = letters;
+    } else letters = 0;
     if (code >= 48 && code <= 57) {
       total++;
       if (++dashed > inDashedRun) inDashedRun = dashed;
       if (++phone > inPhoneRun) inPhoneRun = phone;
     } else if (code === 32 || code === 45) {
       // space, -: both runs go on
-    } else if (code === 46 || code === 43 || code === 40 || code === 41) {
-      // . + ( ): only a phone number's run goes on
+    } else if (code === 46 || code === 43 || code === 40 || code === 41 || code === 47) {
+      // . + ( ) /: only a phone number's run goes on
       dashed = 0;
     } else {
       dashed = 0;
       phone = 0;
     }
   }
-  return { total, inDashedRun, inPhoneRun, upperRun };
+  return { total, inDashedRun, inPhoneRun, upperRun, letterRun };
 }
 
 /** One detection in a text: a label and the half-open range `[begin, end)`. */
@@ -279,12 +346,18 @@ export function scanText(
       let match: RegExpExecArray | null;
       while ((match = regex.exec(text)) !== null) {
         const begin = match.index;
-        const end = begin + match[0].length;
+        let end = begin + match[0].length;
         if (end === begin) {
           regex.lastIndex++;
           continue;
         }
         if (recognizer.validate && !recognizer.validate(match[0])) continue;
+        if (recognizer.accept) {
+          const length = recognizer.accept(match[0]);
+          if (length === 0) continue;
+          // What is left of the match is scanned again.
+          end = regex.lastIndex = begin + length;
+        }
         (fresh ??= []).push({ label: recognizer.label, begin, end });
       }
     } else if (regex.test(text)) {

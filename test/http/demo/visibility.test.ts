@@ -75,6 +75,26 @@ for (const backend of ['memory', 'mongodb'] as DemoBackend[]) {
       }
     });
 
+    it('masks internationalised addresses and phone numbers in the notes the support agent reads', async function () {
+      // acc_0017's seeded note names chloé@mail.example.org; support reads the email field in clear, not notes.
+      const admin = await get('admin', '/accounts/acc_0017').expect(200);
+      expect(admin.body.notes).to.include('chloé@mail.example.org');
+      const seeded = await get('support', '/accounts/acc_0017').expect(200);
+      expect(seeded.body.notes).to.match(/^Called from X{14}; asked to send statements to X{22}\.$/);
+      await request(demo.app)
+        .patch('/accounts/acc_0017')
+        .set(demo.headers.admin)
+        .send({ notes: 'Moved: user@bücher.de, +49 (0)30 1234567, +4930 7654321, iban de89 3704 0044 0532 0130 00.' })
+        .expect(200);
+      const support = await get('support', '/accounts/acc_0017').expect(200);
+      expect(support.body.notes).to.equal(
+        `Moved: ${'X'.repeat(14)}, ${'X'.repeat(17)}, ${'X'.repeat(13)}, iban ${'X'.repeat(27)}.`,
+      );
+      const list = await get('support', '/accounts?limit=100').expect(200);
+      const notes = (list.body.items as { notes: string }[]).map((item) => item.notes).join('\n');
+      expect(notes).to.not.match(/@|\+\d/);
+    });
+
     it('refuses the support agent’s blind-index probe of the masked national id like an unknown field', async function () {
       const admin = await get('admin', '/accounts/acc_0002').expect(200);
       const nationalId = admin.body.nationalId as string;
