@@ -74,7 +74,7 @@ export const walkthrough: WalkthroughStep[] = [
     request: { method: 'GET', path: '/accounts?status=active&age__gte=30&sort=-balance&limit=3', headers: asAna },
     status: 200,
     shows:
-      '{ "items": [{ "name": "Elif Dubois", "email": "XXXXXXXXXXXXX@example.com", "phone": "XXXXXXXXXXXX19", "status": "active", "age": 31, "balance": 18687.89, "country": "FR", "id": "acc_0033", … }, …], "nextCursor": "…" }',
+      '{ "items": [{ "name": "Elif Dubois", "email": "eXXX@example.com", "phone": "XXXXXXXXXXXX19", "status": "active", "age": 31, "balance": 18687.89, "country": "FR", "id": "acc_0033", … }, …], "nextCursor": "…" }',
     check(body) {
       const page = body as Page;
       expect(page.items).to.have.length(3);
@@ -82,7 +82,7 @@ export const walkthrough: WalkthroughStep[] = [
         expect(['DE', 'FR']).to.include(item.country);
         expect(item.status).to.equal('active');
         expect(item).to.not.have.property('nationalId');
-        expect(item.email).to.match(/^X+/);
+        expect(item.email).to.match(/^[a-z]XXX@example\.com$/);
       }
     },
   },

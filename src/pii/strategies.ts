@@ -2,6 +2,7 @@
 import { createHmac, type KeyObject } from 'node:crypto';
 import { ConfigError, didYouMean } from '../errors.js';
 import { integerOption } from '../options.js';
+import { isEmailAddress } from './recognizers.js';
 
 const INVALID = 'pii.invalid_strategy';
 
@@ -16,8 +17,9 @@ export type CustomStrategy = (text: string, context: StrategyContext) => string;
 /**
  * How a sensitive value (or a matched part of a text) is masked:
  * - `'redact'` / `{kind: 'redact', char}`: every character becomes `char` (default `X`), keeping the length;
- * - `{kind: 'partial', keepLast, char}`: like redact but the last `keepLast` characters (default 4) stay;
- *   both give a secret's label (password, token, API key, ... see `isSecretLabel`) `SECRET_MASK_LENGTH`
+ * - `{kind: 'partial', keepLast, char}`: like redact but the last `keepLast` characters (default 4) stay,
+ *   at most half of them and nothing before an `@`; an e-mail address keeps only its first character and its
+ *   domain (`jXXX@gmx.de`); redact and partial give a secret's label (password, token, API key, ... see `isSecretLabel`) `SECRET_MASK_LENGTH`
  *   characters of `char` instead, so its mask does not tell its length;
  * - `'pseudonym'` / `{kind: 'pseudonym', prefix, length}`: a stable keyed hash (HMAC-SHA256 with the
  *   masker's `pseudonymKey`), base64url, `length` characters (default 16, 8–43);
@@ -81,6 +83,19 @@ function fillOf(char: string): (length: number) => string {
   return (length) => (length <= 256 ? (cache[length] ??= char.repeat(length)) : char.repeat(length));
 }
 
+/** Mask characters that stand for an address's local part whatever its length, which is not shown either. */
+const EMAIL_LOCAL_MASK_LENGTH = 3;
+
+/**
+ * `j***@gmx.de`: the first character of the local part (none when the local part is that one character),
+ * a fixed-length mask and the domain. The end of the local part (`…eider@`) is what identifies its owner.
+ */
+function partialEmail(text: string, at: number, fill: (length: number) => string): string {
+  const first = String.fromCodePoint(text.codePointAt(0)!);
+  const shown = first.length < at ? first : '';
+  return shown + fill(EMAIL_LOCAL_MASK_LENGTH) + text.slice(at);
+}
+
 export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey: KeyObject | undefined): Strategy {
   if (typeof spec === 'function') {
     return { removes: false, apply: (text, label) => String(spec(text, { label })), forLabel: fixedFor };
@@ -102,9 +117,12 @@ export function compileStrategy(spec: StrategySpec, option: string, pseudonymKey
     case 'partial': {
       const fill = fillOf(charOf());
       const keep = integerOption(`${option}.keepLast`, options.keepLast, { fallback: 4, max: 64, code: INVALID });
-      // A short value would be shown whole; always hide at least half of it.
       return lengthKeeping((text) => {
-        const shown = Math.min(keep, Math.floor(text.length / 2));
+        const at = text.lastIndexOf('@');
+        if (at > 0 && isEmailAddress(text)) return partialEmail(text, at, fill);
+        // A short value would be shown whole; always hide at least half of it, and never what precedes an `@`
+        // (the end of the local part of an address inside the text).
+        const shown = Math.min(keep, Math.floor(text.length / 2), text.length - at - 1);
         return fill(text.length - shown) + text.slice(text.length - shown);
       }, fill);
     }

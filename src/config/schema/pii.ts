@@ -68,7 +68,7 @@ export const piiVariables = defineVariables({
     values: ['redact', 'partial', 'pseudonym', 'remove'],
     default: 'redact',
     description:
-      'How masked values look: `X`s keeping the length, last 4 kept, a keyed pseudonym (needs `PSEUDONYM_KEY`), or removed.',
+      'How masked values look: `X`s keeping the length, last 4 kept (an e-mail address: `jXXX@gmx.de`), a keyed pseudonym (needs `PSEUDONYM_KEY`), or removed.',
   }),
   PII_UNMASK_GROUPS: listVar({
     default: [],

@@ -45,7 +45,7 @@ describe('createPortcullis options', function () {
     });
     expect(masked).to.deep.equal({
       borrower: 'XXX',
-      contact: { email: 'XXXXXXXXXXX.org' },
+      contact: { email: 'aXXX@example.org' },
       notes: 'mail XXXXXXXXXXXXXXX about the loan',
     });
     expect(portcullis.masker.labels).to.include('contact');

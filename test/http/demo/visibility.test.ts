@@ -156,7 +156,8 @@ for (const backend of ['memory', 'mongodb'] as DemoBackend[]) {
       // acc_0002 was seeded, not created through the router: its trail starts with these updates.
       const record = await get('admin', '/accounts/acc_0002').expect(200);
       const email = record.body.email as string;
-      const sameShape = email.replace(/^(.)/, (first: string) => (first === 'a' ? 'b' : 'a'));
+      // The masked form shows the first character and the domain: change a character it hides.
+      const sameShape = email.replace(/.(?=@)/, (last: string) => (last === 'a' ? 'b' : 'a'));
       await request(demo.app)
         .patch('/accounts/acc_0002')
         .set(demo.headers.admin)
@@ -223,7 +224,7 @@ for (const backend of ['memory', 'mongodb'] as DemoBackend[]) {
       // The national-id change is not shown at all: the analyst cannot tell when it happened.
       expect(analyst.body.items).to.have.length(1);
       expect(analyst.body.items[0].state.status).to.equal('suspended');
-      expect(analyst.body.items[0].state.email).to.match(/^X+/);
+      expect(analyst.body.items[0].state.email).to.match(/^[a-z]XXX@example\.com$/);
       expect(text).to.not.include('new.address');
       expect(Object.keys(analyst.body.items[0].user).sort()).to.deep.equal(
         ['id', 'kind', 'name'].filter((key) => key in analyst.body.items[0].user).sort(),

@@ -255,6 +255,32 @@ describe('pii masking engine', () => {
       });
     });
 
+    it('partial shows of an e-mail address at most its first character and its domain', () => {
+      const masker = createMasker({
+        paths: [
+          { path: 'email', strategy: { kind: 'partial', keepLast: 12 } },
+          { path: 'contact', strategy: { kind: 'partial', keepLast: 12, char: '*' } },
+        ],
+        recognizers: ['email'],
+        strategies: { email: 'partial' },
+      });
+      expect(
+        masker.mask({
+          email: 'j.schneider@gmx.de',
+          contact: 'Jana <jana.schneider@gmx.de>',
+          note: 'write to chloé.dubois@mail.example.org or to a@b.de',
+        }),
+      ).to.deep.equal({
+        // The length of the local part is not shown either.
+        email: 'jXXX@gmx.de',
+        // Not one address: the kept tail stops after the `@`.
+        contact: '*********************gmx.de>',
+        note: 'write to cXXX@mail.example.org or to XXX@b.de',
+      });
+      // A surrogate pair is one character.
+      expect(masker.mask({ email: '𝒳avier@x.de' })).to.deep.equal({ email: '𝒳XXX@x.de' });
+    });
+
     it('masks secrets (passwords, tokens, keys) to a fixed length, whatever their length', () => {
       const masker = createMasker({
         keys: ['password', 'newPassword', 'apiKey', 'email'],
