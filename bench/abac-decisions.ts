@@ -408,7 +408,7 @@ function loadInquiries(scenario: LoadScenario, n: number): { ours: Inquiry[]; ca
 }
 
 interface LoadResult {
-  engine: 'portcullis' | 'casl';
+  engine: Engine;
   /** Parse + validate + index + first decision (ours, from JSON lines text); build + first decision (CASL). */
   loadMs: number;
   loadCpuMs: number;
@@ -458,9 +458,24 @@ function loadCasl(scenario: LoadScenario, n: number, [action, target]: [string, 
   return { ability, loadMs: performance.now() - started, loadCpuMs: cpuMs(cpu) };
 }
 
+/**
+ * JSON.parse of the same lines with every tree kept, nothing validated or indexed: the least that any
+ * loader keeping an object graph per policy pays (the trees are about what CASL is handed).
+ */
+function loadParsedTrees(scenario: LoadScenario, n: number) {
+  const lines = Array.from({ length: n }, (_, i) => JSON.stringify(policyJson(scenario, i)));
+  gcNow();
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const trees = lines.map((line) => JSON.parse(line) as unknown);
+  return { trees, loadMs: performance.now() - started, loadCpuMs: cpuMs(cpu) };
+}
+
+type Engine = 'portcullis' | 'casl' | 'parsed-trees';
+
 /** Runs in a fresh process: one engine, one scenario, one size. Prints one JSON line. */
 async function loadChild(spec: string): Promise<void> {
-  const [engine, scenario, size] = spec.split(':') as ['portcullis' | 'casl', LoadScenario, string];
+  const [engine, scenario, size] = spec.split(':') as [Engine, LoadScenario, string];
   const n = Number(size);
   const inquiries = loadInquiries(scenario, n);
   gcNow();
@@ -469,7 +484,13 @@ async function loadChild(spec: string): Promise<void> {
   let loadCpuMs: number;
   let jsonParseMs: number | undefined;
   let decisions: Result;
-  if (engine === 'portcullis') {
+  let kept: unknown;
+  if (engine === 'parsed-trees') {
+    const loaded = loadParsedTrees(scenario, n);
+    ({ loadMs, loadCpuMs } = loaded);
+    kept = loaded.trees;
+    decisions = { perSecond: 0, p50us: 0, p99us: 0, iterations: 0, answers: [] };
+  } else if (engine === 'portcullis') {
     const loaded = loadOurs(scenario, n, inquiries.ours[0]!);
     ({ loadMs, loadCpuMs, jsonParseMs } = loaded);
     decisions = measure((i) => loaded.guard.isAllowed(inquiries.ours[i & 1]!), SECONDS);
@@ -482,12 +503,14 @@ async function loadChild(spec: string): Promise<void> {
     }, SECONDS);
   }
   gcNow();
+  const heapUsed = process.memoryUsage().heapUsed;
+  if (kept === 0) console.log('never'); // keeps the trees alive until the heap is read
   const result: LoadResult = {
     engine,
     loadMs,
     loadCpuMs,
     ...(jsonParseMs === undefined ? {} : { jsonParseMs }),
-    heapPerPolicy: (process.memoryUsage().heapUsed - base) / n,
+    heapPerPolicy: (heapUsed - base) / n,
     perSecond: decisions.perSecond,
     answers: decisions.answers,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
@@ -555,6 +578,7 @@ async function runLoading(): Promise<void> {
       if (n > maxSize) continue;
       const ours = await runChild(`portcullis:${name}:${n}`, HEAP_LIMIT_MB);
       const casl = await runChild(`casl:${name}:${n}`, CASL_HEAP_LIMIT_MB);
+      const trees = await runChild(`parsed-trees:${name}:${n}`, CASL_HEAP_LIMIT_MB);
       console.log(`== load, ${name} policies, N = ${n.toLocaleString('en-US')} ==`);
       const row = (label: string, r: LoadResult | string) =>
         typeof r === 'string'
@@ -563,6 +587,11 @@ async function runLoading(): Promise<void> {
             `then ${fmt(r.perSecond)} decisions/s, answers ${JSON.stringify(r.answers)}  peak RSS ${fmt(r.maxRssMb)} MB`;
       console.log(row('portcullis ', ours));
       console.log(row('@casl      ', casl));
+      console.log(
+        typeof trees === 'string'
+          ? `  JSON.parse, trees kept: ${trees}`
+          : `  JSON.parse, trees kept (no validation, no index): ${fmt(trees.loadMs)} ms (CPU ${fmt(trees.loadCpuMs)} ms)  heap ${fmt(trees.heapPerPolicy)} B/policy  peak RSS ${fmt(trees.maxRssMb)} MB`,
+      );
       if (typeof ours !== 'string' && typeof casl !== 'string') {
         console.log(
           `  ratio: load ${fmt(ours.loadMs / casl.loadMs)}× (CPU ${fmt(ours.loadCpuMs / casl.loadCpuMs)}×) CASL's build + first decision (goal ≤ 10×), heap ${fmt(ours.heapPerPolicy / casl.heapPerPolicy)}× CASL's, decisions ${fmt(ours.perSecond / casl.perSecond)}× CASL's${JSON.stringify(ours.answers) === JSON.stringify(casl.answers) ? '' : ' — ANSWERS DISAGREE'}\n`,
