@@ -177,6 +177,10 @@ interface StringLists {
   compiled: readonly CompiledString[];
 }
 
+// One-attribute maps by attribute name, then rule; and the one-element list of each such map.
+const singleAttributes = new InternTable<string, WeakMap<Rule, AttributeRules>>(10_000);
+const attributeLists = new WeakMap<AttributeRules, readonly PolicyElement[]>();
+
 // Many string-based policies hold the same one-string field (`"<read|get>"`): it shares its two lists.
 const singleStrings = new InternTable<string, StringLists>(10_000);
 
@@ -261,6 +265,9 @@ class PolicyReader {
     this.strings = strings && Object.freeze(strings);
     // A field of one rule is the list that rule keeps for it, shared by every policy holding it alone.
     if (elements.length === 1 && isRule(elements[0])) return listOf(elements[0]);
+    if (elements.length === 1 && attributeLists.has(elements[0] as AttributeRules)) {
+      return attributeLists.get(elements[0] as AttributeRules)!;
+    }
     return Object.freeze(elements);
   }
 
@@ -288,6 +295,30 @@ class PolicyReader {
   }
 
   attributes(object: Record<string, unknown>, field: string, index: number): AttributeRules | undefined {
+    let only: string | undefined;
+    let count = 0;
+    for (const name in object) {
+      if (!Object.hasOwn(object, name)) continue;
+      only = name;
+      if (++count > 1) break;
+    }
+    if (count === 1) {
+      // One attribute (`{ role: Eq("admin") }`, `{ ip: CIDR(...) }`): its map and one-element list are
+      // shared by every policy naming the same attribute with the same (interned) rule.
+      const rule = this.rule(object[only!], field, index, only);
+      if (!rule) return undefined;
+      let byRule = singleAttributes.get(only!);
+      if (!byRule) singleAttributes.set(only!, (byRule = new WeakMap()));
+      let shared = byRule.get(rule);
+      if (!shared) {
+        const result = record<Rule>();
+        result[only!] = rule;
+        shared = Object.freeze(result);
+        byRule.set(rule, shared);
+        attributeLists.set(shared, Object.freeze([shared]));
+      }
+      return shared;
+    }
     // An attribute named `__proto__` or `constructor` stays an ordinary key.
     const result = record<Rule>();
     let ok = true;

@@ -69,6 +69,28 @@ describe('abac policy loading', function () {
     expect(rule.hint).to.deep.equal({ exact: ['x'], prefixes: [] });
   });
 
+  it('shares a one-attribute map and its field list between policies, and keeps them immutable', function () {
+    const json = (uid: string, role: string) => ({
+      uid,
+      effect: 'allow',
+      subjects: [{ role: { type: 'Eq', value: role } }],
+      resources: [{ kind: { type: 'Eq', value: 'Repo' }, owner: { type: 'Eq', value: uid } }],
+      context: { ip: { type: 'CIDR', cidr: '10.0.0.0/8' } },
+    });
+    const [a, b, c] = [
+      policyFromJSON(json('a', 'admin')),
+      policyFromJSON(json('b', 'admin')),
+      policyFromJSON(json('c', 'dev')),
+    ];
+    expect(b.subjects).to.equal(a.subjects);
+    expect(b.subjects[0]).to.equal(a.subjects[0]);
+    expect(b.context).to.equal(a.context);
+    expect(c.subjects[0]).to.not.equal(a.subjects[0]);
+    expect(b.resources[0]).to.not.equal(a.resources[0]);
+    expect(Object.isFrozen(a.subjects) && Object.isFrozen(a.subjects[0]) && Object.isFrozen(a.context)).to.equal(true);
+    // A shared map built in code is the same one read from JSON.
+    expect(allow({ uid: 'd', subjects: [{ role: Eq('admin') }] }).subjects[0]).to.equal(a.subjects[0]);
+  });
   it('shares rules whose JSON is equal, and never one whose values JSON cannot hold exactly', function () {
     // Interning once went by JSON text, where NaN and Infinity print as null: Eq(NaN) became Eq(null).
     const nullRule = Eq(null);
