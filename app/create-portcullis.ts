@@ -1,6 +1,6 @@
 // createPortcullis(config): the stores, auth, guard, audit and masking an app needs, built from the
 // environment in one call, and the Express pieces preset with them.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import express, { type Express, type Request, type RequestHandler, type Router } from 'express';
 import type { Config } from '../src/config/index.js';
 import { ConfigError, ConflictError } from '../src/errors.js';
@@ -21,7 +21,7 @@ import { auditRouter } from '../middleware/audit-router.js';
 import { auditTrail } from '../middleware/audit-trail.js';
 import { createAuth, type Auth } from '../middleware/auth-setup.js';
 import { authorize, subjectOf } from '../middleware/authorize.js';
-import { handleClientErrors } from '../middleware/client-error.js';
+import { createHttpServer } from '../middleware/http-server.js';
 import { contextOf } from '../middleware/context.js';
 import { crudRouter, type CrudRouterOptions } from '../middleware/crud-router.js';
 import { errorHandler, notFoundHandler } from '../middleware/error-handler.js';
@@ -108,7 +108,9 @@ export interface Portcullis {
   auditRouter(): Router;
   /**
    * `finish(app)`, then listens on HOST:PORT and shuts down gracefully on SIGTERM / SIGINT
-   * (SHUTDOWN_TIMEOUT). Rejects with a ConfigError naming PORT or HOST when the server cannot listen.
+   * (SHUTDOWN_TIMEOUT). A request must arrive within REQUEST_TIMEOUT (headers within HEADERS_TIMEOUT), else
+   * 408; at most MAX_CONNECTIONS are open at once. Rejects with a ConfigError naming PORT or HOST when the
+   * server cannot listen.
    */
   listen(app: Express): Promise<Server>;
   /** Flushes audit events and closes the stores. */
@@ -296,7 +298,12 @@ function assemble(parts: Parts): Portcullis {
     },
     async listen(app) {
       finish(app);
-      const server = handleClientErrors(createServer(app));
+      const server = createHttpServer(app, {
+        requestTimeoutMs: config.REQUEST_TIMEOUT,
+        headersTimeoutMs: config.HEADERS_TIMEOUT,
+        maxConnections: config.MAX_CONNECTIONS,
+        logger,
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', (error: NodeJS.ErrnoException) => {
           const variable = error.code === 'EADDRINUSE' || error.code === 'EACCES' ? 'PORT' : 'HOST';

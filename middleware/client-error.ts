@@ -1,4 +1,4 @@
-// Answers requests Node rejects before Express sees them (oversized or malformed headers) with problem+json.
+// Answers requests Node rejects before Express sees them (oversized, malformed or too slow) with problem+json.
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
@@ -21,18 +21,36 @@ const HEADERS_TOO_LARGE = problem(
   'headers_too_large',
 );
 const BAD_REQUEST = problem(400, 'Bad Request', 'The request could not be parsed.', 'bad_request');
+const REQUEST_TIMEOUT = problem(
+  408,
+  'Request Timeout',
+  'The request was not received in time; send it again, faster.',
+  'request_timeout',
+);
+
+const ANSWERS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: HEADERS_TOO_LARGE,
+  // The server's requestTimeout or headersTimeout passed before the whole request arrived.
+  ERR_HTTP_REQUEST_TIMEOUT: REQUEST_TIMEOUT,
+};
+
+/** The response the connection carries, when Express has begun answering on it (Node's own check too). */
+function answering(socket: Duplex): boolean {
+  return (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+}
 
 /**
- * Installs a `clientError` listener: header overflow gets 431, other parse errors 400, both as problem+json
- * (Node's default is a bare status line). Call once on the server returned by `app.listen()`.
+ * Installs a `clientError` listener: header overflow gets 431, a request not received within the server's
+ * `requestTimeout` / `headersTimeout` 408, other parse errors 400, all as problem+json (Node's default is a
+ * bare status line). Call once on the server returned by `app.listen()`.
  */
 export function handleClientErrors(server: Server): Server {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable || (error.code === 'ECONNRESET' && socket.destroyed)) {
+    if (!socket.writable || (error.code === 'ECONNRESET' && socket.destroyed) || answering(socket)) {
       socket.destroy();
       return;
     }
-    socket.end(error.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_REQUEST);
+    socket.end(ANSWERS[error.code ?? ''] ?? BAD_REQUEST);
   });
   return server;
 }

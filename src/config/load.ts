@@ -135,14 +135,25 @@ export function redisConfigured(config: {
 }
 
 function dependencyProblems(values: Record<string, unknown>): ConfigError[] {
+  const problems: ConfigError[] = [];
   if (values.PII_MASK_STRATEGY === 'pseudonym' && !values.PSEUDONYM_KEY) {
-    return [
+    problems.push(
       new ConfigError('PSEUDONYM_KEY', 'is required when PII_MASK_STRATEGY is pseudonym', {
         code: 'config.dependency',
       }),
-    ];
+    );
   }
-  return [];
+  // Node refuses to create a server whose headers may take longer than the whole request.
+  if ((values.HEADERS_TIMEOUT as number) > (values.REQUEST_TIMEOUT as number)) {
+    problems.push(
+      new ConfigError(
+        'HEADERS_TIMEOUT',
+        `must not be longer than REQUEST_TIMEOUT (${String(values.HEADERS_TIMEOUT)} > ${String(values.REQUEST_TIMEOUT)} ms)`,
+        { code: 'config.dependency' },
+      ),
+    );
+  }
+  return problems;
 }
 
 /** The backend chosen for a store kind, with `auto` resolved. */

@@ -158,6 +158,24 @@ export const coreVariables = defineVariables({
     description:
       'Most records in one `POST /<resource>/batch` of a CRUD router; larger batches get 400 `validation.batch_size` (the whole body also counts against `BODY_LIMIT`).',
   }),
+  REQUEST_TIMEOUT: durationVar({
+    default: 60_000,
+    min: 1000,
+    description:
+      'Longest time a client may take to send one whole request, headers and body, to `createPortcullis().listen()`; a slower one (a body trickled a byte at a time) gets 408 and its connection is closed within a second more. Raise it for large attachment uploads over slow links.',
+  }),
+  HEADERS_TIMEOUT: durationVar({
+    default: 10_000,
+    min: 1000,
+    description:
+      "Longest time a client may take to send a request's headers (at most `REQUEST_TIMEOUT`); a slower one gets 408 and its connection is closed.",
+  }),
+  MAX_CONNECTIONS: integerVar({
+    min: 1,
+    default: 1000,
+    description:
+      "Most connections `createPortcullis().listen()` holds open at once; further ones are closed as they arrive (a warning is logged at most once a minute), so slow clients cannot use up the process's sockets and memory.",
+  }),
   SHUTDOWN_TIMEOUT: durationVar({
     default: 10_000,
     description:
