@@ -70,8 +70,11 @@ const PHONE = new RegExp(
     // up to seven groups, each introduced by one separator, or a parenthesised group (the trunk `(0)`, an area
     // code) with or without one. A group starts where a separator ends, so a split is never guessed.
     `(?<![\\w+])\\(?\\+[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){0,7}(?!\\w)`,
-    // North American: (555) 123-4567, 555-123-4567, 555.123.4567.
-    '(?<![\\w+(-])\\(?[2-9]\\d{2}\\)?[ .-]\\d{3}[ .-]\\d{4}(?![\\w-])',
+    // The same written with the international call prefix `00` for the `+` (0049 30 1234567): at least one
+    // group, since a bare run of digits starting with 00 is as likely an account or reference number.
+    `(?<![\\w+])\\(?00[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){1,7}(?!\\w)`,
+    // North American: (555) 123-4567, (555)123-4567, 555-123-4567, 555.123.4567.
+    '(?<![\\w+(-])(?:\\([2-9]\\d{2}\\)[ .-]?|\\(?[2-9]\\d{2}[ .-])\\d{3}[ .-]\\d{4}(?![\\w-])',
   ].join('|'),
   'g',
 );
@@ -81,12 +84,13 @@ const SIGNED_NUMBER = /^\+(?:\d+\.\d{1,2}|\d{1,3}(?:\.\d{3})+(?:\.\d{1,2})?|\d{4
 const isDigit = (code: number) => code >= 48 && code <= 57;
 
 /**
- * The phone number at the start of a match: its groups while they hold at most 15 digits (E.164), so that
- * figures written after a number (`+49 30 1234567 2024 12`) do not make the whole match fail; 0 when that
- * is fewer than 8 digits or a signed amount or date.
+ * The phone number at the start of a match: its groups while they hold at most 15 digits (E.164, a `00`
+ * call prefix not counted), so that figures written after a number (`+49 30 1234567 2024 12`) do not make
+ * the whole match fail; 0 when that is fewer than 8 digits or a signed amount or date.
  */
 function phonePrefix(match: string): number {
-  let digits = 0;
+  // The call prefix `00` stands for the `+`: it is no digit of the number.
+  let digits = match.startsWith('00') || match.startsWith('(00') ? -2 : 0;
   let accepted = 0;
   let acceptedDigits = 0;
   for (let index = 0; index < match.length; index++) {
@@ -379,18 +383,32 @@ export function scanText(
   return accepted;
 }
 
-/** Merges two sorted, internally disjoint lists; a fresh range overlapping an accepted one is dropped. Linear. */
+/**
+ * Merges two sorted, internally disjoint lists into one: ranges that overlap become their union, labelled by
+ * the recognizer listed first (an accepted range), so no part of what any recognizer found stays in clear
+ * (`0044 0532 0130 00` read as a phone number inside an IBAN no longer leaves the IBAN's head). Linear.
+ */
 function mergeDetections(accepted: Detection[], fresh: Detection[]): Detection[] {
   const merged: Detection[] = [];
+  // Whether the last merged range holds an accepted one, whose label it then keeps.
+  let lastHoldsAccepted = false;
   let i = 0;
-  for (const candidate of fresh) {
-    while (i < accepted.length && accepted[i]!.end <= candidate.begin) merged.push(accepted[i++]!);
-    const next = accepted[i];
-    const previous = merged[merged.length - 1];
-    if (next && next.begin < candidate.end) continue;
-    if (previous && previous.end > candidate.begin) continue;
-    merged.push(candidate);
+  let j = 0;
+  while (i < accepted.length || j < fresh.length) {
+    const fromAccepted = j >= fresh.length || (i < accepted.length && accepted[i]!.begin <= fresh[j]!.begin);
+    const next = fromAccepted ? accepted[i++]! : fresh[j++]!;
+    const last = merged[merged.length - 1];
+    if (last === undefined || next.begin >= last.end) {
+      merged.push(next);
+      lastHoldsAccepted = fromAccepted;
+      continue;
+    }
+    merged[merged.length - 1] = {
+      label: lastHoldsAccepted || !fromAccepted ? last.label : next.label,
+      begin: last.begin,
+      end: Math.max(last.end, next.end),
+    };
+    lastHoldsAccepted ||= fromAccepted;
   }
-  while (i < accepted.length) merged.push(accepted[i++]!);
   return merged;
 }

@@ -11,6 +11,7 @@ import {
 } from '../../../src/pii/recognizers.js';
 import { cardValid, ibanValid, luhnValid, ssnValid } from '../../../src/pii/validators.js';
 import { createMasker } from '../../../src/pii/engine.js';
+import { prng } from '../../support/prng.js';
 
 /**
  * The groups of a regex source that backtrack beyond a constant: a group repeated without bound (`*`, `+`,
@@ -87,6 +88,13 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       // Figures after a number are not part of it, and do not make it fail the 15-digit limit.
       ['Tel +49 30 12345678 2024 12 Uhr', '+49 30 12345678'],
       ['(+49) 30 1234567 (2) 12345', '(+49) 30 1234567 (2)'],
+      // The international call prefix 00 for the +, and a parenthesised area code with no space after it.
+      ['call 0049 30 1234567 now', '0049 30 1234567'],
+      ['0044 (0)20 7946 0958', '0044 (0)20 7946 0958'],
+      ['(0049) 30 1234567', '(0049) 30 1234567'],
+      ['001-415-555-2671.', '001-415-555-2671'],
+      ['(555)123-4567', '(555)123-4567'],
+      ['call (555)123.4567 today', '(555)123.4567'],
     ],
     misses: [
       'on 2024-01-15',
@@ -109,6 +117,11 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       'ref 12345678/2024',
       'v10.20.30.40',
       '+0049 30 1234567',
+      // A run of digits that starts with 00 but has no groups, or too few digits after the prefix.
+      'ref 0049301234567',
+      'code 0012 3456',
+      'at 00:15 on 2024-01-15',
+      'x 1000 4930 1234',
     ],
   },
   card: {
@@ -289,6 +302,61 @@ describe('pii recognizers', () => {
     expect(detections.map((d) => d.label)).to.deep.equal(['card', 'email']);
   });
 
+  it('masks the union of overlapping matches, in whatever order the recognizers are listed', () => {
+    // A phone number written with the 00 call prefix inside an IBAN's groups: the IBAN must not keep its head.
+    const iban = 'iban de89 3704 0044 0532 0130 00.';
+    for (const order of [
+      ['phone', 'iban'],
+      ['iban', 'phone'],
+    ] as const) {
+      const detections = scanText(iban, compileRecognizers(order));
+      expect(
+        detections.map((d) => iban.slice(d.begin, d.end)),
+        order.join(),
+      ).to.deep.equal(['de89 3704 0044 0532 0130 00']);
+      expect(detections[0]!.label).to.equal(order[0]);
+    }
+    // Property: every character a recognizer finds on its own is covered when all run together.
+    const fragments = [
+      'DE89 3704 0044 0532 0130 00',
+      'gb82west12345698765432',
+      '0049 30 1234567',
+      '+44 20 7946 0958',
+      '(555)123-4567',
+      '4111 1111 1111 1111',
+      '123-45-6789',
+      'ana@example.org',
+      '10.0.0.1',
+      '::1',
+      '0044',
+      ' ',
+      ', ',
+      '.',
+      '-',
+      'x',
+    ];
+    const random = prng(20261205);
+    const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
+    for (let round = 0; round < 300; round++) {
+      const text = Array.from({ length: 1 + Math.floor(random() * 8) }, () => pick(fragments)).join(
+        pick(['', ' ', '-']),
+      );
+      const labels = [...builtinLabels].sort(() => random() - 0.5);
+      const covered = (detections: { begin: number; end: number }[]) => {
+        const set = new Set<number>();
+        for (const { begin, end } of detections) for (let at = begin; at < end; at++) set.add(at);
+        return set;
+      };
+      const together = covered(scanText(text, compileRecognizers(labels)));
+      for (const label of labels) {
+        for (const at of covered(scanText(text, [builtinRecognizer(label)]))) {
+          expect(together.has(at), `round ${round}: ${label} at ${at} of ${JSON.stringify(text)} (${labels.join()})`).to
+            .be.true;
+        }
+      }
+    }
+  });
+
   describe('custom recognizers', () => {
     it('label, pattern and validator', () => {
       const [employee] = compileRecognizers([
@@ -400,6 +468,10 @@ describe('pii recognizers', () => {
       'lower-case IBAN heads': 'de89 '.repeat(size / 5),
       'a lower-case IBAN body': `de89${' 3704'.repeat(size / 5 - 1)}`,
       'letters and digits': 'ab12'.repeat(size / 4),
+      'call prefixes': '0049 '.repeat(size / 5),
+      'a call prefix, then digit groups': `001${' 2'.repeat(size / 2 - 2)}`,
+      'parenthesised call prefixes': '(001)'.repeat(size / 5),
+      'parenthesised area codes': '(555)'.repeat(size / 5),
     };
     const masker = createMasker({ recognizers: 'all' });
     for (const [name, text] of Object.entries(inputs)) {
