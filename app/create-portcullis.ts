@@ -302,6 +302,7 @@ function assemble(parts: Parts): Portcullis {
         requestTimeoutMs: config.REQUEST_TIMEOUT,
         headersTimeoutMs: config.HEADERS_TIMEOUT,
         maxConnections: config.MAX_CONNECTIONS,
+        idleTimeoutMs: config.IDLE_TIMEOUT,
         logger,
       });
       await new Promise<void>((resolve, reject) => {

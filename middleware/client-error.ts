@@ -2,8 +2,13 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
+/** The problem+json body of the answers written outside Express (here and by `createHttpServer`). */
+export function problemBody(status: number, title: string, detail: string, code: string): string {
+  return JSON.stringify({ type: `https://portcullis.dev/problems/${code}`, title, status, detail, code });
+}
+
 function problem(status: number, title: string, detail: string, code: string): string {
-  const body = JSON.stringify({ type: `https://portcullis.dev/problems/${code}`, title, status, detail, code });
+  const body = problemBody(status, title, detail, code);
   return [
     `HTTP/1.1 ${status} ${title}`,
     'Content-Type: application/problem+json',

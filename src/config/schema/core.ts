@@ -176,6 +176,12 @@ export const coreVariables = defineVariables({
     description:
       "Most connections `createPortcullis().listen()` holds open at once; further ones are closed as they arrive (a warning is logged at most once a minute), so slow clients cannot use up the process's sockets and memory.",
   }),
+  IDLE_TIMEOUT: durationVar({
+    default: 30_000,
+    min: 1000,
+    description:
+      'Longest time a connection of `createPortcullis().listen()` may go with nothing read or written while a request is received or answered (a client not reading its answers); it is then closed. Each chunk the client takes in restarts the clock (attachments are sent in chunks, a JSON answer in one). Idle keep-alive connections close after 5 s.',
+  }),
   SHUTDOWN_TIMEOUT: durationVar({
     default: 10_000,
     description:
