@@ -10,7 +10,8 @@ import type { SessionRecord, SessionStore } from '../src/contracts/sessions.js';
 import { AuthenticationError, ConfigError, NotFoundError, ValidationError, type FieldProblem } from '../src/errors.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import type { PiiMasker } from '../src/pii/engine.js';
-import { requireScope } from './authorize-endpoint.js';
+import { pathScope } from '../src/auth/scopes.js';
+import { requireScope, scopeDenial } from './authorize-endpoint.js';
 import { contextOf } from './context.js';
 import type { FailureLimit } from './failure-limit.js';
 import { auditStep, secondFactor, type SecondFactorOptions } from './second-factor.js';
@@ -75,8 +76,8 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
     throw new ConfigError('masker', 'must be a masker (createMasker() or maskerFromConfig())');
   }
   // A key scoped to other resources (`accounts:read`) must not read or end its owner's sessions.
-  const readSessions = requireScope('sessions:read');
-  const deleteSessions = requireScope('sessions:delete');
+  const readSessions = requireScope(SESSIONS_READ);
+  const deleteSessions = requireScope(SESSIONS_DELETE);
   const logger = options.logger ?? silentLogger;
   const router = express.Router();
   const login: RequestHandler[] = options.loginLimiter ? [options.loginLimiter] : [];
@@ -182,15 +183,43 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
     res.json({ principal, permissions });
   });
 
+  // The answer the call itself would get from the endpoint and scope guards (not from ABAC policies).
   router.post('/me/has-permission', (req, res) => {
     const { method, path } = permissionBody(req.body);
-    res.json({ method, path, allowed: isEndpointPermitted(contextOf(req).permissions, method, path) });
+    const scope = scopeOfCall(method, path, req.baseUrl);
+    const allowed =
+      isEndpointPermitted(contextOf(req).permissions, method, path) &&
+      (scope === undefined || scopeDenial(req, scope) === undefined);
+    res.json({ method, path, allowed });
   });
 
   return describeRouter(
     router,
     describeAuthRouter({ loginLimited: options.loginLimiter !== undefined, secondFactor: factor !== undefined }),
   );
+}
+
+const SESSIONS_READ = 'sessions:read';
+const SESSIONS_DELETE = 'sessions:delete';
+
+// This router's routes without a scope check (every other path is someone else's).
+const UNSCOPED_ROUTE = /^\/(?:login(?:\/totp)?|logout|totp(?:\/confirm|\/recovery-codes)?|me(?:\/has-permission)?)$/;
+
+/**
+ * The scope `METHOD path` needs: this router's own routes (mounted at `base`) as they are guarded above,
+ * other paths by the defaults (`pathScope`).
+ */
+function scopeOfCall(method: string, path: string, base: string): string | undefined {
+  // Express matches routes case-insensitively and with or without a trailing slash.
+  const lower = path.toLowerCase().replace(/(.)\/+$/, '$1');
+  const own = base.toLowerCase();
+  if (lower.startsWith(`${own}/`)) {
+    const route = lower.slice(own.length);
+    if ((method === 'GET' || method === 'HEAD') && route === '/sessions') return SESSIONS_READ;
+    if (method === 'DELETE' && /^\/sessions(?:\/[^/]+)?$/.test(route)) return SESSIONS_DELETE;
+    if (UNSCOPED_ROUTE.test(route)) return undefined;
+  }
+  return pathScope(method, path);
 }
 
 function sessionView(session: SessionRecord, current: string | undefined) {

@@ -249,7 +249,7 @@ export function describeAuthRouter(options: { loginLimited: boolean; secondFacto
         post: op(
           tag,
           'auth.hasPermission',
-          'Whether your permitted endpoints allow a call',
+          'Whether your permitted endpoints and credential scopes allow a call',
           ok(
             'The answer.',
             object({ method: string, path: string, allowed: { type: 'boolean' } }, ['method', 'path', 'allowed']),

@@ -54,6 +54,15 @@ export function defaultScope(action: unknown, resource: string, method: string):
 }
 
 /**
+ * The scope a call `METHOD path` needs by the defaults: `<first path segment>:<level of the method>`
+ * (`PATCH /accounts/acc_1` → `accounts:write`), what a `crudRouter` mounted at its resource's name, an
+ * `authorize()` without a resource name and a `principalAdminRouter` at `/admin` require.
+ */
+export function pathScope(method: string, path: string): string {
+  return defaultScope(undefined, path.split('/').find((segment) => segment !== '') ?? 'root', method);
+}
+
+/**
  * True when a credential with `scopes` may do what needs `required`. No scopes (`undefined`, or the empty
  * list of a key created without scopes) means no restriction beyond the owner's own rights; otherwise one of
  * them must be `required` itself, `*`, or `<resource>:*` for a `required` of `<resource>:<level>`.

@@ -124,6 +124,45 @@ describe('scopes: the demo', function () {
     await request(app).get('/admin/principals').set('X-API-Key', unscoped).expect(200);
   });
 
+  it('answers POST /auth/me/has-permission as the call itself is answered, scopes included', async function () {
+    // Administrator keys: every endpoint is permitted, so only the scopes decide.
+    const keys = {
+      accountsRead: await keyOf('admin', ['accounts:read']),
+      sessionsRead: await keyOf('admin', ['sessions:read']),
+      unscoped: await keyOf('admin'),
+    };
+    const calls: [keyof typeof keys, string, string, boolean][] = [
+      ['accountsRead', 'GET', '/accounts/acc_0003', true],
+      ['accountsRead', 'GET', '/accounts', true],
+      ['accountsRead', 'PATCH', '/accounts/acc_0003', false],
+      ['accountsRead', 'DELETE', '/accounts/acc_0003', false],
+      ['accountsRead', 'GET', '/admin/principals', false],
+      ['accountsRead', 'GET', '/audit/events', false],
+      ['accountsRead', 'GET', '/auth/sessions', false],
+      ['accountsRead', 'DELETE', '/auth/sessions', false],
+      ['accountsRead', 'GET', '/auth/me', true],
+      ['sessionsRead', 'GET', '/auth/sessions', true],
+      ['sessionsRead', 'GET', '/accounts/acc_0003', false],
+      ['unscoped', 'PATCH', '/accounts/acc_0003', true],
+    ];
+    for (const [key, method, path, expected] of calls) {
+      const label = `${key} ${method} ${path}`;
+      const answer = await request(app)
+        .post('/auth/me/has-permission')
+        .set('X-API-Key', keys[key])
+        .send({ method, path })
+        .expect(200);
+      expect(answer.body.allowed, label).to.equal(expected);
+      // Ask before calling: the PATCH of the unscoped key goes through.
+      const call = await request(app)
+        [method.toLowerCase() as 'get' | 'patch' | 'delete'](path)
+        .set('X-API-Key', keys[key])
+        .send(method === 'PATCH' ? { notes: `patched by ${key}` } : undefined);
+      if (expected) expect(call.status, `${label}: ${call.text}`).to.be.below(300);
+      else expect(call.body, `${label}: ${call.text}`).to.include({ status: 403, code: 'forbidden.scope' });
+    }
+  });
+
   it("keeps a key scoped to accounts from reading or ending its owner's sessions", async function () {
     const session = await request(app)
       .post('/auth/login')
