@@ -2,7 +2,8 @@
 import { isIPv6 } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { compileRegex, PatternError, RegexBudgetError, type LinearRegex } from '../regex.js';
-import { cardValid, ibanValid, ssnValid } from './validators.js';
+import { foldText, type FoldedText } from './fold.js';
+import { cardPrefix, ibanPrefix, ssnValid } from './validators.js';
 
 /** The labels of the built-in recognizers. */
 export const builtinLabels = ['jwt', 'secret', 'iban', 'card', 'ssn', 'email', 'ipv6', 'ipv4', 'phone'] as const;
@@ -44,15 +45,17 @@ export interface Recognizer {
 // What an e-mail address is made of, in any script: letters, combining marks and digits (`chloé`, `bücher`,
 // `例え`), plus the ASCII punctuation of local parts and the hyphen of domain labels.
 const WORD = '\\p{L}\\p{M}\\p{N}';
-const LOCAL = `[${WORD}._%+-]`;
-const LABEL_CHAR = `[${WORD}-]`;
+// The local part also takes RFC 5322's other printable characters (`o'brien`, `first!last`), `/` aside so a
+// URL before an address is not taken with it; a domain label also takes `_`, which some mail domains carry.
+const LOCAL = `[${WORD}._%+!#$&'*=?^\`{|}~-]`;
+const LABEL_CHAR = `[${WORD}_-]`;
 /**
  * An e-mail address: the local part is a whole run of local-part characters (the look-behind starts it at
- * the run's start, so a run is entered once, and the run ends where the `@` must be), then up to ten
+ * the run's start, so a run is entered once, and the run ends where the `@` must be), then up to 42
  * dot-separated domain labels ending in a letter TLD or a punycode one (`xn--p1ai`).
  */
 const EMAIL_SOURCE =
-  `(?<!${LOCAL})${LOCAL}+@${LABEL_CHAR}{1,63}(?:\\.${LABEL_CHAR}{1,63}){0,8}` +
+  `(?<!${LOCAL})${LOCAL}+@${LABEL_CHAR}{1,63}(?:\\.${LABEL_CHAR}{1,63}){0,40}` +
   `\\.(?:[\\p{L}\\p{M}]{2,24}|[Xx][Nn]--[A-Za-z0-9-]{1,59})(?!${LABEL_CHAR})`;
 const EMAIL = new RegExp(EMAIL_SOURCE, 'gu');
 const WHOLE_EMAIL = new RegExp(`^(?:${EMAIL_SOURCE})$`, 'u');
@@ -69,17 +72,17 @@ const PHONE = new RegExp(
     // International: the country code (maybe glued to the area code, +4930 1234567, or in parentheses), then
     // up to seven groups, each introduced by one separator, or a parenthesised group (the trunk `(0)`, an area
     // code) with or without one. A group starts where a separator ends, so a split is never guessed.
-    `(?<![\\w+])\\(?\\+[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){0,7}(?!\\w)`,
+    `(?<![\\w+])\\(?\\+ ?[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){0,7}(?!\\w)`,
     // The same written with the international call prefix `00` for the `+` (0049 30 1234567): at least one
     // group, since a bare run of digits starting with 00 is as likely an account or reference number.
-    `(?<![\\w+])\\(?00[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){1,7}(?!\\w)`,
-    // North American: (555) 123-4567, (555)123-4567, 555-123-4567, 555.123.4567.
-    '(?<![\\w+(-])(?:\\([2-9]\\d{2}\\)[ .-]?|\\(?[2-9]\\d{2}[ .-])\\d{3}[ .-]\\d{4}(?![\\w-])',
+    `(?<![\\w+])\\(?00 ?[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){1,7}(?!\\w)`,
+    // North American: (555) 123-4567, (555)123-4567, 555-123-4567, 555.123.4567, 1-555-123-4567.
+    '(?<![\\w+(-])(?:1[ .-])?(?:\\([2-9]\\d{2}\\)[ .-]?|\\(?[2-9]\\d{2}[ .-])\\d{3}[ .-]\\d{4}(?![\\w-])',
   ].join('|'),
   'g',
 );
 // A signed amount or date is no phone number: `+12345678.90`, `+10.000.000`, `+2024-01-15`.
-const SIGNED_NUMBER = /^\+(?:\d+\.\d{1,2}|\d{1,3}(?:\.\d{3})+(?:\.\d{1,2})?|\d{4}([./-])\d{2}\1\d{2})$/;
+const SIGNED_NUMBER = /^\+ ?(?:\d+\.\d{1,2}|\d{1,3}(?:\.\d{3})+(?:\.\d{1,2})?|\d{4}([./-])\d{2}\1\d{2})$/;
 
 const isDigit = (code: number) => code >= 48 && code <= 57;
 
@@ -142,20 +145,27 @@ const builtins: Record<BuiltinLabel, Builtin> = {
     minLength: 15,
   },
   iban: {
-    // Any case: `de89 3704 0044 0532 0130 00` is the same IBAN as its capital form (the validator folds it).
-    regex: /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])/g,
-    validate: ibanValid,
+    // Any case (`de89 3704 …` is the IBAN `DE89 3704 …`), any grouping, spaces, dots or dashes between
+    // characters (`DE 89 370 400 …`, `DE89-3704-…`); `ibanPrefix` finds where the country's length ends it
+    // (one character more than the longest IBAN is read, to see whether it is glued to more).
+    regex: /(?<![A-Za-z0-9])[A-Za-z]{2}[ .-]?\d[ .-]?\d(?:[ .-]?[A-Za-z0-9]){11,31}/g,
+    validate: undefined,
+    accept: ibanPrefix,
     // A two-letter country code, then two check digits; the rest may be letters.
     mayMatch: (_text, counts) => counts.total >= 2 && counts.letterRun >= 2,
     minLength: 12,
   },
   card: {
     // Not inside a longer run of digits (a digit, or a digit and a separator, before it); a letter and a
-    // dash before it (`ref-4111…`) does not protect the number. Dots separate only the printed groups
-    // (4-4-4-4, Amex 4-6-5), so a long decimal number is never taken for a card.
-    regex: /(?<!\d)(?<!\d[ .-])(?:\d(?:[ -]?\d){12,18}(?!\d)|(?:\d{4}(?:\.\d{4}){3}|\d{4}\.\d{6}\.\d{5})(?!\.?\d))/g,
-    validate: cardValid,
-    // Thirteen digits or more with single spaces or dashes between them, or fifteen with dots.
+    // dash before it (`ref-4111…`) does not protect the number. Digits may be separated by a space, `-`,
+    // `/` or `_`; dots separate only the printed groups (4-4-4-4, Amex 4-6-5), so a long decimal number is
+    // never taken for a card. `cardPrefix` keeps the longest valid number of a match, so figures after it
+    // (its security code, its expiry) do not make it fail.
+    regex:
+      /(?<!\d)(?<!\d[ ./_-])(?:\d(?:[ /_-]?\d){12,18}(?!\d)|(?:\d{4}(?:\.\d{4}){3}|\d{4}\.\d{6}\.\d{5})(?!\.?\d))/g,
+    validate: undefined,
+    accept: cardPrefix,
+    // Thirteen digits or more with single spaces, dashes, slashes or underscores between them, or fifteen with dots.
     mayMatch: (text, digits) => digits.inDashedRun >= 13 || (digits.inPhoneRun >= 15 && text.includes('.')),
     minLength: 13,
   },
@@ -308,10 +318,10 @@ export function countDigits(text: string): DigitCounts {
       total++;
       if (++dashed > inDashedRun) inDashedRun = dashed;
       if (++phone > inPhoneRun) inPhoneRun = phone;
-    } else if (code === 32 || code === 45) {
-      // space, -: both runs go on
-    } else if (code === 46 || code === 43 || code === 40 || code === 41 || code === 47) {
-      // . + ( ) /: only a phone number's run goes on
+    } else if (code === 32 || code === 45 || code === 47 || code === 95) {
+      // space - / _: both runs go on
+    } else if (code === 46 || code === 43 || code === 40 || code === 41) {
+      // . + ( ): only a phone number's run goes on
       dashed = 0;
     } else {
       dashed = 0;
@@ -338,17 +348,23 @@ export function scanText(
   skipLabels?: ReadonlySet<string>,
 ): Detection[] {
   let accepted: Detection[] = [];
+  // The built-ins read the text folded (`fold.ts`): other spaces, dashes and digits, invisible characters.
+  let folded: FoldedText | undefined | null = null;
   let digits: DigitCounts | undefined;
+  // Custom recognizers read the text as it is.
+  let originalDigits: DigitCounts | undefined;
   for (const recognizer of recognizers) {
     if (skipLabels?.has(recognizer.label)) continue;
-    if (recognizer.minLength !== undefined && text.length < recognizer.minLength) continue;
-    if (recognizer.mayMatch && !recognizer.mayMatch(text, (digits ??= countDigits(text)))) continue;
     const regex = recognizer.regex;
     let fresh: Detection[] | undefined;
     if (regex instanceof RegExp) {
+      if (folded === null) folded = foldText(text);
+      const source = folded?.text ?? text;
+      if (recognizer.minLength !== undefined && source.length < recognizer.minLength) continue;
+      if (recognizer.mayMatch && !recognizer.mayMatch(source, (digits ??= countDigits(source)))) continue;
       regex.lastIndex = 0;
       let match: RegExpExecArray | null;
-      while ((match = regex.exec(text)) !== null) {
+      while ((match = regex.exec(source)) !== null) {
         const begin = match.index;
         let end = begin + match[0].length;
         if (end === begin) {
@@ -362,9 +378,16 @@ export function scanText(
           // What is left of the match is scanned again.
           end = regex.lastIndex = begin + length;
         }
-        (fresh ??= []).push({ label: recognizer.label, begin, end });
+        (fresh ??= []).push(
+          folded
+            ? { label: recognizer.label, begin: folded.begins[begin]!, end: folded.ends[end - 1]! }
+            : { label: recognizer.label, begin, end },
+        );
       }
-    } else if (regex.test(text)) {
+    } else {
+      if (recognizer.minLength !== undefined && text.length < recognizer.minLength) continue;
+      if (recognizer.mayMatch && !recognizer.mayMatch(text, (originalDigits ??= countDigits(text)))) continue;
+      if (!regex.test(text)) continue;
       // The test above runs on the engine's DFA, much faster than finding where matches are.
       try {
         for (const { begin, end } of regex.matches(text)) {

@@ -22,7 +22,7 @@ export function luhnValid(text: string): boolean {
 
 /** A payment card number: 13 to 19 digits, Luhn-valid, not one repeated digit. */
 export function cardValid(text: string): boolean {
-  const digits = text.replace(/[ .-]/g, '');
+  const digits = text.replace(/[ ./_-]/g, '');
   if (digits.length < 13 || digits.length > 19 || /^(\d)\1+$/.test(digits)) return false;
   return luhnValid(digits);
 }
@@ -34,6 +34,25 @@ const IBAN_LENGTHS: Record<string, number> = {
   AL: 28,
   AT: 20,
   AZ: 28,
+  BI: 27,
+  BY: 28,
+  DJ: 27,
+  FK: 18,
+  IQ: 23,
+  LC: 32,
+  LY: 25,
+  MN: 20,
+  NI: 28,
+  OM: 23,
+  RU: 33,
+  SC: 31,
+  SD: 18,
+  SO: 23,
+  ST: 25,
+  SV: 28,
+  TL: 23,
+  VA: 22,
+  YE: 30,
   BA: 20,
   BE: 16,
   BG: 22,
@@ -102,7 +121,7 @@ const IBAN_LENGTHS: Record<string, number> = {
 
 /** An IBAN: known country length (15–34 for unknown countries) and ISO 7064 mod 97 equal to 1. */
 export function ibanValid(text: string): boolean {
-  const iban = text.replace(/ /g, '').toUpperCase();
+  const iban = text.replace(/[ .-]/g, '').toUpperCase();
   if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return false;
   const expected = IBAN_LENGTHS[iban.slice(0, 2)];
   if (expected !== undefined ? iban.length !== expected : iban.length < 15 || iban.length > 34) return false;
@@ -126,4 +145,46 @@ export function ssnValid(text: string): boolean {
   const area = Number(match[1]);
   if (area === 0 || area === 666 || area >= 900) return false;
   return match[2] !== '00' && match[3] !== '0000';
+}
+
+const isAlphanumeric = (code: number) => (code >= 48 && code <= 57) || ((code | 0x20) >= 97 && (code | 0x20) <= 122);
+
+/**
+ * The length of the IBAN at the start of `text` (separated as people write them: spaces, dots or dashes
+ * anywhere), or 0. For a country of the registry above the length is known, so the IBAN ends where it must,
+ * whatever words follow; elsewhere it is the longest run of 15 to 34 letters and digits ending before a
+ * separator that passes the check. Either way at least half of what follows the check digits is digits, as
+ * in every country's account numbers, so a sentence's words are not taken for one, and an IBAN glued to
+ * more letters or digits is part of a longer token (an id, a hash), not an IBAN.
+ */
+export function ibanPrefix(text: string): number {
+  const expected = IBAN_LENGTHS[text.slice(0, 2).toUpperCase()];
+  let count = 0;
+  let digits = 0;
+  let found = 0;
+  for (let index = 0; index < text.length && count < 34; index++) {
+    const code = text.charCodeAt(index);
+    if (!isAlphanumeric(code)) continue;
+    if (++count > 4 && code <= 57) digits++;
+    if (count < 15 || (expected !== undefined && count !== expected)) continue;
+    if (digits * 2 < count - 4 || isAlphanumeric(text.charCodeAt(index + 1))) continue;
+    if (ibanValid(text.slice(0, index + 1))) found = index + 1;
+    if (expected !== undefined) break;
+  }
+  return found;
+}
+
+/**
+ * The length of the longest card number at the start of `text`, or 0: a number followed by its security
+ * code or expiry date (`4111 1111 1111 1111 123`, `4111111111111111 12/27`) is still one.
+ */
+export function cardPrefix(text: string): number {
+  let digits = 0;
+  let longest = 0;
+  for (let index = 0; index < text.length && digits < 19; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 48 || code > 57) continue;
+    if (++digits >= 13 && cardValid(text.slice(0, index + 1))) longest = index + 1;
+  }
+  return longest;
 }

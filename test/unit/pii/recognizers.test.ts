@@ -64,6 +64,14 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       // Punycode labels and TLDs.
       ['x@xn--bcher-kva.de', 'x@xn--bcher-kva.de'],
       ['(a@xn--e1afmkfd.xn--p1ai)', 'a@xn--e1afmkfd.xn--p1ai'],
+      // Invisible characters, many labels, `_` in a label, RFC 5322 punctuation (an outside review's cases).
+      ['us\u200ber@example.com', 'us\u200ber@example.com'],
+      ['user@exam\u200bple.com', 'user@exam\u200bple.com'],
+      ['user\u00ad@example.com', 'user\u00ad@example.com'],
+      ['a@b.c.d.e.f.g.h.i.j.k.l.com', 'a@b.c.d.e.f.g.h.i.j.k.l.com'],
+      ['user@sub_domain.example.com', 'user@sub_domain.example.com'],
+      ["mail o'brien@example.com now", "o'brien@example.com"],
+      ['first!last@example.com', 'first!last@example.com'],
     ],
     misses: ['user@localhost', 'not an @ email', 'a@b.c', '@example.com', 'x@bücher.d', 'x@host.xn--'],
   },
@@ -95,6 +103,21 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       ['001-415-555-2671.', '001-415-555-2671'],
       ['(555)123-4567', '(555)123-4567'],
       ['call (555)123.4567 today', '(555)123.4567'],
+      // Other spaces and dashes, a spaced call prefix or plus, a leading 1, full-width and Arabic-Indic
+      // digits (an outside review's cases).
+      ['+49\u00a030\u00a01234567', '+49\u00a030\u00a01234567'],
+      ['+33\u202f6\u202f12\u202f34\u202f56\u202f78', '+33\u202f6\u202f12\u202f34\u202f56\u202f78'],
+      ['+49\u201330\u20131234567', '+49\u201330\u20131234567'],
+      ['+49\t30\t1234567', '+49\t30\t1234567'],
+      ['+49  30  1234567', '+49  30  1234567'],
+      ['00 49 30 1234567', '00 49 30 1234567'],
+      ['call 1-555-123-4567', '1-555-123-4567'],
+      ['+ 49 30 1234567', '+ 49 30 1234567'],
+      ['\uff0b49 30 1234567', '\uff0b49 30 1234567'],
+      [
+        '+\u0664\u0669 \u0663\u0660 \u0661\u0662\u0663\u0664\u0665\u0666\u0667',
+        '+\u0664\u0669 \u0663\u0660 \u0661\u0662\u0663\u0664\u0665\u0666\u0667',
+      ],
     ],
     misses: [
       'on 2024-01-15',
@@ -117,6 +140,7 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       'ref 12345678/2024',
       'v10.20.30.40',
       '+0049 30 1234567',
+      '+ 12345678.90',
       // A run of digits that starts with 00 but has no groups, or too few digits after the prefix.
       'ref 0049301234567',
       'code 0012 3456',
@@ -135,6 +159,25 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       // Dotted groups, as some forms print them.
       ['card 4111.1111.1111.1111.', '4111.1111.1111.1111'],
       ['amex 3782.822463.10005', '3782.822463.10005'],
+      // Figures after the number (its security code, its expiry), other separators and spaces, invisible
+      // characters and other digits (an outside review's cases).
+      ['Card 4111 1111 1111 1111 123, thanks', '4111 1111 1111 1111'],
+      ['4111 1111 1111 1111 12/27', '4111 1111 1111 1111'],
+      ['4111111111111111 12', '4111111111111111'],
+      ['4111-1111-1111-1111-123', '4111-1111-1111-1111'],
+      ['5555 5555 5555 4444 999', '5555 5555 5555 4444'],
+      ['3782 822463 10005 12', '3782 822463 10005'],
+      ['4111/1111/1111/1111', '4111/1111/1111/1111'],
+      ['4111_1111_1111_1111', '4111_1111_1111_1111'],
+      ['4111 1111-1111/1111', '4111 1111-1111/1111'],
+      ['4111\u00a01111\u00a01111\u00a01111', '4111\u00a01111\u00a01111\u00a01111'],
+      ['4111\t1111\n1111  1111', '4111\t1111\n1111  1111'],
+      ['4111\u200b1111 1111 1111', '4111\u200b1111 1111 1111'],
+      ['4111\u20131111\u20131111\u20131111', '4111\u20131111\u20131111\u20131111'],
+      [
+        '\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11',
+        '\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11',
+      ],
     ],
     misses: [
       '4111 1111 1111 1112',
@@ -156,6 +199,17 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       ['iban de89 3704 0044 0532 0130 00.', 'de89 3704 0044 0532 0130 00'],
       ['de89370400440532013000', 'de89370400440532013000'],
       ['gb82 West 1234 5698 7654 32', 'gb82 West 1234 5698 7654 32'],
+      // Other separators and groupings, other spaces, words after it (an outside review's cases).
+      ['DE89-3704-0044-0532-0130-00', 'DE89-3704-0044-0532-0130-00'],
+      ['GB82-WEST-1234-5698-7654-32.', 'GB82-WEST-1234-5698-7654-32'],
+      ['iban DE 89 3704 0044 0532 0130 00', 'DE 89 3704 0044 0532 0130 00'],
+      ['DE89 370 400 440 532 013 000', 'DE89 370 400 440 532 013 000'],
+      ['DE89.3704.0044.0532.0130.00', 'DE89.3704.0044.0532.0130.00'],
+      ['DE89\u00a03704\u00a00044\u00a00532\u00a00130\u00a000', 'DE89\u00a03704\u00a00044\u00a00532\u00a00130\u00a000'],
+      ['DE89 3704\u200b0044 0532 0130 00', 'DE89 3704\u200b0044 0532 0130 00'],
+      ['DE89 3704 0044 0532 0130 00 is mine', 'DE89 3704 0044 0532 0130 00'],
+      // A country outside the length table: the longest run that passes the check.
+      ['BI42 1000 0100 0100 0033 2045 181 paid', 'BI42 1000 0100 0100 0033 2045 181'],
     ],
     misses: [
       'GB82 WEST 1234 5698 7654 33',
@@ -164,6 +218,7 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       'GB82WEST12345698765432X',
       'de89 3704 0044 0532 0130 01',
       'ab12 cdef ghij klmn',
+      'de12 this is a sentence of words',
     ],
   },
   ssn: {
@@ -472,6 +527,19 @@ describe('pii recognizers', () => {
       'a call prefix, then digit groups': `001${' 2'.repeat(size / 2 - 2)}`,
       'parenthesised call prefixes': '(001)'.repeat(size / 5),
       'parenthesised area codes': '(555)'.repeat(size / 5),
+      // Folded before scanning: other spaces, invisible characters, dashes, full-width and other digits.
+      'no-break spaces': '1\u00a0'.repeat(size / 2),
+      'zero-width spaces': '\u200b'.repeat(size),
+      'digits and zero-width spaces': '1\u200b'.repeat(size / 2),
+      'Arabic-Indic digits': '\u0661'.repeat(size),
+      'full-width digits and spaces': '\uff11 '.repeat(size / 2),
+      'en dashes between digits': '1\u2013'.repeat(size / 2),
+      'spaces and tabs': ' \t'.repeat(size / 2),
+      'dashed IBAN heads': 'DE89-'.repeat(size / 5),
+      'slashed card groups': '4111/'.repeat(size / 5),
+      'spaced plus signs': '+ 1'.repeat(size / 3),
+      'spaced call prefixes': '00 4'.repeat(size / 4),
+      'RFC local parts': "o'b!".repeat(size / 4),
     };
     const masker = createMasker({ recognizers: 'all' });
     for (const [name, text] of Object.entries(inputs)) {
