@@ -342,7 +342,7 @@ export function mountAttachments(
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
     try {
       for (let step = first; !step.done; step = await iterator.next()) {
-        if (!res.write(step.value)) await new Promise((resolve) => res.once('drain', resolve));
+        if (!res.write(step.value)) await drainedOrClosed(res);
         if (res.destroyed) break;
       }
     } catch (error) {
@@ -414,3 +414,16 @@ export function mountAttachments(
 }
 
 type RouterMethod = (path: string, ...handlers: RequestHandler[]) => unknown;
+
+/** Waits until `res` takes more, or is gone: a client that stops reading is cut (IDLE_TIMEOUT) and never drains. */
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
