@@ -1,4 +1,5 @@
-// MongoDB record store over a mongoose model: mongoose validates and casts, the driver reads and writes.
+// MongoDB record store over a mongoose model: the declared rules and mongoose validate, mongoose casts, the
+// driver reads and writes.
 import type { Collection, Filter } from 'mongodb';
 import { Types } from 'mongoose';
 import type { NewRecord, PreparedRecord, RecordQuery, RecordStore, StoredRecord } from '../../src/contracts/records.js';
@@ -12,6 +13,7 @@ import {
   type MongoCompileOptions,
   type SchemaInput,
 } from '../../src/filter/index.js';
+import { checkRecord } from '../../src/filter/record-rules.js';
 import { isDuplicateKey, mongoCall } from './errors.js';
 import { randomId, validateIdPrefix } from '../id.js';
 import { MigrationLog, type Migration } from './migrations.js';
@@ -62,6 +64,24 @@ const MIGRATIONS: Migration<MongoRecordStore>[] = [
     down: (store) => store.syncIndexes([]),
   },
 ];
+
+/**
+ * A problem mongoose found that the declaration does not describe (a model's own validator), in the store's
+ * wording: mongoose's messages quote the submitted value and name mongoose, which clients never see.
+ */
+function mongooseProblem(path: string, problem: { kind?: string; name?: string }): FieldProblem {
+  if (problem.name === 'CastError') {
+    return {
+      field: path,
+      code: 'validation.type',
+      message: `"${path}" must be a ${String(problem.kind).toLowerCase()}.`,
+    };
+  }
+  if (problem.kind === 'required') {
+    return { field: path, code: 'validation.required', message: `"${path}" is required.` };
+  }
+  return { field: path, code: `validation.${problem.kind ?? 'invalid'}`, message: `"${path}" is not valid.` };
+}
 
 export class MongoRecordStore implements RecordStore {
   readonly backend = 'mongodb' as const;
@@ -187,17 +207,14 @@ export class MongoRecordStore implements RecordStore {
       if (typeof caught !== 'object' || caught === null || !('errors' in caught)) throw caught;
       error = caught as typeof error;
     }
+    // The declared rules are checked as the memory store checks them, so both backends answer one problem in
+    // one wording; mongoose then only casts and runs a model's own validators. Unknown fields are judged on the
+    // mongoose schema above: a model may hold paths (mixed, subdocuments) the declaration has no form for.
+    const declared = checkRecord(this.schema, record, this.#extra).problems;
+    for (const problem of declared) if (problem.code !== 'validation.unknown_field') problems.push(problem);
     for (const [path, problem] of Object.entries(error?.errors ?? {})) {
-      if (problems.some((p) => p.field === path)) continue;
-      const message =
-        problem.name === 'CastError'
-          ? `"${path}" must be a ${String(problem.kind).toLowerCase()}.`
-          : (problem.message ?? `"${path}" is invalid.`);
-      problems.push({
-        field: path,
-        code: problem.name === 'CastError' ? 'validation.type' : `validation.${problem.kind ?? 'invalid'}`,
-        message,
-      });
+      if (problems.some((p) => p.field === path || p.field.startsWith(`${path}.`))) continue;
+      problems.push(mongooseProblem(path, problem));
     }
     const typed = document.toObject({ depopulate: true, versionKey: false, virtuals: false }) as Record<
       string,

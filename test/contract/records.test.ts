@@ -213,6 +213,18 @@ contractSuite('records', recordImplementations(), (store) => {
       expect(fields).to.deep.equal(['address.planet', 'age', 'name', 'status', 'unknownField']);
     });
 
+    it('answers the same problems on every backend, without echoing the submitted values', async function () {
+      // 21 emoji are 42 UTF-16 code units: over a maxLength of 40 on every backend (lengths count code units).
+      const long = '\u{1F600}'.repeat(21);
+      const { problems } = await store().prepare({ name: long, age: 151, status: 'weird', tags: ['x'] });
+      expect(problems).to.deep.equal([
+        { field: 'name', code: 'validation.length', message: '"name" must have at most 40 characters.' },
+        { field: 'age', code: 'validation.max', message: '"age" must be at most 150.' },
+        { field: 'status', code: 'validation.enum', message: '"status" must be one of new, active, closed.' },
+      ]);
+      expect((await store().prepare({ name: '\u{1F600}'.repeat(20) })).problems).to.deep.equal([]);
+    });
+
     it('generates unique ids', async function () {
       const generated = new Set(Array.from({ length: 200 }, () => store().newId()));
       expect(generated.size).to.equal(200);
