@@ -82,6 +82,8 @@ export interface PatternMatch {
 export interface LinearRegex {
   readonly source: string;
   readonly flags: string;
+  /** Instructions of the engine's program, the work of a test per input character; 0 when `RegExp` runs it. */
+  readonly programSize: number;
   /** True when the pattern matches somewhere in `input` (like `RegExp.prototype.test` without `g`). */
   test(input: string): boolean;
   /** Leftmost-first, non-overlapping matches from left to right (like `String.prototype.matchAll`). */
@@ -121,9 +123,20 @@ export interface CompileOptions {
   scan?: boolean;
 }
 
-// The engine's program of each compiled pattern, built on first need: about 13 KB and 0.3 ms each, which
-// policy sets with thousands of distinct tags should not pay for patterns that test on RegExp.
+// The engine's program of each compiled pattern, built on first need: about 85 bytes and up to 3 µs an
+// instruction (13 KB for a small pattern, 170 KB for `.{990}`), which policy sets with thousands of
+// distinct tags should not pay for patterns that test on RegExp. The programs are shared and bounded by
+// their total size: a set of thousands of large patterns keeps the recently run ones, and a pattern whose
+// program was dropped builds it again when it next runs, at a cost counted in the decision's budget.
 const engines = new WeakMap<LinearRegex, () => RE2JS>();
+const ENGINE_CACHE_INSTRUCTIONS = 500_000;
+const programs = new LRUCache<string, RE2JS>({
+  maxSize: ENGINE_CACHE_INSTRUCTIONS,
+  sizeCalculation: (program) => Math.max(1, program.programSize()),
+});
+/** Budget work of building a program again: about ten test steps an instruction, plus a fixed part. */
+const REBUILD_WORK_PER_INSTRUCTION = 10;
+const REBUILD_WORK_BASE = 400;
 
 function compileUncached(source: string, flags: string): LinearRegex {
   if (typeof source !== 'string') throw new PatternError(String(source), 'must be a string', 'regex.invalid');
@@ -147,21 +160,32 @@ function compileUncached(source: string, flags: string): LinearRegex {
     throw new PatternError(source, reason, 'regex.invalid', { cause: error });
   }
   const normalizedFlags = [...flags].filter((flag) => 'imsu'.includes(flag)).join('');
-  let built: RE2JS | undefined;
-  const engine = () => (built ??= buildEngine(source, flags, unicode, dotAll));
+  const key = `${normalizedFlags}/${source}`;
+  let size = 0;
+  const engine = (): RE2JS => {
+    let program = programs.get(key);
+    if (program === undefined) {
+      // Built again after it was dropped (the first build, at compile time, has size 0 here).
+      if (size > 0) spend(REBUILD_WORK_BASE + REBUILD_WORK_PER_INSTRUCTION * size);
+      program = buildEngine(source, flags, unicode, dotAll);
+      programs.set(key, program);
+    }
+    return program;
+  };
   // The engine costs about a microsecond a call on short inputs, RegExp a tenth of that: ABAC decisions and
   // endpoint checks test short strings against simple anchored patterns, which JavaScript may run itself
   // when the shape proves backtracking linear. Its u flag matches by code point and folds case as RE2 does.
   const direct = provablyLinear(source, normalizedFlags) ? directRegExp(source, normalizedFlags) : undefined;
-  const size = direct ? 0 : engine().programSize();
+  if (!direct) size = engine().programSize();
   const compiled: LinearRegex = {
     source,
     flags: normalizedFlags,
+    programSize: size,
     test: direct
       ? (input) => direct.test(input)
       : (input) => {
           spend(size * (input.length + 1));
-          return built!.test(input);
+          return engine().test(input);
         },
     *matches(input) {
       const program = engine();

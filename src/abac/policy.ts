@@ -5,6 +5,7 @@ import { defaultRuleRegistry, isRule, RuleArgumentError, type Rule, type RuleReg
 import { join, listOf, PARSE_BOUNDED } from './rules/rule.js';
 import { record, RECORD_PROTOTYPE } from '../own.js';
 import { InternTable } from './intern.js';
+import { MAX_POLICY_REGEX_PROGRAM, policyRegexProgram } from './regex-cost.js';
 import { isPlainObject } from './values.js';
 
 export type Effect = 'allow' | 'deny';
@@ -165,6 +166,16 @@ function buildPolicy(definition: PolicyDefinition, registry: RuleRegistry, bound
         context: context!,
       }
     : (result as unknown as CompiledParts);
+  const program = policyRegexProgram(result[COMPILED]);
+  if (program > MAX_POLICY_REGEX_PROGRAM) {
+    throw new PolicyValidationError(uid, [
+      {
+        field: '',
+        message: `its regexes compile to ${program} instructions in all (at most ${MAX_POLICY_REGEX_PROGRAM}): every decision it is checked in would run out of the regex budget and deny; use fewer or smaller patterns`,
+        code: 'regex.too_costly',
+      },
+    ]);
+  }
   return Object.freeze(result);
 }
 

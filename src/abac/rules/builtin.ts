@@ -3,7 +3,7 @@ import { didYouMean } from '../../errors.js';
 import { BlockList, isIP } from 'node:net';
 import { IpRanges, parseIpRange, type IpRange } from '../../ip.js';
 import type { InquiryField, NormalizedInquiry } from '../inquiry.js';
-import { compileRegex, RegexBudgetError } from '../../regex.js';
+import { compileRegex, RegexBudgetError, type LinearRegex } from '../../regex.js';
 import { MAX_REGEX_INPUT } from '../regex-syntax.js';
 import {
   compareValues,
@@ -391,6 +391,15 @@ export const pairsEqualRule: RuleDefinition<Fields> = {
   aliases: ['StrPairsEqual'],
 };
 
+/** The regex a `RegexMatch` rule runs (from the shared cache); `undefined` for any other rule. */
+export function regexOfRule(rule: Rule): LinearRegex | undefined {
+  if (rule.type !== 'RegexMatch' || typeof rule.args?.pattern !== 'string') return undefined;
+  return compileRegex(anchoredAtStart(rule.args.pattern));
+}
+
+/** vakt's `re.match`: anchored at the start only. */
+const anchoredAtStart = (pattern: string) => `^(?:${pattern})`;
+
 export const regexMatchRule: RuleDefinition<{ pattern: string }> = {
   type: 'RegexMatch',
   parse(fields) {
@@ -405,7 +414,7 @@ export const regexMatchRule: RuleDefinition<{ pattern: string }> = {
   },
   compile({ pattern }) {
     // vakt: `re.match(pattern, str(what))`, anchored at the start only, on any value's Python str().
-    const regex = compileRegex(`^(?:${pattern})`);
+    const regex = compileRegex(anchoredAtStart(pattern));
     return (what) => {
       const text = pythonStr(what);
       // Too long to run: the decision fails closed (a deny's RegexMatch is never skipped where vakt applies it).
