@@ -87,9 +87,30 @@ export function combineAlternatives(alternatives: readonly EffectivePermissions[
 }
 
 const MAX_PATH_LENGTH = 4096;
-// A `.` or `..` segment, also percent-encoded: a pattern such as `/accounts/*` would match
-// `/accounts/../admin/principals`, which names another endpoint.
-const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+// A `.` or `..` segment: a pattern such as `/accounts/*` would match `/accounts/../admin/principals`, which
+// names another endpoint. A backslash separates segments too for some proxies and file servers.
+const DOT_SEGMENT = /(?:^|[/\\])\.{1,2}(?:[/\\]|$)/;
+// The escapes that can hide one: `.`, `/`, `\` and `%` itself (`%252e` is `%2e` once a proxy decoded it).
+const HIDING_ESCAPE = /%(?:2e|2f|5c|25)/gi;
+const UNESCAPED: Record<string, string> = { '2e': '.', '2f': '/', '5c': '\\', '25': '%' };
+const MAX_DECODINGS = 3;
+
+/**
+ * True when `path` holds a dot segment, as written or once its separators and dots are percent-decoded
+ * (`/accounts/acc_1%2F..%2F..%2Fadmin` is one segment to the router, but a step up to whatever decodes it
+ * later). Only those escapes are decoded, so a path with other `%` text is still judged; more than
+ * `MAX_DECODINGS` layers of them is refused, as no client sends that.
+ */
+function hasDotSegment(path: string): boolean {
+  let current = path;
+  for (let round = 0; round <= MAX_DECODINGS; round++) {
+    if (DOT_SEGMENT.test(current)) return true;
+    const decoded = current.replace(HIDING_ESCAPE, (escape) => UNESCAPED[escape.slice(1).toLowerCase()]!);
+    if (decoded === current) return false;
+    current = decoded;
+  }
+  return true;
+}
 
 /** True when `permissions` allow `method` on `path` (the path without its query string). */
 export function isEndpointPermitted(
@@ -100,7 +121,7 @@ export function isEndpointPermitted(
   if (!permissions) return false;
   if (permissions.allEndpoints) return true;
   if (typeof path !== 'string' || path.length > MAX_PATH_LENGTH || typeof method !== 'string') return false;
-  if (DOT_SEGMENT.test(path)) return false;
+  if (hasDotSegment(path)) return false;
   const upper = method.toUpperCase();
   return withinRegexBudget(() => {
     for (const endpoint of permissions.endpoints) {

@@ -145,6 +145,7 @@ describe('auth: permitted endpoints', function () {
     const permissions = mergePermissions({ permittedEndpoints: [{ method: 'GET', path: '/accounts.*' }] });
     expect(isEndpointPermitted(permissions, 'GET', '/accounts/acc_1')).to.equal(true);
     expect(isEndpointPermitted(permissions, 'GET', '/accounts/a.b/..x')).to.equal(true); // dots inside a segment
+    expect(isEndpointPermitted(permissions, 'GET', '/accounts/a%2Eb%2F..x')).to.equal(true);
     for (const path of [
       '/accounts/../admin/principals',
       '/accounts/%2e%2e/admin/principals',
@@ -152,6 +153,14 @@ describe('auth: permitted endpoints', function () {
       '/accounts//../../admin',
       '/accounts/./x',
       '/accounts/..',
+      // The separator percent-encoded too: one segment to the router, a dot segment once decoded.
+      '/accounts/acc_0001%2F..%2F..%2Fadmin',
+      '/accounts/acc_0001%2f%2e%2e%2fadmin',
+      '/accounts/acc_0001%2F.',
+      '/accounts/%252e%252e/admin',
+      '/accounts/acc_0001%5C..%5Cadmin',
+      '/accounts/acc_0001\\..\\admin',
+      '/accounts/%zz/..', // not valid percent-encoding: the server answers 400, never a grant
     ]) {
       expect(isEndpointPermitted(permissions, 'GET', path), path).to.equal(false);
     }
