@@ -24,6 +24,7 @@ describe('crudRouter attachments: a download the client stops reading', function
     const files = new MemoryAttachmentStore();
     // The memory store, counting the file readers the route opens and closes.
     const watched: AttachmentStore = {
+      backend: files.backend,
       put: (file, content) => files.put(file, content),
       list: (recordId) => files.list(recordId),
       get: (recordId, fileId) => files.get(recordId, fileId),
