@@ -12,37 +12,52 @@ import { regexOfRule } from './rules/builtin.js';
  */
 export const MAX_POLICY_REGEX_PROGRAM = Math.min(10 * MAX_PROGRAM_SIZE, REGEX_WORK_BUDGET / 50);
 
-// Rules are shared between policies (interned): each rule's cost is summed once.
+// Rules are shared between policies (interned): a rule holding regexes or other rules is costed once. A
+// rule of neither kind (most of a large set: `Eq("alice")`) is read without an entry here.
 const ruleCosts = new WeakMap<Rule, number>();
 
 /** The instructions of every regex a compiled policy runs (a rule nested in `And`/`Or`/`Not` included). */
 export function policyRegexProgram(parts: CompiledParts): number {
   let total = 0;
-  for (const field of [parts.subjects, parts.actions, parts.resources]) {
-    for (let i = 0; i < field.length; i++) total += elementCost(field[i]!);
-  }
+  total += fieldCost(parts.subjects);
+  total += fieldCost(parts.actions);
+  total += fieldCost(parts.resources);
   for (const name in parts.context) total += ruleCost(parts.context[name]!);
   return total;
 }
 
-function elementCost(element: CompiledElement): number {
-  if (element instanceof CompiledString) return element.pattern?.regex?.programSize ?? 0;
-  if (isAttributeMap(element)) {
-    let total = 0;
-    for (const name in element) total += ruleCost(element[name]!);
-    return total;
+function fieldCost(field: readonly CompiledElement[]): number {
+  let total = 0;
+  for (let i = 0; i < field.length; i++) {
+    const element = field[i]!;
+    if (element instanceof CompiledString) total += element.pattern?.regex?.programSize ?? 0;
+    else if (isAttributeMap(element)) for (const name in element) total += ruleCost(element[name]!);
+    else total += ruleCost(element);
   }
-  return ruleCost(element);
+  return total;
 }
 
 function ruleCost(rule: Rule): number {
-  let cost = ruleCosts.get(rule);
-  if (cost !== undefined) return cost;
-  cost = regexOfRule(rule)?.programSize ?? 0;
-  for (const value of Object.values(rule.args ?? {})) {
-    if (isRule(value)) cost += ruleCost(value);
-    else if (Array.isArray(value)) for (const item of value) if (isRule(item)) cost += ruleCost(item);
+  const known = ruleCosts.get(rule);
+  if (known !== undefined) return known;
+  const regex = regexOfRule(rule);
+  let cost = regex?.programSize ?? 0;
+  let nested = false;
+  const args = rule.args ?? {};
+  for (const name in args) {
+    const value = args[name];
+    if (typeof value !== 'object' || value === null) continue;
+    if (isRule(value)) {
+      nested = true;
+      cost += ruleCost(value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) {
+        if (!isRule(item)) continue;
+        nested = true;
+        cost += ruleCost(item);
+      }
+    }
   }
-  ruleCosts.set(rule, cost);
+  if (regex || nested) ruleCosts.set(rule, cost);
   return cost;
 }
