@@ -32,6 +32,8 @@ interface Range {
   to: number;
   hash: string;
   time: string;
+  /** Time of the range's first event. */
+  fromTime: string;
 }
 
 interface StreamState {
@@ -43,6 +45,8 @@ interface StreamState {
   stored: Range[];
   /** Ranges handed to a fallback queue and not yet seen stored: any process may replay them. */
   queued: Range[];
+  /** Time of event 1, once a range holding it was stored or queued: the first digest's `sinceTime`. */
+  firstTime: string;
   /** The newest digest written. */
   last: AuditDigest | undefined;
   /** A digest whose write failed or timed out: written again, unchanged, before the next is signed. */
@@ -54,8 +58,10 @@ function rangesOf(events: readonly AuditEvent[], prefix: string): Map<string, Ra
   for (const event of events) {
     if (!event.stream.startsWith(prefix)) continue;
     const range = ranges.get(event.stream);
-    if (!range) ranges.set(event.stream, { from: event.seq, to: event.seq, hash: event.hash, time: event.time });
-    else if (event.seq > range.to) Object.assign(range, { to: event.seq, hash: event.hash, time: event.time });
+    if (!range) {
+      const { seq, hash, time } = event;
+      ranges.set(event.stream, { from: seq, to: seq, hash, time, fromTime: time });
+    } else if (event.seq > range.to) Object.assign(range, { to: event.seq, hash: event.hash, time: event.time });
   }
   return ranges;
 }
@@ -88,7 +94,7 @@ export class DigestSigner {
   /** Events the primary store accepted (from this process's writes or replays). */
   onStored(events: readonly AuditEvent[]): void {
     for (const [stream, range] of rangesOf(events, this.#prefix)) {
-      const state = this.#state(stream);
+      const state = this.#state(stream, range);
       state.stored.push(range);
       this.#advance(state);
     }
@@ -96,7 +102,7 @@ export class DigestSigner {
 
   /** Events handed to a fallback queue. */
   onQueued(events: readonly AuditEvent[]): void {
-    for (const [stream, range] of rangesOf(events, this.#prefix)) this.#state(stream).queued.push(range);
+    for (const [stream, range] of rangesOf(events, this.#prefix)) this.#state(stream, range).queued.push(range);
   }
 
   /** Waits for a running round, stops the timer and signs each stream's close record. */
@@ -134,6 +140,7 @@ export class DigestSigner {
           lastHash: advanced ? end.hash : previous!.lastHash,
           lastTime: advanced ? end.time : previous!.lastTime,
           prevSignature: previous?.signature ?? '',
+          sinceTime: previous?.lastTime ?? state.firstTime,
           ...(final ? { final: true } : {}),
         },
         this.#options.signingKey,
@@ -167,13 +174,23 @@ export class DigestSigner {
     }
   }
 
-  #state(stream: string): StreamState {
+  #state(stream: string, range: Range): StreamState {
     let state = this.#streams.get(stream);
     // This process's streams start at seq 1 (a later batch may be stored first).
     if (!state) {
-      state = { seq: 0, hash: '', time: '', stored: [], queued: [], last: undefined, unconfirmed: undefined };
+      state = {
+        seq: 0,
+        hash: '',
+        time: '',
+        firstTime: '',
+        stored: [],
+        queued: [],
+        last: undefined,
+        unconfirmed: undefined,
+      };
       this.#streams.set(stream, state);
     }
+    if (range.from === 1) state.firstTime = range.fromTime;
     return state;
   }
 

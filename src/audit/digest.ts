@@ -10,6 +10,7 @@ export interface DigestInput {
   lastHash: string;
   lastTime: string;
   prevSignature: string;
+  sinceTime?: string;
   final?: boolean;
 }
 

@@ -83,6 +83,13 @@ export interface AuditDigest {
   time: string;
   /** Signature of the stream's previous digest, or '' for its first: digests chain too. */
   prevSignature: string;
+  /**
+   * A time no event from `fromSeq - 1` on is older than: the previous digest's `lastTime` (the time of event
+   * `fromSeq - 1`), or for a stream's first digest the time of its event 1. It bounds when the events and
+   * digests before this one can have expired, so a cut head of the stream is told apart from expiry.
+   * Absent on digests written before it existed.
+   */
+  sinceTime?: string;
   /** Identifies the key (first 8 hex chars of its SHA-256), so rotated keys can be told apart. */
   keyId: string;
   /**

@@ -62,6 +62,13 @@ export interface VerifyOptions {
   digestInterval?: number;
   /** Allowance for slow writes and clock skew on top of `digestInterval`, in ms. Default 60 000. */
   grace?: number;
+  /**
+   * How long the store keeps events (`AUDIT_RETENTION`), in ms; default 365 days. Events and digests missing
+   * before a stream's first present event are accepted only when they are old enough to have expired.
+   */
+  retention?: number;
+  /** How long read streams (`.r`) are kept (`AUDIT_READ_RETENTION`), in ms. Default: `retention`. */
+  readRetention?: number;
   /** Digests pinned outside the store: each must still be stored (only checked with `checkTail`). */
   pins?: readonly DigestPin[];
   now?: () => number;
@@ -108,6 +115,17 @@ export function verifyEvents(
       : undefined;
 
   const from = options.from?.toISOString();
+  const retention = options.retention ?? YEAR;
+  // Without `from` the whole stored stream is verified, so its head too: a cut head is not expiry.
+  const head: HeadOptions | undefined =
+    from === undefined
+      ? {
+          now: (options.now ?? Date.now)(),
+          slack: options.grace ?? 60_000,
+          retention,
+          readRetention: Math.min(options.readRetention ?? retention, retention),
+        }
+      : undefined;
   // Within a stream problems stay in chain order; streams are ordered by the time of their first problem.
   const perStream: VerifyProblem[][] = [];
   const counts = { unsigned: 0, pending: 0, closed: 0 };
@@ -117,6 +135,7 @@ export function verifyEvents(
     const list = (streams.get(stream) ?? []).sort((a, b) => a.seq - b.seq || (a.id < b.id ? -1 : 1));
     const streamProblems = checkChain(stream, list);
     const signed = checkDigests(stream, digestsByStream.get(stream) ?? [], list, options.key, from, tail);
+    if (head) streamProblems.push(...checkHead(stream, signed.chain, list, head));
     streamProblems.push(...signed.problems);
     streamProblems.sort((a, b) => a.seq - b.seq);
     counts.unsigned += signed.unsigned;
@@ -139,6 +158,16 @@ export function verifyEvents(
   };
 }
 
+const YEAR = 365 * 86_400_000;
+
+interface HeadOptions {
+  now: number;
+  /** Clock skew between the verifier and the store, and the store's expiry lag. */
+  slack: number;
+  retention: number;
+  readRetention: number;
+}
+
 interface TailOptions {
   now: number;
   /** Longest time a live stream may go without a digest: interval plus grace. */
@@ -151,6 +180,14 @@ function byTimeThenSeq(a: VerifyProblem, b: VerifyProblem): number {
   const bt = b.time ?? '';
   if (at !== bt) return at < bt ? -1 : 1;
   return a.seq - b.seq;
+}
+
+/** Names, when the store told, which parts of the stored record are not the sealed event's. */
+function notItsHash(event: AuditEvent): string {
+  const mismatch = (event as { storageMismatch?: unknown }).storageMismatch;
+  return Array.isArray(mismatch) && mismatch.length > 0
+    ? `event ${event.id} does not match its hash: its stored record was changed (${mismatch.join(', ')})`
+    : `event ${event.id} does not match its hash`;
 }
 
 function checkChain(stream: string, list: AuditEvent[]): VerifyProblem[] {
@@ -178,7 +215,7 @@ function checkChain(stream: string, list: AuditEvent[]): VerifyProblem[] {
       continue;
     }
     if (!prev) {
-      if (!intact) problem('modified', event, `event ${event.id} does not match its hash`);
+      if (!intact) problem('modified', event, notItsHash(event));
       else if (event.seq === 1 && event.prevHash !== GENESIS_HASH) {
         problem('modified', event, `event ${event.id} is first in its stream but links to a predecessor`);
       }
@@ -190,7 +227,7 @@ function checkChain(stream: string, list: AuditEvent[]): VerifyProblem[] {
       if (linked && linked !== prev) {
         problem('reordered', event, `event ${event.id} is at position ${event.seq} but follows event ${linked.id}`);
       } else if (!intact) {
-        problem('modified', event, `event ${event.id} does not match its hash`);
+        problem('modified', event, notItsHash(event));
       } else if (event.seq > prev.seq + 1) {
         problem(
           'deleted',
@@ -205,7 +242,7 @@ function checkChain(stream: string, list: AuditEvent[]): VerifyProblem[] {
         problem('modified', prev, `event ${prev.id} was changed`);
       }
     } else if (!intact) {
-      problem('modified', event, `event ${event.id} does not match its hash`);
+      problem('modified', event, notItsHash(event));
     }
     prev = event;
   }
@@ -225,7 +262,7 @@ function signsNothing(digest: AuditDigest): boolean {
 function digestChain(
   stream: string,
   digests: AuditDigest[],
-): { ordered: Iterable<AuditDigest>; newest?: AuditDigest; problems: VerifyProblem[] } {
+): { ordered: Iterable<AuditDigest>; newest?: AuditDigest; oldest?: AuditDigest; problems: VerifyProblem[] } {
   const problems: VerifyProblem[] = [];
   const bySignature = new Map(digests.map((digest) => [digest.signature, digest]));
   const successors = new Map<string, AuditDigest[]>();
@@ -267,7 +304,61 @@ function digestChain(
     }
   }
   const ends = digests.filter((digest) => !successors.has(digest.signature)).sort(position);
-  return { ordered, newest: ends.at(-1), problems };
+  return { ordered, newest: ends.at(-1), oldest: starts[0], problems };
+}
+
+type DigestChain = ReturnType<typeof digestChain>;
+
+/**
+ * A stream may lack its oldest events and digests only once they expired. Signed digests bound how old
+ * the missing part is (each signs `sinceTime`, the time of the event before its range, and `lastTime`), so
+ * a head deleted while its retention runs is told apart from expiry, as a signed tree head of Certificate
+ * Transparency cannot be rolled back. Event times within a stream follow their seq (the pipeline stamps
+ * them in the order it seals them).
+ */
+function checkHead(stream: string, chain: DigestChain, list: AuditEvent[], head: HeadOptions): VerifyProblem[] {
+  const problems: VerifyProblem[] = [];
+  const retention = stream.endsWith('.r') ? head.readRetention : head.retention;
+  const expiresAt = (time: string) => new Date(Date.parse(time) + retention).toISOString();
+  const tooYoung = (time: string | undefined): time is string =>
+    time !== undefined && Date.parse(time) + retention > head.now + head.slack;
+  const oldest = chain.oldest;
+  if (oldest && oldest.prevSignature !== '' && tooYoung(oldest.sinceTime)) {
+    problems.push({
+      kind: 'deleted-digest',
+      stream,
+      seq: Math.max(oldest.fromSeq - 1, 1),
+      time: oldest.sinceTime,
+      message:
+        `the digests before digest ${oldest.id} are missing, but the one before it covered events up to ` +
+        `${oldest.fromSeq - 1} made at ${oldest.sinceTime}, which expire only at ${expiresAt(oldest.sinceTime)}: ` +
+        'the head of the stream was deleted',
+    });
+  }
+  const first = list[0];
+  if (!first || first.seq <= 1) return problems;
+  // The latest time event first.seq - 1 can be said to be no older than, by a signed digest.
+  let bound: string | undefined;
+  for (const digest of chain.ordered) {
+    const candidates = [
+      digest.fromSeq <= first.seq ? digest.sinceTime : undefined,
+      !signsNothing(digest) && digest.toSeq < first.seq ? digest.lastTime : undefined,
+    ];
+    for (const time of candidates) if (time !== undefined && (bound === undefined || time > bound)) bound = time;
+  }
+  if (tooYoung(bound)) {
+    problems.push({
+      kind: 'deleted',
+      stream,
+      seq: first.seq - 1,
+      eventId: first.id,
+      time: bound,
+      message:
+        `events before event ${first.id} (seq ${first.seq}) are missing, but event ${first.seq - 1} is signed as ` +
+        `made at ${bound} or later and expires only at ${expiresAt(bound)}: the head of the stream was deleted`,
+    });
+  }
+  return problems;
 }
 
 function checkDigests(
@@ -277,7 +368,7 @@ function checkDigests(
   key: string | Buffer | undefined,
   from: string | undefined,
   tail: TailOptions | undefined,
-): { problems: VerifyProblem[]; unsigned: number; pending: number; closed: boolean } {
+): { problems: VerifyProblem[]; unsigned: number; pending: number; closed: boolean; chain: DigestChain } {
   const problems: VerifyProblem[] = [];
   const valid: AuditDigest[] = [];
   for (const digest of all) {
@@ -332,7 +423,7 @@ function checkDigests(
   const closed = newest?.final === true;
   const after = list.filter((event) => event.seq > Math.max(signedUpTo, newest?.toSeq ?? 0));
   const unsigned = after.length;
-  if (!tail) return { problems, unsigned, pending: 0, closed };
+  if (!tail) return { problems, unsigned, pending: 0, closed, chain };
   let pending = 0;
   const pin = tail.pins.get(stream);
   if (pin && !valid.some((digest) => digest.signature === pin.signature)) {
@@ -356,11 +447,11 @@ function checkDigests(
         message: `${unsigned} events follow the signed close record of the stream`,
       });
     }
-    return { problems, unsigned, pending, closed };
+    return { problems, unsigned, pending, closed, chain };
   }
   // A live stream signs a digest every interval; one that did not for longer was cut or stopped uncleanly.
   const since = newest ? Date.parse(newest.time) : firstAfter ? Date.parse(firstAfter.time) : undefined;
-  if (since === undefined) return { problems, unsigned, pending, closed };
+  if (since === undefined) return { problems, unsigned, pending, closed, chain };
   if (tail.now - since <= tail.allowance) {
     pending = unsigned;
   } else {
@@ -379,5 +470,5 @@ function checkDigests(
         (unsigned > 0 ? `; ${unsigned} events after it are unverified` : ''),
     });
   }
-  return { problems, unsigned, pending, closed };
+  return { problems, unsigned, pending, closed, chain };
 }

@@ -113,11 +113,26 @@ function placeUser(user: unknown, document: Record<string, unknown>, rest: Recor
   if (other) rest.user = other;
 }
 
-/** The event a document holds, whichever form it was written in. */
-export function fromDocument(document: AuditDocument): AuditEvent {
-  return typeof document.json === 'string' && document.rest === undefined
-    ? fromLegacyDocument(document)
-    : fromFieldsAndRest(document);
+// Every key toDocument writes; any other key was added to the document after it was written.
+const DOCUMENT_KEYS = new Set(['_id', 'time', 'expireAt', 'rest', 'user', ...FIELDS]);
+
+/**
+ * The event a document holds, whichever form it was written in. With `retention` (the store's), a document
+ * changed since it was written is named on the event (`storageMismatch`, which also breaks its hash): a key
+ * toDocument never writes, or an `expireAt` before the event's time plus its retention (which would have the
+ * server delete it early). A later `expireAt` deletes nothing early and is accepted: documents written
+ * before the retention was shortened keep theirs.
+ */
+export function fromDocument(document: AuditDocument, retention?: AuditRetention): AuditEvent {
+  if (typeof document.json === 'string' && document.rest === undefined) return fromLegacyDocument(document);
+  const event = fromFieldsAndRest(document);
+  const mismatched = Object.keys(document).filter((key) => !DOCUMENT_KEYS.has(key));
+  const expireAt = document.expireAt;
+  if (retention && !(expireAt instanceof Date && expireAt.getTime() >= expiryOf(event, retention))) {
+    mismatched.push('expireAt');
+  }
+  if (mismatched.length > 0) (event as unknown as Record<string, unknown>).storageMismatch = mismatched;
+  return event;
 }
 
 function fromFieldsAndRest(document: AuditDocument): AuditEvent {

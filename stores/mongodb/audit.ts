@@ -6,7 +6,7 @@ import type { AuditDigest, AuditEvent } from '../../src/audit/event.js';
 import { checkLimit, checkWhere, decodeCursor, encodeCursor } from '../../src/audit/query.js';
 import type { AuditPage, AuditQuery, AuditScanOptions, AuditStore } from '../../src/contracts/audit.js';
 import { isDuplicateKey, mongoCall, onlyDuplicateKeys } from './errors.js';
-import { expiryOf, fromDocument, toDocument, type AuditDocument } from './audit-document.js';
+import { expiryOf, fromDocument, toDocument, type AuditDocument, type AuditRetention } from './audit-document.js';
 import { ensureTtlIndex, sweepExpired } from './ttl.js';
 
 export interface MongoAuditStoreOptions {
@@ -96,7 +96,7 @@ export class MongoAuditStore implements AuditStore {
 
   async write(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const retention = { retention: this.#retention, readRetention: this.#readRetention };
+    const retention = this.#retentions();
     const documents = events.map((event) => toDocument(event, expiryOf(event, retention)));
     await mongoCall(async () => {
       await this.#sweepIfDue();
@@ -115,7 +115,7 @@ export class MongoAuditStore implements AuditStore {
     const document = await mongoCall(() => this.#events.findOne({ _id: id }));
     const expireAt = document?.expireAt;
     if (!document || !(expireAt instanceof Date) || !(expireAt.getTime() > this.#now())) return undefined;
-    return fromDocument(document);
+    return fromDocument(document, this.#retentions());
   }
 
   async list(query: AuditQuery): Promise<AuditPage> {
@@ -144,7 +144,8 @@ export class MongoAuditStore implements AuditStore {
         .limit(limit + 1)
         .toArray(),
     );
-    const events = documents.slice(0, limit).map(fromDocument);
+    const retention = this.#retentions();
+    const events = documents.slice(0, limit).map((document) => fromDocument(document, retention));
     return documents.length > limit ? { events, nextCursor: encodeCursor(events.at(-1)!) } : { events };
   }
 
@@ -179,12 +180,13 @@ export class MongoAuditStore implements AuditStore {
     if (options.from || options.to) {
       filter.time = { ...(options.from && { $gte: options.from }), ...(options.to && { $lt: options.to }) };
     }
+    const retention = this.#retentions();
     const cursor = this.#events.find(filter).batchSize(2000);
     try {
       for (;;) {
         const document = await mongoCall(() => cursor.next());
         if (!document) return;
-        yield fromDocument(document);
+        yield fromDocument(document, retention);
       }
     } finally {
       await cursor.close().catch(() => undefined);
@@ -213,6 +215,10 @@ export class MongoAuditStore implements AuditStore {
     }
     const plan = (await this.#events.find({ action: 'probe' }).explain()) as { filterPushdown?: unknown };
     return plan.filterPushdown !== false;
+  }
+
+  #retentions(): AuditRetention {
+    return { retention: this.#retention, readRetention: this.#readRetention };
   }
 
   #date(): Date {

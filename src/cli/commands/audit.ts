@@ -30,7 +30,9 @@ SOURCE (default: MongoDB at $MONGODB_URI):
                            without a key, digest signatures are not checked
   --pin FILE               a pipeline's pin file (AUDIT_DIGEST_PIN_FILE, the default); repeatable: each
                            pinned digest must still be in the store
-  With --to, how streams end is not checked (the slice ends by choice).
+  With --to, how streams end is not checked (the slice ends by choice). Without --from, a stream's oldest
+  events and digests may be missing only once older than AUDIT_RETENTION (AUDIT_READ_RETENTION for read
+  streams): give the store's values.
 
 Example: MONGODB_URI=mongodb://localhost/app AUDIT_SIGNING_KEY=... portcullis audit verify --from 2026-01-01`;
 
@@ -43,6 +45,9 @@ export interface AuditSource {
 
 export interface SourceRequest {
   kind: 'mongodb' | 'redis' | 'redis-cluster';
+  /** The store's retention (`AUDIT_RETENTION`, `AUDIT_READ_RETENTION`), in ms: what each stored expiry must honour. */
+  retention?: number;
+  readRetention?: number;
   url: string;
   collection?: string;
   prefix?: string;
@@ -62,7 +67,8 @@ async function openStore(request: SourceRequest): Promise<AuditSource> {
   if (request.kind === 'mongodb') {
     const backend = await import('../../../stores/mongodb/index.js');
     const connection = await backend.connectMongo(request.url, { connectTimeoutMs: 5000 });
-    store = new backend.MongoAuditStore({ connection, collection: request.collection });
+    const { retention, readRetention } = request;
+    store = new backend.MongoAuditStore({ connection, collection: request.collection, retention, readRetention });
     close = () => connection.close();
   } else {
     const backend = await import('../../../stores/redis/index.js');
@@ -171,11 +177,13 @@ function checkUrl(url: string, protocols: string[], option: string): string {
   return url;
 }
 
-/** A duration variable the pipeline also reads, parsed by its own declaration. */
-function duration(io: CliIO, name: 'AUDIT_DIGEST_INTERVAL' | 'AUDIT_DIGEST_GRACE'): number {
+type DurationName = 'AUDIT_DIGEST_INTERVAL' | 'AUDIT_DIGEST_GRACE' | 'AUDIT_RETENTION' | 'AUDIT_READ_RETENTION';
+
+/** A duration variable the pipeline and stores also read, parsed by its own declaration. */
+function duration(io: CliIO, name: DurationName, fallback?: number): number {
   const spec = auditVariables[name];
   const raw = io.env[name];
-  if (raw === undefined || raw.trim() === '') return spec.default;
+  if (raw === undefined || raw.trim() === '') return ('default' in spec ? spec.default : undefined) ?? fallback!;
   try {
     return spec.parse(raw);
   } catch (error) {
@@ -219,6 +227,8 @@ export function auditCommand(open: (request: SourceRequest) => Promise<AuditSour
       const parsed = parseVerifyArgs(rest, io);
       const digestInterval = duration(io, 'AUDIT_DIGEST_INTERVAL');
       const grace = duration(io, 'AUDIT_DIGEST_GRACE');
+      const retention = duration(io, 'AUDIT_RETENTION');
+      const readRetention = duration(io, 'AUDIT_READ_RETENTION', retention);
       const pins = (await readPins(parsed.pins, io)).filter(
         (pin) => parsed.stream === undefined || pin.stream === parsed.stream,
       );
@@ -239,7 +249,7 @@ export function auditCommand(open: (request: SourceRequest) => Promise<AuditSour
           : [];
         source = { events, digests, close: async () => undefined };
       } else {
-        source = await open(parsed.request!);
+        source = await open({ ...parsed.request!, retention, readRetention });
       }
       let report: VerifyReport;
       try {
@@ -252,6 +262,8 @@ export function auditCommand(open: (request: SourceRequest) => Promise<AuditSour
           to: parsed.to,
           digestInterval,
           grace,
+          retention,
+          readRetention,
           pins,
         });
       } finally {
