@@ -22,10 +22,13 @@ export const accountFields = {
  * be stored, so closing an account with money on it fails whichever of the two fields a request changes.
  */
 export const accountValidators = {
+  // A value that is no number is left to the field's declared type, which names that problem.
   age: (value: unknown) =>
-    value === undefined || value === null || (Number.isInteger(value) && (value as number) >= 18)
+    typeof value !== 'number'
       ? true
-      : { result: false, message: 'account holders must be adults (18+)' },
+      : !Number.isInteger(value)
+        ? { result: false, message: '"age" must be a whole number of years.' }
+        : value >= 18 || { result: false, message: 'account holders must be adults (18+)' },
   balance: (value: unknown, record: Record<string, unknown>) =>
     record.status !== 'closed' || value === 0 || value === undefined
       ? true

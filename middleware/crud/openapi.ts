@@ -61,6 +61,8 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
   const limits = compiler.limits;
   const names = { record: resource, create: `${resource}.create`, patch: `${resource}.patch` };
   const serverFields = new Set(['id', 'deletedAt', ...(state.timestamps ? ['createdAt', 'updatedAt'] : [])]);
+  // `runValidators` requires every validated field, whatever its declaration says.
+  const validated = new Set(Object.keys(options.validators ?? {}));
 
   // The errors of an action's guards: the endpoint guard, the credential's scope, then the `authorize` hook
   // (as it describes itself; a hook of the app's own is taken to answer a plain 403 `forbidden`).
@@ -146,7 +148,7 @@ export function describeCrud(state: CrudState, guardsOf: (action: CrudAction) =>
             : {}),
         },
       }),
-      [names.create]: recordSchema({ fields: inputFields, view: view.of, mode: 'create' }),
+      [names.create]: recordSchema({ fields: inputFields, view: view.of, mode: 'create', required: validated }),
       [names.patch]: recordSchema({ fields: inputFields, view: view.of, mode: 'patch' }),
     };
     const record: Record<string, OpenApiResponse> = {

@@ -66,6 +66,11 @@ export interface RecordSchemaOptions {
    * with the required fields required; `patch`: a JSON merge patch (every field optional, null removes).
    */
   mode: 'record' | 'create' | 'replace' | 'patch';
+  /**
+   * Paths a `create` / `replace` body must hold though their declaration does not say `required`: the CRUD
+   * router requires every field that has a validator. Default none.
+   */
+  required?: ReadonlySet<string>;
   /** Fields the server sets (ids, timestamps): in records only. */
   serverFields?: Readonly<Record<string, JsonSchema>>;
 }
@@ -116,13 +121,13 @@ function toObject(node: Node, options: RecordSchemaOptions): JsonSchema {
         // Stores keep null for an absent optional field; a merge patch removes with null.
         if (!field.spec.required || options.mode === 'patch') schema = nullable(schema);
       }
-      if (field.spec.required && (options.mode === 'create' || options.mode === 'replace')) required.push(name);
+      if (isRequired(field, options) && (options.mode === 'create' || options.mode === 'replace')) required.push(name);
     } else {
       schema = toObject(child, options);
-      if (options.mode !== 'record' && hasRequired(child)) {
+      if (options.mode !== 'record' && hasRequired(child, options)) {
         if (options.mode !== 'patch') required.push(name);
       }
-      if (options.mode === 'patch' || !hasRequired(child)) schema = nullable(schema);
+      if (options.mode === 'patch' || !hasRequired(child, options)) schema = nullable(schema);
     }
     properties[name] = schema;
   }
@@ -135,8 +140,12 @@ function toObject(node: Node, options: RecordSchemaOptions): JsonSchema {
   };
 }
 
-function hasRequired(node: Node): boolean {
-  if (node.field) return node.field.spec.required === true;
-  for (const child of node.children.values()) if (hasRequired(child)) return true;
+function isRequired(field: CompiledField, options: RecordSchemaOptions): boolean {
+  return field.spec.required === true || options.required?.has(field.path) === true;
+}
+
+function hasRequired(node: Node, options: RecordSchemaOptions): boolean {
+  if (node.field) return isRequired(node.field, options);
+  for (const child of node.children.values()) if (hasRequired(child, options)) return true;
   return false;
 }

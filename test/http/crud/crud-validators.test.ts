@@ -89,6 +89,19 @@ for (const backend of backends) {
       );
     });
 
+    it('names the real problem of an age: not a whole number, under 18, or above the declared maximum', async function () {
+      const id = await create();
+      const messageFor = async (age: unknown) =>
+        (await request(t.app).patch(`/people/${id}`).send({ age }).expect(400)).body.errors.find(
+          (e: { field: string }) => e.field === 'age',
+        ).message;
+      expect(await messageFor(150.5)).to.equal('"age" must be a whole number of years.');
+      expect(await messageFor(40.5)).to.equal('"age" must be a whole number of years.');
+      expect(await messageFor('40')).to.equal('"age" must be a number.');
+      expect(await messageFor(12)).to.equal('account holders must be adults (18+)');
+      expect(await messageFor(151)).to.equal('"age" must be at most 150.');
+    });
+
     it('keeps POST and PUT as before: the body is the whole record, validated fields are required', async function () {
       const bad = await request(t.app)
         .post('/people')

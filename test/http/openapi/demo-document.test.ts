@@ -109,6 +109,16 @@ for (const backend of ['memory', 'mongodb'] as DemoBackend[]) {
       expect(keys).to.include('email').and.not.include('notes').and.not.include('nationalId');
     });
 
+    it('requires in accounts.create exactly the fields a create without them is refused for', async function () {
+      const answer = await request(demo.app).post('/accounts').set(demo.headers.admin).send({}).expect(400);
+      const missing = (answer.body.errors as { field: string; code: string }[])
+        .filter((problem) => problem.code === 'validation.required')
+        .map((problem) => problem.field);
+      const create = documents.admin.components.schemas['accounts.create'] as { required: string[] };
+      expect([...create.required].sort()).to.deep.equal([...new Set(missing)].sort());
+      expect(create.required).to.include('age').and.include('balance');
+    });
+
     for (const role of ROLES) {
       it(`${role}: every filter listed is accepted, every other field and operator refused as documented`, async function () {
         const document = documents[role];
