@@ -7,6 +7,7 @@ import type { RuleRegistry } from '../src/abac/rules/index.js';
 import type { PolicyStore } from '../src/contracts/policies.js';
 import { AuthenticationError, ConfigError, NotFoundError, ValidationError } from '../src/errors.js';
 import { contextOf } from './context.js';
+import { objectBody } from './json-body.js';
 import { describeRouter, type DescribedRouter } from './openapi/describe.js';
 import { describePolicyAdminRouter } from './openapi/routers.js';
 
@@ -83,10 +84,15 @@ export function policyAdminRouter(options: PolicyAdminRouterOptions): Router & D
 
   router.put('/policies/:uid', async (req, res) => {
     const uid = uidOf(req);
-    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) {
-      throw new ValidationError('The body must be a policy object.');
+    // express.json() reads an empty body as {}: every field would take its default, a deny for no one,
+    // silently replacing the stored policy. No body is refused, whether absent, empty or {}.
+    const body = req.body === undefined ? {} : objectBody(req.body);
+    if (Object.keys(body).length === 0) {
+      throw new ValidationError('The request body is missing: send the policy as a JSON object.', {
+        code: 'validation.body',
+      });
     }
-    const policy = policyFromJSON({ ...req.body, uid: req.body.uid ?? uid }, readOptions);
+    const policy = policyFromJSON({ ...body, uid: body.uid ?? uid }, readOptions);
     if (policy.uid !== uid) {
       throw new ValidationError('The uid in the body differs from the path.', {
         errors: [{ field: 'uid', message: `must be ${uid}` }],

@@ -428,7 +428,7 @@ export function describePolicyAdminRouter(options: { maxLimit: number }): Descri
           'policies.put',
           'Create (201) or replace (200) a policy',
           { ...ok('Replaced.', policy), ...ok('Created.', policy, 201) },
-          mergeCodes(write, { 400: ['validation', 'abac.invalid_policy'] }, BODY_CODES),
+          mergeCodes(write, { 400: ['validation', 'validation.body', 'abac.invalid_policy'] }, BODY_CODES),
           { requestBody: body(policy) },
         ),
         delete: op(

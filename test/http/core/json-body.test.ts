@@ -186,6 +186,33 @@ describe('policyAdminRouter behind a plain express.json()', function () {
     expect(health.response.status).to.equal(200);
     expect(health.elapsed).to.be.below(500);
   });
+
+  it('refuses a PUT without a body (empty, absent or {}) naming the missing body, and keeps the stored policy', async function () {
+    const put = (body?: string, type = 'application/json') =>
+      fetch(`${base}/admin/policies/kept`, {
+        method: 'PUT',
+        headers: type ? { 'Content-Type': type } : {},
+        ...(body === undefined ? {} : { body }),
+      });
+    const stored = '{"effect":"allow","subjects":["admin"],"actions":["read"],"resources":["records"]}';
+    expect((await put(stored)).status).to.equal(201);
+    for (const [body, type] of [
+      ['', 'application/json'],
+      [undefined, 'application/json'],
+      [undefined, ''],
+      ['{}', 'application/json'],
+    ] as const) {
+      const response = await put(body, type);
+      const problem = (await response.json()) as { code: string; detail: string };
+      expect(response.status, `${JSON.stringify(body)} ${type}`).to.equal(400);
+      expect(response.headers.get('content-type')).to.match(/^application\/problem\+json/);
+      expect(problem.code).to.equal('validation.body');
+      expect(problem.detail).to.match(/body/i);
+    }
+    const kept = (await (await fetch(`${base}/admin/policies/kept`)).json()) as { effect: string; subjects: string[] };
+    expect(kept).to.include({ effect: 'allow' });
+    expect(kept.subjects).to.deep.equal(['admin']);
+  });
 });
 
 describe('auditTrail behind a plain express.json()', function () {
