@@ -211,7 +211,8 @@ export function principalAdminRouter(options: PrincipalAdminRouterOptions): Rout
       record.passwordHash = existing.passwordHash;
     }
     const saved = await principals.savePrincipal(record);
-    if (!existing || typeof password === 'string' || (saved.disabled === true && existing.disabled !== true)) {
+    // Not only on the change to disabled: a retry after a 503 here must still end the sessions.
+    if (!existing || typeof password === 'string' || saved.disabled === true) {
       await sessions?.revokeAllForUser(id);
     }
     res.status(existing ? 200 : 201).json(principalView(saved));

@@ -11,13 +11,14 @@ import type {
 } from '../../src/contracts/principals.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { integerOption } from '../../src/options.js';
+import { redisCall } from './errors.js';
 
 export interface RedisPrincipalCacheOptions {
   /** The store of record (memory or MongoDB). */
   store: PrincipalStore;
   /** A connected ioredis client; the cache never opens or closes it. */
   client: RedisClient;
-  /** How long an entry lives. It also bounds staleness if Redis was unreachable during a change. Default 60 000. */
+  /** How long an entry lives, and how long an entry stays uncached after a change. Default 60 000. */
   ttlMs?: number;
   /** Key prefix. Default `portcullis:`. */
   prefix?: string;
@@ -25,12 +26,16 @@ export interface RedisPrincipalCacheOptions {
 }
 
 const MISSING = '-';
+// An entry that changed: readers go to the store of record and cannot fill it (their `SET NX` fails), so a
+// value a reader loaded before the change can never land after it.
+const CHANGED = '~';
 
 /**
- * Reads go to Redis first and fill it with `SET NX` (so a slow reader never overwrites a newer value);
- * every write goes to the store of record, then overwrites or deletes the cache entry. Because the cache
- * is shared, a revoked key or changed grant is seen by every process on its next request. When Redis is
- * unreachable, reads fall through to the store of record.
+ * Reads go to Redis first and fill it with `SET NX`. Every write first marks its entries CHANGED in Redis,
+ * and only then writes the store of record: when Redis cannot take the mark the write is refused (503) and
+ * the store is left as it was, so no change (a revoked key, a disabled principal) is ever made while an old
+ * entry could outlive it. A retry does the whole write again. Because the cache is shared, the change is
+ * seen by every process on its next request. When Redis is unreachable, reads fall through to the store.
  */
 export class RedisPrincipalCache implements PrincipalStore {
   readonly #store: PrincipalStore;
@@ -74,6 +79,7 @@ export class RedisPrincipalCache implements PrincipalStore {
       return load();
     }
     if (cached === MISSING) return undefined;
+    if (cached === CHANGED) return load();
     if (cached !== null) return revive(JSON.parse(cached) as T);
     const value = await load();
     this.#client
@@ -82,16 +88,41 @@ export class RedisPrincipalCache implements PrincipalStore {
     return value;
   }
 
-  async #write(key: string, value: unknown): Promise<void> {
+  /**
+   * Runs a write to the store of record with `keys` marked CHANGED around it. The mark before is required
+   * (else 503, store untouched). The mark after renews it for a store write that outlasted part of its
+   * lifetime (a reader that loaded the old value then could fill the entry once the mark expired); failing
+   * to renew it is only a problem then, and answers 503 so that the caller retries.
+   */
+  async #change<T>(keys: readonly string[], write: () => Promise<T>): Promise<T> {
+    const started = Date.now();
     try {
-      if (value === undefined) await this.#client.del(this.#prefix + key);
-      else await this.#client.set(this.#prefix + key, JSON.stringify(value), 'PX', this.#ttlMs);
+      await this.#mark(keys);
     } catch (error) {
       this.#logger.warn(
-        { code: 'principal_cache.stale', key, err: (error as Error).name },
-        'principal cache not updated',
+        { code: 'principal_cache.unavailable', keys, err: (error as Error).name },
+        'principal cache entries not invalidated; change refused',
       );
+      throw error;
     }
+    const result = await write();
+    try {
+      await this.#mark(keys);
+    } catch (error) {
+      if (Date.now() - started < this.#ttlMs / 2) return result;
+      this.#logger.warn(
+        { code: 'principal_cache.unavailable', keys, err: (error as Error).name },
+        'principal cache entries not invalidated again after a slow change; answered 503 for a retry',
+      );
+      throw error;
+    }
+    return result;
+  }
+
+  #mark(keys: readonly string[]): Promise<unknown> {
+    return redisCall(() =>
+      Promise.all(keys.map((key) => this.#client.set(this.#prefix + key, CHANGED, 'PX', this.#ttlMs))),
+    );
   }
 
   getPrincipal(id: string): Promise<PrincipalRecord | undefined> {
@@ -102,18 +133,13 @@ export class RedisPrincipalCache implements PrincipalStore {
     );
   }
 
-  async savePrincipal(record: PrincipalRecord): Promise<PrincipalRecord> {
-    const saved = await this.#store.savePrincipal(record);
-    await this.#write(`p:${record.id}`, saved);
-    return saved;
+  savePrincipal(record: PrincipalRecord): Promise<PrincipalRecord> {
+    return this.#change([`p:${record.id}`], () => this.#store.savePrincipal(record));
   }
 
   async deletePrincipal(id: string): Promise<boolean> {
     const keys = await this.#store.listApiKeys(id);
-    const deleted = await this.#store.deletePrincipal(id);
-    await this.#write(`p:${id}`, undefined);
-    for (const key of keys) await this.#write(`k:${key.id}`, undefined);
-    return deleted;
+    return this.#change([`p:${id}`, ...keys.map((key) => `k:${key.id}`)], () => this.#store.deletePrincipal(id));
   }
 
   listPrincipals(options?: { type?: PrincipalType }): Promise<PrincipalRecord[]> {
@@ -133,16 +159,12 @@ export class RedisPrincipalCache implements PrincipalStore {
     return groups.filter((group): group is GroupRecord => group !== undefined);
   }
 
-  async saveGroup(record: GroupRecord): Promise<GroupRecord> {
-    const saved = await this.#store.saveGroup(record);
-    await this.#write(`g:${record.id}`, saved);
-    return saved;
+  saveGroup(record: GroupRecord): Promise<GroupRecord> {
+    return this.#change([`g:${record.id}`], () => this.#store.saveGroup(record));
   }
 
-  async deleteGroup(id: string): Promise<boolean> {
-    const deleted = await this.#store.deleteGroup(id);
-    await this.#write(`g:${id}`, undefined);
-    return deleted;
+  deleteGroup(id: string): Promise<boolean> {
+    return this.#change([`g:${id}`], () => this.#store.deleteGroup(id));
   }
 
   listGroups(): Promise<GroupRecord[]> {
@@ -153,26 +175,20 @@ export class RedisPrincipalCache implements PrincipalStore {
     return this.#read(`k:${id}`, () => this.#store.getApiKey(id), reviveApiKey);
   }
 
-  async createApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
-    const created = await this.#store.createApiKey(record);
-    await this.#write(`k:${record.id}`, created);
-    return created;
+  createApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
+    return this.#change([`k:${record.id}`], () => this.#store.createApiKey(record));
   }
 
-  async saveApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
-    const saved = await this.#store.saveApiKey(record);
-    await this.#write(`k:${record.id}`, saved);
-    return saved;
+  saveApiKey(record: ApiKeyRecord): Promise<ApiKeyRecord> {
+    return this.#change([`k:${record.id}`], () => this.#store.saveApiKey(record));
   }
 
   listApiKeys(principalId?: string): Promise<ApiKeyRecord[]> {
     return this.#store.listApiKeys(principalId);
   }
 
-  async revokeApiKey(id: string, at: Date): Promise<boolean> {
-    const revoked = await this.#store.revokeApiKey(id, at);
-    await this.#write(`k:${id}`, await this.#store.getApiKey(id));
-    return revoked;
+  revokeApiKey(id: string, at: Date): Promise<boolean> {
+    return this.#change([`k:${id}`], () => this.#store.revokeApiKey(id, at));
   }
 
   touchApiKey(id: string, at: Date): Promise<void> {
