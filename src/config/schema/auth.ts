@@ -58,7 +58,8 @@ export const authVariables = defineVariables({
   PRINCIPAL_CACHE_TTL: durationVar({
     default: 60_000,
     min: 1000,
-    description: 'Lifetime of principal, group and API-key entries in the shared Redis cache (when REDIS_URL is set).',
+    description:
+      'Lifetime of principal, group and API-key entries in the shared Redis cache (when REDIS_URL is set); a changed entry is read from the store of record for as long.',
   }),
   TRUSTED_PROXIES: listVar({
     default: [],
