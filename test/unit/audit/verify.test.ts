@@ -104,4 +104,40 @@ describe('verifyEvents()', function () {
     const events = sealedEvents(10);
     expect(verifyEvents(events.slice(4), [], chainOnly).ok).to.equal(true);
   });
+
+  it('accepts a missing head only once its retention (per stream class) has run out', function () {
+    const DAY = 86_400_000;
+    for (const action of ['UPDATE', 'GET']) {
+      const events = sealedEvents(10, () => ({ action }));
+      const sign = (from: number, to: number, prevSignature: string, sinceTime: string) =>
+        signDigest(
+          {
+            stream: events[0]!.stream,
+            fromSeq: from,
+            toSeq: to,
+            lastHash: events[to - 1]!.hash,
+            lastTime: events[to - 1]!.time,
+            prevSignature,
+            sinceTime,
+          },
+          KEY,
+          Date.parse(events[to - 1]!.time),
+        );
+      const first = sign(1, 4, '', events[0]!.time);
+      const second = sign(5, 10, first.signature, events[3]!.time);
+      // Thirty days later: reads (.r) are kept 7 days here, changes 365.
+      const now = () => Date.parse(events[3]!.time) + 30 * DAY;
+      const options = { ...chainOnly, key: KEY, now, retention: 365 * DAY, readRetention: 7 * DAY };
+      const report = verifyEvents(events.slice(4), [second], options);
+      if (action === 'GET') {
+        expect(report.problems).to.deep.equal([]);
+      } else {
+        expect(report.problems.map((problem) => problem.kind)).to.deep.equal(['deleted-digest', 'deleted']);
+        expect(report.problems[1]).to.include({ seq: 4, eventId: events[4]!.id });
+      }
+      // The first digest kept, its events gone: its sinceTime and lastTime tell the same.
+      const kept = verifyEvents(events.slice(4), [first, second], options);
+      expect(kept.ok).to.equal(action === 'GET');
+    }
+  });
 });
