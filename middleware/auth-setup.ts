@@ -205,11 +205,8 @@ export function createAuth(options: CreateAuthOptions): Auth {
     logger,
   });
 
-  // Checked here, at start-up, rather than when the admin router is first built.
-  if (config.TOTP_BYPASS_MAX > 30 * 86_400_000) throw new ConfigError('TOTP_BYPASS_MAX', 'must be at most 30d');
   let secondFactor: SecondFactorOptions | undefined;
   if (config.ENCRYPTION_KEYS) {
-    if (config.TOTP_PENDING_TTL > 3_600_000) throw new ConfigError('TOTP_PENDING_TTL', 'must be at most 1h');
     secondFactor = {
       totp: createTotp({
         keys: parseKeyRing(config.ENCRYPTION_KEYS, config.ENCRYPTION_CURRENT_KEY_VERSION),

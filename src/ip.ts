@@ -120,19 +120,21 @@ export class IpRanges {
 export function ipRangesFrom(entries: readonly string[], option: string): IpRanges {
   if (!Array.isArray(entries)) throw new ConfigError(option, 'must be a list of IP addresses or CIDR ranges');
   const ranges = entries.map((entry, index) => {
-    const text = typeof entry === 'string' ? entry.trim() : '';
-    const range = parseIpRange(text);
+    const range = parseIpRange(typeof entry === 'string' ? entry.trim() : '');
     if (range) return range;
-    const shown = `"${String(entry).slice(0, 60)}"`;
-    const address = text.split('/')[0];
-    throw new ConfigError(
-      `${option}[${index}]`,
-      text.includes('/') && parseIpAddress(address)
-        ? `${shown} has an invalid prefix length`
-        : `${shown} is not an IP address or CIDR range`,
-    );
+    throw new ConfigError(`${option}[${index}]`, ipRangeProblem(entry)!);
   });
   return new IpRanges(ranges);
+}
+
+/** What is wrong with `entry` as an address or CIDR range, quoting it; `undefined` when it is one. */
+export function ipRangeProblem(entry: unknown): string | undefined {
+  const text = typeof entry === 'string' ? entry.trim() : '';
+  if (parseIpRange(text)) return undefined;
+  const shown = `"${String(entry).slice(0, 60)}"`;
+  return text.includes('/') && parseIpAddress(text.split('/')[0])
+    ? `${shown} has an invalid prefix length`
+    : `${shown} is not an IP address or CIDR range`;
 }
 
 const WITH_PORT_V4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;

@@ -143,6 +143,14 @@ function dependencyProblems(values: Record<string, unknown>): ConfigError[] {
       }),
     );
   }
+  // createAuditPipeline() refuses this too, but names its options; the operator sets variables.
+  if (values.AUDIT_DIGEST_PIN_FILE !== undefined && values.AUDIT_SIGNING_KEY === undefined) {
+    problems.push(
+      new ConfigError('AUDIT_DIGEST_PIN_FILE', 'pins signed digests, so it needs AUDIT_SIGNING_KEY', {
+        code: 'config.dependency',
+      }),
+    );
+  }
   // Node refuses to create a server whose headers may take longer than the whole request.
   if ((values.HEADERS_TIMEOUT as number) > (values.REQUEST_TIMEOUT as number)) {
     problems.push(

@@ -69,18 +69,34 @@ export function integerVar<const O extends Common<number> & { min?: number; max?
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Durations in milliseconds, written `500ms`, `30s`, `15m`, `12h`, `7d` or a bare number of milliseconds. */
-export function durationVar<const O extends Common<number> & { min?: number }>(options: O): Spec<number, O> {
+/** A bound in the largest unit that writes it exactly: `30d`, `10m`, `1500ms`. */
+function durationText(ms: number): string {
+  const [unit, size] = Object.entries(DURATION_UNITS)
+    .reverse()
+    .find(([, size]) => ms % size === 0) ?? ['ms', 1];
+  return `${ms / size}${unit}`;
+}
+
+/**
+ * Durations in milliseconds, written `500ms`, `30s`, `15m`, `12h`, `7d` or a bare number of milliseconds,
+ * between `min` (default 0) and `max` (default the largest exact integer: beyond it the value overflows).
+ */
+export function durationVar<const O extends Common<number> & { min?: number; max?: number }>(
+  options: O,
+): Spec<number, O> {
   const min = options.min ?? 0;
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
   return finish({
     ...options,
     type: 'duration',
     accepts: 'duration: 500ms, 30s, 15m, 12h, 7d or milliseconds',
     parse(raw) {
-      const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw.trim());
+      const text = raw.trim();
+      const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text);
       if (!match) throw new Error(`must be a duration like 30s, 15m or 12h, got "${raw}"`);
       const value = Number(match[1]) * DURATION_UNITS[match[2] ?? 'ms']!;
-      if (!Number.isSafeInteger(value) || value < min) throw new Error(`must be at least ${min}ms`);
+      if (!(value <= max)) throw new Error(`must be at most ${durationText(max)}, got ${text}`);
+      if (value < min) throw new Error(`must be at least ${durationText(min)}, got ${text}`);
       return value;
     },
   });
@@ -120,7 +136,7 @@ export function enumVar<
   });
 }
 
-/** Comma-separated list; items are trimmed and empty items dropped. */
+/** Comma-separated list; items are trimmed and empty items dropped; `item` throws for a bad one (all reported). */
 export function listVar<const O extends Common<string[]> & { item?: (item: string) => void }>(
   options: O,
 ): Spec<string[], O> {
@@ -133,7 +149,15 @@ export function listVar<const O extends Common<string[]> & { item?: (item: strin
         .split(',')
         .map((item) => item.trim())
         .filter(Boolean);
-      for (const item of items) options.item?.(item);
+      const problems: string[] = [];
+      for (const item of items) {
+        try {
+          options.item?.(item);
+        } catch (error) {
+          problems.push((error as Error).message);
+        }
+      }
+      if (problems.length > 0) throw new Error(problems.join('; '));
       return items;
     },
   });

@@ -57,7 +57,7 @@ export const auditVariables = defineVariables({
   }),
   AUDIT_DIGEST_PIN_FILE: stringVar({
     description:
-      "File outside the store where the pipeline pins each stream's newest digest; `audit verify` checks the store still holds it (one file per process).",
+      "File outside the store where the pipeline pins each stream's newest digest; `audit verify` checks the store still holds it (one file per process). Needs AUDIT_SIGNING_KEY.",
   }),
   AUDIT_FALLBACK_FILE: stringVar({
     description: 'Local append-only file that keeps audit events when both the store and Redis are down.',

@@ -1,4 +1,5 @@
 // Variables of authentication (JWT, sessions, API keys, trusted-proxy claims) and of rate limits.
+import { ipRangeProblem } from '../../ip.js';
 import { booleanVar, defineVariables, durationVar, enumVar, integerVar, listVar, stringVar } from '../variables.js';
 
 const HEADER = /^[A-Za-z0-9-]{1,64}$/;
@@ -39,11 +40,16 @@ export const authVariables = defineVariables({
     description: 'The `iss` of issued tokens and the only one accepted.',
   }),
   JWT_AUDIENCE: stringVar({ description: 'The `aud` of issued tokens and the only one accepted; unset: not checked.' }),
-  JWT_CLOCK_TOLERANCE: durationVar({ default: 5000, description: 'Clock skew accepted on `exp` and `nbf`.' }),
+  JWT_CLOCK_TOLERANCE: durationVar({
+    default: 5000,
+    max: 600_000,
+    description: 'Clock skew accepted on `exp` and `nbf`; at most 10m.',
+  }),
   SESSION_TTL: durationVar({
     default: 12 * 3_600_000,
     min: 1000,
-    description: 'Lifetime of a login session and its token.',
+    max: 365 * 86_400_000,
+    description: 'Lifetime of a login session and its token; at most 365d.',
   }),
   SESSION_REQUIRED: booleanVar({
     default: true,
@@ -63,8 +69,13 @@ export const authVariables = defineVariables({
   }),
   TRUSTED_PROXIES: listVar({
     default: [],
+    // Checked whether or not the proxy strategy is on: a typo must not wait for the day it is turned on.
+    item: (entry) => {
+      const problem = ipRangeProblem(entry);
+      if (problem) throw new Error(problem);
+    },
     description:
-      'Addresses or CIDR subnets of the proxy allowed to send OIDC claim headers; from others they are ignored.',
+      'Addresses or CIDR subnets of the proxy allowed to send OIDC claim headers; from others they are ignored. Each entry is checked at start, with or without `proxy` in AUTH_STRATEGIES.',
   }),
   OIDC_USER_HEADER: stringVar({
     default: 'x-oidc-sub',
@@ -138,12 +149,14 @@ export const authVariables = defineVariables({
   TOTP_PENDING_TTL: durationVar({
     default: 5 * 60_000,
     min: 10_000,
+    max: 3_600_000,
     description:
       'How long a login that gave the right password waits for its TOTP code (`POST /auth/login/totp`) before the password must be given again (at most 1h).',
   }),
   TOTP_BYPASS_MAX: durationVar({
     default: 86_400_000,
     min: 60_000,
+    max: 30 * 86_400_000,
     description:
       'Longest TOTP bypass an administrator may grant (`PUT /admin/principals/:id/totp-bypass`, `durationMs`); at most 30d.',
   }),

@@ -130,6 +130,40 @@ describe('loadConfig', function () {
     expect(problemsOf({ PII_MASK_PATHS: '[[[' })).to.deep.equal(['PII_MASK_PATHS: path "[[[" has an unclosed "["']);
   });
 
+  it('reports every duration out of its bounds at once, an overflowing one as too large', function () {
+    expect(
+      problemsOf({ SESSION_TTL: '999999999d', JWT_CLOCK_TOLERANCE: '100000d', TOTP_BYPASS_MAX: '60d' }),
+    ).to.deep.equal([
+      'JWT_CLOCK_TOLERANCE: must be at most 10m, got 100000d',
+      'SESSION_TTL: must be at most 365d, got 999999999d',
+      'TOTP_BYPASS_MAX: must be at most 30d, got 60d',
+    ]);
+    expect(problemsOf({ TOTP_PENDING_TTL: '2h', SHUTDOWN_TIMEOUT: '99999999999999999999' })).to.deep.equal([
+      'SHUTDOWN_TIMEOUT: must be at most 9007199254740991ms, got 99999999999999999999',
+      'TOTP_PENDING_TTL: must be at most 1h, got 2h',
+    ]);
+    expect(problemsOf({ SESSION_TTL: '10ms' })).to.deep.equal(['SESSION_TTL: must be at least 1s, got 10ms']);
+    const config = loadConfig({ SESSION_TTL: '365d', JWT_CLOCK_TOLERANCE: '10m', TOTP_BYPASS_MAX: '30d' });
+    expect([config.SESSION_TTL, config.JWT_CLOCK_TOLERANCE, config.TOTP_BYPASS_MAX]).to.deep.equal([
+      365 * 86_400_000,
+      600_000,
+      30 * 86_400_000,
+    ]);
+  });
+
+  it('checks every TRUSTED_PROXIES entry at load, whatever AUTH_STRATEGIES says, naming each bad one', function () {
+    expect(problemsOf({ TRUSTED_PROXIES: '::ffff:10.0.0.1/200,bad, 10.0.0.0/8' })).to.deep.equal([
+      'TRUSTED_PROXIES: "::ffff:10.0.0.1/200" has an invalid prefix length; "bad" is not an IP address or CIDR range',
+    ]);
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.1, 10.0.0.0/8, ::1' }).TRUSTED_PROXIES).to.have.length(3);
+  });
+
+  it('names the variables when AUDIT_DIGEST_PIN_FILE is set without AUDIT_SIGNING_KEY', function () {
+    expect(problemsOf({ AUDIT_DIGEST_PIN_FILE: '/var/lib/portcullis/pins' })).to.deep.equal([
+      'AUDIT_DIGEST_PIN_FILE: pins signed digests, so it needs AUDIT_SIGNING_KEY',
+    ]);
+  });
+
   it('needs PSEUDONYM_KEY for the pseudonym strategy', function () {
     expect(problemsOf({ PII_MASK_STRATEGY: 'pseudonym' })).to.deep.equal([
       'PSEUDONYM_KEY: is required when PII_MASK_STRATEGY is pseudonym',
