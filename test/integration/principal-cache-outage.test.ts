@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../../src/errors.js';
 import { connectRedis } from '../../stores/connections/redis.js';
 import { MemoryPrincipalStore } from '../../stores/memory/principals.js';
 import { RedisPrincipalCache } from '../../stores/redis/principal-cache.js';
@@ -56,8 +57,12 @@ describe('principal cache: a change made during a Redis stall', function () {
     try {
       await during();
     } finally {
-      server.resume();
+      await thaw();
     }
+  }
+
+  async function thaw(): Promise<void> {
+    server.resume();
     await until('both processes to reach Redis again', 20_000, async () =>
       (
         await Promise.all(
@@ -133,6 +138,46 @@ describe('principal cache: a change made during a Redis stall', function () {
       .expect(200);
     for (const fixture of [one, two]) expect((await whoami(fixture, 'Authorization', bearer)).status).to.equal(401);
   });
+
+  for (const [label, writeMs, ttlMs, expected] of [
+    ['answers as usual when Redis stalls during a quick store write: the mark set before still holds', 0, 30_000, 'ok'],
+    ['answers 503 when Redis stalls during a store write slower than half the mark lifetime', 700, 1000, 'refused'],
+  ] as const) {
+    it(label, async function () {
+      const client = clients[0]!;
+      const prefix = `${uniqueName('pcslow')}:`;
+      // Redis freezes once the change is under way, after the mark was set.
+      class StallingStore extends MemoryPrincipalStore {
+        override async revokeApiKey(id: string, at: Date) {
+          server.pause();
+          await until('the process to notice', 10_000, async () => client.status !== 'ready');
+          await sleep(writeMs);
+          return super.revokeApiKey(id, at);
+        }
+      }
+      const store = new StallingStore();
+      const cache = new RedisPrincipalCache({ store, client, prefix, ttlMs });
+      await cache.createApiKey({
+        id: 'slow-key-1',
+        principalId: 'sam',
+        secretHash: 'hmac-sha256$abc',
+        scopes: [],
+        createdAt: new Date(),
+      });
+      const outcome = await cache
+        .revokeApiKey('slow-key-1', new Date())
+        .then(
+          () => 'ok',
+          (error: unknown) => error,
+        )
+        .finally(thaw);
+      if (expected === 'ok') expect(outcome).to.equal('ok');
+      else expect(outcome).to.be.instanceOf(StoreUnavailableError);
+      // Either way the change is made and the cache never answers the old record.
+      expect((await store.getApiKey('slow-key-1'))?.revokedAt).to.be.instanceOf(Date);
+      expect((await cache.getApiKey('slow-key-1'))?.revokedAt).to.be.instanceOf(Date);
+    });
+  }
 });
 
 describe('principal cache: a read racing a change', function () {
