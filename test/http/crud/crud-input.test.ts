@@ -73,6 +73,20 @@ for (const backend of backends) {
       );
     });
 
+    it('answers schema rules in its own words, never echoing the value, on creates and updates', async function () {
+      const name = '\u{1F600}'.repeat(21); // 42 UTF-16 code units: over maxLength 40 on both backends
+      const expected = { field: 'name', code: 'validation.length', message: '"name" must have at most 40 characters.' };
+      const created = await request(t.app).post('/people').send({ name, country: 'DE' }).expect(400);
+      const nameProblems = (body: { errors: { field: string }[] }) => body.errors.filter((e) => e.field === 'name');
+      expect(nameProblems(created.body)).to.deep.equal([expected]);
+      expect(JSON.stringify(created.body)).to.not.include('\u{1F600}');
+      const valid = { name: 'Ada', email: 'ada@example.com', age: 40, status: 'active', country: 'DE' };
+      const id = (await request(t.app).post('/people').send(valid).expect(201)).body.id;
+      const patched = await request(t.app).patch(`/people/${id}`).send({ name }).expect(400);
+      expect(nameProblems(patched.body)).to.deep.equal([expected]);
+      expect(JSON.stringify(patched.body)).to.not.include('\u{1F600}');
+    });
+
     it('runs validators on the record as it will be stored when updating', async function () {
       const created = await request(t.app)
         .post('/people')
