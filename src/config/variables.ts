@@ -69,6 +69,12 @@ export function integerVar<const O extends Common<number> & { min?: number; max?
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/**
+ * The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days): a longer one is set to 1 ms with only a
+ * warning, so a variable that feeds a timer would fire at once, and again every millisecond for an interval.
+ */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
 /** A bound in the largest unit that writes it exactly: `30d`, `10m`, `1500ms`. */
 function durationText(ms: number): string {
   const [unit, size] = Object.entries(DURATION_UNITS)

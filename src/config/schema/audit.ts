@@ -1,5 +1,13 @@
 // Variables of audit capture: publishing, retention, batching, fallback queue and signed digests.
-import { booleanVar, defineVariables, durationVar, enumVar, integerVar, stringVar } from '../variables.js';
+import {
+  booleanVar,
+  defineVariables,
+  durationVar,
+  enumVar,
+  integerVar,
+  stringVar,
+  TIMER_MAX_MS,
+} from '../variables.js';
 
 export const auditVariables = defineVariables({
   AUDIT_ENABLED: booleanVar({ default: true, description: 'When false, no audit event is published.' }),
@@ -26,6 +34,7 @@ export const auditVariables = defineVariables({
       '`acknowledged`: the answer to a change (any method but GET, HEAD, OPTIONS) waits until its audit event is in the store or a durable fallback queue, so kill -9 loses no acknowledged change’s event. `async`: the event follows the answer within `AUDIT_FLUSH_INTERVAL`. Acknowledged changes ran at 0.4–0.64× the async rate into FerretDB; docs/audit.md says which to choose.',
   }),
   AUDIT_FLUSH_INTERVAL: durationVar({
+    max: TIMER_MAX_MS,
     default: 200,
     description: 'Longest time an audit event waits in memory before it is written.',
   }),
@@ -35,6 +44,7 @@ export const auditVariables = defineVariables({
     description: 'Audit events buffered in memory before requests wait for room (backpressure).',
   }),
   AUDIT_WRITE_TIMEOUT: durationVar({
+    max: TIMER_MAX_MS,
     default: 3000,
     min: 10,
     description: 'An audit store write slower than this goes to the fallback queue instead.',
@@ -45,6 +55,7 @@ export const auditVariables = defineVariables({
     description: 'HMAC key signing audit digests; without it events are chained but no digest is signed.',
   }),
   AUDIT_DIGEST_INTERVAL: durationVar({
+    max: TIMER_MAX_MS,
     default: 60_000,
     min: 100,
     description:

@@ -6,6 +6,7 @@ import { DEFAULT_ATTACHMENT_MAX_BYTES, DEFAULT_ATTACHMENT_TYPES, MEDIA_RANGE } f
 import {
   defineVariables,
   durationVar,
+  TIMER_MAX_MS,
   enumVar,
   integerVar,
   listVar,
@@ -95,23 +96,27 @@ export const coreVariables = defineVariables({
       'The password of the master and replicas found through `REDIS_SENTINELS` (their `requirepass`), when they ask for one.',
   }),
   MONGODB_SERVER_SELECTION_TIMEOUT: durationVar({
+    max: TIMER_MAX_MS,
     default: 2000,
     min: 100,
     description: 'How long a MongoDB operation waits for a reachable server before the request gets 503.',
   }),
   MONGODB_RECONNECT_AFTER: durationVar({
+    max: TIMER_MAX_MS,
     default: 10_000,
     min: 0,
     description:
       'A MongoDB server that has not answered a once-a-second ping for this long gets a fresh driver topology (monitors and pools), again after each further such period, so a process recovers from a server restart without being restarted; `/health` reports the attempts. `0` turns this off.',
   }),
   REDIS_COMMAND_TIMEOUT: durationVar({
+    max: TIMER_MAX_MS,
     default: 2000,
     min: 50,
     description:
       'How long a Redis command may take before the request gets 503. A server that stops answering (frozen, half-open connection) is noticed by a PING sent every quarter of this time (at most every second) that goes unanswered for this time; commands then fail at once until it answers again, so a request started as the server froze fails within about 1.25 times this.',
   }),
   STORE_CONNECT_TIMEOUT: durationVar({
+    max: TIMER_MAX_MS,
     default: 10_000,
     min: 100,
     description: 'Total time allowed at start-up to connect each server, retrying with backoff.',
@@ -159,12 +164,14 @@ export const coreVariables = defineVariables({
       'Most records in one `POST /<resource>/batch` of a CRUD router; larger batches get 400 `validation.batch_size` (the whole body also counts against `BODY_LIMIT`).',
   }),
   REQUEST_TIMEOUT: durationVar({
+    max: TIMER_MAX_MS,
     default: 60_000,
     min: 1000,
     description:
       'Longest time a client may take to send one whole request, headers and body, to `createPortcullis().listen()`; a slower one (a body trickled a byte at a time) gets 408 and its connection is closed within a second more. Raise it for large attachment uploads over slow links.',
   }),
   HEADERS_TIMEOUT: durationVar({
+    max: TIMER_MAX_MS,
     default: 10_000,
     min: 1000,
     description:
@@ -177,12 +184,14 @@ export const coreVariables = defineVariables({
       "Most connections `createPortcullis().listen()` holds open at once; further ones are closed as they arrive (a warning is logged at most once a minute), so slow clients cannot use up the process's sockets and memory.",
   }),
   IDLE_TIMEOUT: durationVar({
+    max: TIMER_MAX_MS,
     default: 30_000,
     min: 1000,
     description:
       'Longest time a connection of `createPortcullis().listen()` may go with nothing read or written while a request is received or answered (a client not reading its answers); it is then closed. Each chunk the client takes in restarts the clock (attachments are sent in chunks, a JSON answer in one). Idle keep-alive connections close after 5 s.',
   }),
   SHUTDOWN_TIMEOUT: durationVar({
+    max: TIMER_MAX_MS,
     default: 10_000,
     description:
       'The whole budget of a graceful shutdown: keep-alive connections are drained in the first two thirds, then audit events are flushed and the stores closed.',

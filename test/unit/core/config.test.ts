@@ -138,11 +138,17 @@ describe('loadConfig', function () {
       'SESSION_TTL: must be at most 365d, got 999999999d',
       'TOTP_BYPASS_MAX: must be at most 30d, got 60d',
     ]);
-    expect(problemsOf({ TOTP_PENDING_TTL: '2h', SHUTDOWN_TIMEOUT: '99999999999999999999' })).to.deep.equal([
-      'SHUTDOWN_TIMEOUT: must be at most 9007199254740991ms, got 99999999999999999999',
+    expect(problemsOf({ TOTP_PENDING_TTL: '2h', AUDIT_DIGEST_GRACE: '99999999999999999999' })).to.have.members([
+      'AUDIT_DIGEST_GRACE: must be at most 9007199254740991ms, got 99999999999999999999',
       'TOTP_PENDING_TTL: must be at most 1h, got 2h',
     ]);
     expect(problemsOf({ SESSION_TTL: '10ms' })).to.deep.equal(['SESSION_TTL: must be at least 1s, got 10ms']);
+    // A Node timer longer than 2^31 - 1 ms fires after 1 ms: a digest every millisecond, a shutdown at once.
+    expect(problemsOf({ AUDIT_DIGEST_INTERVAL: '25d', SHUTDOWN_TIMEOUT: '30d' })).to.deep.equal([
+      'SHUTDOWN_TIMEOUT: must be at most 2147483647ms, got 30d',
+      'AUDIT_DIGEST_INTERVAL: must be at most 2147483647ms, got 25d',
+    ]);
+    expect(loadConfig({ AUDIT_DIGEST_INTERVAL: '24d' }).AUDIT_DIGEST_INTERVAL).to.equal(24 * 86_400_000);
     const config = loadConfig({ SESSION_TTL: '365d', JWT_CLOCK_TOLERANCE: '10m', TOTP_BYPASS_MAX: '30d' });
     expect([config.SESSION_TTL, config.JWT_CLOCK_TOLERANCE, config.TOTP_BYPASS_MAX]).to.deep.equal([
       365 * 86_400_000,
