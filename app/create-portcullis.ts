@@ -109,8 +109,8 @@ export interface Portcullis {
   /**
    * `finish(app)`, then listens on HOST:PORT and shuts down gracefully on SIGTERM / SIGINT
    * (SHUTDOWN_TIMEOUT). A request must arrive within REQUEST_TIMEOUT (headers within HEADERS_TIMEOUT), else
-   * 408; at most MAX_CONNECTIONS are open at once. Rejects with a ConfigError naming PORT or HOST when the
-   * server cannot listen.
+   * 408; at most MAX_CONNECTIONS are open at once, MAX_CONNECTIONS_PER_CLIENT from one address (TRUSTED_PROXIES
+   * exempt). Rejects with a ConfigError naming PORT or HOST when the server cannot listen.
    */
   listen(app: Express): Promise<Server>;
   /** Flushes audit events and closes the stores. */
@@ -302,6 +302,8 @@ function assemble(parts: Parts): Portcullis {
         requestTimeoutMs: config.REQUEST_TIMEOUT,
         headersTimeoutMs: config.HEADERS_TIMEOUT,
         maxConnections: config.MAX_CONNECTIONS,
+        maxConnectionsPerClient: config.MAX_CONNECTIONS_PER_CLIENT,
+        trustedProxies: config.TRUSTED_PROXIES,
         idleTimeoutMs: config.IDLE_TIMEOUT,
         logger,
       });

@@ -1,6 +1,8 @@
 // The HTTP server createPortcullis listens with: bounded time to receive a request, to stay silent, and caps
-// on connections and on the pipelined requests of one connection.
+// on connections (in all and per client address) and on the pipelined requests of one connection.
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { clientAddress, ipRangesFrom, type IpRanges } from '../src/ip.js';
 import { integerOption } from '../src/options.js';
 import type { Logger } from '../src/logger.js';
 import { handleClientErrors, problemBody } from './client-error.js';
@@ -12,6 +14,16 @@ export interface HttpServerLimits {
   headersTimeoutMs: number;
   /** Most connections open at once; further ones are closed as they arrive. Required. */
   maxConnections: number;
+  /**
+   * Most connections open at once from one client address (the TCP peer; `::ffff:a.b.c.d` is `a.b.c.d`), at
+   * most `maxConnections`; further ones are closed as they arrive. Default 100, or `maxConnections` if lower.
+   */
+  maxConnectionsPerClient?: number;
+  /**
+   * Addresses or CIDR ranges exempt from `maxConnectionsPerClient`: a reverse proxy carries many clients on
+   * its own address. The same entries as TRUSTED_PROXIES. Default none.
+   */
+  trustedProxies?: readonly string[];
   /**
    * Longest time a connection may go with nothing read from it or written to it while a request is received
    * or answered, in ms; it is then destroyed (a client that stops reading its answers). Required.
@@ -28,6 +40,46 @@ export interface HttpServerLimits {
 }
 
 const DROP_WARNING_INTERVAL_MS = 60_000;
+const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 100;
+
+/** Counts `dropped` and calls `warn(dropped)` at most once a minute with those counted since the last call. */
+function dropWarning(now: () => number, warn: (dropped: number) => void): () => void {
+  let warnedAt = -Infinity;
+  let dropped = 0;
+  return () => {
+    dropped++;
+    if (now() - warnedAt < DROP_WARNING_INTERVAL_MS) return;
+    warnedAt = now();
+    warn(dropped);
+    dropped = 0;
+  };
+}
+
+/**
+ * Closes a connection as it arrives when its client address already holds `max` open ones, so that one client
+ * cannot take all of MAX_CONNECTIONS (say with requests whose headers never end) and lock everyone else out.
+ * Node's own `maxConnections` counts all clients together. Addresses in `exempt` are not counted.
+ */
+function limitPerClient(server: Server, max: number, exempt: IpRanges, onDrop: () => void): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    // undefined once the peer is already gone: such a socket closes by itself.
+    const address = clientAddress(socket.remoteAddress);
+    if (address === undefined || exempt.has(address)) return;
+    const count = open.get(address) ?? 0;
+    if (count >= max) {
+      socket.destroy();
+      onDrop();
+      return;
+    }
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const current = open.get(address) ?? 1;
+      if (current <= 1) open.delete(address);
+      else open.set(address, current - 1);
+    });
+  });
+}
 
 const TOO_MANY_PIPELINED = problemBody(
   429,
@@ -82,6 +134,12 @@ export function createHttpServer(listener: RequestListener, limits: HttpServerLi
   const requestTimeout = integerOption('requestTimeoutMs', limits.requestTimeoutMs, { min: 1 });
   const headersTimeout = integerOption('headersTimeoutMs', limits.headersTimeoutMs, { min: 1, max: requestTimeout });
   const maxConnections = integerOption('maxConnections', limits.maxConnections, { min: 1 });
+  const maxPerClient = integerOption('maxConnectionsPerClient', limits.maxConnectionsPerClient, {
+    fallback: Math.min(DEFAULT_MAX_CONNECTIONS_PER_CLIENT, maxConnections),
+    min: 1,
+    max: maxConnections,
+  });
+  const exempt = ipRangesFrom(limits.trustedProxies ?? [], 'trustedProxies');
   const idleTimeout = integerOption('idleTimeoutMs', limits.idleTimeoutMs, { min: 1 });
   const maxPipelined = integerOption('maxPipelinedRequests', limits.maxPipelinedRequests, { fallback: 8, min: 1 });
   const now = limits.now ?? Date.now;
@@ -99,17 +157,25 @@ export function createHttpServer(listener: RequestListener, limits: HttpServerLi
   // Node's inactivity timeout (0 since Node 13): a socket neither read from nor written to for this long is
   // destroyed. Between requests Node's keepAliveTimeout (5 s) replaces it.
   server.timeout = idleTimeout;
-  let warnedAt = -Infinity;
-  let dropped = 0;
-  server.on('drop', () => {
-    dropped++;
-    if (now() - warnedAt < DROP_WARNING_INTERVAL_MS) return;
-    warnedAt = now();
-    limits.logger?.warn(
-      { code: 'server.max_connections', maxConnections, dropped },
-      'connections refused: MAX_CONNECTIONS are open',
-    );
-    dropped = 0;
-  });
+  server.on(
+    'drop',
+    dropWarning(now, (dropped) =>
+      limits.logger?.warn(
+        { code: 'server.max_connections', maxConnections, dropped },
+        'connections refused: MAX_CONNECTIONS are open',
+      ),
+    ),
+  );
+  limitPerClient(
+    server,
+    maxPerClient,
+    exempt,
+    dropWarning(now, (dropped) =>
+      limits.logger?.warn(
+        { code: 'server.max_connections_per_client', maxConnectionsPerClient: maxPerClient, dropped },
+        'connections refused: a client address has MAX_CONNECTIONS_PER_CLIENT open',
+      ),
+    ),
+  );
   return handleClientErrors(server);
 }

@@ -161,6 +161,16 @@ function dependencyProblems(values: Record<string, unknown>): ConfigError[] {
       ),
     );
   }
+  const perClient = values.MAX_CONNECTIONS_PER_CLIENT as number | undefined;
+  if (perClient !== undefined && perClient > (values.MAX_CONNECTIONS as number)) {
+    problems.push(
+      new ConfigError(
+        'MAX_CONNECTIONS_PER_CLIENT',
+        `must not be more than MAX_CONNECTIONS (${String(perClient)} > ${String(values.MAX_CONNECTIONS)})`,
+        { code: 'config.dependency' },
+      ),
+    );
+  }
   return problems;
 }
 

@@ -181,7 +181,12 @@ export const coreVariables = defineVariables({
     min: 1,
     default: 1000,
     description:
-      "Most connections `createPortcullis().listen()` holds open at once; further ones are closed as they arrive (a warning is logged at most once a minute), so slow clients cannot use up the process's sockets and memory.",
+      "Most connections `createPortcullis().listen()` holds open at once; further ones are closed as they arrive (a warning is logged at most once a minute), so slow clients cannot use up the process's sockets and memory. One client address holds at most `MAX_CONNECTIONS_PER_CLIENT` of them.",
+  }),
+  MAX_CONNECTIONS_PER_CLIENT: integerVar({
+    min: 1,
+    description:
+      'Most connections open at once from one client address (at most `MAX_CONNECTIONS`; unset: 100, or `MAX_CONNECTIONS` if lower); further ones are closed as they arrive (logged at most once a minute), so one client cannot take them all. `TRUSTED_PROXIES` addresses are exempt: a proxy carries many clients.',
   }),
   IDLE_TIMEOUT: durationVar({
     max: TIMER_MAX_MS,
