@@ -3,16 +3,19 @@
 
 /**
  * What folding changes: whitespace other than a plain space (tab, line breaks, no-break and thin spaces),
- * two spaces in a row, dashes other than `-` (en dash, minus sign), invisible format characters (zero-width
- * space and joiners, soft hyphen, direction marks), full-width ASCII (`＋４９`) and decimal digits of other
- * scripts (`٤٩`). Text without any is read as it is.
+ * two spaces in a row, dashes other than `-` (en dash, minus sign), what does not show on its own (format
+ * characters such as zero-width spaces, joiners, soft hyphens and direction marks, variation selectors,
+ * fillers, tags, and combining marks), full-width ASCII (`＋４９`) and decimal digits of other scripts (`٤٩`).
+ * Text without any is read as it is.
  */
 const FOLDABLE =
-  /[\t-\r\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200f\u2010-\u2015\u2028-\u202f\u205f-\u206f\u2212\u3000\ufe58\ufe63\ufeff\uff01-\uff5e]| {2}|(?![0-9])\p{Nd}/u;
+  /[\t-\r\u00a0\u1680\u2000-\u200a\u2010-\u2015\u2028\u2029\u202f\u205f\u2212\u3000\ufe58\ufe63\uff01-\uff5e\p{Default_Ignorable_Code_Point}\p{M}]| {2}|(?![0-9])\p{Nd}/u;
 
 const SPACE = /[\t-\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/u;
 const DASH = /[\u2010-\u2015\u2212\ufe58\ufe63]/u;
-const INVISIBLE = /\p{Cf}/u;
+// What does not show, or shows only as part of the character before it: format characters, variation
+// selectors, fillers, tags (Unicode's default-ignorable code points) and combining marks (`4\u0301`).
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{M}]/u;
 const DIGIT = /\p{Nd}/u;
 
 export interface FoldedText {

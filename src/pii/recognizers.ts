@@ -72,12 +72,12 @@ const PHONE = new RegExp(
     // International: the country code (maybe glued to the area code, +4930 1234567, or in parentheses), then
     // up to seven groups, each introduced by one separator, or a parenthesised group (the trunk `(0)`, an area
     // code) with or without one. A group starts where a separator ends, so a split is never guessed.
-    `(?<![\\w+])\\(?\\+ ?[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){0,7}(?!\\w)`,
+    `(?<![0-9+])\\(?\\+ ?[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){0,7}(?![0-9])`,
     // The same written with the international call prefix `00` for the `+` (0049 30 1234567): at least one
     // group, since a bare run of digits starting with 00 is as likely an account or reference number.
-    `(?<![\\w+])\\(?00 ?[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){1,7}(?!\\w)`,
+    `(?<![0-9A-Za-z+])\\(?00 ?[1-9]\\d{0,14}\\)?(?:${PHONE_SEP}\\d{1,8}|${PHONE_SEP}?\\(\\d{1,6}\\) ?\\d{1,8}){1,7}(?![0-9])`,
     // North American: (555) 123-4567, (555)123-4567, 555-123-4567, 555.123.4567, 1-555-123-4567.
-    '(?<![\\w+(-])(?:1[ .-])?(?:\\([2-9]\\d{2}\\)[ .-]?|\\(?[2-9]\\d{2}[ .-])\\d{3}[ .-]\\d{4}(?![\\w-])',
+    '(?<![0-9+(-])(?:1[ .-])?(?:\\([2-9]\\d{2}\\)[ .-]?|\\(?[2-9]\\d{2}[ .-])\\d{3}[ .-]\\d{4}(?![0-9-])',
   ].join('|'),
   'g',
 );
@@ -148,21 +148,21 @@ const builtins: Record<BuiltinLabel, Builtin> = {
     // Any case (`de89 3704 …` is the IBAN `DE89 3704 …`), any grouping, spaces, dots or dashes between
     // characters (`DE 89 370 400 …`, `DE89-3704-…`); `ibanPrefix` finds where the country's length ends it
     // (one character more than the longest IBAN is read, to see whether it is glued to more).
-    regex: /(?<![A-Za-z0-9])[A-Za-z]{2}[ .-]?\d[ .-]?\d(?:[ .-]?[A-Za-z0-9]){11,31}/g,
+    regex: /(?<![A-Za-z0-9])[A-Za-z][ .-]?[A-Za-z][ .-]?\d[ .-]?\d(?:[ .-]?[A-Za-z0-9]){11,31}/g,
     validate: undefined,
     accept: ibanPrefix,
     // A two-letter country code, then two check digits; the rest may be letters.
-    mayMatch: (_text, counts) => counts.total >= 2 && counts.letterRun >= 2,
+    // At least the two check digits and half of the shortest account number (Norway's 11).
+    mayMatch: (_text, counts) => counts.total >= 8,
     minLength: 12,
   },
   card: {
-    // Not inside a longer run of digits (a digit, or a digit and a separator, before it); a letter and a
-    // dash before it (`ref-4111…`) does not protect the number. Digits may be separated by a space, `-`,
+    // Not inside a run of digits nor after a decimal point, but after a digit and a separator, since one card
+    // may follow another (`4111… 5500…`); a letter and a dash before it (`ref-4111…`) does not protect it. Digits may be separated by a space, `-`,
     // `/` or `_`; dots separate only the printed groups (4-4-4-4, Amex 4-6-5), so a long decimal number is
     // never taken for a card. `cardPrefix` keeps the longest valid number of a match, so figures after it
     // (its security code, its expiry) do not make it fail.
-    regex:
-      /(?<!\d)(?<!\d[ ./_-])(?:\d(?:[ /_-]?\d){12,18}(?!\d)|(?:\d{4}(?:\.\d{4}){3}|\d{4}\.\d{6}\.\d{5})(?!\.?\d))/g,
+    regex: /(?<!\d)(?<!\d\.)(?:\d(?:[ /_-]?\d){12,18}(?!\d)|(?:\d{4}(?:\.\d{4}){3}|\d{4}\.\d{6}\.\d{5})(?!\.?\d))/g,
     validate: undefined,
     accept: cardPrefix,
     // Thirteen digits or more with single spaces, dashes, slashes or underscores between them, or fifteen with dots.
@@ -374,7 +374,12 @@ export function scanText(
         if (recognizer.validate && !recognizer.validate(match[0])) continue;
         if (recognizer.accept) {
           const length = recognizer.accept(match[0]);
-          if (length === 0) continue;
+          if (length === 0) {
+            // A match none of whose prefixes is a detection may hold one further on (`12/29 5500 0000 …`
+            // after a card): the scan goes on from its next character. Matches are bounded, so this stays linear.
+            regex.lastIndex = begin + 1;
+            continue;
+          }
           // What is left of the match is scanned again.
           end = regex.lastIndex = begin + length;
         }

@@ -158,33 +158,72 @@ const isAlphanumeric = (code: number) => (code >= 48 && code <= 57) || ((code | 
  * more letters or digits is part of a longer token (an id, a hash), not an IBAN.
  */
 export function ibanPrefix(text: string): number {
-  const expected = IBAN_LENGTHS[text.slice(0, 2).toUpperCase()];
+  // One pass, each candidate length checked in constant time (a scan may ask at every letter of a long text):
+  // the remainder mod 97 of the account number so far, times 10^6, plus the country and check digits'.
   let count = 0;
   let digits = 0;
+  let country = '';
+  let head = 0;
+  let remainder = 0;
   let found = 0;
+  let expected: number | undefined;
   for (let index = 0; index < text.length && count < 34; index++) {
     const code = text.charCodeAt(index);
     if (!isAlphanumeric(code)) continue;
-    if (++count > 4 && code <= 57) digits++;
+    const value = code <= 57 ? code - 48 : (code | 0x20) - 87;
+    count++;
+    if (count <= 2) {
+      country += String.fromCharCode(code & ~0x20);
+      head = head * 100 + value;
+      if (count === 2) expected = IBAN_LENGTHS[country];
+      continue;
+    }
+    if (count <= 4) {
+      head = head * 10 + value;
+      continue;
+    }
+    if (code <= 57) digits++;
+    remainder = value > 9 ? (remainder * 100 + value) % 97 : (remainder * 10 + value) % 97;
     if (count < 15 || (expected !== undefined && count !== expected)) continue;
-    if (digits * 2 < count - 4 || isAlphanumeric(text.charCodeAt(index + 1))) continue;
-    if (ibanValid(text.slice(0, index + 1))) found = index + 1;
+    if (digits * 2 >= count - 4 && !isAlphanumeric(text.charCodeAt(index + 1))) {
+      // 10^6 ≡ 27 (mod 97): the country's letters are two digits each, then the two check digits.
+      if ((remainder * 27 + head) % 97 === 1) found = index + 1;
+    }
     if (expected !== undefined) break;
   }
-  return found;
+  return found > 0 && ibanValid(text.slice(0, found)) ? found : 0;
 }
 
 /**
  * The length of the longest card number at the start of `text`, or 0: a number followed by its security
- * code or expiry date (`4111 1111 1111 1111 123`, `4111111111111111 12/27`) is still one.
+ * code or expiry date (`4111 1111 1111 1111 123`, `4111111111111111 12/27`) is still one. One pass, no
+ * allocation (a scan may ask it at every group of a long run of digits): the Luhn sums of every prefix are
+ * kept for both parities, since which digits are doubled depends on the prefix's length.
  */
 export function cardPrefix(text: string): number {
   let digits = 0;
   let longest = 0;
+  // The Luhn sums with the digits at even (resp. odd) positions from the left doubled.
+  let evenDoubled = 0;
+  let oddDoubled = 0;
+  let first = -1;
+  let allSame = true;
   for (let index = 0; index < text.length && digits < 19; index++) {
-    const code = text.charCodeAt(index);
-    if (code < 48 || code > 57) continue;
-    if (++digits >= 13 && cardValid(text.slice(0, index + 1))) longest = index + 1;
+    const digit = text.charCodeAt(index) - 48;
+    if (digit < 0 || digit > 9) continue;
+    const doubled = digit > 4 ? digit * 2 - 9 : digit * 2;
+    if (digits % 2 === 0) {
+      evenDoubled += doubled;
+      oddDoubled += digit;
+    } else {
+      evenDoubled += digit;
+      oddDoubled += doubled;
+    }
+    if (first === -1) first = digit;
+    else if (digit !== first) allSame = false;
+    digits++;
+    // The last digit is never doubled, so the digits of the other parity are.
+    if (digits >= 13 && !allSame && ((digits - 1) % 2 === 0 ? oddDoubled : evenDoubled) % 10 === 0) longest = index + 1;
   }
   return longest;
 }

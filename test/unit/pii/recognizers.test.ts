@@ -9,7 +9,7 @@ import {
   scanText,
   type BuiltinLabel,
 } from '../../../src/pii/recognizers.js';
-import { cardValid, ibanValid, luhnValid, ssnValid } from '../../../src/pii/validators.js';
+import { cardPrefix, cardValid, ibanValid, luhnValid, ssnValid } from '../../../src/pii/validators.js';
 import { createMasker } from '../../../src/pii/engine.js';
 import { prng } from '../../support/prng.js';
 
@@ -118,6 +118,13 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
         '+\u0664\u0669 \u0663\u0660 \u0661\u0662\u0663\u0664\u0665\u0666\u0667',
         '+\u0664\u0669 \u0663\u0660 \u0661\u0662\u0663\u0664\u0665\u0666\u0667',
       ],
+      ['+49 30 123\ufe0f4567', '+49 30 123\ufe0f4567'],
+      ['+49 30 1234\u0301567', '+49 30 1234\u0301567'],
+      // A letter or underscore glued to it does not hide it.
+      ['+49 30 1234567a', '+49 30 1234567'],
+      ['555-123-4567x', '555-123-4567'],
+      ['call+49301234567now', '+49301234567'],
+      ['+1 555 123 4567_', '+1 555 123 4567'],
     ],
     misses: [
       'on 2024-01-15',
@@ -178,6 +185,12 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
         '\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11',
         '\uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11',
       ],
+      // What does not show on its own: variation selectors, joiners, fillers, tags, combining marks.
+      ['4111\ufe0f111111111111', '4111\ufe0f111111111111'],
+      ['4111\u034f1111 1111 1111', '4111\u034f1111 1111 1111'],
+      ['4111\u{e0020}111111111111', '4111\u{e0020}111111111111'],
+      ['4111\u3164111111111111', '4111\u3164111111111111'],
+      ['4\u03011\u03011\u03011111111111111', '4\u03011\u03011\u03011111111111111'],
     ],
     misses: [
       '4111 1111 1111 1112',
@@ -210,6 +223,10 @@ const cases: Record<BuiltinLabel, { hits: [string, string][]; misses: string[] }
       ['DE89 3704 0044 0532 0130 00 is mine', 'DE89 3704 0044 0532 0130 00'],
       // A country outside the length table: the longest run that passes the check.
       ['BI42 1000 0100 0100 0033 2045 181 paid', 'BI42 1000 0100 0100 0033 2045 181'],
+      ['DE89\ufe0f370400440532013000', 'DE89\ufe0f370400440532013000'],
+      ['DE89\u03013704 0044 0532 0130 00', 'DE89\u03013704 0044 0532 0130 00'],
+      ['D E 8 9 3 7 0 4 0 0 4 4 0 5 3 2 0 1 3 0 0 0.', 'D E 8 9 3 7 0 4 0 0 4 4 0 5 3 2 0 1 3 0 0 0'],
+      ['D-E-8-9-3-7-0-4-0-0-4-4-0-5-3-2-0-1-3-0-0-0', 'D-E-8-9-3-7-0-4-0-0-4-4-0-5-3-2-0-1-3-0-0-0'],
     ],
     misses: [
       'GB82 WEST 1234 5698 7654 33',
@@ -355,6 +372,41 @@ describe('pii recognizers', () => {
     const text = 'card 4111 1111 1111 1111 and mail me@example.org';
     const detections = scanText(text, compileRecognizers('all'));
     expect(detections.map((d) => d.label)).to.deep.equal(['card', 'email']);
+  });
+
+  it('finds the longest card number at the start of a match as cardValid would, in one pass', () => {
+    const random = prng(4111);
+    for (let round = 0; round < 20_000; round++) {
+      let text = '';
+      const length = 10 + Math.floor(random() * 15);
+      for (let i = 0; i < length; i++) text += String(Math.floor(random() * 10)) + (random() < 0.2 ? ' ' : '');
+      let expected = 0;
+      let digits = 0;
+      for (let i = 0; i < text.length && digits < 19; i++) {
+        if (text[i] === ' ') continue;
+        if (++digits >= 13 && cardValid(text.slice(0, i + 1))) expected = i + 1;
+      }
+      expect(cardPrefix(text), text).to.equal(expected);
+    }
+  });
+
+  it('finds one card after another in a run of digits and separators', () => {
+    const found = (text: string) => scanText(text, [builtinRecognizer('card')]).map((d) => text.slice(d.begin, d.end));
+    expect(found('cards 4111111111111111 5500000000000004 378282246310005')).to.deep.equal([
+      '4111111111111111',
+      '5500000000000004',
+      '378282246310005',
+    ]);
+    expect(found('4111 1111 1111 1111 4111 1111 1111 1111')).to.deep.equal([
+      '4111 1111 1111 1111',
+      '4111 1111 1111 1111',
+    ]);
+    expect(found('4111-1111-1111-1111 12/29 5500 0000 0000 0004')).to.deep.equal([
+      '4111-1111-1111-1111',
+      '5500 0000 0000 0004',
+    ]);
+    // Never the digits after a decimal point.
+    expect(found('ratio 12.4111111111111111')).to.deep.equal([]);
   });
 
   it('masks the union of overlapping matches, in whatever order the recognizers are listed', () => {
@@ -540,6 +592,11 @@ describe('pii recognizers', () => {
       'spaced plus signs': '+ 1'.repeat(size / 3),
       'spaced call prefixes': '00 4'.repeat(size / 4),
       'RFC local parts': "o'b!".repeat(size / 4),
+      'digits with combining marks': '1\u0301'.repeat(size / 2),
+      'digits with variation selectors': '4\ufe0f'.repeat(size / 2),
+      'IBAN heads spaced per character': 'D E 8 9 '.repeat(size / 8),
+      'glued phone numbers': '+1 555 123 4567a'.repeat(size / 16),
+      'cards after cards': '4111111111111111 '.repeat(size / 17),
     };
     const masker = createMasker({ recognizers: 'all' });
     for (const [name, text] of Object.entries(inputs)) {
