@@ -186,9 +186,10 @@ export function authRouter(options: AuthRouterOptions): Router & DescribedRouter
   // The answer the call itself would get from the endpoint and scope guards (not from ABAC policies).
   router.post('/me/has-permission', (req, res) => {
     const { method, path } = permissionBody(req.body);
-    const scope = scopeOfCall(method, path, req.baseUrl);
+    const { scope, own } = guardOfCall(method, path, req.baseUrl);
+    // This router's own routes are open to every signed-in caller: no endpoint grant is asked.
     const allowed =
-      isEndpointPermitted(contextOf(req).permissions, method, path) &&
+      (own || isEndpointPermitted(contextOf(req).permissions, method, path)) &&
       (scope === undefined || scopeDenial(req, scope) === undefined);
     res.json({ method, path, allowed });
   });
@@ -206,20 +207,20 @@ const SESSIONS_DELETE = 'sessions:delete';
 const UNSCOPED_ROUTE = /^\/(?:login(?:\/totp)?|logout|totp(?:\/confirm|\/recovery-codes)?|me(?:\/has-permission)?)$/;
 
 /**
- * The scope `METHOD path` needs: this router's own routes (mounted at `base`) as they are guarded above,
- * other paths by the defaults (`pathScope`).
+ * How `METHOD path` is guarded: this router's own routes (mounted at `base`, `own`) as above, with the scope
+ * each needs, and other paths by the endpoint grants and the default scope (`pathScope`).
  */
-function scopeOfCall(method: string, path: string, base: string): string | undefined {
+function guardOfCall(method: string, path: string, base: string): { scope: string | undefined; own: boolean } {
   // Express matches routes case-insensitively and with or without a trailing slash.
   const lower = path.toLowerCase().replace(/(.)\/+$/, '$1');
-  const own = base.toLowerCase();
-  if (lower.startsWith(`${own}/`)) {
-    const route = lower.slice(own.length);
-    if ((method === 'GET' || method === 'HEAD') && route === '/sessions') return SESSIONS_READ;
-    if (method === 'DELETE' && /^\/sessions(?:\/[^/]+)?$/.test(route)) return SESSIONS_DELETE;
-    if (UNSCOPED_ROUTE.test(route)) return undefined;
+  const prefix = base.toLowerCase();
+  if (lower.startsWith(`${prefix}/`)) {
+    const route = lower.slice(prefix.length);
+    if ((method === 'GET' || method === 'HEAD') && route === '/sessions') return { scope: SESSIONS_READ, own: true };
+    if (method === 'DELETE' && /^\/sessions(?:\/[^/]+)?$/.test(route)) return { scope: SESSIONS_DELETE, own: true };
+    if (UNSCOPED_ROUTE.test(route)) return { scope: undefined, own: true };
   }
-  return pathScope(method, path);
+  return { scope: pathScope(method, path), own: false };
 }
 
 function sessionView(session: SessionRecord, current: string | undefined) {

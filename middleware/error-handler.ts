@@ -31,6 +31,19 @@ export interface ProblemDetails {
 
 /** The most problems one answer lists: a full batch of records, each with several, fits. */
 const MAX_ERRORS = 1000;
+// Problems echo input (an id, a field name): its control, format and direction characters are shown as
+// escapes, since raw ones hide text or turn the rest of a line around where the answer is displayed
+// (`acc_1\u202egnp.exe` reads as `acc_1exe.png`).
+const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+const visible = (text: string): string =>
+  text.replace(INVISIBLE, (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`);
+
+function visibleProblem<T extends { field?: unknown; message?: unknown }>(problem: T): T {
+  const field = typeof problem.field === 'string' ? visible(problem.field) : problem.field;
+  const message = typeof problem.message === 'string' ? visible(problem.message) : problem.message;
+  return field === problem.field && message === problem.message ? problem : { ...problem, field, message };
+}
+
 /** The longest `detail`, in characters. */
 const MAX_DETAIL = 2000;
 
@@ -60,14 +73,17 @@ export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHan
     // Bounded whatever the error: an answer naming each of thousands of bad keys would be far larger than the
     // request that sent them.
     const errors = problem.errors;
+    const detail = problem.message.length > MAX_DETAIL ? `${problem.message.slice(0, MAX_DETAIL)}…` : problem.message;
     const body: ProblemDetails = {
       type: problem.type,
       title: problem.title,
       status: problem.status,
-      detail: problem.message.length > MAX_DETAIL ? `${problem.message.slice(0, MAX_DETAIL)}…` : problem.message,
+      detail: visible(detail),
       code: problem.code,
       requestId: context.requestId,
-      ...(errors ? { errors: errors.length > MAX_ERRORS ? errors.slice(0, MAX_ERRORS) : errors } : {}),
+      ...(errors
+        ? { errors: (errors.length > MAX_ERRORS ? errors.slice(0, MAX_ERRORS) : errors).map(visibleProblem) }
+        : {}),
       ...(errors && errors.length > MAX_ERRORS ? { errorsOmitted: errors.length - MAX_ERRORS } : {}),
     };
     for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);

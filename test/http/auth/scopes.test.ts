@@ -163,6 +163,35 @@ describe('scopes: the demo', function () {
     }
   });
 
+  it("answers has-permission true for the auth router's own routes, which any signed-in caller may call", async function () {
+    // sam's endpoint grants name none of /auth/*: the routes ask for a signed-in caller only (and scopes).
+    const token = (
+      await request(app).post('/auth/login').send({ username: 'sam', password: 'support-demo-password' }).expect(201)
+    ).body.token as string;
+    for (const [method, path] of [
+      ['GET', '/auth/me'],
+      ['GET', '/auth/sessions'],
+      ['DELETE', '/auth/sessions'],
+      ['POST', '/auth/logout'],
+    ] as const) {
+      const answer = await request(app)
+        .post('/auth/me/has-permission')
+        .set('Authorization', `Bearer ${token}`)
+        .send({ method, path })
+        .expect(200);
+      expect(answer.body.allowed, `${method} ${path}`).to.equal(true);
+    }
+    await request(app).get('/auth/me').set('Authorization', `Bearer ${token}`).expect(200);
+    await request(app).get('/auth/sessions').set('Authorization', `Bearer ${token}`).expect(200);
+    // Someone else's path is still answered by the grants.
+    const admin = await request(app)
+      .post('/auth/me/has-permission')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ method: 'GET', path: '/admin/principals' })
+      .expect(200);
+    expect(admin.body.allowed).to.equal(false);
+  });
+
   it("keeps a key scoped to accounts from reading or ending its owner's sessions", async function () {
     const session = await request(app)
       .post('/auth/login')

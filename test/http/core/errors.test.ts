@@ -47,6 +47,11 @@ function buildApp(logged: Record<string, unknown>[]) {
       errors: fields.map((field) => ({ field, message: 'not allowed' })),
     });
   });
+  app.get('/missing/:id', (req) => {
+    throw new NotFoundError(`No account "${req.params.id}".`, {
+      errors: [{ field: `notes\u202e${req.params.id}`, message: `unknown field "${req.params.id}"` }],
+    });
+  });
   app.get('/throw/:kind', (req) => {
     throw errors[req.params.kind as string]!();
   });
@@ -150,6 +155,17 @@ describe('errorHandler', function () {
       .set('Content-Type', 'application/json; charset=klingon')
       .send('{}');
     expect(response.status).to.equal(415);
+  });
+
+  it('shows invisible and direction characters of echoed input as escapes, never raw', async function () {
+    // U+202E turns the rest of a line around where the answer is displayed: "gnp.exe" reads as "exe.png".
+    const id = 'acc_1\u202egnp.exe\u200b\u0007';
+    const response = await request(app)
+      .get(`/missing/${encodeURIComponent(id)}`)
+      .expect(404);
+    expect(response.body.detail).to.equal('No account "acc_1\\u{202e}gnp.exe\\u{200b}\\u{7}".');
+    expect(response.body.errors[0].field).to.equal('notes\\u{202e}acc_1\\u{202e}gnp.exe\\u{200b}\\u{7}');
+    for (const raw of ['\u202e', '\u200b', '\u0007', '\\u202e']) expect(response.text).not.to.include(raw);
   });
 
   it('answers unknown routes with 404 naming the route', async function () {
