@@ -1,7 +1,7 @@
 // `npm start` as a user runs it: memory by default, real servers when configured, clear config errors.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { runDemo, startDemo } from '../support/demo-process.js';
+import { demoLogin, runDemo, startDemo } from '../support/demo-process.js';
 import { requireEnv } from '../support/connections.js';
 
 async function exitOf(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
@@ -87,13 +87,7 @@ describe('npm start (the demo process)', function () {
     expect(alone.stderr).to.match(/config error: BLIND_INDEX_KEY: is required with ENCRYPTION_KEYS/);
     const demo = await startDemo({ ENCRYPTION_KEYS: keys, BLIND_INDEX_KEY: randomBytes(32).toString('base64') });
     try {
-      const login = await fetch(`${demo.baseUrl}/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'ana', password: 'analyst-demo-password' }),
-      });
-      expect(login.status).to.equal(201);
-      const { token } = (await login.json()) as { token: string };
+      const token = await demoLogin(demo.baseUrl);
       const factor = await fetch(`${demo.baseUrl}/auth/totp`, { headers: { authorization: `Bearer ${token}` } });
       expect(factor.status).to.equal(200);
       expect(await factor.json()).to.deep.include({ enrolled: false });

@@ -10,7 +10,7 @@ import { RedisAuditStore } from '../../stores/redis/audit.js';
 import { RedisPolicyStore } from '../../stores/redis/policies.js';
 import { RedisSessionStore } from '../../stores/redis/sessions.js';
 import { deleteKeys, redisClusterNodes, sharedRedisCluster, uniqueName } from '../support/connections.js';
-import { startDemo } from '../support/demo-process.js';
+import { demoLogin, startDemo } from '../support/demo-process.js';
 import { sealedEvents } from '../unit/audit/events.js';
 
 /** For each master of the cluster, how many keys matching the pattern it holds. */
@@ -173,13 +173,7 @@ describe('Redis Cluster (three local masters)', function () {
       };
       expect(health.status).to.equal('up');
       expect(health.stores.sessions?.backend).to.equal('redis');
-      const login = await fetch(`${demo.baseUrl}/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'ana', password: 'analyst-demo-password' }),
-      });
-      expect(login.status).to.equal(201);
-      const { token } = (await login.json()) as { token: string };
+      const token = await demoLogin(demo.baseUrl);
       const listed = await fetch(`${demo.baseUrl}/auth/sessions`, { headers: { authorization: `Bearer ${token}` } });
       expect(listed.status).to.equal(200);
       const admin = { 'x-api-key': adminKey, 'content-type': 'application/json' };

@@ -8,7 +8,7 @@ import { ConfigError, ConfigErrors } from '../../src/errors.js';
 import { createStores } from '../../stores/create-stores.js';
 import type { Stores } from '../../src/contracts/store-set.js';
 import { uniqueName } from '../support/connections.js';
-import { startDemo } from '../support/demo-process.js';
+import { demoLogin, startDemo } from '../support/demo-process.js';
 import { startRedisSentinel, type RedisSentinelHandle } from '../support/servers.js';
 import { sealedEvents } from '../unit/audit/events.js';
 
@@ -198,13 +198,7 @@ describe('Redis Sentinel', function () {
         };
         expect(health.status).to.equal('up');
         expect(health.stores.sessions?.backend).to.equal('redis');
-        const login = await fetch(`${demo.baseUrl}/auth/login`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ username: 'ana', password: 'analyst-demo-password' }),
-        });
-        expect(login.status).to.equal(201);
-        const { token } = (await login.json()) as { token: string };
+        const token = await demoLogin(demo.baseUrl);
         const sessions = await fetch(`${demo.baseUrl}/auth/sessions`, {
           headers: { authorization: `Bearer ${token}` },
         });

@@ -59,3 +59,18 @@ export async function startDemo(env: Record<string, string> = {}, timeoutMs = 60
     },
   };
 }
+
+/** Logs a demo user in (the analyst by default) and returns the session's JWT; any answer but 201 throws. */
+export async function demoLogin(
+  baseUrl: string,
+  username = 'ana',
+  password = 'analyst-demo-password',
+): Promise<string> {
+  const login = await fetch(`${baseUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (login.status !== 201) throw new Error(`login of ${username} answered ${login.status}: ${await login.text()}`);
+  return ((await login.json()) as { token: string }).token;
+}
